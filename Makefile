@@ -1,0 +1,48 @@
+# cx311: the 311 customer-experience pipeline. `make help` lists the targets.
+YEAR   ?= 2024
+MONTH  ?=
+RAW    ?= raw
+OUTPUT ?= output
+SCALE  ?= 1
+PYTHON ?= python3
+
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CX    := $(BIN)/python -m pipeline
+
+.PHONY: help install report load demo-data seeds docs test lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the pipeline and its test tools
+
+report: $(STAMP)  ## annual report for YEAR (demo data when RAW holds no extracts)
+	$(CX) report --year $(YEAR) --raw $(RAW) --output $(OUTPUT)
+
+load: $(STAMP)  ## load RAW into the warehouse and run dbt build
+	$(CX) load --raw $(RAW) --output $(OUTPUT)
+
+demo-data: $(STAMP)  ## generate the synthetic demo data set into RAW
+	$(CX) demo-data --raw $(RAW) --scale $(SCALE)
+
+seeds: $(STAMP)  ## regenerate the generated dbt seeds (holiday calendar)
+	$(CX) seeds
+
+test: $(STAMP)  ## run the test suite (lint, unit, dbt, end-to-end, accessibility)
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check pipeline tests
+
+clean:  ## remove generated state (output/, dbt target, demo data)
+	rm -rf $(OUTPUT) dbt_project/target dbt_project/logs
+	find $(RAW) -mindepth 1 -not -name README.md -delete 2>/dev/null || true

@@ -1,0 +1,101 @@
+-- One row per SR (the latest delivery wins), with ward, local periods, time to close and
+-- its due date under the service standard.
+with
+
+service_requests as (
+    select * from {{ ref('stg_raw__service_requests') }}
+),
+
+wards as (
+    select * from {{ ref('int_sr_wards') }}
+),
+
+standards as (
+    select * from {{ ref('int_service_standards') }}
+),
+
+business_days as (
+    select * from {{ ref('int_business_days') }}
+),
+
+latest_delivery as (
+    select *
+    from service_requests
+    qualify row_number() over (
+        partition by sr_id order by delivery_rank desc, source_line desc
+    ) = 1
+),
+
+with_periods as (
+    select
+        latest_delivery.*,
+        cast(created_at_local as date) as created_date,
+        cast(date_trunc('month', created_at_local) as date) as created_month,
+        year(created_at_local) as created_year,
+        cast(closed_at_local as date) as closed_date,
+        status = 'cancelled' as is_cancelled,
+        status = 'closed' and closed_at is not null as is_closed
+    from latest_delivery
+),
+
+with_due_dates as (
+    select
+        with_periods.*,
+        standards.target_days,
+        standards.day_basis,
+        case
+            when standards.day_basis = 'calendar'
+                then with_periods.created_date + standards.target_days
+            when standards.day_basis = 'business' then due_day.calendar_date
+        end as due_date
+    from with_periods
+    left join standards on with_periods.sr_type = standards.sr_type
+    left join business_days as created_day
+        on with_periods.created_date = created_day.calendar_date
+    left join business_days as due_day
+        on due_day.is_business_day
+        and due_day.business_day_number = created_day.business_day_number + standards.target_days
+),
+
+final as (
+    select
+        with_due_dates.sr_id,
+        with_due_dates.created_at,
+        with_due_dates.created_at_local,
+        with_due_dates.created_date,
+        with_due_dates.created_month,
+        with_due_dates.created_year,
+        with_due_dates.closed_at,
+        with_due_dates.closed_at_local,
+        with_due_dates.closed_date,
+        with_due_dates.status,
+        with_due_dates.is_cancelled,
+        with_due_dates.is_closed,
+        with_due_dates.closed_at_available,
+        with_due_dates.sr_type,
+        with_due_dates.division,
+        with_due_dates.section,
+        with_due_dates.ward_raw,
+        wards.ward_number,
+        coalesce(wards.ward_name, 'Unknown') as ward_name,
+        with_due_dates.fsa,
+        with_due_dates.latitude,
+        with_due_dates.longitude,
+        with_due_dates.bia,
+        with_due_dates.channel,
+        case
+            when with_due_dates.is_closed
+                then (epoch(with_due_dates.closed_at) - epoch(with_due_dates.created_at)) / 86400.0
+        end as days_to_close,
+        with_due_dates.target_days,
+        with_due_dates.day_basis,
+        with_due_dates.due_date,
+        case
+            when with_due_dates.is_closed and with_due_dates.due_date is not null
+                then with_due_dates.closed_date <= with_due_dates.due_date
+        end as is_on_time
+    from with_due_dates
+    left join wards on with_due_dates.ward_raw is not distinct from wards.ward_raw
+)
+
+select * from final

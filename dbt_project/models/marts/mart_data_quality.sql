@@ -1,0 +1,37 @@
+-- The load audit per file, with rejects by reason: what the report's data notes show.
+with
+
+load_audit as (
+    select * from {{ ref('stg_raw__load_audit') }}
+),
+
+rejects as (
+    select * from {{ ref('stg_raw__rejects') }}
+),
+
+reasons as (
+    select source_file, string_agg(reason || ': ' || rejected, '; ' order by rejected desc, reason)
+        as rejects_by_reason
+    from (
+        select source_file, reason, count(*) as rejected from rejects group by all
+    )
+    group by all
+),
+
+final as (
+    select
+        load_audit.source_file,
+        load_audit.entity,
+        load_audit.file_format,
+        load_audit.extract_year,
+        load_audit.sha256,
+        load_audit.rows_read,
+        load_audit.rows_loaded,
+        load_audit.rows_rejected,
+        load_audit.duplicates_collapsed,
+        reasons.rejects_by_reason
+    from load_audit
+    left join reasons using (source_file)
+)
+
+select * from final

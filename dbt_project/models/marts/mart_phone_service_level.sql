@@ -1,0 +1,47 @@
+-- Phone service level, ASA, AHT and abandon rate per year, month and day.
+with
+
+calls as (
+    select * from {{ ref('int_phone_calls') }}
+),
+
+{% set grains = {'year': 'make_date(activity_year, 1, 1)', 'month': 'activity_month', 'day': 'activity_date'} %}
+counted as (
+    {% for grain, period_start in grains.items() %}
+    select
+        '{{ grain }}' as grain,
+        {{ period_start }} as period_start,
+        count(*) as offered,
+        count(*) filter (where is_answered) as answered,
+        count(*) filter (where is_abandoned) as abandoned,
+        count(*) filter (where is_short_abandon) as short_abandoned,
+        count(*) filter (where is_answered_within_threshold) as answered_within_threshold,
+        sum(queue_seconds) filter (where is_answered) as answered_queue_seconds,
+        sum(handle_seconds) filter (where is_answered) as answered_handle_seconds
+    from calls
+    group by all
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+final as (
+    select
+        grain,
+        period_start,
+        year(period_start) as period_year,
+        offered,
+        answered,
+        abandoned,
+        short_abandoned,
+        answered_within_threshold,
+        answered_within_threshold / nullif(offered - short_abandoned, 0) as service_level,
+        {{ var('service_level_target') }} as target,
+        answered_within_threshold / nullif(offered - short_abandoned, 0)
+            >= {{ var('service_level_target') }} as target_met,
+        answered_queue_seconds / nullif(answered, 0) as asa_seconds,
+        answered_handle_seconds / nullif(answered, 0) as aht_seconds,
+        (abandoned - short_abandoned) / nullif(offered - short_abandoned, 0) as abandon_rate
+    from counted
+)
+
+select * from final

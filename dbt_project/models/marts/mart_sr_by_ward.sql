@@ -1,0 +1,58 @@
+-- Service requests per year and ward (25 wards + Unknown): count, rank, share and SRs per
+-- 1,000 residents (2021 census; Unknown has no population).
+with
+
+service_requests as (
+    select * from {{ ref('int_service_requests') }}
+),
+
+wards as (
+    select * from {{ ref('wards') }}
+),
+
+years as (
+    select distinct created_year from service_requests
+),
+
+all_wards as (
+    select ward_number, ward_name, population_2021 from wards
+    union all
+    select null, 'Unknown', null
+),
+
+counted as (
+    select created_year, ward_number, count(*) as service_requests
+    from service_requests
+    where not is_cancelled
+    group by all
+),
+
+ward_years as (
+    select
+        years.created_year,
+        all_wards.ward_number,
+        all_wards.ward_name,
+        all_wards.population_2021,
+        coalesce(counted.service_requests, 0) as service_requests
+    from years
+    cross join all_wards
+    left join counted
+        on counted.created_year = years.created_year
+        and counted.ward_number is not distinct from all_wards.ward_number
+),
+
+final as (
+    select
+        created_year,
+        ward_number,
+        ward_name,
+        population_2021,
+        service_requests,
+        rank() over (partition by created_year order by service_requests desc) as ward_rank,
+        service_requests / nullif(sum(service_requests) over (partition by created_year), 0)
+            as share,
+        service_requests * 1000.0 / population_2021 as per_1000_residents
+    from ward_years
+)
+
+select * from final

@@ -1,0 +1,17 @@
+with
+
+source as (
+    select * from {{ source('raw', 'rejects') }}
+),
+
+final as (
+    select
+        source_file,
+        entity,
+        line,
+        "column" as column_name,
+        reason
+    from source
+)
+
+select * from final

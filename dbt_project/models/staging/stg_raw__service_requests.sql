@@ -1,0 +1,31 @@
+with
+
+source as (
+    select * from {{ source('raw', 'service_requests') }}
+),
+
+final as (
+    select
+        sr_id,
+        created_at,
+        timezone('{{ var("timezone") }}', created_at) as created_at_local,
+        closed_at,
+        timezone('{{ var("timezone") }}', closed_at) as closed_at_local,
+        status,
+        sr_type,
+        division,
+        section,
+        trim(ward) as ward_raw,
+        fsa,
+        latitude,
+        longitude,
+        nullif(trim(bia), '') as bia,
+        channel,
+        closed_at_available,
+        _source_file as source_file,
+        _source_line as source_line,
+        _delivery_rank as delivery_rank
+    from source
+)
+
+select * from final

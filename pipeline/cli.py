@@ -1,0 +1,204 @@
+"""Command-line interface: ``cx311 <command>`` (or ``python -m pipeline``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from . import __version__
+from .paths import PROJECT_DIR
+
+DEFAULT_RAW = PROJECT_DIR / "raw"
+DEFAULT_OUTPUT = PROJECT_DIR / "output"
+DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".zip")
+
+
+def has_extracts(raw_dir: Path) -> bool:
+    """True when ``raw_dir`` holds any extract file (in a year folder or open_data/)."""
+    if not raw_dir.is_dir():
+        return False
+    folders = [p for p in raw_dir.iterdir() if p.is_dir() and (p.name.isdigit() or p.name == "open_data")]
+    return any(f.is_file() and f.name.lower().endswith(DATA_SUFFIXES) for d in folders for f in d.iterdir())
+
+
+def is_demo(raw_dir: Path) -> bool:
+    """True when the extracts are the generated demo data set (it leaves a marker file)."""
+    return (raw_dir / "DEMO_DATA.md").exists()
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _timed(label: str, func: Callable[[], object]) -> object:
+    start = time.perf_counter()
+    result = func()
+    _say(f"{label}: {time.perf_counter() - start:.1f} s")
+    return result
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    """Generate the synthetic demo data set (2023 and 2024) into the raw folder."""
+    from .demo import generate
+
+    summary = _timed("demo data", lambda: generate(args.raw, scale=args.scale, seed=args.seed))
+    _say(f"wrote demo data to {args.raw}: {summary}")
+    return 0
+
+
+def ensure_extracts(raw_dir: Path) -> None:
+    """Generate the demo data set when the raw folder holds no extracts."""
+    if has_extracts(raw_dir):
+        return
+    from .demo import generate
+
+    _say(f"no extracts in {raw_dir}: generating the synthetic demo data set")
+    _timed("demo data", lambda: generate(raw_dir))
+
+
+def load_and_build(raw_dir: Path, output: Path, max_reject_rate: float) -> Path:
+    """Load the extracts into the warehouse and run ``dbt build``; return the warehouse path."""
+    import duckdb
+
+    from .load import load
+    from .reference import load_service_standards
+    from .transform import build
+
+    output.mkdir(parents=True, exist_ok=True)
+    db_path = output / "warehouse.duckdb"
+    summary = _timed("load", lambda: load(raw_dir, db_path, max_reject_rate=max_reject_rate))
+    _say(
+        f"  files loaded {len(summary.files_loaded)}, unchanged {len(summary.files_skipped)}; "
+        f"rows read {summary.rows_read:,}, loaded {summary.rows_loaded:,}, "
+        f"rejected {summary.rows_rejected:,}, duplicates collapsed {summary.duplicates_collapsed:,}"
+    )
+    with duckdb.connect(str(db_path)) as con:
+        load_service_standards(raw_dir, con)
+    _timed("dbt build", lambda: build(db_path, output))
+    return db_path
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    """Load the raw extracts into the warehouse and run dbt build (no report)."""
+    ensure_extracts(args.raw)
+    load_and_build(args.raw, args.output, args.max_reject_rate)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Build the annual report for --year: load, dbt build, key_metrics.json, HTML and PDF."""
+    from .metrics import key_metrics, write_key_metrics
+    from .render import render_annual_report
+
+    ensure_extracts(args.raw)
+    db_path = load_and_build(args.raw, args.output, args.max_reject_rate)
+    metrics = key_metrics(db_path, args.year)
+    if metrics["interactions"] is None and metrics["service_requests"] is None:
+        _say(f"error: the extracts in {args.raw} hold no data for {args.year}.")
+        return 2
+    out_dir = args.output / str(args.year)
+    written = write_key_metrics(metrics, out_dir)
+    meta = report_meta(args.raw, db_path, args.year)
+    written += _timed("render", lambda: render_annual_report(metrics, meta, out_dir))
+    for path in written:
+        _say(f"wrote {path}")
+    return 0
+
+
+def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
+    """What the report says about its sources: demo notice, input files, data notes."""
+    import duckdb
+
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        files = [
+            r[0]
+            for r in con.execute(
+                "SELECT source_file FROM marts.mart_data_quality "
+                "WHERE extract_year = ? OR extract_year IS NULL ORDER BY source_file",
+                [year],
+            ).fetchall()
+        ]
+        closing = con.execute(
+            "SELECT closing_times_available, cancelled FROM marts.mart_sr_yearly WHERE created_year = ?",
+            [year],
+        ).fetchone()
+    not_available = []
+    if closing is not None and not closing[0]:
+        not_available.append(
+            "Closing times: the extract has no closing time for service requests, so time to "
+            "close, the on-time rate and SRs open at year end are not available in this extract."
+        )
+    cancelled = (
+        f"{closing[1]:,} cancelled service requests are not counted in the totals."
+        if closing is not None
+        else None
+    )
+    return {
+        "demo": is_demo(raw_dir),
+        "generated_from": files,
+        "cancelled_note": cancelled,
+        "not_available": not_available,
+    }
+
+
+def cmd_seeds(args: argparse.Namespace) -> int:
+    """Regenerate the generated seeds (the City holiday calendar 2015-2035)."""
+    from .seeds import write_holidays_seed
+
+    _say(f"wrote {write_holidays_seed()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cx311", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"cx311 {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=func.__doc__, description=func.__doc__)
+        sub.set_defaults(func=func)
+        sub.add_argument(
+            "--raw", type=Path, default=DEFAULT_RAW, help="folder of raw extracts (default: raw/)"
+        )
+        return sub
+
+    demo = add("demo-data", cmd_demo_data)
+    demo.add_argument("--scale", type=float, default=1.0, help="multiple of Toronto's volume (default 1)")
+    demo.add_argument("--seed", type=int, default=311, help="random seed (default 311)")
+    for name, func in (("load", cmd_load), ("report", cmd_report)):
+        sub = add(name, func)
+        sub.add_argument(
+            "--output",
+            type=Path,
+            default=DEFAULT_OUTPUT,
+            help="folder for all generated state (default: output/)",
+        )
+        sub.add_argument(
+            "--max-reject-rate",
+            type=float,
+            default=0.01,
+            help="fail a file whose rejected share exceeds this (default 0.01)",
+        )
+        if name == "report":
+            sub.add_argument("--year", type=int, required=True, help="calendar year to report on")
+    seeds = commands.add_parser("seeds", help=cmd_seeds.__doc__, description=cmd_seeds.__doc__)
+    seeds.set_defaults(func=cmd_seeds)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except Exception as error:  # every pipeline error ends as one clear message
+        from .load import LoadError
+        from .reference import ReferenceError
+        from .transform import TransformError
+
+        if isinstance(error, (LoadError, ReferenceError, TransformError)):
+            _say(f"error: {error}")
+            return 1
+        raise

@@ -1,0 +1,234 @@
+"""Assemble ``key_metrics.json`` (the shape in docs/metrics.md) from the dbt marts.
+
+Nothing is computed here beyond picking rows: every figure comes from a mart. Values stay
+unrounded; a section whose source data is absent is ``None``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+TYPES = ("general_inquiry", "service_request", "status_update")
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> dict[str, Any] | None:
+    rows = _rows(con, sql, params)
+    return rows[0] if rows else None
+
+
+def interactions(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
+    mix = _rows(
+        con,
+        "SELECT dimension, category, interactions, year_total, change_vs_prior_year "
+        "FROM marts.mart_interaction_mix WHERE activity_year = ? ORDER BY dimension, interactions DESC, category",
+        [year],
+    )
+    if not mix:
+        return None
+    by_type = {t: 0 for t in TYPES}
+    by_type.update({r["category"]: r["interactions"] for r in mix if r["dimension"] == "type"})
+    channels = [r for r in mix if r["dimension"] == "channel"]
+    return {
+        "total": mix[0]["year_total"],
+        "by_type": by_type,
+        "by_channel": {r["category"]: r["interactions"] for r in channels},
+        "channel_change_vs_prior_year": {r["category"]: r["change_vs_prior_year"] for r in channels},
+    }
+
+
+def general_inquiries(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dict[str, Any] | None:
+    topics = _rows(
+        con,
+        "SELECT topic, interactions AS count FROM marts.mart_top_topics "
+        "WHERE activity_year = ? AND topic_rank <= ? ORDER BY topic_rank",
+        [year, top_n],
+    )
+    return {"top_topics": topics} if topics else None
+
+
+def phone(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
+    fields = (
+        "offered, answered, abandoned, short_abandoned, answered_within_threshold, "
+        "service_level, target, asa_seconds, aht_seconds, abandon_rate"
+    )
+    yearly = _one(
+        con,
+        f"SELECT {fields} FROM marts.mart_phone_service_level WHERE grain = 'year' AND period_year = ?",
+        [year],
+    )
+    if yearly is None:
+        return None
+    monthly = _rows(
+        con,
+        "SELECT strftime(period_start, '%Y-%m') AS month, service_level, asa_seconds, offered "
+        "FROM marts.mart_phone_service_level WHERE grain = 'month' AND period_year = ? "
+        "ORDER BY period_start",
+        [year],
+    )
+    return {**yearly, "monthly": monthly}
+
+
+def email(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
+    return _one(
+        con,
+        "SELECT received, acknowledged_within_standard FROM marts.mart_email_acknowledgement "
+        "WHERE activity_year = ?",
+        [year],
+    )
+
+
+def service_requests(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dict[str, Any] | None:
+    yearly = _one(con, "SELECT * FROM marts.mart_sr_yearly WHERE created_year = ?", [year])
+    if yearly is None:
+        return None
+    top_types = _rows(
+        con,
+        "SELECT sr_type, service_requests AS count FROM marts.mart_sr_top_types "
+        "WHERE created_year = ? AND type_rank <= ? ORDER BY type_rank",
+        [year, top_n],
+    )
+    by_division = _rows(
+        con,
+        "SELECT division, service_requests AS count, share FROM marts.mart_sr_by_division "
+        "WHERE created_year = ? ORDER BY service_requests DESC, division",
+        [year],
+    )
+    ward_types = _rows(
+        con,
+        "SELECT ward_number, sr_type, service_requests AS count FROM marts.mart_sr_ward_top_types "
+        "WHERE created_year = ? ORDER BY ward_number NULLS LAST, type_rank",
+        [year],
+    )
+    by_ward = _rows(
+        con,
+        "SELECT ward_number, ward_name, service_requests AS count, ward_rank AS rank, share, "
+        "per_1000_residents FROM marts.mart_sr_by_ward WHERE created_year = ? "
+        "ORDER BY ward_number NULLS LAST",
+        [year],
+    )
+    for ward in by_ward:
+        ward["top_types"] = [
+            {"sr_type": t["sr_type"], "count": t["count"]}
+            for t in ward_types
+            if t["ward_number"] == ward["ward_number"]
+        ]
+    surge_days = _rows(
+        con,
+        "SELECT strftime(surge_date, '%Y-%m-%d') AS date, service_requests AS count "
+        "FROM marts.mart_surge_days WHERE surge_year = ? ORDER BY surge_date",
+        [year],
+    )
+    surge_types = _rows(
+        con,
+        "SELECT strftime(surge_date, '%Y-%m-%d') AS date, sr_type, service_requests AS count "
+        "FROM marts.mart_surge_day_top_types WHERE year(surge_date) = ? ORDER BY surge_date, type_rank",
+        [year],
+    )
+    for day in surge_days:
+        day["top_types"] = [
+            {"sr_type": t["sr_type"], "count": t["count"]} for t in surge_types if t["date"] == day["date"]
+        ]
+    return {
+        "total": yearly["service_requests"],
+        "cancelled": yearly["cancelled"],
+        "prior_year_total": yearly["prior_year_service_requests"],
+        "change_vs_prior_year": yearly["change_vs_prior_year"],
+        "top_types": top_types,
+        "by_division": by_division,
+        "by_ward": by_ward,
+        "median_days_to_close": yearly["median_days_to_close"],
+        "on_time_rate": yearly["on_time_rate"],
+        "open_at_period_end": yearly["open_at_period_end"],
+        "surge_days": surge_days,
+    }
+
+
+def knowledge_base(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dict[str, Any] | None:
+    articles = _rows(
+        con,
+        "SELECT article_title, views FROM marts.mart_kb_top_articles "
+        "WHERE view_year = ? AND article_rank <= ? ORDER BY article_rank",
+        [year, top_n],
+    )
+    return {"top_articles": articles} if articles else None
+
+
+def data_quality(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any]:
+    """Load-audit totals over the year's extract folder and any Open Data files."""
+    totals = _one(
+        con,
+        "SELECT coalesce(sum(rows_read), 0) AS rows_read, coalesce(sum(rows_loaded), 0) AS rows_loaded, "
+        "coalesce(sum(rows_rejected), 0) AS rows_rejected, "
+        "coalesce(sum(duplicates_collapsed), 0) AS duplicates_collapsed "
+        "FROM marts.mart_data_quality WHERE extract_year = ? OR extract_year IS NULL",
+        [year],
+    )
+    return {k: int(v) for k, v in (totals or {}).items()}
+
+
+def key_metrics(db_path: Path, year: int, top_n: int = 10) -> dict[str, Any]:
+    """Every figure of the year, in the key_metrics.json shape."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return {
+            "year": year,
+            "interactions": interactions(con, year),
+            "general_inquiries": general_inquiries(con, year, top_n),
+            "phone": phone(con, year),
+            "email": email(con, year),
+            "service_requests": service_requests(con, year, top_n),
+            "knowledge_base": knowledge_base(con, year, top_n),
+            "data_quality": data_quality(con, year),
+        }
+
+
+def _flatten(prefix: str, value: Any, rows: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else key, item, rows)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _flatten(f"{prefix}[{i}]", item, rows)
+    else:
+        rows.append((prefix, "" if value is None else str(value)))
+
+
+def to_csv(metrics: dict[str, Any]) -> str:
+    """The same figures as ``metric,value`` lines (JSON paths), for spreadsheets."""
+    rows: list[tuple[str, str]] = []
+    _flatten("", metrics, rows)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["metric", "value"])
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write text to a temporary name beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def write_key_metrics(metrics: dict[str, Any], out_dir: Path) -> list[Path]:
+    """Write key_metrics.json and key_metrics.csv into ``out_dir``."""
+    text = json.dumps(metrics, indent=2, ensure_ascii=False) + "\n"
+    return [
+        write_atomic(out_dir / "key_metrics.json", text),
+        write_atomic(out_dir / "key_metrics.csv", to_csv(metrics)),
+    ]
