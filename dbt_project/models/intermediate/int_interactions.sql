@@ -6,7 +6,7 @@ interactions as (
 ),
 
 latest_delivery as (
-    select *
+    select *, timezone('{{ var("timezone") }}', started_at) as started_at_local
     from interactions
     qualify row_number() over (
         partition by interaction_id order by delivery_rank desc, source_line desc

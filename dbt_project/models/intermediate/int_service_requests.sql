@@ -26,16 +26,24 @@ latest_delivery as (
     ) = 1
 ),
 
+local_times as (
+    select
+        *,
+        timezone('{{ var("timezone") }}', created_at) as created_at_local,
+        timezone('{{ var("timezone") }}', closed_at) as closed_at_local
+    from latest_delivery
+),
+
 with_periods as (
     select
-        latest_delivery.*,
+        local_times.*,
         cast(created_at_local as date) as created_date,
         cast(date_trunc('month', created_at_local) as date) as created_month,
         year(created_at_local) as created_year,
         cast(closed_at_local as date) as closed_date,
         status = 'cancelled' as is_cancelled,
         status = 'closed' and closed_at is not null as is_closed
-    from latest_delivery
+    from local_times
 ),
 
 with_due_dates as (

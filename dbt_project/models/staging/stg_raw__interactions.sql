@@ -8,7 +8,6 @@ final as (
     select
         interaction_id,
         started_at,
-        timezone('{{ var("timezone") }}', started_at) as started_at_local,
         channel,
         interaction_type,
         topic,

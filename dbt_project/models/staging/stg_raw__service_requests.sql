@@ -8,9 +8,7 @@ final as (
     select
         sr_id,
         created_at,
-        timezone('{{ var("timezone") }}', created_at) as created_at_local,
         closed_at,
-        timezone('{{ var("timezone") }}', closed_at) as closed_at_local,
         status,
         sr_type,
         division,
