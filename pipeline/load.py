@@ -1,0 +1,868 @@
+"""Load the raw 311 extracts into the warehouse's landing tables (schema ``raw``).
+
+The contract, in brief (the full text is the project's data contract):
+
+* **Layout.** ``<raw>/<YEAR>/interactions*``, ``service_requests*`` and ``kb_views*`` files
+  (``.csv``, ``.csv.gz`` or ``.parquet``; YEAR is any 4-digit folder);
+  ``<raw>/open_data/*.{csv,csv.gz,zip}`` in the City of Toronto Open Data format (either header
+  variant), loaded as service requests with a stable synthetic id ``OD-<sha8>-<line>`` (sha8 =
+  first 8 hex digits of the file's SHA-256) and ``closed_at_available = false``; and the
+  optional ``<raw>/reference/bia_boundaries.geojson`` used to fill a blank ``bia`` from the
+  coordinates (point in polygon, property ``bia_name``). Everything else is ignored.
+* **Values.** Channels, interaction types, outcomes and statuses are normalised (lower case,
+  spaces/hyphens to underscores, the City's status spellings mapped). Timestamps become
+  instants: an explicit UTC offset is honoured, otherwise the time is local America/Toronto;
+  in the autumn repeated hour the first (EDT) occurrence is taken; a local time that does not
+  exist (spring-forward gap, e.g. 2024-03-10 02:30) is rejected as ``unparseable timestamp``.
+  Accepted forms: ``2024-07-16 15:04:05``, ``2024-07-16T15:04:05``,
+  ``2024-07-16T15:04:05-04:00``, ``2024-07-16 15:04:05.0000000``, ``16/Jul/2024 03:04 PM``.
+  Parquet timestamps without a time zone are local time; with a time zone they are instants.
+  ``ward`` is stored as the raw text. Unknown extra columns are never read into the warehouse.
+* **Row problems** go to ``raw.rejects`` (file, entity, line, column, first reason found) and
+  the rest of the file loads. Reasons are fixed phrases: ``required value missing``,
+  ``unparseable timestamp``, ``unparseable date``, ``unknown channel``,
+  ``unknown interaction type``, ``unknown outcome``, ``unknown status``, ``invalid boolean``,
+  ``negative seconds``, ``non-integer seconds``, ``negative count``, ``non-integer count``,
+  ``invalid coordinate``, ``closed before created``. Conditionally required: ``outcome`` for
+  phone and live_chat, ``queue_seconds`` for phone, ``handle_seconds`` for answered phone/chat.
+* **File problems** (required column missing, not a CSV/Parquet file, empty file or no data
+  rows, undecodable bytes) and a file whose rejects exceed ``max_reject_rate`` of its rows
+  raise :class:`LoadError`; the whole run is one transaction, so nothing from it is written.
+* **Encodings.** UTF-8, UTF-8 with BOM, Windows-1252 (anything that is not valid UTF-8;
+  bytes undefined in cp1252 are an error). cp1252 files are transcoded to a temporary UTF-8
+  copy before DuckDB reads them.
+* **Line numbers.** CSV: the physical line, header = line 1, computed as row number + 1 (a
+  quoted field with an embedded newline shifts the numbers of the rows after it). Parquet:
+  row number + 1, as if a header line came first.
+* **Nothing lost.** Per file: rows_read = rows_loaded + rows_rejected + duplicates_collapsed,
+  stored in ``raw.load_audit``. Only exact duplicates (same normalised value in every contract
+  column) are collapsed, counted in the file holding the later copy (later delivery, or a
+  later line of the same file). Repeated ids with different values are all kept; dbt keeps
+  the one with the highest ``_delivery_rank``.
+* **Delivery order and idempotency.** Files are ranked 1..n by modification time, then file
+  name, then relative path. Per entity, the files whose (path, SHA-256) sequence in delivery
+  order matches the previous load are skipped (only their rank is updated if it moved);
+  from the first difference on, the old rows are deleted and the files are (re)loaded, so a
+  changed file replaces its rows, a removed file's rows disappear, and duplicate collapsing
+  against earlier deliveries stays exact. Loading the same folder twice changes nothing.
+  Note: a changed ``bia_boundaries.geojson`` alone does not trigger a reload.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import duckdb
+
+from pipeline.schema import (
+    CHANNELS,
+    DDL,
+    INTERACTION_TYPES,
+    OUTCOMES,
+    RAW_SCHEMA,
+    SR_STATUSES,
+)
+
+TZ = "America/Toronto"
+CHUNK = 1 << 20
+CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
+
+STATUS_MAP = {
+    "new": "initiated",
+    "initiated": "initiated",
+    "in_progress": "in_progress",
+    "inprogress": "in_progress",
+    "closed": "closed",
+    "completed": "closed",
+    "canceled": "cancelled",
+    "cancelled": "cancelled",
+    "unknown": "unknown",
+}
+assert set(STATUS_MAP.values()) <= set(SR_STATUSES)
+
+
+class LoadError(Exception):
+    """A file (or the run) cannot be loaded; nothing from the run was written."""
+
+
+@dataclass
+class LoadSummary:
+    files_loaded: list[str] = field(default_factory=list)
+    files_skipped: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    duplicates_collapsed: int = 0
+
+
+# --------------------------------------------------------------------------- contract
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    kind: str  # text | ts | date | seconds | count | bool | coord | channel | itype | outcome | status
+    required: bool = False
+
+
+ENTITIES: dict[str, list[Col]] = {
+    "interactions": [
+        Col("interaction_id", "text", True),
+        Col("started_at", "ts", True),
+        Col("channel", "channel", True),
+        Col("interaction_type", "itype", True),
+        Col("topic", "text"),
+        Col("outcome", "outcome"),
+        Col("queue_seconds", "seconds"),
+        Col("handle_seconds", "seconds"),
+        Col("transferred", "bool"),
+        Col("responded_at", "ts"),
+        Col("sr_id", "text"),
+        Col("language", "text"),
+    ],
+    "service_requests": [
+        Col("sr_id", "text", True),
+        Col("created_at", "ts", True),
+        Col("closed_at", "ts"),
+        Col("status", "status", True),
+        Col("sr_type", "text", True),
+        Col("division", "text", True),
+        Col("section", "text"),
+        Col("ward", "text"),
+        Col("fsa", "text"),
+        Col("intersection_1", "text"),
+        Col("intersection_2", "text"),
+        Col("latitude", "coord"),
+        Col("longitude", "coord"),
+        Col("bia", "text"),
+        Col("channel", "channel"),
+    ],
+    "kb_views": [
+        Col("date", "date", True),
+        Col("article_id", "text", True),
+        Col("article_title", "text", True),
+        Col("views", "count", True),
+    ],
+}
+# Columns used as hash-join keys when looking for an exact duplicate in earlier deliveries.
+DEDUP_KEYS = {
+    "interactions": ["interaction_id"],
+    "service_requests": ["sr_id"],
+    "kb_views": ["date", "article_id"],
+}
+
+OPEN_DATA_VARIANTS: dict[str, dict[str, str]] = {
+    # normalised header name -> contract column
+    "A": {
+        "creation_date": "created_at",
+        "status": "status",
+        "first_3_chars_of_postal_code": "fsa",
+        "intersection_street_1": "intersection_1",
+        "intersection_street_2": "intersection_2",
+        "ward": "ward",
+        "service_request_type": "sr_type",
+        "division": "division",
+        "section": "section",
+    },
+    "B": {
+        "service_request_creation_date_and_time": "created_at",
+        "service_request_location": "location",
+        "original_service_request_type": "sr_type",
+        "service_request_status": "status",
+        "service_request_division": "division",
+        "service_request_section_unit": "section",
+        "service_request_ward": "ward",
+    },
+}
+OPEN_DATA_REQUIRED = {"created_at", "status", "sr_type", "division"}
+
+ENTITY_PREFIXES = ("interactions", "service_requests", "kb_views")
+YEAR_EXTS = (".csv", ".csv.gz", ".parquet")
+OPEN_DATA_EXTS = (".csv", ".csv.gz", ".zip")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def qi(name: str) -> str:
+    """Quote an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ql(value: str) -> str:
+    """Quote an SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def norm_header(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def _in_list(values: tuple[str, ...] | list[str]) -> str:
+    return "(" + ", ".join(ql(v) for v in values) + ")"
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    rel: str
+    entity: str
+    file_format: str  # csv | csv.gz | parquet | open_data
+    sha256: str
+    size: int
+    mtime_ns: int
+    rank: int = 0
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _ext(name: str, exts: tuple[str, ...]) -> str | None:
+    low = name.lower()
+    for ext in sorted(exts, key=len, reverse=True):
+        if low.endswith(ext):
+            return ext
+    return None
+
+
+def discover(raw_dir: Path) -> list[SourceFile]:
+    """The files the contract covers, ranked by delivery (mtime, then name, then path)."""
+    found: list[tuple[Path, str, str]] = []
+    for sub in sorted(raw_dir.iterdir()):
+        if sub.is_dir() and re.fullmatch(r"\d{4}", sub.name):
+            for f in sorted(sub.iterdir()):
+                if not f.is_file() or f.name.startswith("."):
+                    continue
+                ext = _ext(f.name, YEAR_EXTS)
+                entity = next((p for p in ENTITY_PREFIXES if f.name.lower().startswith(p)), None)
+                if ext and entity:
+                    found.append((f, entity, ext.lstrip(".")))
+        elif sub.is_dir() and sub.name == "open_data":
+            for f in sorted(sub.iterdir()):
+                if f.is_file() and not f.name.startswith(".") and _ext(f.name, OPEN_DATA_EXTS):
+                    found.append((f, "service_requests", "open_data"))
+    files = []
+    for path, entity, fmt in found:
+        st = path.stat()
+        files.append(
+            SourceFile(
+                path=path,
+                rel=path.relative_to(raw_dir).as_posix(),
+                entity=entity,
+                file_format=fmt,
+                sha256=_sha256(path),
+                size=st.st_size,
+                mtime_ns=st.st_mtime_ns,
+            )
+        )
+    files.sort(key=lambda s: (s.mtime_ns, s.path.name, s.rel))
+    for i, s in enumerate(files, start=1):
+        s.rank = i
+    return files
+
+
+# --------------------------------------------------------------------------- CSV bytes
+
+
+def _fail(path: Path, problem: str) -> LoadError:
+    return LoadError(f"Cannot load {path}: {problem} Nothing from this run was loaded.")
+
+
+def _open_bytes(path: Path) -> IO[bytes]:
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    try:
+        with _open_bytes(path) as f:
+            yield from iter(lambda: f.read(CHUNK), b"")
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise _fail(path, f"it is not a readable gzip-compressed file ({e}).") from e
+
+
+def prepare_csv(path: Path, display: Path, tmp: Path) -> tuple[Path, str]:
+    """Check a CSV's bytes; return (path DuckDB should read, encoding).
+
+    Raises LoadError for an empty file, binary content, an HTML page or undecodable bytes.
+    Windows-1252 files are transcoded to a UTF-8 copy in ``tmp``.
+    """
+    it = _chunks(path)
+    first = next(it, b"")
+    head = first[:65536]
+    if not first.strip():
+        if not first or not any(c.strip() for c in it):
+            raise _fail(display, "the file is empty.")
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    if b"\x00" in head or control > max(2, len(head) // 100):
+        raise _fail(display, "it is not a CSV file (it contains binary data).")
+    lead = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lead.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
+        raise _fail(
+            display,
+            "it is not a CSV file but an HTML/XML page (perhaps an error or login page "
+            "saved instead of the extract).",
+        )
+    encoding = "utf-8-sig" if first.startswith(codecs.BOM_UTF8) else "utf-8"
+    dec = codecs.getincrementaldecoder("utf-8")()
+    try:
+        dec.decode(first)
+        for chunk in it:
+            dec.decode(chunk)
+        dec.decode(b"", final=True)
+        return path, encoding
+    except UnicodeDecodeError:
+        pass
+    # Not UTF-8: Windows-1252, transcoded to a temporary UTF-8 copy.
+    out = tmp / (hashlib.sha1(str(path).encode()).hexdigest()[:12] + ".csv")
+    offset = 0
+    line = 1
+    with out.open("w", encoding="utf-8", newline="") as w:
+        for chunk in _chunks(path):
+            bad = next((i for i, b in enumerate(chunk) if b in CP1252_UNDEFINED), None)
+            if bad is not None:
+                line += chunk[:bad].count(b"\n")
+                raise _fail(
+                    display,
+                    f"it contains bytes that are neither UTF-8 nor Windows-1252 (byte 0x"
+                    f"{chunk[bad]:02X} at byte offset {offset + bad}, line {line}); "
+                    "re-export it as UTF-8.",
+                )
+            w.write(chunk.decode("cp1252"))
+            offset += len(chunk)
+            line += chunk.count(b"\n")
+    return out, "cp1252"
+
+
+def _extract_zip(path: Path, tmp: Path) -> Path:
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = [
+                m
+                for m in z.infolist()
+                if not m.is_dir()
+                and m.filename.lower().endswith(".csv")
+                and not Path(m.filename).name.startswith(".")
+                and "__MACOSX" not in m.filename
+            ]
+            if len(members) != 1:
+                raise _fail(
+                    path,
+                    f"the zip archive must contain exactly one CSV file, it contains "
+                    f"{len(members)}.",
+                )
+            out = tmp / (hashlib.sha1(str(path).encode()).hexdigest()[:12] + "_zip.csv")
+            with z.open(members[0]) as src, out.open("wb") as dst:
+                shutil.copyfileobj(src, dst, CHUNK)
+            return out
+    except zipfile.BadZipFile as e:
+        raise _fail(path, "it is not a valid zip archive.") from e
+
+
+# --------------------------------------------------------------------------- SQL
+
+
+MACROS = [
+    # Local wall-clock TIMESTAMP -> instant; first occurrence in the repeated autumn hour;
+    # NULL for a time inside the spring-forward gap.
+    f"""CREATE OR REPLACE TEMP MACRO _local_ts(t) AS CASE
+        WHEN t IS NULL THEN NULL
+        WHEN timezone('{TZ}', timezone('{TZ}', t) - INTERVAL 1 HOUR) = t
+            THEN timezone('{TZ}', t) - INTERVAL 1 HOUR
+        WHEN timezone('{TZ}', timezone('{TZ}', t)) = t THEN timezone('{TZ}', t)
+    END""",
+    r"""CREATE OR REPLACE TEMP MACRO _parse_ts(s) AS CASE
+        WHEN regexp_full_match(s, '\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?')
+            THEN _local_ts(try_cast(s AS TIMESTAMP))
+        WHEN regexp_full_match(s,
+                '\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)? ?(Z|[+-]\d{2}(:?\d{2})?)')
+            THEN try_cast(s AS TIMESTAMPTZ)
+        WHEN regexp_full_match(s, '\d{1,2}/[A-Za-z]{3}/\d{4} \d{1,2}:\d{2} ?[AaPp][Mm]')
+            THEN _local_ts(try_strptime(s, '%d/%b/%Y %I:%M %p'))
+    END""",
+    r"""CREATE OR REPLACE TEMP MACRO _norm(s) AS
+        regexp_replace(lower(trim(s)), '[\s-]+', '_', 'g')""",
+    r"""CREATE OR REPLACE TEMP MACRO _int(d) AS CASE
+        WHEN isfinite(d) AND d = floor(d) AND abs(d) < 2147483648 THEN CAST(d AS BIGINT)
+    END""",
+]
+
+
+def _category(dtype: str) -> str:
+    t = dtype.upper()
+    if t in ("VARCHAR", '"NULL"', "NULL"):
+        return "varchar"
+    if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
+        return "timestamptz"
+    if t.startswith("TIMESTAMP"):
+        return "timestamp"
+    if t == "DATE":
+        return "date"
+    if t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+             "UINTEGER", "UBIGINT", "UHUGEINT"):
+        return "integer"
+    if t in ("FLOAT", "DOUBLE", "REAL") or t.startswith("DECIMAL"):
+        return "float"
+    if t == "BOOLEAN":
+        return "boolean"
+    return "other"
+
+
+def typed_expr(col: Col, cat: str) -> str:
+    """Expression turning the staged column into its landing type (NULL when invalid)."""
+    x = qi(col.name)
+    if cat == "other":
+        x, cat = f"CAST({x} AS VARCHAR)", "varchar"
+    k = col.kind
+    if k == "ts":
+        return {
+            "timestamptz": x,
+            "timestamp": f"_local_ts(CAST({x} AS TIMESTAMP))",
+            "date": f"_local_ts(CAST({x} AS TIMESTAMP))",
+        }.get(cat, f"_parse_ts(CAST({x} AS VARCHAR))")
+    if k == "date":
+        return {
+            "date": x,
+            "timestamp": f"CAST({x} AS DATE)",
+            "timestamptz": f"CAST(timezone('{TZ}', {x}) AS DATE)",
+        }.get(
+            cat,
+            rf"""coalesce(CASE WHEN regexp_full_match({x}, '\d{{4}}-\d{{2}}-\d{{2}}')
+                THEN try_cast({x} AS DATE) END, CAST(timezone('{TZ}', _parse_ts({x})) AS DATE))""",
+        )
+    if k in ("seconds", "count"):
+        if cat == "integer":
+            return f"CAST({x} AS BIGINT)"
+        if cat == "float":
+            return f"_int(CAST({x} AS DOUBLE))"
+        return f"_int(try_cast(CAST({x} AS VARCHAR) AS DOUBLE))"
+    if k == "bool":
+        if cat == "boolean":
+            return x
+        v = f"lower(trim(CAST({x} AS VARCHAR)))"
+        return (
+            f"CASE WHEN {v} IN ('true', '1', 'yes', 'y') THEN true "
+            f"WHEN {v} IN ('false', '0', 'no', 'n') THEN false END"
+        )
+    if k == "coord":
+        lim = 90 if col.name == "latitude" else 180
+        d = f"CAST({x} AS DOUBLE)" if cat in ("integer", "float") else f"try_cast({x} AS DOUBLE)"
+        return f"CASE WHEN isfinite({d}) AND abs({d}) <= {lim} THEN {d} END"
+    if k in ("channel", "itype", "outcome"):
+        allowed = {"channel": CHANNELS, "itype": INTERACTION_TYPES, "outcome": OUTCOMES}[k]
+        n = f"_norm(CAST({x} AS VARCHAR))"
+        return f"CASE WHEN {n} IN {_in_list(allowed)} THEN {n} END"
+    if k == "status":
+        n = f"_norm(CAST({x} AS VARCHAR))"
+        whens = " ".join(f"WHEN {ql(a)} THEN {ql(b)}" for a, b in STATUS_MAP.items())
+        return f"CASE {n} {whens} END"
+    return f"CAST({x} AS VARCHAR)"
+
+
+INVALID_REASON = {
+    "ts": "unparseable timestamp",
+    "date": "unparseable date",
+    "seconds": "non-integer seconds",
+    "count": "non-integer count",
+    "bool": "invalid boolean",
+    "coord": "invalid coordinate",
+    "channel": "unknown channel",
+    "itype": "unknown interaction type",
+    "outcome": "unknown outcome",
+    "status": "unknown status",
+}
+NEGATIVE_REASON = {"seconds": "negative seconds", "count": "negative count"}
+
+
+def problem_expr(entity: str) -> str:
+    """CASE giving 'column|reason' for the first problem in a row of the typed table."""
+    whens: list[str] = []
+    for col in ENTITIES[entity]:
+        c, p = qi(col.name), qi(col.name + "__p")
+        missing = f"WHEN NOT {p} THEN '{col.name}|required value missing'"
+        if col.required:
+            whens.append(missing)
+        elif entity == "interactions" and col.name == "outcome":
+            whens.append(f"WHEN NOT {p} AND channel IN ('phone', 'live_chat') "
+                         "THEN 'outcome|required value missing'")
+        elif entity == "interactions" and col.name == "queue_seconds":
+            whens.append(f"WHEN NOT {p} AND channel = 'phone' "
+                         "THEN 'queue_seconds|required value missing'")
+        elif entity == "interactions" and col.name == "handle_seconds":
+            whens.append(f"WHEN NOT {p} AND channel IN ('phone', 'live_chat') "
+                         "AND outcome = 'answered' THEN 'handle_seconds|required value missing'")
+        if col.kind in INVALID_REASON:
+            whens.append(f"WHEN {p} AND {c} IS NULL THEN '{col.name}|{INVALID_REASON[col.kind]}'")
+        if col.kind in NEGATIVE_REASON:
+            whens.append(f"WHEN {c} < 0 THEN '{col.name}|{NEGATIVE_REASON[col.kind]}'")
+        if col.kind in ("seconds", "count"):
+            whens.append(f"WHEN {c} > 2147483647 THEN '{col.name}|{INVALID_REASON[col.kind]}'")
+        if entity == "service_requests" and col.name == "closed_at":
+            whens.append("WHEN closed_at < created_at THEN 'closed_at|closed before created'")
+    return "CASE " + "\n".join(whens) + " END"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _duck_msg(e: Exception) -> str:
+    return str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+
+
+class _Loader:
+    def __init__(self, con: duckdb.DuckDBPyConnection, raw_dir: Path, tmp: Path,
+                 max_reject_rate: float, bia: tuple[object, list[str]] | None) -> None:
+        self.con = con
+        self.raw_dir = raw_dir
+        self.tmp = tmp
+        self.max_reject_rate = max_reject_rate
+        self.bia = bia
+
+    # -- staging: a temp table `stg` with _line and one column per contract column
+    def stage(self, sf: SourceFile) -> str | None:
+        """Create temp table ``stg``; return the detected encoding (None for Parquet)."""
+        con = self.con
+        con.execute("DROP TABLE IF EXISTS stg")
+        cols = ENTITIES[sf.entity]
+        if sf.file_format == "parquet":
+            with sf.path.open("rb") as f:
+                head = f.read(4)
+                f.seek(max(0, sf.size - 4))
+                tail = f.read(4)
+            if sf.size == 0:
+                raise _fail(sf.path, "the file is empty.")
+            if head != b"PAR1" or tail != b"PAR1":
+                raise _fail(sf.path, "it is not a Parquet file (missing the Parquet signature).")
+            src = f"read_parquet({ql(str(sf.path))}, file_row_number=true)"
+            try:
+                desc = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
+            except duckdb.Error as e:
+                raise _fail(sf.path, f"it could not be read as Parquet ({_duck_msg(e)}).") from e
+            line_expr = "file_row_number + 2"
+            encoding = None
+        else:
+            path = sf.path
+            if sf.path.name.lower().endswith(".zip"):
+                path = _extract_zip(sf.path, self.tmp)
+            read_path, encoding = prepare_csv(path, sf.path, self.tmp)
+            src = (
+                f"read_csv({ql(str(read_path))}, all_varchar=true, header=true, delim=',', "
+                "quote='\"', escape='\"'"
+                + (", compression='gzip'" if read_path.name.lower().endswith(".gz") else "")
+                + ")"
+            )
+            try:
+                desc = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
+            except duckdb.Error as e:
+                raise _fail(sf.path, f"it could not be read as CSV ({_duck_msg(e)}).") from e
+            line_expr = "row_number() OVER () + 1"
+        source = {norm_header(name): (name, dtype) for name, dtype, *_ in reversed(desc)}
+        found = ", ".join(name for name, *_ in desc[:30])
+
+        exprs: dict[str, str] = {}
+        used: list[str] = []
+
+        def raw(name: str, dtype: str) -> str:
+            used.append(name)
+            if _category(dtype) == "varchar":
+                return f"nullif(trim({qi(name)}), '')"
+            if _category(dtype) == "other":
+                return f"nullif(trim(CAST({qi(name)} AS VARCHAR)), '')"
+            return qi(name)
+
+        if sf.file_format == "open_data":
+            variant, mapping = max(
+                OPEN_DATA_VARIANTS.items(), key=lambda kv: len(set(kv[1]) & set(source))
+            )
+            have = {mapping[h]: source[h] for h in mapping if h in source}
+            missing = [h for h, c in mapping.items() if c in OPEN_DATA_REQUIRED and h not in source]
+            if missing:
+                raise _fail(
+                    sf.path,
+                    "it is not in either City Open Data header variant: required column(s) "
+                    + ", ".join(f"'{m}'" for m in missing)
+                    + f" missing (columns found: {found}).",
+                )
+            sha8 = sf.sha256[:8]
+            for c in cols:
+                exprs[c.name] = "NULL::VARCHAR"
+            for c, (name, dtype) in have.items():
+                if c != "location":
+                    exprs[c] = raw(name, dtype)
+            if "location" in have:
+                loc = raw(*have["location"])
+                fsa = r"regexp_full_match(upper(loc), '[A-Z]\d[A-Z]')"
+                exprs["fsa"] = f"CASE WHEN {fsa.replace('loc', loc)} THEN upper({loc}) END"
+                exprs["intersection_1"] = (
+                    f"CASE WHEN NOT {fsa.replace('loc', loc)} THEN {loc} END"
+                )
+            exprs["sr_id"] = f"'OD-{sha8}-' || CAST(_line AS VARCHAR)"
+        else:
+            missing = [c.name for c in cols if c.required and c.name not in source]
+            if missing:
+                raise _fail(
+                    sf.path,
+                    f"the required column(s) {', '.join(repr(m) for m in missing)} "
+                    f"{'is' if len(missing) == 1 else 'are'} missing for {sf.entity} "
+                    f"(columns found: {found}).",
+                )
+            for c in cols:
+                exprs[c.name] = raw(*source[c.name]) if c.name in source else "NULL::VARCHAR"
+
+        inner = ", ".join(qi(n) for n in dict.fromkeys(used)) or "1 AS _dummy"
+        select = ", ".join(f"{e} AS {qi(n)}" for n, e in exprs.items())
+        try:
+            con.execute(
+                f"CREATE TEMP TABLE stg AS SELECT _line, {select} FROM "
+                f"(SELECT {line_expr} AS _line, {inner} FROM {src})"
+            )
+        except duckdb.Error as e:
+            kind = "Parquet" if sf.file_format == "parquet" else "CSV"
+            raise _fail(sf.path, f"it could not be read as {kind} ({_duck_msg(e)}).") from e
+        n = con.execute("SELECT count(*) FROM stg").fetchone()[0]  # type: ignore[index]
+        if n == 0:
+            raise _fail(sf.path, "the file is empty (it has no data rows).")
+        return encoding
+
+    def load_file(self, sf: SourceFile) -> tuple[int, int, int, int]:
+        con = self.con
+        encoding = self.stage(sf)
+        cols = ENTITIES[sf.entity]
+        types = {r[0]: r[1] for r in con.execute("DESCRIBE stg").fetchall()}
+        parts = ["_line"]
+        for c in cols:
+            parts.append(f"{typed_expr(c, _category(types[c.name]))} AS {qi(c.name)}")
+            parts.append(f"{qi(c.name)} IS NOT NULL AS {qi(c.name + '__p')}")
+        con.execute("DROP TABLE IF EXISTS typed")
+        con.execute(
+            f"CREATE TEMP TABLE typed AS SELECT *, {problem_expr(sf.entity)} AS _problem "
+            f"FROM (SELECT {', '.join(parts)} FROM stg)"
+        )
+        con.execute("DROP TABLE stg")
+        rows_read, rejected = con.execute(
+            "SELECT count(*), count(_problem) FROM typed"
+        ).fetchone()  # type: ignore[misc]
+        if rejected and rejected > self.max_reject_rate * rows_read:
+            self._too_many_rejects(sf, rows_read, rejected)
+        con.execute(
+            "INSERT INTO raw.rejects SELECT ?, ?, _line, split_part(_problem, '|', 1), "
+            "split_part(_problem, '|', 2) FROM typed WHERE _problem IS NOT NULL ORDER BY _line",
+            [sf.rel, sf.entity],
+        )
+        if sf.entity == "service_requests" and self.bia is not None:
+            self._fill_bia()
+
+        names = [c.name for c in cols]
+        extra = ["closed_at_available"] if sf.entity == "service_requests" else []
+        clist = ", ".join(qi(n) for n in names)
+        con.execute("DROP TABLE IF EXISTS good")
+        con.execute(
+            f"CREATE TEMP TABLE good AS SELECT {clist}, min(_line) AS _line FROM typed "
+            f"WHERE _problem IS NULL GROUP BY ALL"
+        )
+        good_rows = rows_read - rejected
+        target = f"{RAW_SCHEMA}.{sf.entity}"
+        keys = DEDUP_KEYS[sf.entity]
+        cond = " AND ".join(
+            [f"e.{qi(k)} = g.{qi(k)}" for k in keys]
+            + [f"e.{qi(n)} IS NOT DISTINCT FROM g.{qi(n)}" for n in names if n not in keys]
+        )
+        closed_avail = ["false" if sf.file_format == "open_data" else "true"] if extra else []
+        insert_cols = ", ".join([clist, *extra, "_source_file", "_source_line", "_delivery_rank"])
+        select_cols = ", ".join(
+            [", ".join(f"g.{qi(n)}" for n in names), *closed_avail, "?", "g._line", "?"]
+        )
+        loaded = con.execute(
+            f"INSERT INTO {target} ({insert_cols}) SELECT {select_cols} FROM good g "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {target} e WHERE {cond}) ORDER BY g._line",
+            [sf.rel, sf.rank],
+        ).fetchone()[0]  # type: ignore[index]
+        dups = good_rows - loaded
+        con.execute("DROP TABLE good")
+        con.execute("DROP TABLE typed")
+        con.execute(
+            "INSERT INTO raw.load_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [sf.rel, sf.entity, sf.file_format, encoding, sf.sha256, sf.size, sf.rank,
+             rows_read, loaded, rejected, dups],
+        )
+        return rows_read, loaded, rejected, dups
+
+    def _too_many_rejects(self, sf: SourceFile, rows_read: int, rejected: int) -> None:
+        top = self.con.execute(
+            "SELECT split_part(_problem, '|', 2), split_part(_problem, '|', 1), count(*), "
+            "min(_line) FROM typed WHERE _problem IS NOT NULL GROUP BY 1, 2 "
+            "ORDER BY 3 DESC, 4 LIMIT 3"
+        ).fetchall()
+        reasons = "; ".join(
+            f"'{reason}' in column {column} ({n} row{'s' if n != 1 else ''}, e.g. line {line})"
+            for reason, column, n, line in top
+        )
+        raise _fail(
+            sf.path,
+            f"{rejected} of its {rows_read} rows ({rejected / rows_read:.1%}) were rejected, "
+            f"more than the allowed {self.max_reject_rate:.1%}. Most common reasons: {reasons}.",
+        )
+
+    def _fill_bia(self) -> None:
+        import numpy as np
+        import pyarrow as pa
+        import shapely
+
+        assert self.bia is not None
+        tree, names = self.bia
+        pts = self.con.execute(
+            "SELECT DISTINCT latitude, longitude FROM typed WHERE _problem IS NULL "
+            "AND bia IS NULL AND latitude IS NOT NULL AND longitude IS NOT NULL"
+        ).arrow()
+        if isinstance(pts, pa.RecordBatchReader):
+            pts = pts.read_all()
+        if pts.num_rows == 0:
+            return
+        lat = pts.column("latitude").to_numpy()
+        lon = pts.column("longitude").to_numpy()
+        geoms = shapely.points(lon, lat)
+        idx_pt, idx_poly = tree.query(geoms, predicate="intersects")  # type: ignore[attr-defined]
+        if len(idx_pt) == 0:
+            return
+        order = np.lexsort((idx_poly, idx_pt))
+        idx_pt, idx_poly = idx_pt[order], idx_poly[order]
+        first = np.unique(idx_pt, return_index=True)[1]
+        sel_pt, sel_poly = idx_pt[first], idx_poly[first]
+        mapping = pa.table(
+            {
+                "latitude": lat[sel_pt],
+                "longitude": lon[sel_pt],
+                "bia": pa.array([names[i] for i in sel_poly], type=pa.string()),
+            }
+        )
+        self.con.register("_bia_map", mapping)
+        try:
+            self.con.execute(
+                "UPDATE typed SET bia = m.bia FROM _bia_map m WHERE typed.bia IS NULL "
+                "AND typed._problem IS NULL AND typed.latitude = m.latitude "
+                "AND typed.longitude = m.longitude"
+            )
+        finally:
+            self.con.unregister("_bia_map")
+
+
+def _load_bia(raw_dir: Path) -> tuple[object, list[str]] | None:
+    path = raw_dir / "reference" / "bia_boundaries.geojson"
+    if not path.is_file():
+        return None
+    import shapely
+    from shapely.geometry import shape
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        geoms, names = [], []
+        for feat in doc["features"]:
+            name = (feat.get("properties") or {}).get("bia_name")
+            if not name or not feat.get("geometry"):
+                continue
+            geoms.append(shape(feat["geometry"]))
+            names.append(str(name))
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise _fail(path, f"it is not a valid GeoJSON FeatureCollection of BIA polygons ({e}).")
+    if not geoms:
+        return None
+    return shapely.STRtree(geoms), names
+
+
+def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection that never installs or downloads DuckDB extensions."""
+    con = duckdb.connect(str(db_path))
+    con.execute("SET autoinstall_known_extensions=false; SET autoload_known_extensions=false")
+    con.execute("SET TimeZone='UTC'")
+    return con
+
+
+def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01) -> LoadSummary:
+    """Load every contract file under ``raw_dir`` into ``db_path`` (one transaction)."""
+    raw_dir = Path(raw_dir)
+    db_path = Path(db_path)
+    if not raw_dir.is_dir():
+        raise LoadError(f"Cannot load {raw_dir}: the raw folder does not exist. "
+                        "Nothing from this run was loaded.")
+    files = discover(raw_dir)
+    bia = _load_bia(raw_dir)
+    summary = LoadSummary()
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = connect(db_path)
+    try:
+        with tempfile.TemporaryDirectory(prefix="cx311_load_") as tmpdir:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                _run(con, raw_dir, Path(tmpdir), files, max_reject_rate, bia, summary)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+    finally:
+        con.close()
+    return summary
+
+
+def _run(con: duckdb.DuckDBPyConnection, raw_dir: Path, tmp: Path, files: list[SourceFile],
+         max_reject_rate: float, bia: tuple[object, list[str]] | None,
+         summary: LoadSummary) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    for ddl in DDL.values():
+        con.execute(ddl)
+    for macro in MACROS:
+        con.execute(macro)
+    old = con.execute(
+        "SELECT source_file, entity, sha256, delivery_rank FROM raw.load_audit "
+        "ORDER BY delivery_rank"
+    ).fetchall()
+    loader = _Loader(con, raw_dir, tmp, max_reject_rate, bia)
+    to_load: list[SourceFile] = []
+    for entity in ENTITIES:
+        old_seq = [(f, sha) for f, e, sha, _ in old if e == entity]
+        new_files = [s for s in files if s.entity == entity]
+        k = 0
+        while (k < len(old_seq) and k < len(new_files)
+               and old_seq[k] == (new_files[k].rel, new_files[k].sha256)):
+            k += 1
+        for f, _sha in old_seq[k:]:
+            con.execute(f"DELETE FROM {RAW_SCHEMA}.{entity} WHERE _source_file = ?", [f])
+            con.execute("DELETE FROM raw.rejects WHERE source_file = ?", [f])
+            con.execute("DELETE FROM raw.load_audit WHERE source_file = ?", [f])
+        old_rank = {f: r for f, e, _sha, r in old if e == entity}
+        for sf in new_files[:k]:
+            summary.files_skipped.append(sf.rel)
+            if old_rank.get(sf.rel) != sf.rank:
+                con.execute(
+                    f"UPDATE {RAW_SCHEMA}.{entity} SET _delivery_rank = ? WHERE _source_file = ?",
+                    [sf.rank, sf.rel],
+                )
+                con.execute(
+                    "UPDATE raw.load_audit SET delivery_rank = ? WHERE source_file = ?",
+                    [sf.rank, sf.rel],
+                )
+        to_load.extend(new_files[k:])
+    for sf in sorted(to_load, key=lambda s: s.rank):
+        read, loaded, rejected, dups = loader.load_file(sf)
+        summary.files_loaded.append(sf.rel)
+        summary.rows_read += read
+        summary.rows_loaded += loaded
+        summary.rows_rejected += rejected
+        summary.duplicates_collapsed += dups
+    summary.files_skipped.sort()
