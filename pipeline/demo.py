@@ -642,7 +642,7 @@ def _gen_service_requests(year: int, scale: float, seed: int, ref: dict, types: 
     closed = created + dur_us
     status = np.full(n, ST_CLOSED, np.int8)
     age_days = (extract_us - created) / DAY_US
-    p_open = 0.035 + 0.45 * np.exp(-age_days / 25.0)
+    p_open = 0.052 + 0.5 * np.exp(-age_days / 25.0)
     still_open = (closed > extract_us) | (rng.random(n) < p_open)
     status[still_open] = np.where(rng.random(int(still_open.sum())) < 0.6, ST_PROG, ST_INIT)
     unknown = rng.random(n) < 0.005
@@ -797,7 +797,7 @@ def _gen_interactions(year: int, scale: float, seed: int, ref: dict, sr: dict) -
     linked = rng.permutation(sr["n"])[:n_sr_int]
     created = sr["created"][linked]
     since_midnight = (created - cal.day_us[0]) % DAY_US
-    lead = np.minimum((rng.gamma(2.0, 120.0, n_sr_int) * US).astype(np.int64), since_midnight)
+    lead = np.minimum(rng.gamma(2.0, 120.0, n_sr_int).astype(np.int64) * US, since_midnight)
     started[sr_rows] = created - lead
     sr_ref[sr_rows] = linked
     sr["channel"][linked] = channel[sr_rows]
@@ -867,7 +867,7 @@ def _gen_interactions(year: int, scale: float, seed: int, ref: dict, sr: dict) -
     sl_target, asa, aht = PHONE_TARGETS.get(year, PHONE_TARGETS[2024])
     ph = np.flatnonzero(channel == PHONE)
     ph_month = month[ph]
-    p_ab = (0.062 - 0.9 * MONTH_SL_OFFSET[ph_month]).clip(0.02, 0.2)
+    p_ab = (0.082 - 0.9 * MONTH_SL_OFFSET[ph_month]).clip(0.02, 0.2)
     if storm_idx is not None:
         p_ab = np.where(day_idx[ph] == storm_idx, 0.14, p_ab)
     abandoned = rng.random(len(ph)) < p_ab
