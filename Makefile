@@ -36,6 +36,9 @@ demo-data: $(STAMP)  ## generate the synthetic demo data set into RAW
 seeds: $(STAMP)  ## regenerate the generated dbt seeds (holiday calendar)
 	$(CX) seeds
 
+docs: $(STAMP)  ## dbt documentation site (static, offline) into OUTPUT/docs
+	$(CX) docs --output $(OUTPUT)
+
 test: $(STAMP)  ## run the test suite (lint, unit, dbt, end-to-end, accessibility)
 	$(BIN)/ruff check pipeline tests
 	$(BIN)/python -m pytest -q

@@ -144,6 +144,24 @@ def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
     }
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    """Build the dbt documentation site (one static HTML file) into OUTPUT/docs."""
+    import shutil
+
+    from .transform import run_dbt
+
+    db_path = args.output / "warehouse.duckdb"
+    if not db_path.exists():
+        _say(f"error: no warehouse at {db_path}: run `make load` (or `make report`) first.")
+        return 2
+    run_dbt(["docs", "generate", "--static"], db_path, args.output)
+    docs = args.output / "docs"
+    docs.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(args.output / "dbt_target" / "static_index.html", docs / "index.html")
+    _say(f"wrote {docs / 'index.html'}")
+    return 0
+
+
 def cmd_seeds(args: argparse.Namespace) -> int:
     """Regenerate the generated seeds (the City holiday calendar 2015-2035)."""
     from .seeds import write_holidays_seed
@@ -184,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
         if name == "report":
             sub.add_argument("--year", type=int, required=True, help="calendar year to report on")
+    docs = commands.add_parser("docs", help=cmd_docs.__doc__, description=cmd_docs.__doc__)
+    docs.set_defaults(func=cmd_docs)
+    docs.add_argument(
+        "--output", type=Path, default=DEFAULT_OUTPUT, help="folder of generated state (default: output/)"
+    )
     seeds = commands.add_parser("seeds", help=cmd_seeds.__doc__, description=cmd_seeds.__doc__)
     seeds.set_defaults(func=cmd_seeds)
     return parser
