@@ -43,43 +43,49 @@ US = 1_000_000
 DAY_US = 86_400 * US
 CHUNK_ROWS = 500_000
 
-INTERACTIONS_SCHEMA = pa.schema([
-    ("interaction_id", pa.string()),
-    ("started_at", pa.timestamp("us")),
-    ("channel", pa.string()),
-    ("interaction_type", pa.string()),
-    ("topic", pa.string()),
-    ("outcome", pa.string()),
-    ("queue_seconds", pa.int32()),
-    ("handle_seconds", pa.int32()),
-    ("transferred", pa.bool_()),
-    ("responded_at", pa.timestamp("us")),
-    ("sr_id", pa.string()),
-    ("language", pa.string()),
-])
-SERVICE_REQUESTS_SCHEMA = pa.schema([
-    ("sr_id", pa.string()),
-    ("created_at", pa.timestamp("us")),
-    ("closed_at", pa.timestamp("us")),
-    ("status", pa.string()),
-    ("sr_type", pa.string()),
-    ("division", pa.string()),
-    ("section", pa.string()),
-    ("ward", pa.string()),
-    ("fsa", pa.string()),
-    ("intersection_1", pa.string()),
-    ("intersection_2", pa.string()),
-    ("latitude", pa.float64()),
-    ("longitude", pa.float64()),
-    ("bia", pa.string()),
-    ("channel", pa.string()),
-])
-KB_VIEWS_SCHEMA = pa.schema([
-    ("date", pa.date32()),
-    ("article_id", pa.string()),
-    ("article_title", pa.string()),
-    ("views", pa.int64()),
-])
+INTERACTIONS_SCHEMA = pa.schema(
+    [
+        ("interaction_id", pa.string()),
+        ("started_at", pa.timestamp("us")),
+        ("channel", pa.string()),
+        ("interaction_type", pa.string()),
+        ("topic", pa.string()),
+        ("outcome", pa.string()),
+        ("queue_seconds", pa.int32()),
+        ("handle_seconds", pa.int32()),
+        ("transferred", pa.bool_()),
+        ("responded_at", pa.timestamp("us")),
+        ("sr_id", pa.string()),
+        ("language", pa.string()),
+    ]
+)
+SERVICE_REQUESTS_SCHEMA = pa.schema(
+    [
+        ("sr_id", pa.string()),
+        ("created_at", pa.timestamp("us")),
+        ("closed_at", pa.timestamp("us")),
+        ("status", pa.string()),
+        ("sr_type", pa.string()),
+        ("division", pa.string()),
+        ("section", pa.string()),
+        ("ward", pa.string()),
+        ("fsa", pa.string()),
+        ("intersection_1", pa.string()),
+        ("intersection_2", pa.string()),
+        ("latitude", pa.float64()),
+        ("longitude", pa.float64()),
+        ("bia", pa.string()),
+        ("channel", pa.string()),
+    ]
+)
+KB_VIEWS_SCHEMA = pa.schema(
+    [
+        ("date", pa.date32()),
+        ("article_id", pa.string()),
+        ("article_title", pa.string()),
+        ("views", pa.int64()),
+    ]
+)
 
 # --- channel mix --------------------------------------------------------------------------
 # 2024 shares of all interactions; 2023 counts follow from the change 2023 -> 2024
@@ -93,62 +99,112 @@ SU_BONUS = np.array([0.10, 0.05, 0.05, 0.25, 0.35, 0.0, 0.0, 0.0])
 UNLINKED_SR_CHANNEL = np.array([0.05, 0.08, 0.02, 0.45, 0.36, 0.02, 0.01, 0.01])
 
 LANGUAGES = ("en", "fr", "zh", "pa", "es", "ta", "pt", "it", "ko", "tl", "ar", "fa")
-LANGUAGE_P = np.array([0.885, 0.02, 0.03, 0.015, 0.013, 0.01, 0.008, 0.005, 0.004, 0.004,
-                       0.003, 0.003])
+LANGUAGE_P = np.array([0.885, 0.02, 0.03, 0.015, 0.013, 0.01, 0.008, 0.005, 0.004, 0.004, 0.003, 0.003])
 
 TOPICS = (
-    ("Property Tax Billing", 0.110), ("Vacant Home Tax", 0.0),
-    ("Garbage Collection Schedule", 0.065), ("Water Billing", 0.055),
-    ("Parking Tickets", 0.050), ("Green Bin Program", 0.040),
-    ("Recycling - What Goes Where", 0.038), ("Bulky Item Pickup", 0.036),
-    ("Building Permits", 0.034), ("Utility Bill Payment", 0.032),
-    ("Recreation Programs Registration", 0.032), ("Street Parking Permits", 0.030),
-    ("Dog and Cat Licensing", 0.028), ("Tax Rebates & Relief Programs", 0.026),
-    ("Road Closures & Construction", 0.026), ("Snow Clearing", 0.024),
-    ("Yard Waste Collection", 0.022), ("Zoning Inquiries", 0.022),
-    ("Business Licences", 0.020), ("Short-Term Rental Registration", 0.018),
-    ("Property Standards Inquiry", 0.018), ("Noise Bylaw", 0.018),
-    ("Tree Services", 0.018), ("Animal Services", 0.018),
-    ("Municipal Land Transfer Tax", 0.016), ("Marriage Licences", 0.015),
-    ("Birth & Death Registration", 0.014), ("Affordable Housing & Shelter", 0.014),
-    ("Employment & Social Services", 0.013), ("Toronto Public Health", 0.013),
-    ("TTC & Transit Information", 0.012), ("Swimming Pools & Beaches", 0.012),
-    ("Parks & Facility Permits", 0.012), ("Heat Relief & Cooling Centres", 0.010),
-    ("Water Main Breaks & Service", 0.010), ("Fire Safety", 0.008),
-    ("Councillor Contact", 0.008), ("Community Events & Festivals", 0.008),
-    ("Election Information", 0.006), ("Other", 0.025),
+    ("Property Tax Billing", 0.110),
+    ("Vacant Home Tax", 0.0),
+    ("Garbage Collection Schedule", 0.065),
+    ("Water Billing", 0.055),
+    ("Parking Tickets", 0.050),
+    ("Green Bin Program", 0.040),
+    ("Recycling - What Goes Where", 0.038),
+    ("Bulky Item Pickup", 0.036),
+    ("Building Permits", 0.034),
+    ("Utility Bill Payment", 0.032),
+    ("Recreation Programs Registration", 0.032),
+    ("Street Parking Permits", 0.030),
+    ("Dog and Cat Licensing", 0.028),
+    ("Tax Rebates & Relief Programs", 0.026),
+    ("Road Closures & Construction", 0.026),
+    ("Snow Clearing", 0.024),
+    ("Yard Waste Collection", 0.022),
+    ("Zoning Inquiries", 0.022),
+    ("Business Licences", 0.020),
+    ("Short-Term Rental Registration", 0.018),
+    ("Property Standards Inquiry", 0.018),
+    ("Noise Bylaw", 0.018),
+    ("Tree Services", 0.018),
+    ("Animal Services", 0.018),
+    ("Municipal Land Transfer Tax", 0.016),
+    ("Marriage Licences", 0.015),
+    ("Birth & Death Registration", 0.014),
+    ("Affordable Housing & Shelter", 0.014),
+    ("Employment & Social Services", 0.013),
+    ("Toronto Public Health", 0.013),
+    ("TTC & Transit Information", 0.012),
+    ("Swimming Pools & Beaches", 0.012),
+    ("Parks & Facility Permits", 0.012),
+    ("Heat Relief & Cooling Centres", 0.010),
+    ("Water Main Breaks & Service", 0.010),
+    ("Fire Safety", 0.008),
+    ("Councillor Contact", 0.008),
+    ("Community Events & Festivals", 0.008),
+    ("Election Information", 0.006),
+    ("Other", 0.025),
 )
 VHT = 1
 
 KB_ARTICLES = (
-    ("Property Tax", 9000), ("Garbage & Recycling Schedule", 8200),
-    ("Pay a Parking Ticket", 5200), ("Vacant Home Tax", 4800), ("Water & Solid Waste Utility Bill", 4300),
-    ("Green Bin: What Goes In", 3600), ("Waste Wizard: Where Does It Go?", 3400),
-    ("Oversized & Metal Item Collection", 2900), ("Residential Parking Permits", 2600),
-    ("Building Permit Applications", 2300), ("Register for Recreation Programs", 2200),
-    ("Property Tax Payment Options", 2100), ("Dispute a Parking Ticket", 1900),
-    ("Garbage Bin Sizes & Fees", 1800), ("Yard Waste Collection", 1700),
-    ("Pet Licensing", 1600), ("Property Tax & Utility Relief Programs", 1500),
-    ("Snow Clearing & Winter Maintenance", 1450), ("Report a Pothole", 1400),
-    ("Noise Bylaw", 1350), ("Short-Term Rentals", 1300), ("Marriage Licences", 1250),
-    ("Birth, Death & Marriage Certificates", 1200), ("Tree Pruning & Removal", 1150),
-    ("Wildlife in the City", 1100), ("Pools & Splash Pads", 1050),
-    ("Basement Flooding Protection Subsidy", 1000), ("Sewer Backup & Blocked Drains", 980),
-    ("Long Grass & Weeds", 950), ("Municipal Land Transfer Tax", 920),
-    ("Business Licence Applications", 900), ("Property Standards for Rental Units", 880),
-    ("Heat Relief Network & Cooling Centres", 860), ("Lost & Found Pets", 840),
-    ("Road Restrictions & Closures", 820), ("Zoning By-law Information", 800),
-    ("Hazardous Waste Drop-off Depots", 780), ("Community Environment Days", 760),
-    ("Apply for a Dog Off-Leash Permit", 740), ("Fence & Pool Enclosure Permits", 720),
-    ("Tenant Rights & Adequate Heat", 700), ("Water Meter Reading", 680),
-    ("Sidewalk & Boulevard Maintenance", 660), ("Street Light Outage", 640),
-    ("Graffiti Removal", 620), ("Illegal Dumping", 600), ("Bin Repair & Replacement", 590),
-    ("Toronto Public Health Clinics", 580), ("Ontario Works & Social Assistance", 560),
-    ("Shelter & Housing Help", 540), ("Affordable Housing Applications", 520),
-    ("Park & Facility Permits", 500), ("Contact Your Councillor", 480),
-    ("Election & Voter Information", 460), ("Fire Safety & Smoke Alarms", 440),
-    ("Tree Planting Requests", 420), ("Accessible Transportation (Wheel-Trans)", 400),
-    ("Filming Permits", 380), ("Festivals & Events Calendar", 360),
+    ("Property Tax", 9000),
+    ("Garbage & Recycling Schedule", 8200),
+    ("Pay a Parking Ticket", 5200),
+    ("Vacant Home Tax", 4800),
+    ("Water & Solid Waste Utility Bill", 4300),
+    ("Green Bin: What Goes In", 3600),
+    ("Waste Wizard: Where Does It Go?", 3400),
+    ("Oversized & Metal Item Collection", 2900),
+    ("Residential Parking Permits", 2600),
+    ("Building Permit Applications", 2300),
+    ("Register for Recreation Programs", 2200),
+    ("Property Tax Payment Options", 2100),
+    ("Dispute a Parking Ticket", 1900),
+    ("Garbage Bin Sizes & Fees", 1800),
+    ("Yard Waste Collection", 1700),
+    ("Pet Licensing", 1600),
+    ("Property Tax & Utility Relief Programs", 1500),
+    ("Snow Clearing & Winter Maintenance", 1450),
+    ("Report a Pothole", 1400),
+    ("Noise Bylaw", 1350),
+    ("Short-Term Rentals", 1300),
+    ("Marriage Licences", 1250),
+    ("Birth, Death & Marriage Certificates", 1200),
+    ("Tree Pruning & Removal", 1150),
+    ("Wildlife in the City", 1100),
+    ("Pools & Splash Pads", 1050),
+    ("Basement Flooding Protection Subsidy", 1000),
+    ("Sewer Backup & Blocked Drains", 980),
+    ("Long Grass & Weeds", 950),
+    ("Municipal Land Transfer Tax", 920),
+    ("Business Licence Applications", 900),
+    ("Property Standards for Rental Units", 880),
+    ("Heat Relief Network & Cooling Centres", 860),
+    ("Lost & Found Pets", 840),
+    ("Road Restrictions & Closures", 820),
+    ("Zoning By-law Information", 800),
+    ("Hazardous Waste Drop-off Depots", 780),
+    ("Community Environment Days", 760),
+    ("Apply for a Dog Off-Leash Permit", 740),
+    ("Fence & Pool Enclosure Permits", 720),
+    ("Tenant Rights & Adequate Heat", 700),
+    ("Water Meter Reading", 680),
+    ("Sidewalk & Boulevard Maintenance", 660),
+    ("Street Light Outage", 640),
+    ("Graffiti Removal", 620),
+    ("Illegal Dumping", 600),
+    ("Bin Repair & Replacement", 590),
+    ("Toronto Public Health Clinics", 580),
+    ("Ontario Works & Social Assistance", 560),
+    ("Shelter & Housing Help", 540),
+    ("Affordable Housing Applications", 520),
+    ("Park & Facility Permits", 500),
+    ("Contact Your Councillor", 480),
+    ("Election & Voter Information", 460),
+    ("Fire Safety & Smoke Alarms", 440),
+    ("Tree Planting Requests", 420),
+    ("Accessible Transportation (Wheel-Trans)", 400),
+    ("Filming Permits", 380),
+    ("Festivals & Events Calendar", 360),
     ("Commercial Waste Collection", 340),
 )
 
@@ -180,10 +236,33 @@ WARD_GEO = {  # approximate centroid (lat, lon), FSAs, main streets
     25: (43.795, -79.165, "M1B M1C", "Sheppard Ave E|Morningside Ave|Meadowvale Rd|Old Kingston Rd"),
 }
 # relative SR intensity per ward (x population): the shape of the ranking kept in both years
-WARD_INTENSITY = {1: 1.05, 2: 1.08, 3: 1.0, 4: 1.12, 5: 1.10, 6: 0.95, 7: 1.00, 8: 1.10,
-                  9: 1.15, 10: 0.80, 11: 0.95, 12: 0.98, 13: 0.90, 14: 1.12, 15: 0.92,
-                  16: 0.70, 17: 0.80, 18: 0.85, 19: 1.20, 20: 1.05, 21: 0.92, 22: 0.82,
-                  23: 0.78, 24: 1.0, 25: 0.98}
+WARD_INTENSITY = {
+    1: 1.05,
+    2: 1.08,
+    3: 1.0,
+    4: 1.12,
+    5: 1.10,
+    6: 0.95,
+    7: 1.00,
+    8: 1.10,
+    9: 1.15,
+    10: 0.80,
+    11: 0.95,
+    12: 0.98,
+    13: 0.90,
+    14: 1.12,
+    15: 0.92,
+    16: 0.70,
+    17: 0.80,
+    18: 0.85,
+    19: 1.20,
+    20: 1.05,
+    21: 0.92,
+    22: 0.82,
+    23: 0.78,
+    24: 1.0,
+    25: 0.98,
+}
 MOST_WARD, FEWEST_WARD = "Etobicoke-Lakeshore", "Don Valley East"
 
 # published display names -> catalogue spellings they replace (excluded from the pool)
@@ -192,11 +271,13 @@ CATALOGUE_DUPLICATES = {
     "Dead Wildlife Pickup": ("Cadaver - Wildlife", "Pick up Dead Wildlife"),
     "Residential Bin Lid Damaged": ("Residential: Bin: Repair or Replace Lid",),
     "Property Standards & Maintenance Violations": (
-        "Property Standards", "Property Standards and Maintenance Violations"),
-    "Residential Bin Body or Handle Damaged": (
-        "Residential: Bin: Repair or Replace Body/Handle",),
+        "Property Standards",
+        "Property Standards and Maintenance Violations",
+    ),
+    "Residential Bin Body or Handle Damaged": ("Residential: Bin: Repair or Replace Body/Handle",),
     "Residential Oversized/Electronics Item Day Collection - Not Picked Up": (
-        "Residential Oversized/Electronics Item Day Collection Not Picked Up",),
+        "Residential Oversized/Electronics Item Day Collection Not Picked Up",
+    ),
     "Road - Pot hole": ("Road Pothole / Road Damage",),
 }
 # division/section for names that are not spelled that way in the catalogue
@@ -204,17 +285,28 @@ DISPLAY_NAME_HOME = {
     "Injured Wildlife": "Injured - Wildlife",
     "Dead Wildlife Pickup": "Cadaver - Wildlife",
     "Property Standards & Maintenance Violations": "Property Standards and Maintenance Violations",
-    "Residential Oversized/Electronics Item Day Collection - Not Picked Up":
-        "Residential Oversized/Electronics Item Day Collection Not Picked Up",
+    "Residential Oversized/Electronics Item Day Collection - Not Picked Up": "Residential Oversized/Electronics Item Day Collection Not Picked Up",
 }
 NEW_TYPE_HOME = {
     "Excessive Heat in a Rental Unit": ("Municipal Licensing & Standards", "Investigation Services", 460),
-    "Non-Enforceable Excessive Heat in a Rental Unit": ("Municipal Licensing & Standards", "Investigation Services", 210),
+    "Non-Enforceable Excessive Heat in a Rental Unit": (
+        "Municipal Licensing & Standards",
+        "Investigation Services",
+        210,
+    ),
     "City of Toronto Vehicle Driver Complaint": ("Fleet Services", "Fleet Safety", 380),
     "Escalation - Fleet Services": ("Fleet Services", "Fleet Safety", 160),
     "City of Toronto Vehicle Driver Compliment": ("Fleet Services", "Fleet Safety", 150),
-    "Construction Noise - During Permitted Hours": ("Municipal Licensing & Standards", "Bylaw Enforcement", 520),
-    "Power Device Noise - During Permitted Hours": ("Municipal Licensing & Standards", "Bylaw Enforcement", 240),
+    "Construction Noise - During Permitted Hours": (
+        "Municipal Licensing & Standards",
+        "Bylaw Enforcement",
+        520,
+    ),
+    "Power Device Noise - During Permitted Hours": (
+        "Municipal Licensing & Standards",
+        "Bylaw Enforcement",
+        240,
+    ),
 }
 # 16 July 2024: SRs created that day on top of a normal day: (type, before 16:00, after)
 STORM_DATE = dt.date(2024, 7, 16)
@@ -228,8 +320,9 @@ STORM_SRS = (
 )
 # phone answered-call targets (service level, ASA, AHT) per year; others fall back to 2024
 PHONE_TARGETS = {2023: (0.81, 49.0, 286.0), 2024: (0.82, 47.0, 292.0)}
-MONTH_SL_OFFSET = np.array([-0.035, -0.012, 0.0, 0.012, 0.016, 0.006, -0.040, 0.002, 0.012,
-                            0.015, 0.018, 0.010])
+MONTH_SL_OFFSET = np.array(
+    [-0.035, -0.012, 0.0, 0.012, 0.016, 0.006, -0.040, 0.002, 0.012, 0.015, 0.018, 0.010]
+)
 SR_CANCELLED_SHARE = 0.025
 EXTRACT_LAG_DAYS = 7  # each year's extract is taken a week after the year ends
 
@@ -273,17 +366,26 @@ def _type_table(ref: dict) -> dict:
     for name in published:
         home = cat.get(name) or cat.get(DISPLAY_NAME_HOME.get(name, ""), None)
         div, sec, vol = home if home else ("Municipal Licensing & Standards", "Investigation Services", 1000)
-        names.append(name); divisions.append(div); sections.append(sec)
-        weights.append(float(vol)); kinds.append("published")
+        names.append(name)
+        divisions.append(div)
+        sections.append(sec)
+        weights.append(float(vol))
+        kinds.append("published")
     for name in new_types:
         div, sec, _ = NEW_TYPE_HOME.get(name, ("Municipal Licensing & Standards", "Bylaw Enforcement", 200))
-        names.append(name); divisions.append(div); sections.append(sec)
-        weights.append(0.0); kinds.append("new")
+        names.append(name)
+        divisions.append(div)
+        sections.append(sec)
+        weights.append(0.0)
+        kinds.append("new")
     for name, (div, sec, vol) in cat.items():
         if name in excluded or vol <= 0:
             continue
-        names.append(name); divisions.append(div); sections.append(sec)
-        weights.append(float(vol)); kinds.append("catalogue")
+        names.append(name)
+        divisions.append(div)
+        sections.append(sec)
+        weights.append(float(vol))
+        kinds.append("catalogue")
     group = np.zeros(len(names), np.int8)  # 0 default, 1 wildlife, 2 snow/ice, 3 summer, 4 new
     for i, n in enumerate(names):
         low = n.lower()
@@ -291,14 +393,27 @@ def _type_table(ref: dict) -> dict:
             group[i] = 4
         elif "Wildlife" in n:
             group[i] = 1
-        elif "Snow" in n or "Ice" in n or "plow" in low or "plough" in low or "salting" in low \
-                or "winter" in low or n == "Adequate Heat":
+        elif (
+            "Snow" in n
+            or "Ice" in n
+            or "plow" in low
+            or "plough" in low
+            or "salting" in low
+            or "winter" in low
+            or n == "Adequate Heat"
+        ):
             group[i] = 2
         elif "Pruning" in n or "grass" in low or "weeds" in low or "Amplified" in n or "Pool" in n:
             group[i] = 3
-    return {"names": names, "division": divisions, "section": sections,
-            "weight": np.array(weights), "kind": kinds, "group": group,
-            "index": {n: i for i, n in enumerate(names)}}
+    return {
+        "names": names,
+        "division": divisions,
+        "section": sections,
+        "weight": np.array(weights),
+        "kind": kinds,
+        "group": group,
+        "index": {n: i for i, n in enumerate(names)},
+    }
 
 
 # ------------------------------------------------------------------------------------------
@@ -362,9 +477,18 @@ def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
 def _holidays(year: int) -> set[dt.date]:
     victoria = dt.date(year, 5, 24)
     victoria -= dt.timedelta(days=victoria.weekday())
-    return {dt.date(year, 1, 1), _nth_weekday(year, 2, 0, 3), _easter(year) - dt.timedelta(days=2),
-            victoria, dt.date(year, 7, 1), _nth_weekday(year, 8, 0, 1), _nth_weekday(year, 9, 0, 1),
-            _nth_weekday(year, 10, 0, 2), dt.date(year, 12, 25), dt.date(year, 12, 26)}
+    return {
+        dt.date(year, 1, 1),
+        _nth_weekday(year, 2, 0, 3),
+        _easter(year) - dt.timedelta(days=2),
+        victoria,
+        dt.date(year, 7, 1),
+        _nth_weekday(year, 8, 0, 1),
+        _nth_weekday(year, 9, 0, 1),
+        _nth_weekday(year, 10, 0, 2),
+        dt.date(year, 12, 25),
+        dt.date(year, 12, 26),
+    }
 
 
 class _Calendar:
@@ -379,8 +503,9 @@ class _Calendar:
         self.weekday = (days.astype(np.int64) + 3) % 7  # Monday = 0
         self.doy = np.arange(self.n)
         hol = _holidays(year)
-        self.holiday = np.array([dt.date(year, 1, 1) + dt.timedelta(days=int(i)) in hol
-                                 for i in range(self.n)])
+        self.holiday = np.array(
+            [dt.date(year, 1, 1) + dt.timedelta(days=int(i)) in hol for i in range(self.n)]
+        )
         self.dst_start = _nth_weekday(year, 3, 6, 2)
         self.dst_end = _nth_weekday(year, 11, 6, 1)
 
@@ -400,7 +525,9 @@ class _Calendar:
 
 def _fix_dst_gap(us: np.ndarray, year: int) -> np.ndarray:
     """Move naive local times that fall in the spring-forward gap (02:00-02:59) one hour on."""
-    start = np.datetime64(_nth_weekday(year, 3, 6, 2)).astype("datetime64[us]").astype(np.int64) + 2 * 3600 * US
+    start = (
+        np.datetime64(_nth_weekday(year, 3, 6, 2)).astype("datetime64[us]").astype(np.int64) + 2 * 3600 * US
+    )
     gap = (us >= start) & (us < start + 3600 * US)
     if gap.any():
         us = us.copy()
@@ -414,12 +541,90 @@ def _fix_dst_gap_any(us: np.ndarray, years) -> np.ndarray:
     return us
 
 
-HOUR_PROFILE_SR = np.array([0.4, 0.25, 0.15, 0.1, 0.1, 0.2, 0.6, 1.6, 3.2, 4.6, 5.0, 5.0, 4.6, 4.8,
-                            4.8, 4.6, 4.2, 3.6, 3.0, 2.6, 2.2, 1.8, 1.3, 0.8])
-HOUR_PROFILE_PHONE = np.array([0.25, 0.15, 0.1, 0.08, 0.08, 0.15, 0.5, 1.8, 4.2, 5.6, 6.0, 5.8,
-                               5.2, 5.4, 5.4, 5.0, 4.4, 3.4, 2.4, 1.8, 1.4, 1.1, 0.8, 0.5])
-HOUR_PROFILE_DIGITAL = np.array([0.8, 0.5, 0.3, 0.2, 0.2, 0.3, 0.8, 1.8, 3.0, 3.8, 4.2, 4.3, 4.2,
-                                 4.2, 4.1, 4.0, 3.8, 3.6, 3.4, 3.4, 3.3, 2.8, 2.0, 1.3])
+HOUR_PROFILE_SR = np.array(
+    [
+        0.4,
+        0.25,
+        0.15,
+        0.1,
+        0.1,
+        0.2,
+        0.6,
+        1.6,
+        3.2,
+        4.6,
+        5.0,
+        5.0,
+        4.6,
+        4.8,
+        4.8,
+        4.6,
+        4.2,
+        3.6,
+        3.0,
+        2.6,
+        2.2,
+        1.8,
+        1.3,
+        0.8,
+    ]
+)
+HOUR_PROFILE_PHONE = np.array(
+    [
+        0.25,
+        0.15,
+        0.1,
+        0.08,
+        0.08,
+        0.15,
+        0.5,
+        1.8,
+        4.2,
+        5.6,
+        6.0,
+        5.8,
+        5.2,
+        5.4,
+        5.4,
+        5.0,
+        4.4,
+        3.4,
+        2.4,
+        1.8,
+        1.4,
+        1.1,
+        0.8,
+        0.5,
+    ]
+)
+HOUR_PROFILE_DIGITAL = np.array(
+    [
+        0.8,
+        0.5,
+        0.3,
+        0.2,
+        0.2,
+        0.3,
+        0.8,
+        1.8,
+        3.0,
+        3.8,
+        4.2,
+        4.3,
+        4.2,
+        4.2,
+        4.1,
+        4.0,
+        3.8,
+        3.6,
+        3.4,
+        3.4,
+        3.3,
+        2.8,
+        2.0,
+        1.3,
+    ]
+)
 
 
 def _time_of_day(rng, n: int, profile: np.ndarray, lo_hour: int = 0, hi_hour: int = 24) -> np.ndarray:
@@ -440,7 +645,7 @@ def _id_array(prefix: str, nums: np.ndarray, width: int, valid: np.ndarray | Non
     p = np.frombuffer(prefix.encode("ascii"), np.uint8)
     length = len(p) + width
     buf = np.empty((n, length), np.uint8)
-    buf[:, :len(p)] = p
+    buf[:, : len(p)] = p
     digits = nums.copy()
     for k in range(width):
         buf[:, length - 1 - k] = 48 + digits % 10
@@ -451,8 +656,9 @@ def _id_array(prefix: str, nums: np.ndarray, width: int, valid: np.ndarray | Non
     if valid is not None and not valid.all():
         validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
         null_count = int((~valid).sum())
-    return pa.Array.from_buffers(pa.string(), n, [validity, pa.py_buffer(offsets),
-                                                  pa.py_buffer(buf.tobytes())], null_count)
+    return pa.Array.from_buffers(
+        pa.string(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(buf.tobytes())], null_count
+    )
 
 
 def _take(values, idx: np.ndarray) -> pa.Array:
@@ -475,8 +681,9 @@ def _write_parquet(path: Path, schema: pa.Schema, n: int, make_batch) -> None:
     """Write ``make_batch(lo, hi)`` chunks to ``path`` via a temporary file + os.replace."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with pq.ParquetWriter(tmp, schema, compression="zstd", compression_level=3,
-                          use_dictionary=True, write_statistics=True) as writer:
+    with pq.ParquetWriter(
+        tmp, schema, compression="zstd", compression_level=3, use_dictionary=True, write_statistics=True
+    ) as writer:
         for lo in range(0, max(n, 1), CHUNK_ROWS):
             hi = min(n, lo + CHUNK_ROWS)
             table = pa.Table.from_arrays(make_batch(lo, hi), schema=schema)
@@ -528,15 +735,18 @@ def _ward_counts(year: int, scale: float, ref: dict, n_total: int) -> np.ndarray
     most = _scaled(ext.get("most", {}).get("service_requests", 29536) * ratio, scale)
     fewest = _scaled(ext.get("fewest", {}).get("service_requests", 11232) * ratio, scale)
     names = [w["ward_name"] for w in wards]
-    i_most, i_few = names.index(ext.get("most", {}).get("ward_name", MOST_WARD)), \
-        names.index(ext.get("fewest", {}).get("ward_name", FEWEST_WARD))
+    i_most, i_few = (
+        names.index(ext.get("most", {}).get("ward_name", MOST_WARD)),
+        names.index(ext.get("fewest", {}).get("ward_name", FEWEST_WARD)),
+    )
     blank = _scaled(0.005 * n_total / max(scale, 1e-12), scale)
     counts = np.zeros(26, np.int64)
     counts[25] = blank
     counts[i_most], counts[i_few] = most, fewest
     others = [i for i in range(25) if i not in (i_most, i_few)]
-    w = np.array([float(wards[i]["population_2021"]) * WARD_INTENSITY[int(wards[i]["ward_number"])]
-                  for i in others])
+    w = np.array(
+        [float(wards[i]["population_2021"]) * WARD_INTENSITY[int(wards[i]["ward_number"])] for i in others]
+    )
     rest = n_total - blank - most - fewest
     alloc = _largest_remainder(rest, w)
     # keep the extremes strict: nudge any ward that reaches them
@@ -546,10 +756,13 @@ def _ward_counts(year: int, scale: float, ref: dict, n_total: int) -> np.ndarray
         if not hi.any() and not lo.any():
             break
         if hi.any():
-            j = int(np.argmax(alloc)); k = int(np.argmin(alloc))
+            j = int(np.argmax(alloc))
+            k = int(np.argmin(alloc))
         else:
-            j = int(np.argmax(alloc)); k = int(np.argmin(alloc))
-        alloc[j] -= 1; alloc[k] += 1
+            j = int(np.argmax(alloc))
+            k = int(np.argmin(alloc))
+        alloc[j] -= 1
+        alloc[k] += 1
     counts[others] = alloc
     return counts
 
@@ -576,8 +789,9 @@ def _gen_service_requests(year: int, scale: float, seed: int, ref: dict, types: 
     normal = counts - storm_before - storm_after
 
     n_canc = _scaled(SR_CANCELLED_SHARE * n_nc / max(scale, 1e-12), scale)
-    canc_types = rng.choice(n_types, size=n_canc, p=counts / counts.sum()) if n_canc else \
-        np.zeros(0, np.int64)
+    canc_types = (
+        rng.choice(n_types, size=n_canc, p=counts / counts.sum()) if n_canc else np.zeros(0, np.int64)
+    )
 
     type_idx = np.concatenate([np.repeat(np.arange(n_types), normal), canc_types]).astype(np.int32)
     n_normal = len(type_idx)
@@ -605,13 +819,17 @@ def _gen_service_requests(year: int, scale: float, seed: int, ref: dict, types: 
     sb_types = np.repeat(np.arange(n_types), storm_before).astype(np.int32)
     sa_types = np.repeat(np.arange(n_types), storm_after).astype(np.int32)
     storm_types = np.concatenate([sb_types, sa_types])
-    storm_tod = np.concatenate([_time_of_day(rng, len(sb_types), HOUR_PROFILE_SR, 5, 16),
-                                _time_of_day(rng, len(sa_types), HOUR_PROFILE_SR, 16, 24)])
+    storm_tod = np.concatenate(
+        [
+            _time_of_day(rng, len(sb_types), HOUR_PROFILE_SR, 5, 16),
+            _time_of_day(rng, len(sa_types), HOUR_PROFILE_SR, 16, 24),
+        ]
+    )
     type_idx = np.concatenate([type_idx, storm_types])
     day = np.concatenate([day, np.full(len(storm_types), storm_idx or 0, np.int64)])
     tod = np.concatenate([tod, storm_tod])
     cancelled = np.zeros(len(type_idx), bool)
-    cancelled[n_normal - n_canc:n_normal] = True
+    cancelled[n_normal - n_canc : n_normal] = True
     created = _fix_dst_gap(cal.day_us[day] + tod, year)
     n = len(type_idx)
 
@@ -625,16 +843,25 @@ def _gen_service_requests(year: int, scale: float, seed: int, ref: dict, types: 
     ward_idx[ward_idx == 25] = -1
 
     order = np.argsort(created, kind="stable")
-    type_idx, created, cancelled, ward_idx = type_idx[order], created[order], cancelled[order], ward_idx[order]
+    type_idx, created, cancelled, ward_idx = (
+        type_idx[order],
+        created[order],
+        cancelled[order],
+        ward_idx[order],
+    )
     month = cal.month[((created - cal.day_us[0]) // DAY_US).clip(0, cal.n - 1)]
 
     # closing and status
     extract_us = cal.day_us[-1] + (1 + EXTRACT_LAG_DAYS) * DAY_US
     trng = np.random.default_rng([seed, 77])  # per-type medians are the same in every year
     type_median_days = np.exp(trng.normal(np.log(3.0), 0.7, n_types)).clip(0.3, 25)
-    for name, med in (("General Pruning", 45.0), ("Residential Bin Lid Damaged", 6.0),
-                      ("Injured Wildlife", 0.4), ("Dead Wildlife Pickup", 1.2),
-                      ("Sewer Service Line-Blocked", 1.5)):
+    for name, med in (
+        ("General Pruning", 45.0),
+        ("Residential Bin Lid Damaged", 6.0),
+        ("Injured Wildlife", 0.4),
+        ("Dead Wildlife Pickup", 1.2),
+        ("Sewer Service Line-Blocked", 1.5),
+    ):
         if name in types["index"]:
             type_median_days[types["index"][name]] = med
     dur_days = type_median_days[type_idx] * np.exp(rng.normal(0.0, 1.0, n))
@@ -659,7 +886,8 @@ def _gen_service_requests(year: int, scale: float, seed: int, ref: dict, types: 
     # location
     wards = ref["wards"]
     geo = [WARD_GEO[int(w["ward_number"])] for w in wards]
-    lat0 = np.array([g[0] for g in geo]); lon0 = np.array([g[1] for g in geo])
+    lat0 = np.array([g[0] for g in geo])
+    lon0 = np.array([g[1] for g in geo])
     has_ward = ward_idx >= 0
     wi = np.where(has_ward, ward_idx, 0)
     lat = (lat0[wi] + rng.normal(0, 0.011, n)).clip(43.585, 43.855)
@@ -692,11 +920,27 @@ def _gen_service_requests(year: int, scale: float, seed: int, ref: dict, types: 
         vals[: min(k, n_bia)] = rng.permutation(n_bia)[: min(k, n_bia)]
         bia_idx[chosen] = vals
 
-    return {"n": n, "type": type_idx, "created": created, "closed": closed, "closed_null": closed_null,
-            "status": status, "ward": ward_idx, "lat": lat, "lon": lon, "geo_null": geo_null,
-            "fsa": fsa_idx, "fsa_values": fsa_all, "int1": int1, "int2": int2,
-            "street_values": streets_all, "bia": bia_idx, "channel": np.full(n, -1, np.int8),
-            "cancelled": cancelled, "n_noncancelled": n_nc}
+    return {
+        "n": n,
+        "type": type_idx,
+        "created": created,
+        "closed": closed,
+        "closed_null": closed_null,
+        "status": status,
+        "ward": ward_idx,
+        "lat": lat,
+        "lon": lon,
+        "geo_null": geo_null,
+        "fsa": fsa_idx,
+        "fsa_values": fsa_all,
+        "int1": int1,
+        "int2": int2,
+        "street_values": streets_all,
+        "bia": bia_idx,
+        "channel": np.full(n, -1, np.int8),
+        "cancelled": cancelled,
+        "n_noncancelled": n_nc,
+    }
 
 
 def _write_service_requests(path: Path, year: int, sr: dict, ref: dict, types: dict) -> int:
@@ -718,7 +962,9 @@ def _write_service_requests(path: Path, year: int, sr: dict, ref: dict, types: d
             _ts(sr["created"][s]),
             _ts(sr["closed"][s], sr["closed_null"][s]),
             _take(SR_STATUSES, sr["status"][s]),
-            _take(names, t), _take(divs, t), _take(secs, t),
+            _take(names, t),
+            _take(divs, t),
+            _take(secs, t),
             _take(ward_values, sr["ward"][s]),
             _take(fsa_values, sr["fsa"][s]),
             _take(street_values, sr["int1"][s]),
@@ -778,7 +1024,6 @@ def _gen_interactions(year: int, scale: float, seed: int, ref: dict, sr: dict) -
     shares = ref["figures"]["2024"]["interaction_type_share"]
     n_sr_int = min(int(round(shares["service_request"] * n)), sr["n"])
     n_su = int(round(shares["status_update"] * n))
-    n_gi = n - n_sr_int - n_su
 
     channel = rng.permutation(np.repeat(np.arange(8), ch_counts)).astype(np.int8)
     itype = np.full(n, GI, np.int8)
@@ -846,7 +1091,9 @@ def _gen_interactions(year: int, scale: float, seed: int, ref: dict, sr: dict) -
     phone_gi = gi & (channel == PHONE)
     if year == 2024:
         vht_p = np.select([month < 6, month < 9, month == 9], [0.04, 0.02, 0.015], 0.002)
-        vht_p = np.where(phone_gi, np.select([month < 6, month < 9, month == 9], [0.0, 0.05, 0.03], 0.003), vht_p)
+        vht_p = np.where(
+            phone_gi, np.select([month < 6, month < 9, month == 9], [0.0, 0.05, 0.03], 0.003), vht_p
+        )
     elif year == 2023:
         vht_p = np.where(phone_gi, np.select([month < 3, month < 6], [0.05, 0.11], 0.04), 0.03)
     is_vht = gi & (rng.random(n) < vht_p)
@@ -856,14 +1103,17 @@ def _gen_interactions(year: int, scale: float, seed: int, ref: dict, sr: dict) -
             want = min(_scaled(key_name, scale), len(rows))
             is_vht[rng.choice(rows, size=want, replace=False)] = True
     rest = np.flatnonzero(gi & ~is_vht)
-    tw_rest = tw.copy(); tw_rest[VHT] = 0
+    tw_rest = tw.copy()
+    tw_rest[VHT] = 0
     topic[rest] = rng.choice(len(TOPICS), size=len(rest), p=tw_rest / tw_rest.sum())
     topic[is_vht] = VHT
 
     # outcomes, queue and handle times
     outcome = np.full(n, -1, np.int8)
-    queue = np.zeros(n, np.int64); queue_null = np.ones(n, bool)
-    handle = np.zeros(n, np.int64); handle_null = np.ones(n, bool)
+    queue = np.zeros(n, np.int64)
+    queue_null = np.ones(n, bool)
+    handle = np.zeros(n, np.int64)
+    handle_null = np.ones(n, bool)
     sl_target, asa, aht = PHONE_TARGETS.get(year, PHONE_TARGETS[2024])
     ph = np.flatnonzero(channel == PHONE)
     ph_month = month[ph]
@@ -897,8 +1147,11 @@ def _gen_interactions(year: int, scale: float, seed: int, ref: dict, sr: dict) -
     qa = np.empty(len(ans_rows), np.int64)
     nw = int(within.sum())
     fast = rng.random(nw) < 0.38
-    qa_w = np.where(fast, rng.integers(0, 12, nw),
-                    np.minimum(-np.log(1 - rng.random(nw) * (1 - np.exp(-75 / 28.0))) * 28.0, 75).astype(np.int64))
+    qa_w = np.where(
+        fast,
+        rng.integers(0, 12, nw),
+        np.minimum(-np.log(1 - rng.random(nw) * (1 - np.exp(-75 / 28.0))) * 28.0, 75).astype(np.int64),
+    )
     qa[within] = qa_w
     no = len(ans_rows) - nw
     qa[~within] = 76 + np.exp(rng.normal(np.log(110), 0.75, no)).astype(np.int64)
@@ -907,11 +1160,14 @@ def _gen_interactions(year: int, scale: float, seed: int, ref: dict, sr: dict) -
     if no:
         qa[~within] = _exact_sum_adjust(rng, qa[~within], 76, over_sum_target)
     q[ans_rows] = qa
-    queue[ph] = q; queue_null[ph] = False
+    queue[ph] = q
+    queue_null[ph] = False
     h = (30 + np.exp(rng.normal(np.log(235), 0.62, len(ans_rows)))).astype(np.int64)
     h = _exact_sum_adjust(rng, h, 30, int(round(aht * len(ans_rows))))
-    ph_h = np.zeros(len(ph), np.int64); ph_h[ans_rows] = h
-    handle[ph] = ph_h; handle_null[ph] = abandoned
+    ph_h = np.zeros(len(ph), np.int64)
+    ph_h[ans_rows] = h
+    handle[ph] = ph_h
+    handle_null[ph] = abandoned
     # live chat
     lc = np.flatnonzero(channel == CHAT)
     lc_ab = rng.random(len(lc)) < 0.07
@@ -922,18 +1178,32 @@ def _gen_interactions(year: int, scale: float, seed: int, ref: dict, sr: dict) -
     transferred[ph] = ans & (rng.random(len(ph)) < 0.085)
     transferred[lc] = ~lc_ab & (rng.random(len(lc)) < 0.045)
     # e-mail responses
-    responded = np.zeros(n, np.int64); responded_null = np.ones(n, bool)
+    responded = np.zeros(n, np.int64)
+    responded_null = np.ones(n, bool)
     em = np.flatnonzero(channel == EMAIL)
     delay = np.maximum(np.exp(rng.normal(np.log(14 * 3600), 0.78, len(em))), 300).astype(np.int64) * US
     responded[em] = _fix_dst_gap_any(started[em] + delay, (year, year + 1))
     responded_null[em] = rng.random(len(em)) < 0.03
     language = rng.choice(len(LANGUAGES), size=n, p=LANGUAGE_P / LANGUAGE_P.sum()).astype(np.int8)
 
-    return {"n": n, "started": started, "channel": channel, "type": itype, "topic": topic,
-            "topic_values": topic_names, "outcome": outcome, "queue": queue, "queue_null": queue_null,
-            "handle": handle, "handle_null": handle_null, "transferred": transferred,
-            "responded": responded, "responded_null": responded_null, "sr_ref": sr_ref,
-            "language": language}
+    return {
+        "n": n,
+        "started": started,
+        "channel": channel,
+        "type": itype,
+        "topic": topic,
+        "topic_values": topic_names,
+        "outcome": outcome,
+        "queue": queue,
+        "queue_null": queue_null,
+        "handle": handle,
+        "handle_null": handle_null,
+        "transferred": transferred,
+        "responded": responded,
+        "responded_null": responded_null,
+        "sr_ref": sr_ref,
+        "language": language,
+    }
 
 
 def _write_interactions(path: Path, year: int, it: dict, sr_n: int) -> int:
@@ -993,8 +1263,12 @@ def _write_kb_views(path: Path, year: int, scale: float, seed: int) -> int:
 
     def batch(lo: int, hi: int):
         s = slice(lo, hi)
-        return [pa.array(dates[s], pa.date32()), _take(ids, art[s]), _take(titles, art[s]),
-                pa.array(views.reshape(-1)[s], pa.int64())]
+        return [
+            pa.array(dates[s], pa.date32()),
+            _take(ids, art[s]),
+            _take(titles, art[s]),
+            pa.array(views.reshape(-1)[s], pa.int64()),
+        ]
 
     n = n_art * cal.n
     _write_parquet(path, KB_VIEWS_SCHEMA, n, batch)
@@ -1016,8 +1290,9 @@ them as City statistics. Replace them with real extracts to produce a real repor
 """
 
 
-def generate(raw_dir: Path, years: tuple[int, ...] = (2023, 2024), scale: float = 1.0,
-             seed: int = 311) -> dict:
+def generate(
+    raw_dir: Path, years: tuple[int, ...] = (2023, 2024), scale: float = 1.0, seed: int = 311
+) -> dict:
     """Write the demo extracts for ``years`` under ``raw_dir``; return rows per file."""
     if scale <= 0:
         raise ValueError("scale must be positive")
@@ -1041,8 +1316,10 @@ def generate(raw_dir: Path, years: tuple[int, ...] = (2023, 2024), scale: float 
         files[f"{year}/{f.name}"] = _write_kb_views(f, year, scale, seed)
     marker = raw_dir / "DEMO_DATA.md"
     tmp = marker.with_name(".DEMO_DATA.md.tmp")
-    tmp.write_text(MARKER.format(seed=seed, scale=scale,
-                                 years=", ".join(str(y) for y in sorted(set(years)))), encoding="utf-8")
+    tmp.write_text(
+        MARKER.format(seed=seed, scale=scale, years=", ".join(str(y) for y in sorted(set(years)))),
+        encoding="utf-8",
+    )
     os.replace(tmp, marker)
     return summary
 

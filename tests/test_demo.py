@@ -19,22 +19,40 @@ FILES = ("interactions", "service_requests", "kb_views")
 
 EXPECTED_SCHEMAS = {
     "interactions": [
-        ("interaction_id", pa.string()), ("started_at", pa.timestamp("us")),
-        ("channel", pa.string()), ("interaction_type", pa.string()), ("topic", pa.string()),
-        ("outcome", pa.string()), ("queue_seconds", pa.int32()), ("handle_seconds", pa.int32()),
-        ("transferred", pa.bool_()), ("responded_at", pa.timestamp("us")),
-        ("sr_id", pa.string()), ("language", pa.string()),
+        ("interaction_id", pa.string()),
+        ("started_at", pa.timestamp("us")),
+        ("channel", pa.string()),
+        ("interaction_type", pa.string()),
+        ("topic", pa.string()),
+        ("outcome", pa.string()),
+        ("queue_seconds", pa.int32()),
+        ("handle_seconds", pa.int32()),
+        ("transferred", pa.bool_()),
+        ("responded_at", pa.timestamp("us")),
+        ("sr_id", pa.string()),
+        ("language", pa.string()),
     ],
     "service_requests": [
-        ("sr_id", pa.string()), ("created_at", pa.timestamp("us")),
-        ("closed_at", pa.timestamp("us")), ("status", pa.string()), ("sr_type", pa.string()),
-        ("division", pa.string()), ("section", pa.string()), ("ward", pa.string()),
-        ("fsa", pa.string()), ("intersection_1", pa.string()), ("intersection_2", pa.string()),
-        ("latitude", pa.float64()), ("longitude", pa.float64()), ("bia", pa.string()),
+        ("sr_id", pa.string()),
+        ("created_at", pa.timestamp("us")),
+        ("closed_at", pa.timestamp("us")),
+        ("status", pa.string()),
+        ("sr_type", pa.string()),
+        ("division", pa.string()),
+        ("section", pa.string()),
+        ("ward", pa.string()),
+        ("fsa", pa.string()),
+        ("intersection_1", pa.string()),
+        ("intersection_2", pa.string()),
+        ("latitude", pa.float64()),
+        ("longitude", pa.float64()),
+        ("bia", pa.string()),
         ("channel", pa.string()),
     ],
     "kb_views": [
-        ("date", pa.date32()), ("article_id", pa.string()), ("article_title", pa.string()),
+        ("date", pa.date32()),
+        ("article_id", pa.string()),
+        ("article_title", pa.string()),
         ("views", pa.int64()),
     ],
 }
@@ -94,10 +112,12 @@ def test_single_year_matches_and_other_seed_differs(demo_dir, tmp_path):
     raw, _ = demo_dir
     demo.generate(tmp_path / "one", years=(2024,), scale=SCALE, seed=311)
     assert _sha(_path(raw, "service_requests", 2024)) == _sha(
-        _path(tmp_path / "one", "service_requests", 2024))
+        _path(tmp_path / "one", "service_requests", 2024)
+    )
     demo.generate(tmp_path / "other", years=(2024,), scale=SCALE, seed=312)
     assert _sha(_path(raw, "service_requests", 2024)) != _sha(
-        _path(tmp_path / "other", "service_requests", 2024))
+        _path(tmp_path / "other", "service_requests", 2024)
+    )
 
 
 def test_ids_unique_and_sr_links_resolve(demo_dir):
@@ -114,8 +134,10 @@ def test_ids_unique_and_sr_links_resolve(demo_dir):
         types = it["interaction_type"]
         sr_rows = it.filter(pc.equal(types, "service_request"))
         assert sr_rows["sr_id"].null_count == 0
-        assert it.filter(pc.equal(types, "general_inquiry"))["sr_id"].null_count == \
-            pc.sum(pc.equal(types, "general_inquiry")).as_py()
+        assert (
+            it.filter(pc.equal(types, "general_inquiry"))["sr_id"].null_count
+            == pc.sum(pc.equal(types, "general_inquiry")).as_py()
+        )
 
 
 def test_allowed_values(demo_dir):
@@ -192,13 +214,15 @@ def test_calibration_helpers_exact():
     named = {t["sr_type"]: t["count"] for t in ref["figures"]["2024"]["top_service_requests"]}
     for name, count in named.items():
         assert counts[types["index"][name]] == count
-    others = [c for n, c in zip(types["names"], counts) if n not in named]
+    others = [c for n, c in zip(types["names"], counts, strict=True) if n not in named]
     assert max(others) < min(named.values())
     counts23, total23 = demo._sr_type_counts(2023, 1.0, ref, types)
     assert counts23.sum() == total23 == 487_000
     named23 = {t["sr_type"]: t["count"] for t in ref["figures"]["2023"]["top_service_requests"]}
     assert all(counts23[types["index"][n]] == c for n, c in named23.items())
-    assert max(c for n, c in zip(types["names"], counts23) if n not in named23) < min(named23.values())
+    assert max(c for n, c in zip(types["names"], counts23, strict=True) if n not in named23) < min(
+        named23.values()
+    )
     new = ref["figures"]["2024"]["new_sr_types_2024"]
     assert all(counts23[types["index"][n]] == 0 for n in new)
     wards = demo._ward_counts(2023, 1.0, ref, 487_000)
