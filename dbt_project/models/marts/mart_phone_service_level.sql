@@ -35,7 +35,7 @@ final as (
         short_abandoned,
         answered_within_threshold,
         answered_within_threshold / nullif(offered - short_abandoned, 0) as service_level,
-        {{ var('service_level_target') }} as target,
+        cast({{ var('service_level_target') }} as double) as target,
         answered_within_threshold / nullif(offered - short_abandoned, 0)
             >= {{ var('service_level_target') }} as target_met,
         answered_queue_seconds / nullif(answered, 0) as asa_seconds,
