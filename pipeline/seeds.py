@@ -2,7 +2,7 @@
 
 Business days (for service standards counted in business days) skip Saturdays, Sundays and
 City holidays: the Ontario statutory holidays plus the Civic Holiday (first Monday of
-August), with weekend holidays moved to their observed weekday.
+August), each weekend holiday also observed on a weekday.
 """
 
 from __future__ import annotations
@@ -21,13 +21,26 @@ HOLIDAYS_SEED = SEEDS_DIR / "city_holidays.csv"
 
 
 def city_holidays(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> list[tuple[dt.date, str]]:
-    """Ontario statutory holidays plus the Civic Holiday, observed dates included."""
+    """Ontario statutory holidays plus the Civic Holiday, with observed weekdays.
+
+    A holiday on a Saturday or Sunday is observed on the next weekday that is not already a
+    holiday or an observed day (Canada Day 2023, a Saturday, on Monday 3 July; Christmas 2022,
+    a Sunday, on Tuesday 27 December because Boxing Day took the Monday).
+    """
     years = range(first_year, last_year + 1)
-    statutory = holidays.CA(subdiv="ON", years=years, observed=True)
-    optional = holidays.CA(subdiv="ON", years=years, observed=True, categories=("optional",))
+    statutory = holidays.CA(subdiv="ON", years=years, observed=False)
+    optional = holidays.CA(subdiv="ON", years=years, observed=False, categories=("optional",))
     days = dict(statutory)
     days.update({d: name for d, name in optional.items() if "Civic Holiday" in name})
-    return sorted(days.items())
+    observed: dict[dt.date, str] = {}
+    for day, name in sorted(days.items()):
+        if day.weekday() < 5:
+            continue
+        substitute = day
+        while substitute.weekday() >= 5 or substitute in days or substitute in observed:
+            substitute += dt.timedelta(days=1)
+        observed[substitute] = f"{name} (observed)"
+    return sorted({**days, **observed}.items())
 
 
 def write_holidays_seed(path: Path = HOLIDAYS_SEED) -> Path:
