@@ -384,6 +384,7 @@ MACROS = [
     # NULL for a time inside the spring-forward gap.
     f"""CREATE OR REPLACE TEMP MACRO _local_ts(t) AS CASE
         WHEN t IS NULL THEN NULL
+        WHEN hour(t) NOT IN (1, 2) THEN timezone('{TZ}', t)
         WHEN timezone('{TZ}', timezone('{TZ}', t) - INTERVAL 1 HOUR) = t
             THEN timezone('{TZ}', t) - INTERVAL 1 HOUR
         WHEN timezone('{TZ}', timezone('{TZ}', t)) = t THEN timezone('{TZ}', t)
@@ -398,7 +399,7 @@ MACROS = [
             THEN _local_ts(try_strptime(s, '%d/%b/%Y %I:%M %p'))
     END""",
     r"""CREATE OR REPLACE TEMP MACRO _norm(s) AS
-        regexp_replace(lower(trim(s)), '[\s-]+', '_', 'g')""",
+        replace(replace(lower(trim(s)), ' ', '_'), '-', '_')""",
     r"""CREATE OR REPLACE TEMP MACRO _int(d) AS CASE
         WHEN isfinite(d) AND d = floor(d) AND abs(d) < 2147483648 THEN CAST(d AS BIGINT)
     END""",
@@ -564,7 +565,7 @@ class _Loader:
             read_path, encoding = prepare_csv(path, sf.path, self.tmp)
             src = (
                 f"read_csv({ql(str(read_path))}, all_varchar=true, header=true, delim=',', "
-                "quote='\"', escape='\"'"
+                "quote='\"', escape='\"', null_padding=true"
                 + (", compression='gzip'" if read_path.name.lower().endswith(".gz") else "")
                 + ")"
             )
@@ -672,14 +673,29 @@ class _Loader:
         names = [c.name for c in cols]
         extra = ["closed_at_available"] if sf.entity == "service_requests" else []
         clist = ", ".join(qi(n) for n in names)
-        con.execute("DROP TABLE IF EXISTS good")
-        con.execute(
-            f"CREATE TEMP TABLE good AS SELECT {clist}, min(_line) AS _line FROM typed "
-            f"WHERE _problem IS NULL GROUP BY ALL"
-        )
         good_rows = rows_read - rejected
         target = f"{RAW_SCHEMA}.{sf.entity}"
         keys = DEDUP_KEYS[sf.entity]
+        klist = ", ".join(qi(k) for k in keys)
+        # Exact duplicates share the key: only rows whose key repeats in this file or already
+        # exists in an earlier delivery go through the (expensive) all-column comparison.
+        con.execute("DROP TABLE IF EXISTS dupkeys")
+        con.execute(
+            f"CREATE TEMP TABLE dupkeys AS SELECT {klist} FROM typed WHERE _problem IS NULL "
+            f"GROUP BY ALL HAVING count(*) > 1 UNION SELECT DISTINCT {klist} FROM {target} "
+            f"WHERE ({klist}) IN (SELECT ({klist}) FROM typed WHERE _problem IS NULL)"
+            if len(keys) > 1 else
+            f"CREATE TEMP TABLE dupkeys AS SELECT {klist} FROM typed WHERE _problem IS NULL "
+            f"GROUP BY ALL HAVING count(*) > 1 UNION SELECT DISTINCT {klist} FROM {target} "
+            f"WHERE {klist} IN (SELECT {klist} FROM typed WHERE _problem IS NULL)"
+        )
+        kjoin = " AND ".join(f"d.{qi(k)} = t.{qi(k)}" for k in keys)
+        con.execute("DROP TABLE IF EXISTS good")
+        con.execute(
+            f"CREATE TEMP TABLE good AS SELECT {clist}, min(_line) AS _line FROM typed t "
+            f"WHERE _problem IS NULL AND EXISTS (SELECT 1 FROM dupkeys d WHERE {kjoin}) "
+            "GROUP BY ALL"
+        )
         cond = " AND ".join(
             [f"e.{qi(k)} = g.{qi(k)}" for k in keys]
             + [f"e.{qi(n)} IS NOT DISTINCT FROM g.{qi(n)}" for n in names if n not in keys]
@@ -694,8 +710,15 @@ class _Loader:
             f"WHERE NOT EXISTS (SELECT 1 FROM {target} e WHERE {cond}) ORDER BY g._line",
             [sf.rel, sf.rank],
         ).fetchone()[0]  # type: ignore[index]
+        loaded += con.execute(
+            f"INSERT INTO {target} ({insert_cols}) SELECT {select_cols} FROM typed g "
+            f"WHERE _problem IS NULL AND NOT EXISTS (SELECT 1 FROM dupkeys d "
+            f"WHERE {kjoin.replace('t.', 'g.')})",
+            [sf.rel, sf.rank],
+        ).fetchone()[0]  # type: ignore[index]
         dups = good_rows - loaded
         con.execute("DROP TABLE good")
+        con.execute("DROP TABLE dupkeys")
         con.execute("DROP TABLE typed")
         con.execute(
             "INSERT INTO raw.load_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -730,13 +753,11 @@ class _Loader:
         pts = self.con.execute(
             "SELECT DISTINCT latitude, longitude FROM typed WHERE _problem IS NULL "
             "AND bia IS NULL AND latitude IS NOT NULL AND longitude IS NOT NULL"
-        ).arrow()
-        if isinstance(pts, pa.RecordBatchReader):
-            pts = pts.read_all()
-        if pts.num_rows == 0:
+        ).fetchnumpy()
+        lat = np.asarray(pts["latitude"], dtype="float64")
+        lon = np.asarray(pts["longitude"], dtype="float64")
+        if len(lat) == 0:
             return
-        lat = pts.column("latitude").to_numpy()
-        lon = pts.column("longitude").to_numpy()
         geoms = shapely.points(lon, lat)
         idx_pt, idx_poly = tree.query(geoms, predicate="intersects")  # type: ignore[attr-defined]
         if len(idx_pt) == 0:
@@ -780,7 +801,7 @@ def _load_bia(raw_dir: Path) -> tuple[object, list[str]] | None:
             geoms.append(shape(feat["geometry"]))
             names.append(str(name))
     except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise _fail(path, f"it is not a valid GeoJSON FeatureCollection of BIA polygons ({e}).")
+        raise _fail(path, f"it is not a valid GeoJSON FeatureCollection of BIA polygons ({e}).") from e
     if not geoms:
         return None
     return shapely.STRtree(geoms), names
@@ -790,7 +811,7 @@ def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
     """A connection that never installs or downloads DuckDB extensions."""
     con = duckdb.connect(str(db_path))
     con.execute("SET autoinstall_known_extensions=false; SET autoload_known_extensions=false")
-    con.execute("SET TimeZone='UTC'")
+    con.execute("SET TimeZone='UTC'; SET enable_progress_bar=false")
     return con
 
 
