@@ -540,7 +540,7 @@ class _Loader:
     def stage(self, sf: SourceFile) -> str | None:
         """Create temp table ``stg``; return the detected encoding (None for Parquet)."""
         con = self.con
-        con.execute("DROP TABLE IF EXISTS stg")
+        con.execute("DROP VIEW IF EXISTS stg")
         cols = ENTITIES[sf.entity]
         if sf.file_format == "parquet":
             with sf.path.open("rb") as f:
@@ -631,15 +631,12 @@ class _Loader:
         select = ", ".join(f"{e} AS {qi(n)}" for n, e in exprs.items())
         try:
             con.execute(
-                f"CREATE TEMP TABLE stg AS SELECT _line, {select} FROM "
+                f"CREATE TEMP VIEW stg AS SELECT _line, {select} FROM "
                 f"(SELECT {line_expr} AS _line, {inner} FROM {src})"
             )
         except duckdb.Error as e:
             kind = "Parquet" if sf.file_format == "parquet" else "CSV"
             raise _fail(sf.path, f"it could not be read as {kind} ({_duck_msg(e)}).") from e
-        n = con.execute("SELECT count(*) FROM stg").fetchone()[0]  # type: ignore[index]
-        if n == 0:
-            raise _fail(sf.path, "the file is empty (it has no data rows).")
         return encoding
 
     def load_file(self, sf: SourceFile) -> tuple[int, int, int, int]:
@@ -652,14 +649,20 @@ class _Loader:
             parts.append(f"{typed_expr(c, _category(types[c.name]))} AS {qi(c.name)}")
             parts.append(f"{qi(c.name)} IS NOT NULL AS {qi(c.name + '__p')}")
         con.execute("DROP TABLE IF EXISTS typed")
-        con.execute(
-            f"CREATE TEMP TABLE typed AS SELECT *, {problem_expr(sf.entity)} AS _problem "
-            f"FROM (SELECT {', '.join(parts)} FROM stg)"
-        )
-        con.execute("DROP TABLE stg")
+        try:
+            con.execute(
+                f"CREATE TEMP TABLE typed AS SELECT *, {problem_expr(sf.entity)} AS _problem "
+                f"FROM (SELECT {', '.join(parts)} FROM stg)"
+            )
+        except duckdb.Error as e:
+            kind = "Parquet" if sf.file_format == "parquet" else "CSV"
+            raise _fail(sf.path, f"it could not be read as {kind} ({_duck_msg(e)}).") from e
+        con.execute("DROP VIEW stg")
         rows_read, rejected = con.execute(
             "SELECT count(*), count(_problem) FROM typed"
         ).fetchone()  # type: ignore[misc]
+        if rows_read == 0:
+            raise _fail(sf.path, "the file is empty (it has no data rows).")
         if rejected and rejected > self.max_reject_rate * rows_read:
             self._too_many_rejects(sf, rows_read, rejected)
         con.execute(
