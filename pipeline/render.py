@@ -275,6 +275,8 @@ def _build_context(metrics: dict, meta: dict, output: str) -> dict:
         wards = sorted(srs.get("by_ward") or [],
                        key=lambda w: (w.get("ward_number") is None, w.get("ward_number") or 0))
 
+    charts = _charts(metrics)
+
     sections = [
         ("summary", "Summary"),
         ("general-inquiries", "General inquiries"),
@@ -309,8 +311,26 @@ def _build_context(metrics: dict, meta: dict, output: str) -> dict:
         "channel_rows": channel_rows,
         "wards": wards,
         "sections": sections,
+        "charts": charts,
         "source_date": _source_date(),
     }
+
+
+def _charts(metrics: dict) -> dict:
+    """Inline SVG charts (Markup) keyed by name; None where the data is absent."""
+    from pipeline import charts
+
+    out: dict[str, Markup | None] = {"top_types": None, "monthly_service_level": None}
+    srs = metrics.get("service_requests") or {}
+    phone = metrics.get("phone") or {}
+    if srs.get("top_types"):
+        svg = charts.top_types_svg(srs["top_types"], "chart-top-types")
+        out["top_types"] = Markup(svg) if svg else None
+    if phone.get("monthly") and phone.get("target") is not None:
+        svg = charts.monthly_service_level_svg(phone["monthly"], phone["target"],
+                                               "chart-monthly-sl")
+        out["monthly_service_level"] = Markup(svg) if svg else None
+    return out
 
 
 def _source_date() -> str | None:

@@ -214,6 +214,7 @@ class _Outline(HTMLParser):
         self.lang = None
         self.title: str | None = None
         self._in_title = False
+        self._svg_depth = 0
         self.headings: list[int] = []
         self.th_without_scope = 0
         self.tables = 0
@@ -227,9 +228,11 @@ class _Outline(HTMLParser):
         self.tags[tag] = self.tags.get(tag, 0) + 1
         if tag == "html":
             self.lang = a.get("lang")
-        elif tag == "title":
+        elif tag == "title" and self.title is None and not self._svg_depth:
             self._in_title = True
             self.title = ""
+        elif tag == "svg":
+            self._svg_depth += 1
         elif re.fullmatch(r"h[1-6]", tag):
             self.headings.append(int(tag[1]))
         elif tag == "th" and not a.get("scope"):
@@ -250,6 +253,8 @@ class _Outline(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "title":
             self._in_title = False
+        elif tag == "svg" and self._svg_depth:
+            self._svg_depth -= 1
 
     def handle_data(self, data):
         if self._in_title:

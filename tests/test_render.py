@@ -248,7 +248,17 @@ def test_pdf_headings_not_empty(rendered):
 def test_pdf_figures_have_alt_text(rendered):
     count, problems = a11y.pdf_figures_without_alt(rendered["pdf_path"])
     assert problems == []
-    assert count == rendered["html"].count('role="img"')
+    assert count == rendered["html"].count('role="img"') == 2
+
+
+def test_chart_svgs_are_labelled_by_first_child_title(rendered):
+    svgs = re.findall(r"<svg\b[^>]*>.*?</svg>", rendered["html"], flags=re.S)
+    assert len(svgs) == 2
+    for svg in svgs:
+        m = re.match(r'<svg\b[^>]*role="img"[^>]*aria-labelledby="([^"]+)"[^>]*><title id="([^"]+)">([^<]+)</title>', svg)
+        assert m, svg[:300]
+        assert m.group(1) == m.group(2)
+        assert len(m.group(3)) > 40
 
 
 # --------------------------------------------------------------------------- browser
