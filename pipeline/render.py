@@ -197,7 +197,7 @@ _SUBSET_UNICODES = (
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _font_data_url(rel: str) -> str:
     """A subsetted WOFF2 of a shipped font as a data: URL (keeps the HTML self-contained)."""
     path = TEMPLATES_DIR / rel
@@ -224,7 +224,7 @@ def _font_data_url(rel: str) -> str:
     return f'url("data:font/{fmt};base64,{base64.b64encode(data).decode("ascii")}") format("{fmt}")'
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _stylesheet(kind: str) -> str:
     """CSS text for one output kind: 'html' (screen + print media) or 'pdf' (WeasyPrint)."""
     css = (TEMPLATES_DIR / "css" / f"{kind}.css").read_text(encoding="utf-8")
@@ -338,7 +338,7 @@ def _source_date() -> str | None:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if not epoch:
         return None
-    stamp = dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+    stamp = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
