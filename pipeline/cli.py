@@ -77,7 +77,8 @@ def load_and_build(raw_dir: Path, output: Path, max_reject_rate: float) -> Path:
     )
     with duckdb.connect(str(db_path)) as con:
         load_service_standards(raw_dir, con)
-    _timed("dbt build", lambda: build(db_path, output))
+    if not _timed("dbt build", lambda: build(db_path, output)):
+        _say("  nothing changed since the last build: dbt skipped")
     return db_path
 
 

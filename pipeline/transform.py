@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from .paths import DBT_DIR
+
+# What a build depends on besides the landing tables: the dbt project's own files.
+PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 
 
 class TransformError(Exception):
@@ -40,6 +46,37 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
     return output
 
 
-def build(db_path: Path, work_dir: Path, quiet: bool = True) -> str:
-    """Seed, run and test every model (``dbt build``)."""
-    return run_dbt(["build"], db_path, work_dir, quiet=quiet)
+def fingerprint(db_path: Path) -> str:
+    """SHA-256 over everything a build reads: the dbt project's files, the loaded files
+    (by content hash, in delivery order) and the service-standards override."""
+    digest = hashlib.sha256()
+    for name in PROJECT_INPUTS:
+        root = DBT_DIR / name
+        for path in sorted([root] if root.is_file() else root.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(DBT_DIR)).encode())
+                digest.update(path.read_bytes())
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        for table, order in (("load_audit", "delivery_rank, source_file"), ("service_standards", "sr_type")):
+            for row in con.execute(f"SELECT * FROM raw.{table} ORDER BY {order}").fetchall():
+                digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def build(db_path: Path, work_dir: Path, quiet: bool = True) -> bool:
+    """Seed, run and test every model (``dbt build``) unless nothing it reads has changed
+    since the last successful build of this warehouse. Returns True when dbt ran.
+
+    The fingerprint of the last good build is kept in the warehouse itself
+    (``main.cx311_build``), so a new or rebuilt warehouse is always built."""
+    current = fingerprint(db_path)
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("CREATE TABLE IF NOT EXISTS main.cx311_build (fingerprint VARCHAR)")
+        previous = con.execute("SELECT fingerprint FROM main.cx311_build").fetchone()
+        if previous is not None and previous[0] == current:
+            return False
+        con.execute("DELETE FROM main.cx311_build")
+    run_dbt(["build"], db_path, work_dir, quiet=quiet)
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("INSERT INTO main.cx311_build VALUES (?)", [current])
+    return True
