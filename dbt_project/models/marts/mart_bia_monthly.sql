@@ -1,0 +1,131 @@
+-- The BIA monthly report's figures, for every BIA and every month of the data: SRs in the
+-- month, quarter-to-date, year-to-date, the same month a year earlier, time to close and
+-- on-time rate of SRs closed in the month, SRs open at month end, and share of the city.
+with
+
+service_requests as (
+    select * from {{ ref('int_service_requests') }}
+),
+
+bia_names as (
+    select * from {{ ref('int_sr_bias') }}
+),
+
+bias as (
+    select bia_name from {{ ref('bias') }}
+),
+
+located as (
+    select service_requests.*, bia_names.bia_name
+    from service_requests
+    inner join bia_names on service_requests.bia = bia_names.bia_raw
+    where bia_names.bia_name is not null
+),
+
+months as (
+    select cast(month as date) as report_month
+    from range(
+        (select min(created_month) from service_requests),
+        (select max(created_month) from service_requests) + interval 1 month,
+        interval 1 month
+    ) as t(month)
+),
+
+grid as (
+    select bias.bia_name, months.report_month
+    from bias
+    cross join months
+),
+
+created as (
+    select bia_name, created_month as report_month, count(*) as service_requests
+    from located
+    where not is_cancelled
+    group by all
+),
+
+city as (
+    select created_month as report_month, count(*) as city_service_requests
+    from service_requests
+    where not is_cancelled
+    group by all
+),
+
+closed_in_month as (
+    select
+        bia_name,
+        cast(date_trunc('month', closed_at_local) as date) as report_month,
+        count(*) as closed,
+        median(days_to_close) as median_days_to_close,
+        count(*) filter (where due_date is not null) as closed_with_standard,
+        count(*) filter (where is_on_time) as closed_on_time
+    from located
+    where is_closed and closed_at_available
+    group by all
+),
+
+open_at_month_end as (
+    select grid.bia_name, grid.report_month, count(located.sr_id) as open_at_month_end
+    from grid
+    inner join located
+        on located.bia_name = grid.bia_name
+        and located.created_at_local < grid.report_month + interval 1 month
+        and located.status <> 'cancelled'
+        and located.closed_at_available
+        and (located.closed_at is null or located.closed_at_local >= grid.report_month + interval 1 month)
+    group by all
+),
+
+counted as (
+    select
+        grid.bia_name,
+        grid.report_month,
+        coalesce(created.service_requests, 0) as service_requests,
+        city.city_service_requests
+    from grid
+    left join created using (bia_name, report_month)
+    left join city using (report_month)
+),
+
+with_periods as (
+    select
+        *,
+        sum(service_requests) over (
+            partition by bia_name, year(report_month), quarter(report_month)
+            order by report_month rows unbounded preceding
+        ) as quarter_to_date,
+        sum(service_requests) over (
+            partition by bia_name, year(report_month)
+            order by report_month rows unbounded preceding
+        ) as year_to_date
+    from counted
+),
+
+final as (
+    select
+        with_periods.bia_name,
+        with_periods.report_month,
+        with_periods.service_requests,
+        with_periods.quarter_to_date,
+        with_periods.year_to_date,
+        prior_year.service_requests as same_month_prior_year,
+        (with_periods.service_requests - prior_year.service_requests)
+            / nullif(prior_year.service_requests, 0) as change_vs_same_month_prior_year,
+        closed_in_month.closed as closed_in_month,
+        closed_in_month.median_days_to_close,
+        closed_in_month.closed_on_time / nullif(closed_in_month.closed_with_standard, 0) as on_time_rate,
+        coalesce(open_at_month_end.open_at_month_end, 0) as open_at_month_end,
+        with_periods.service_requests / nullif(with_periods.city_service_requests, 0) as share_of_city
+    from with_periods
+    left join with_periods as prior_year
+        on prior_year.bia_name = with_periods.bia_name
+        and prior_year.report_month = with_periods.report_month - interval 1 year
+    left join closed_in_month
+        on closed_in_month.bia_name = with_periods.bia_name
+        and closed_in_month.report_month = with_periods.report_month
+    left join open_at_month_end
+        on open_at_month_end.bia_name = with_periods.bia_name
+        and open_at_month_end.report_month = with_periods.report_month
+)
+
+select * from final

@@ -1,0 +1,39 @@
+-- The most frequent SR types per BIA and month (ties alphabetical).
+with
+
+service_requests as (
+    select * from {{ ref('int_service_requests') }}
+),
+
+bia_names as (
+    select * from {{ ref('int_sr_bias') }}
+),
+
+counted as (
+    select
+        bia_names.bia_name,
+        service_requests.created_month as report_month,
+        service_requests.sr_type,
+        count(*) as service_requests
+    from service_requests
+    inner join bia_names on service_requests.bia = bia_names.bia_raw
+    where bia_names.bia_name is not null and not service_requests.is_cancelled
+    group by all
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by bia_name, report_month order by service_requests desc, sr_type
+        ) as type_rank
+    from counted
+),
+
+final as (
+    select bia_name, report_month, type_rank, sr_type, service_requests
+    from ranked
+    where type_rank <= {{ var('bia_top_types_n') }}
+)
+
+select * from final
