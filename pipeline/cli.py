@@ -91,6 +91,8 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Build the annual report for --year: load, dbt build, key_metrics.json, HTML and PDF."""
+    from .manifest import inputs as manifest_inputs
+    from .manifest import write_manifest
     from .metrics import key_metrics, write_key_metrics
     from .render import render_annual_report
 
@@ -104,6 +106,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     written = write_key_metrics(metrics, out_dir)
     meta = report_meta(args.raw, db_path, args.year)
     written += _timed("render", lambda: render_annual_report(metrics, meta, out_dir))
+    written.append(write_manifest(out_dir, manifest_inputs(db_path, args.year), written))
     for path in written:
         _say(f"wrote {path}")
     return 0
@@ -139,6 +142,8 @@ def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
     )
     return {
         "demo": is_demo(raw_dir),
+        # the analyst's narrative for the year (Markdown files); missing → neutral defaults
+        "narrative_dir": raw_dir / "narrative" / str(year),
         "generated_from": files,
         "cancelled_note": cancelled,
         "not_available": not_available,

@@ -4,6 +4,7 @@ HTML and PDF. Every expected figure is worked out by hand from the fixture below
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,25 @@ def test_rerun_is_idempotent(built: tuple[Path, Path]) -> None:
     assert main(args) == 0
     assert (output / "2024" / "key_metrics.json").read_bytes() == before
     assert (output / "2024" / "cx-annual-report-2024.pdf").read_bytes() == pdf_before
+
+
+def test_manifest_lists_inputs_version_and_outputs(built: tuple[Path, Path]) -> None:
+    import hashlib
+
+    raw, output = built
+    manifest = json.loads((output / "2024" / "manifest.json").read_text(encoding="utf-8"))
+    # the 2024 folder's three files (2023 files belong to the 2023 report)
+    assert [(f["name"], f["rows_read"]) for f in manifest["inputs"]] == [
+        ("2024/interactions_2024.csv", 12),
+        ("2024/kb_views_2024.csv", 4),
+        ("2024/service_requests_2024.csv", 7),
+    ]
+    source = raw / "2024" / "kb_views_2024.csv"
+    assert manifest["inputs"][1]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    outputs = {o["name"]: o for o in manifest["outputs"]}
+    pdf = output / "2024" / "cx-annual-report-2024.pdf"
+    assert outputs[pdf.name]["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
+    assert outputs[pdf.name]["pages"] >= 2
+    assert {"key_metrics.json", "key_metrics.csv", "cx-annual-report-2024.html"} <= set(outputs)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    assert manifest["version"]["git_commit"] == head.stdout.strip()
