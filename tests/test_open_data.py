@@ -18,21 +18,55 @@ Creation Date,Status,First 3 Chars of Postal Code,Intersection Street 1,Intersec
 """
 
 
+def surge_rows() -> str:
+    """28 quiet days in June 2024 (1 SR a day), then 120 SRs on 29 June: a surge day
+    (120 >= 2 x median 1 and >= 100). Its types: 60 Sewer, 40 Catch Basin, 15 Tree, 5 Noise."""
+    rows = [
+        f"2024-06-{day:02d} 09:00:00.0000000,Closed,M6H,,,9,Graffiti,Transportation Services,Road Operations"
+        for day in range(1, 29)
+    ]
+    for sr_type, n in (
+        ("Sewer Service Line-Blocked", 60),
+        ("Catch Basin - Blocked / Flooding", 40),
+        ("Tree Emergency Clean-Up", 15),
+        ("Noise", 5),
+    ):
+        rows += [f"2024-06-29 13:00:00.0000000,Closed,M6H,,,9,{sr_type},Toronto Water,District Ops"] * n
+    return "\n".join(rows) + "\n"
+
+
 def test_open_data_extract_reports_sr_figures_and_marks_closing_figures_unavailable(tmp_path: Path) -> None:
     raw, output = tmp_path / "raw", tmp_path / "output"
     (raw / "open_data").mkdir(parents=True)
-    (raw / "open_data" / "sr2024.csv").write_text(OPEN_DATA, encoding="utf-8")
+    (raw / "open_data" / "sr2024.csv").write_text(OPEN_DATA + surge_rows(), encoding="utf-8")
 
     assert main(["report", "--year", "2024", "--raw", str(raw), "--output", str(output)]) == 0
 
     metrics = json.loads((output / "2024" / "key_metrics.json").read_text(encoding="utf-8"))
     sr = metrics["service_requests"]
-    # 5 rows, 1 cancelled → 4; General Pruning 2, then Amplified Sound 1, Road - Pot hole 1
-    assert (sr["total"], sr["cancelled"]) == (4, 1)
-    assert sr["top_types"] == [
+    # 5 rows (1 cancelled) + 28 + 120 surge rows → 4 + 148 = 152
+    assert (sr["total"], sr["cancelled"]) == (152, 1)
+    assert sr["top_types"][:3] == [
+        {"sr_type": "Sewer Service Line-Blocked", "count": 60},
+        {"sr_type": "Catch Basin - Blocked / Flooding", "count": 40},
+        {"sr_type": "Graffiti", "count": 28},
+    ]
+    # General Pruning 2, then the ones (ties alphabetical)
+    assert sr["top_types"][5:] == [
         {"sr_type": "General Pruning", "count": 2},
         {"sr_type": "Amplified Sound", "count": 1},
         {"sr_type": "Road - Pot hole", "count": 1},
+    ]
+    assert sr["surge_days"] == [
+        {
+            "date": "2024-06-29",
+            "count": 120,
+            "top_types": [
+                {"sr_type": "Sewer Service Line-Blocked", "count": 60},
+                {"sr_type": "Catch Basin - Blocked / Flooding", "count": 40},
+                {"sr_type": "Tree Emergency Clean-Up", "count": 15},
+            ],
+        }
     ]
     # No closing times in this format: null, never 0
     assert sr["median_days_to_close"] is None
@@ -41,7 +75,8 @@ def test_open_data_extract_reports_sr_figures_and_marks_closing_figures_unavaila
     # No interaction extracts at all: those sections are null
     assert metrics["interactions"] is None and metrics["phone"] is None and metrics["email"] is None
     wards = {w["ward_name"]: w["count"] for w in sr["by_ward"]}
-    assert (wards["Davenport"], wards["Beaches-East York"], wards["Unknown"]) == (2, 1, 1)
+    # Davenport (09): 2 + 28 + 120 = 150
+    assert (wards["Davenport"], wards["Beaches-East York"], wards["Unknown"]) == (150, 1, 1)
 
     html = (output / "2024" / "cx-annual-report-2024.html").read_text(encoding="utf-8")
     assert "not available in this extract" in html

@@ -65,7 +65,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     raw = tmp_path_factory.mktemp("raw")
     output = tmp_path_factory.mktemp("output")
     for year, files in {
-        2023: {"interactions_2023.csv": INTERACTIONS_2023, "service_requests_2023.csv": SERVICE_REQUESTS_2023},
+        2023: {
+            "interactions_2023.csv": INTERACTIONS_2023,
+            "service_requests_2023.csv": SERVICE_REQUESTS_2023,
+        },
         2024: {
             "interactions_2024.csv": INTERACTIONS_2024,
             "service_requests_2024.csv": SERVICE_REQUESTS_2024,
@@ -90,7 +93,12 @@ def metrics(built: tuple[Path, Path]) -> dict:
 
 def test_outputs_are_written_under_stable_names(built: tuple[Path, Path]) -> None:
     out = built[1] / "2024"
-    for name in ("cx-annual-report-2024.html", "cx-annual-report-2024.pdf", "key_metrics.json", "key_metrics.csv"):
+    for name in (
+        "cx-annual-report-2024.html",
+        "cx-annual-report-2024.pdf",
+        "key_metrics.json",
+        "key_metrics.csv",
+    ):
         assert (out / name).stat().st_size > 0, name
 
 
@@ -185,6 +193,16 @@ def test_wards(metrics: dict) -> None:
     assert wards["Unknown"]["count"] == 2
     assert wards["Unknown"]["per_1000_residents"] is None
     assert wards["Etobicoke North"]["count"] == 0
+    # every other ward: 0 SRs, 0 per 1,000, share 0, ranked 4th after the three tied at 2
+    for name, ward in wards.items():
+        expected = 2 if name in ("Etobicoke Centre", "Etobicoke-Lakeshore", "Unknown") else 0
+        assert (ward["count"], ward["rank"]) == (expected, 1 if expected else 4), name
+        assert ward["share"] == pytest.approx(expected / 6), name
+        if expected == 0:
+            assert ward["per_1000_residents"] == 0.0, name
+                0.0 if not expected else ward["per_1000_residents"]
+            )
+    assert [w["ward_number"] for w in metrics["service_requests"]["by_ward"]] == [*range(1, 26), None]
     assert wards["Etobicoke Centre"]["top_types"] == [
         {"sr_type": "Residential Bin Lid Damaged", "count": 1},
         {"sr_type": "Road - Pot hole", "count": 1},
@@ -220,7 +238,17 @@ def test_rerun_is_idempotent(built: tuple[Path, Path]) -> None:
     raw, output = built
     before = (output / "2024" / "key_metrics.json").read_bytes()
     pdf_before = (output / "2024" / "cx-annual-report-2024.pdf").read_bytes()
-    args = ["report", "--year", "2024", "--raw", str(raw), "--output", str(output), "--max-reject-rate", "0.5"]
+    args = [
+        "report",
+        "--year",
+        "2024",
+        "--raw",
+        str(raw),
+        "--output",
+        str(output),
+        "--max-reject-rate",
+        "0.5",
+    ]
     assert main(args) == 0
     assert (output / "2024" / "key_metrics.json").read_bytes() == before
     assert (output / "2024" / "cx-annual-report-2024.pdf").read_bytes() == pdf_before
