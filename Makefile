@@ -11,7 +11,7 @@ BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CX    := $(BIN)/python -m pipeline
 
-.PHONY: help install report load demo-data seeds docs test lint clean
+.PHONY: help install report load demo-data seeds docs test lint clean bia bia-send
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,6 +26,14 @@ install: $(STAMP)  ## create .venv and install the pipeline and its test tools
 
 report: $(STAMP)  ## annual report for YEAR (demo data when RAW holds no extracts)
 	$(CX) report --year $(YEAR) --raw $(RAW) --output $(OUTPUT)
+
+bia: $(STAMP)  ## BIA monthly reports for MONTH=YYYY-MM into OUTPUT/bia/MONTH
+	@test -n "$(MONTH)" || { echo "usage: make bia MONTH=2024-07" >&2; exit 2; }
+	$(CX) bia --month $(MONTH) --raw $(RAW) --output $(OUTPUT)
+
+bia-send: $(STAMP)  ## e-mail the BIA reports of MONTH (.eml outbox; SEND=1 sends via SMTP_*)
+	@test -n "$(MONTH)" || { echo "usage: make bia-send MONTH=2024-07 [SEND=1]" >&2; exit 2; }
+	$(CX) bia-send --month $(MONTH) --raw $(RAW) --output $(OUTPUT)$(if $(filter 1 yes true,$(SEND)), --send)
 
 load: $(STAMP)  ## load RAW into the warehouse and run dbt build
 	$(CX) load --raw $(RAW) --output $(OUTPUT)

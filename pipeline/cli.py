@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -112,6 +113,52 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bia(args: argparse.Namespace) -> int:
+    """Render the BIA monthly reports for --month (YYYY-MM): one HTML + PDF per BIA, index.html,
+    bia_metrics.json and manifest.json in OUTPUT/bia/<month>/ (loads and builds what it needs)."""
+    from .bia import BiaError, run_batch, summary_lines
+
+    ensure_extracts(args.raw)
+    db_path = load_and_build(args.raw, args.output, args.max_reject_rate)
+    try:
+        result = run_batch(db_path, args.raw, args.output, args.month, workers=args.workers,
+                           only=args.bia or None)
+    except BiaError as error:
+        _say(f"error: {error}")
+        return 2
+    for line in summary_lines(result):
+        _say(line)
+    if not result.ok:
+        _say(f"error: {len(result.failed)} BIA report(s) failed: {', '.join(sorted(result.failed))}")
+        return 1
+    return 0
+
+
+def cmd_bia_send(args: argparse.Namespace) -> int:
+    """E-mail each BIA its report for --month: writes .eml files to OUTPUT/bia/<month>/outbox/;
+    sends them by SMTP only with SMTP_HOST (SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS,
+    SMTP_FROM) set AND --send (or SEND=1); never sends a BIA's report for a month twice unless --force."""
+    import os
+
+    from .send import SendError, send_reports
+
+    send = args.send or os.environ.get("SEND", "").strip().lower() in ("1", "true", "yes")
+    out_dir = args.output / "bia" / args.month
+    if not (out_dir / "bia_metrics.json").exists():
+        _say(f"no BIA reports in {out_dir}: rendering them first")
+        code = cmd_bia(args)
+        if code == 2:
+            return code
+    try:
+        summary = send_reports(out_dir, args.raw, send=send, force=args.force)
+    except SendError as error:
+        _say(f"error: {error}")
+        return 2
+    for line in summary.lines():
+        _say(line)
+    return 0 if summary.ok else 1
+
+
 def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
     """What the report says about its sources: demo notice, input files, data notes."""
     import duckdb
@@ -208,6 +255,25 @@ def build_parser() -> argparse.ArgumentParser:
         )
         if name == "report":
             sub.add_argument("--year", type=int, required=True, help="calendar year to report on")
+    for name, func in (("bia", cmd_bia), ("bia-send", cmd_bia_send)):
+        sub = add(name, func)
+        sub.add_argument("--month", required=True, help="month to report on, YYYY-MM (e.g. 2024-07)")
+        sub.add_argument(
+            "--output", type=Path, default=DEFAULT_OUTPUT, help="folder for all generated state (default: output/)"
+        )
+        sub.add_argument(
+            "--max-reject-rate", type=float, default=0.01,
+            help="fail a file whose rejected share exceeds this (default 0.01)",
+        )
+        sub.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                         help="render processes (default: one per core)")
+        sub.add_argument("--bia", action="append", metavar="NAME",
+                         help="render only this BIA (repeatable; default: every BIA in the seed)")
+        if name == "bia-send":
+            sub.add_argument("--send", action="store_true",
+                             help="really send by SMTP (also SEND=1); default: write .eml files only")
+            sub.add_argument("--force", action="store_true",
+                             help="send again even if the send log shows it was sent")
     docs = commands.add_parser("docs", help=cmd_docs.__doc__, description=cmd_docs.__doc__)
     docs.set_defaults(func=cmd_docs)
     docs.add_argument(

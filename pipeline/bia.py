@@ -1,0 +1,616 @@
+"""BIA monthly reports: one accessible HTML + PDF/UA-1 report per Business Improvement Area.
+
+Public interface::
+
+    month_data(db_path, month) -> MonthData          # figures of every BIA in the seed
+    run_batch(db_path, raw_dir, out_root, month, workers=2, only=None) -> BatchResult
+
+``run_batch`` writes to ``<out_root>/bia/<YYYY-MM>/``: ``<bia-slug>.html`` and ``.pdf`` for every
+BIA in the seed (``dbt_project/seeds/bias.csv``; a BIA with no SRs in the month gets a report
+that says so), ``index.html`` listing them, ``bia_metrics.json`` (one object per BIA, values
+unrounded) and ``manifest.json``. Reports render in parallel (one process per core). A BIA
+that fails to render does not stop the others; the result names it and the CLI exits
+non-zero. Every file is written to a temporary name and renamed into place, and the same
+warehouse gives byte-identical files on every run.
+
+Every figure comes from the dbt marts ``mart_bia_monthly``, ``mart_bia_monthly_top_types`` and
+``mart_bia_monthly_status``; nothing is computed here beyond picking rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import multiprocessing
+import os
+import re
+import sys
+import time
+import unicodedata
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from markupsafe import Markup
+
+from . import render
+from .render import MONTHS, _atomic_write
+
+MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+TREND_MONTHS = 13
+STATUS_LABELS = {
+    "initiated": "Initiated (new)",
+    "in_progress": "In progress",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+    "unknown": "Status unknown",
+}
+QUARTER_NAMES = {1: "first", 2: "second", 3: "third", 4: "fourth"}
+
+
+class BiaError(Exception):
+    """A BIA batch cannot run (bad month, no data for the month, no warehouse)."""
+
+
+# --------------------------------------------------------------------------- data
+
+
+def parse_month(month: str) -> dt.date:
+    """'2024-07' → date(2024, 7, 1); anything else raises BiaError."""
+    m = MONTH_RE.fullmatch(str(month).strip())
+    if not m:
+        raise BiaError(f"month must look like 2024-07, not {month!r}")
+    return dt.date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def shift_month(d: dt.date, months: int) -> dt.date:
+    index = d.year * 12 + d.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_key(d: dt.date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def slugify(name: str) -> str:
+    """'Church-Wellesley Village BIA' → 'church-wellesley-village-bia' (ASCII, stable)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    ascii_name = ascii_name.replace("&", " and ").replace("'", "").replace("\u2019", "")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug or "bia"
+
+
+def name_key(name: str) -> str:
+    """Matching key of a BIA name, as in int_sr_bias: case and spacing ignored, ' BIA' optional."""
+    return re.sub(r"\s+bia$", "", re.sub(r"\s+", " ", str(name)).strip().lower())
+
+
+@dataclass
+class MonthData:
+    month: str
+    records: list[dict[str, Any]]              # bia_metrics.json objects, sorted by name
+    trends: dict[str, list[dict[str, Any]]]    # name → 13 {month, service_requests|None}
+    extents: dict[str, str]
+    city_service_requests: int | None
+    closing_times_available: bool
+    unknown_names: list[dict[str, Any]]        # {bia_raw, service_requests, in_month}
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def month_data(db_path: Path, month: str) -> MonthData:
+    """Every seed BIA's figures for ``month`` (YYYY-MM) from the marts, plus 13-month trends."""
+    first = parse_month(month)
+    if not Path(db_path).exists():
+        raise BiaError(f"no warehouse at {db_path}")
+    start = shift_month(first, -(TREND_MONTHS - 1))
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        rows = _rows(
+            con,
+            "SELECT bia_name, service_requests, quarter_to_date, year_to_date, same_month_prior_year, "
+            "change_vs_same_month_prior_year, closed_in_month, median_days_to_close, on_time_rate, "
+            "open_at_month_end, share_of_city FROM marts.mart_bia_monthly "
+            "WHERE report_month = ? ORDER BY bia_name",
+            [first],
+        )
+        if not rows:
+            span = con.execute(
+                "SELECT strftime(min(report_month), '%Y-%m'), strftime(max(report_month), '%Y-%m') "
+                "FROM marts.mart_bia_monthly"
+            ).fetchone()
+            raise BiaError(
+                f"the extracts hold no service requests for {month}"
+                + (f" (they cover {span[0]} to {span[1]})" if span and span[0] else "")
+            )
+        top = _rows(
+            con,
+            "SELECT bia_name, sr_type, service_requests AS count FROM marts.mart_bia_monthly_top_types "
+            "WHERE report_month = ? ORDER BY bia_name, type_rank",
+            [first],
+        )
+        status = _rows(
+            con,
+            "SELECT bia_name, status, service_requests FROM marts.mart_bia_monthly_status "
+            "WHERE report_month = ? ORDER BY bia_name, status",
+            [first],
+        )
+        trend = _rows(
+            con,
+            "SELECT bia_name, strftime(report_month, '%Y-%m') AS month, service_requests "
+            "FROM marts.mart_bia_monthly WHERE report_month BETWEEN ? AND ? ORDER BY bia_name, report_month",
+            [start, first],
+        )
+        extents = dict(con.execute("SELECT bia_name, extent FROM reference.bias").fetchall())
+        city = con.execute(
+            "SELECT count(*) FILTER (WHERE NOT is_cancelled), count(*) FILTER (WHERE closed_at_available) "
+            "FROM intermediate.int_service_requests WHERE created_month = ?",
+            [first],
+        ).fetchone()
+        unknown = _rows(
+            con,
+            "SELECT b.bia_raw, count(s.sr_id) AS service_requests, "
+            "count(s.sr_id) FILTER (WHERE s.created_month = ?) AS in_month "
+            "FROM intermediate.int_sr_bias b LEFT JOIN intermediate.int_service_requests s ON s.bia = b.bia_raw "
+            "WHERE b.bia_name IS NULL GROUP BY ALL ORDER BY b.bia_raw",
+            [first],
+        )
+    closing = bool(city[1])
+    top_by: dict[str, list[dict]] = {}
+    for r in top:
+        top_by.setdefault(r["bia_name"], []).append({"sr_type": r["sr_type"], "count": r["count"]})
+    status_by: dict[str, dict[str, int]] = {}
+    for r in status:
+        status_by.setdefault(r["bia_name"], {})[r["status"]] = r["service_requests"]
+    trend_by: dict[str, dict[str, int]] = {}
+    for r in trend:
+        trend_by.setdefault(r["bia_name"], {})[r["month"]] = r["service_requests"]
+    months = [month_key(shift_month(start, i)) for i in range(TREND_MONTHS)]
+
+    records = []
+    for r in rows:
+        name = r["bia_name"]
+        records.append({
+            "name": name,
+            "month": month_key(first),
+            "service_requests": r["service_requests"],
+            "quarter_to_date": r["quarter_to_date"],
+            "year_to_date": r["year_to_date"],
+            "same_month_prior_year": r["same_month_prior_year"],
+            "change_vs_same_month_prior_year": r["change_vs_same_month_prior_year"],
+            "top_types": top_by.get(name, []),
+            "by_status": status_by.get(name, {}),
+            "closed_in_month": r["closed_in_month"] if closing else None,
+            "median_days_to_close": r["median_days_to_close"] if closing else None,
+            "on_time_rate": r["on_time_rate"] if closing else None,
+            # the mart counts 0 when the extract has no closing times: that is unknown, not zero
+            "open_at_month_end": r["open_at_month_end"] if closing else None,
+            "share_of_city": r["share_of_city"],
+        })
+    trends = {
+        name: [{"month": m, "service_requests": by_month.get(m)} for m in months]
+        for name, by_month in ((rec["name"], trend_by.get(rec["name"], {})) for rec in records)
+    }
+    return MonthData(
+        month=month_key(first),
+        records=records,
+        trends=trends,
+        extents={k: v or "" for k, v in extents.items()},
+        city_service_requests=city[0] or None,
+        closing_times_available=closing,
+        unknown_names=unknown,
+    )
+
+
+# --------------------------------------------------------------------------- chart
+
+
+def trend_svg(name: str, trend: list[dict], month: str, chart_id: str = "chart-trend") -> str | None:
+    """Column chart of a BIA's SRs over 13 months, the report month highlighted and labelled."""
+    import altair as alt
+    import vl_convert as vlc
+
+    from . import charts
+
+    rows = [t for t in trend if t["service_requests"] is not None]
+    if not rows:
+        return None
+    values = [
+        {
+            "key": t["month"],
+            "label": _short_month(t["month"]),
+            "count": t["service_requests"],
+            "text": f"{t['service_requests']:,}",
+            "kind": "Report month" if t["month"] == month else "Earlier months",
+        }
+        for t in rows
+    ]
+    order = [v["label"] for v in values]
+    base = alt.Chart(alt.Data(values=values)).encode(
+        x=alt.X("label:N", sort=order, title=None,
+                axis=alt.Axis(labelAngle=0, labelFontSize=11, labelExpr="split(datum.label, ' ')")),
+    )
+    top = max(v["count"] for v in values)
+    bars = base.mark_bar(size=24).encode(
+        y=alt.Y("count:Q", title="Service requests", scale=alt.Scale(domain=[0, max(top, 1) * 1.15]),
+                axis=alt.Axis(format=",d", tickCount=4, tickMinStep=1)),
+        color=alt.Color("kind:N", scale=alt.Scale(domain=["Earlier months", "Report month"],
+                                                  range=["#6f8fa8", charts.BAR]),
+                        legend=alt.Legend(title=None, orient="top", labelFontSize=11)),
+    )
+    labels = base.mark_text(baseline="bottom", dy=-3, fontSize=10, color=charts.INK).encode(
+        y="count:Q", text="text:N")
+    chart = alt.layer(bars, labels).properties(width=430, height=200)
+    svg = vlc.vegalite_to_svg(charts._config(chart).to_dict())
+    current = next((v for v in values if v["key"] == month), None)
+    high = max(values, key=lambda v: (v["count"], v["key"]))
+    low = min(values, key=lambda v: (v["count"], v["key"]))
+    first, last = _long_month(values[0]["key"]), _long_month(values[-1]["key"])
+    alt_text = (
+        f"Column chart of service requests in {name}, by month, {first} to {last}. "
+        + (f"{_long_month(month)}: {current['text']}. " if current else "")
+        + f"Highest: {_long_month(high['key'])} with {high['text']}; "
+        f"lowest: {_long_month(low['key'])} with {low['text']}. "
+        "The table below gives every month's figure."
+    )
+    return charts._accessible_svg(svg, chart_id, alt_text)
+
+
+def _short_month(month: str) -> str:
+    year, mon = month.split("-")
+    return f"{MONTHS[int(mon) - 1][:3]} {year[2:]}"
+
+
+def _long_month(month: str) -> str:
+    return render.fmt_month(month)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+_FONT_CACHE_DIR: Path | None = None
+
+
+@functools.cache
+def _cached_font_url(rel: str) -> str:
+    """render._font_data_url (a subsetted WOFF2, ~1.5 s per font), cached on disk by font hash
+    and fontTools version (the subset is deterministic for both)."""
+    import hashlib
+
+    import fontTools
+
+    if _FONT_CACHE_DIR is None:
+        return render._font_data_url(rel)
+    key = (render.TEMPLATES_DIR / rel).read_bytes() + fontTools.version.encode()
+    digest = hashlib.sha256(key).hexdigest()[:16]
+    path = _FONT_CACHE_DIR / f"{Path(rel).stem}-{digest}.css-url"
+    if path.exists():
+        return path.read_text(encoding="ascii")
+    url = render._font_data_url(rel)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, url.encode("ascii"))
+    return url
+
+
+@functools.cache
+def _stylesheet(output: str) -> Markup:
+    extra = (render.TEMPLATES_DIR / "css" / "bia.css").read_text(encoding="utf-8")
+    if output == "html":
+        css = (render.TEMPLATES_DIR / "css" / "html.css").read_text(encoding="utf-8")
+        css = render._FONT_URL.sub(lambda m: _cached_font_url(m.group(1)), css)
+    else:
+        css = render._stylesheet(output)
+    return Markup(css + "\n" + extra)
+
+
+def _period_words(first: dt.date) -> dict[str, str]:
+    last_day = (shift_month(first, 1) - dt.timedelta(days=1)).day
+    name = MONTHS[first.month - 1]
+    q = (first.month - 1) // 3 + 1
+    q_first = MONTHS[(q - 1) * 3]
+    return {
+        "month_label": f"{name} {first.year}",
+        "month_name": name,
+        "period": f"{name} 1 to {last_day}, {first.year}",
+        "month_end": f"{name} {last_day}, {first.year}",
+        "prior_label": f"{name} {first.year - 1}",
+        "quarter": f"Q{q} {first.year}",
+        "quarter_span": (f"Q{q} {first.year}: {q_first} to {name}" if q_first != name
+                         else f"Q{q} {first.year}: {name} only"),
+        "year_span": (f"{first.year}: January to {name}" if first.month > 1
+                      else f"{first.year}: January only"),
+    }
+
+
+def change_words(rec: dict[str, Any], prior_label: str) -> str | None:
+    """'26% fewer than the 61 in July 2023' / '12% more than …' / 'the same as …'; None: no data."""
+    prior, change = rec["same_month_prior_year"], rec["change_vs_same_month_prior_year"]
+    if prior is None:
+        return None
+    if prior == 0:
+        return f"none were made in {prior_label}"
+    if rec["service_requests"] == prior:
+        return f"the same as in {prior_label}"
+    direction = "more" if change > 0 else "fewer"
+    return f"{render.fmt_pct(abs(change))} {direction} than the {prior:,} in {prior_label}"
+
+
+def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
+    rec = job["record"]
+    first = parse_month(rec["month"])
+    words = _period_words(first)
+    name = rec["name"]
+    demo = bool(job.get("demo"))
+    title = f"{name}: 311 service requests, {words['month_label']}"
+    if demo:
+        title += " (synthetic demo data)"
+    sr_total = rec["service_requests"] or 0
+    top_rows = [
+        {**t, "share": (t["count"] / sr_total) if sr_total else None} for t in rec["top_types"]
+    ]
+    status_rows = [
+        {"label": label, "count": rec["by_status"][key]}
+        for key, label in STATUS_LABELS.items() if rec["by_status"].get(key)
+    ] + [
+        {"label": key.replace("_", " ").capitalize(), "count": count}
+        for key, count in sorted(rec["by_status"].items()) if key not in STATUS_LABELS and count
+    ]
+    trend = [
+        {**t, "label": render.fmt_month(t["month"]), "current": t["month"] == rec["month"]}
+        for t in job["trend"]
+    ]
+    svg = job.get("_svg")
+    if svg is None:
+        svg = job["_svg"] = trend_svg(name, job["trend"], rec["month"]) or ""
+    return {
+        "output": output,
+        "stylesheet": _stylesheet(output),
+        "title": title,
+        "description": (f"311 Toronto's monthly service request report for {name}, "
+                        f"{words['period']}."),
+        "author": render.REPORT_AUTHOR,
+        "year": first.year,
+        "demo": demo,
+        "source_date": render._source_date(),
+        "r": rec,
+        "name": name,
+        "extent": job.get("extent") or "",
+        "w": words,
+        "change_words": change_words(rec, words["prior_label"]),
+        "show_extent": bool(job.get("extent")) and name_key(job.get("extent") or "") != name_key(name),
+        "top_rows": top_rows,
+        "status_rows": status_rows,
+        "status_total": sum(r["count"] for r in status_rows),
+        "trend": trend,
+        "trend_svg": Markup(svg) if svg else None,
+        "closing_available": bool(job.get("closing_times_available")),
+        "city_total": job.get("city_service_requests"),
+        "generated_from": list(job.get("generated_from") or []),
+    }
+
+
+def render_bia_html(job: dict[str, Any], output: str) -> str:
+    return render.ENV.get_template("bia_report.html").render(**report_context(job, output))
+
+
+def render_one(job: dict[str, Any]) -> dict[str, Any]:
+    """Render one BIA's HTML and PDF into job['out_dir']; return slug, paths and seconds."""
+    start = time.perf_counter()
+    out_dir = Path(job["out_dir"])
+    html = render_bia_html(job, "html")
+    pdf = render.html_to_pdf(render_bia_html(job, "pdf"))
+    html_path = out_dir / f"{job['slug']}.html"
+    pdf_path = out_dir / f"{job['slug']}.pdf"
+    _atomic_write(html_path, html.encode("utf-8"))
+    _atomic_write(pdf_path, pdf)
+    return {"slug": job["slug"], "paths": [str(html_path), str(pdf_path)],
+            "seconds": time.perf_counter() - start}
+
+
+def _run_job(job: dict[str, Any]) -> dict[str, Any]:
+    # looked up at call time so a test can replace render_one (workers are forked)
+    return sys.modules[__name__].render_one(job)
+
+
+def render_index(data: MonthData, entries: list[dict[str, Any]], failed: dict[str, str],
+                 demo: bool, output: str = "html") -> str:
+    first = parse_month(data.month)
+    words = _period_words(first)
+    title = f"311 service request reports for Business Improvement Areas, {words['month_label']}"
+    if demo:
+        title += " (synthetic demo data)"
+    return render.ENV.get_template("bia_index.html").render(
+        output=output,
+        stylesheet=_stylesheet(output),
+        title=title,
+        description=f"Monthly 311 service request reports for Toronto's BIAs, {words['period']}.",
+        author=render.REPORT_AUTHOR,
+        year=first.year,
+        demo=demo,
+        source_date=render._source_date(),
+        w=words,
+        entries=entries,
+        failed=sorted(failed),
+        city_total=data.city_service_requests,
+    )
+
+
+# --------------------------------------------------------------------------- batch
+
+
+@dataclass
+class BatchResult:
+    out_dir: Path
+    month: str
+    rendered: list[str] = field(default_factory=list)        # slugs
+    failed: dict[str, str] = field(default_factory=dict)     # BIA name → error
+    unknown_names: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    render_seconds: list[float] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class _Progress:
+    """A plain-text progress bar on stderr (one line per step when stderr is not a terminal)."""
+
+    def __init__(self, total: int, enabled: bool = True) -> None:
+        self.total, self.done, self.enabled = total, 0, enabled
+        self.tty = sys.stderr.isatty()
+        self.start = time.perf_counter()
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        width = 30
+        filled = width * self.done // max(self.total, 1)
+        line = (f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                f"{time.perf_counter() - self.start:5.1f} s  {label}")
+        if self.tty:
+            sys.stderr.write("\r\033[K" + line)
+            if self.done == self.total:
+                sys.stderr.write("\n")
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def _generated_from(db_path: Path, year: int) -> list[dict[str, Any]]:
+    """Service-request files of the report year and the year before (trend and comparison)."""
+    from .manifest import inputs
+
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        sr_files = {r[0] for r in con.execute(
+            "SELECT source_file FROM marts.mart_data_quality WHERE entity = 'service_requests'"
+        ).fetchall()}
+    seen: dict[str, dict[str, Any]] = {}
+    for y in (year - 1, year):
+        for f in inputs(db_path, y):
+            if f["name"] in sr_files:
+                seen[f["name"]] = f
+    return [seen[k] for k in sorted(seen)]
+
+
+def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, workers: int = 2,
+              only: list[str] | None = None, progress: bool = True) -> BatchResult:
+    """Render every BIA's report for ``month`` into ``out_root/bia/<month>/`` (see module doc)."""
+    from .cli import is_demo
+    from .manifest import write_manifest
+    from .metrics import write_atomic
+
+    start = time.perf_counter()
+    data = month_data(db_path, month)
+    records = data.records
+    if only is not None:
+        wanted = {name_key(n) for n in only}
+        records = [r for r in records if name_key(r["name"]) in wanted]
+        missing = wanted - {name_key(r["name"]) for r in records}
+        if missing:
+            raise BiaError(f"not BIAs in the seed: {', '.join(sorted(missing))}")
+    out_dir = Path(out_root) / "bia" / data.month
+    out_dir.mkdir(parents=True, exist_ok=True)
+    global _FONT_CACHE_DIR
+    _FONT_CACHE_DIR = Path(out_root) / ".cache" / "fonts"
+    _stylesheet("html")  # subset the fonts once, before the workers fork
+    demo = is_demo(Path(raw_dir))
+    input_files = _generated_from(db_path, parse_month(data.month).year)
+    slugs = {r["name"]: slugify(r["name"]) for r in records}
+    if len(set(slugs.values())) != len(slugs):
+        raise BiaError("two BIA names give the same file name")
+    jobs = [
+        {
+            "record": rec,
+            "slug": slugs[rec["name"]],
+            "trend": data.trends[rec["name"]],
+            "extent": data.extents.get(rec["name"], ""),
+            "demo": demo,
+            "closing_times_available": data.closing_times_available,
+            "city_service_requests": data.city_service_requests,
+            "generated_from": [f["name"] for f in input_files],
+            "out_dir": str(out_dir),
+        }
+        for rec in records
+    ]
+    result = BatchResult(out_dir=out_dir, month=data.month, unknown_names=data.unknown_names)
+    bar = _Progress(len(jobs), enabled=progress)
+    done: dict[str, dict[str, Any]] = {}
+    by_slug = {j["slug"]: j for j in jobs}
+    n_workers = max(1, min(workers, len(jobs)))
+    if n_workers == 1:
+        for job in jobs:
+            _collect(job, lambda job=job: _run_job(job), done, result, bar)
+    else:
+        # fork: the workers inherit the imported modules (fast start); the parent holds no
+        # open DuckDB connection or renderer threads at this point.
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+            futures = {pool.submit(_run_job, job): job["slug"] for job in jobs}
+            for future in as_completed(futures):
+                job = by_slug[futures[future]]
+                _collect(job, future.result, done, result, bar)
+
+    entries = []
+    for job in jobs:
+        rec = job["record"]
+        if job["slug"] in done:
+            entries.append({"name": rec["name"], "slug": job["slug"], "r": rec})
+            result.written += [Path(p) for p in done[job["slug"]]["paths"]]
+    result.rendered = [e["slug"] for e in entries]
+    index = render_index(data, entries, result.failed, demo)
+    index_path = out_dir / "index.html"
+    _atomic_write(index_path, index.encode("utf-8"))
+    metrics_path = write_atomic(out_dir / "bia_metrics.json",
+                                json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+    result.written += [index_path, metrics_path]
+    result.written.append(write_manifest(out_dir, input_files, result.written))
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _collect(job, get, done, result: BatchResult, bar: _Progress) -> None:
+    name = job["record"]["name"]
+    try:
+        out = get()
+    except Exception as error:  # one BIA's failure must not stop the others
+        result.failed[name] = f"{type(error).__name__}: {error}"
+        # never leave an older report in place that could be sent as this run's
+        for suffix in (".html", ".pdf"):
+            try:
+                os.unlink(Path(job["out_dir"]) / f"{job['slug']}{suffix}")
+            except FileNotFoundError:
+                pass
+        bar.step(f"FAILED {job['slug']}")
+        return
+    done[job["slug"]] = out
+    result.render_seconds.append(out["seconds"])
+    bar.step(job["slug"])
+
+
+def summary_lines(result: BatchResult) -> list[str]:
+    """The run summary: counts, timing, failures and BIA names in the extracts not in the seed."""
+    lines = [f"BIA reports for {result.month}: {len(result.rendered)} rendered, "
+             f"{len(result.failed)} failed, in {result.seconds:.1f} s"]
+    if result.render_seconds:
+        times = sorted(result.render_seconds)
+        lines.append(f"  render time per report: median {times[len(times) // 2]:.2f} s, "
+                     f"max {times[-1]:.2f} s")
+    for name, error in sorted(result.failed.items()):
+        lines.append(f"  FAILED: {name}: {error}")
+    if result.unknown_names:
+        lines.append(f"  {len(result.unknown_names)} BIA name(s) in the extracts match no BIA in the "
+                     "seed; their SRs are in no BIA report:")
+        for u in result.unknown_names:
+            lines.append(f"    {u['bia_raw']!r}: {u['service_requests']:,} SRs "
+                         f"({u['in_month']:,} in {result.month})")
+    lines.append(f"  output: {result.out_dir}")
+    return lines
