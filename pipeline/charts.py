@@ -9,12 +9,16 @@ the same on every run. The report always shows a data table under each chart.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from xml.sax.saxutils import escape
 
 import altair as alt
 import vl_convert as vlc
+
+from pipeline.paths import DATA_DIR, TEMPLATES_DIR
 
 FONT = "Lato"
 INK = "#1b1b1b"
@@ -106,7 +110,7 @@ def monthly_service_level_svg(monthly: list[dict], target: float, chart_id: str)
         align="left", baseline="middle", dx=6, color=TARGET, fontSize=12, fontWeight="bold",
     ).encode(y="t:Q", text="label:N", x=alt.value(560))
     chart = alt.layer(rule, bars, labels, rule_label).properties(width=560, height=240)
-    svg = vlc.vegalite_to_svg(_config(chart).to_dict())
+    svg = _to_svg(chart)
     below = [v["month_full"] for v in values if v["status"] == "Below target"]
     best = max(values, key=lambda v: (v["sl"], -v["order"]))
     worst = min(values, key=lambda v: (v["sl"], v["order"]))
@@ -136,7 +140,7 @@ def top_types_svg(top_types: list[dict], chart_id: str) -> str | None:
     labels = base.mark_text(align="left", dx=4, fontSize=12, color=INK).encode(
         x="count:Q", text="label:N")
     chart = alt.layer(bars, labels).properties(width=340, height=30 * len(values))
-    svg = vlc.vegalite_to_svg(_config(chart).to_dict())
+    svg = _to_svg(chart)
     parts = [f"{v['sr_type']} {v['label']}" for v in values]
     alt_text = (f"Bar chart of the {len(values)} most frequent service request types: "
                 + "; ".join(parts) + ".")
@@ -158,3 +162,199 @@ def _join(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --------------------------------------------------------------------------- generic charts
+
+POSITIVE = BAR
+NEGATIVE = BAR_BELOW
+# Choropleth classes: every fill is ≥ 4.5:1 against white (so white ward numbers and the white
+# ward boundaries stay readable); the classes are told apart by lightness, by the legend's
+# ranges and by the table beside the map.
+MAP_CLASSES = ["#4a77a8", "#2b5f8e", "#174a73", "#061f33"]
+
+
+def hbar_svg(chart_id: str, rows: list[tuple[str, float, str]], alt_text: str, *,
+             x_title: str, width: int = 330, label_limit: int = 260,
+             x_format: str = ",d") -> str | None:
+    """Horizontal bars (label, value, value label) in the given order, directly labelled."""
+    if not rows:
+        return None
+    values = [{"label": lab, "value": val, "text": txt, "order": i}
+              for i, (lab, val, txt) in enumerate(rows)]
+    base = alt.Chart(alt.Data(values=values)).encode(
+        y=alt.Y("label:N", sort=[v["label"] for v in values], title=None,
+                axis=alt.Axis(labelLimit=label_limit, labelFontSize=12)),
+    )
+    bars = base.mark_bar(color=BAR, size=20).encode(
+        x=alt.X("value:Q", title=x_title, axis=alt.Axis(format=x_format, tickCount=4)))
+    labels = base.mark_text(align="left", dx=4, fontSize=12, color=INK).encode(
+        x="value:Q", text="text:N")
+    chart = alt.layer(bars, labels).properties(width=width, height=28 * len(values))
+    return _accessible_svg(_to_svg(chart), chart_id, alt_text)
+
+
+def diverging_svg(chart_id: str, rows: list[tuple[str, float | None, str]], alt_text: str, *,
+                  x_title: str, width: int = 360) -> str | None:
+    """Horizontal bars around zero (increases dark blue, decreases brown), signed labels."""
+    if not rows:
+        return None
+    values = [{"label": lab, "value": 0 if val is None else val, "text": txt, "order": i,
+               "sign": "Increase" if (val or 0) >= 0 else "Decrease"}
+              for i, (lab, val, txt) in enumerate(rows)]
+    extent = max(abs(v["value"]) for v in values) or 0.1
+    domain = [-extent * 1.35, extent * 1.35]
+    base = alt.Chart(alt.Data(values=values)).encode(
+        y=alt.Y("label:N", sort=[v["label"] for v in values], title=None,
+                axis=alt.Axis(labelLimit=200, labelFontSize=12, domain=False, ticks=False)),
+    )
+    x = alt.X("value:Q", title=x_title, scale=alt.Scale(domain=domain),
+              axis=alt.Axis(format="+%", tickCount=5))
+    bars = base.mark_bar(size=20).encode(
+        x=x,
+        color=alt.Color("sign:N", scale=alt.Scale(domain=["Increase", "Decrease"],
+                                                   range=[POSITIVE, NEGATIVE]),
+                        legend=alt.Legend(title=None, orient="top", labelFontSize=12)),
+    )
+    pos = base.transform_filter("datum.value >= 0").mark_text(
+        align="left", dx=4, fontSize=12, color=INK).encode(x="value:Q", text="text:N")
+    neg = base.transform_filter("datum.value < 0").mark_text(
+        align="right", dx=-4, fontSize=12, color=INK).encode(x="value:Q", text="text:N")
+    zero = alt.Chart(alt.Data(values=[{"z": 0}])).mark_rule(color=INK).encode(x="z:Q")
+    chart = alt.layer(bars, zero, pos, neg).properties(width=width, height=28 * len(values))
+    return _accessible_svg(_to_svg(chart), chart_id, alt_text)
+
+
+def monthly_bar_svg(chart_id: str, rows: list[tuple[str, float, str]], alt_text: str, *,
+                    y_title: str, reference: tuple[float, str] | None = None,
+                    y_format: str = "d") -> str | None:
+    """Vertical bars by month (abbreviation, value, label) with an optional labelled rule."""
+    if not rows:
+        return None
+    values = [{"month": m, "value": v, "text": t, "order": i} for i, (m, v, t) in enumerate(rows)]
+    base = alt.Chart(alt.Data(values=values)).encode(
+        x=alt.X("month:N", sort=[v["month"] for v in values], title=None,
+                axis=alt.Axis(labelAngle=0)))
+    top = max(v["value"] for v in values) * 1.18
+    if reference:
+        top = max(top, reference[0] * 1.18)
+    bars = base.mark_bar(color=BAR, size=26).encode(
+        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[0, top], nice=False),
+                axis=alt.Axis(format=y_format, tickCount=5)))
+    labels = base.mark_text(baseline="bottom", dy=-3, fontSize=11, color=INK).encode(
+        y="value:Q", text="text:N")
+    layers = [bars, labels]
+    if reference:
+        ref = alt.Data(values=[{"r": reference[0], "label": reference[1]}])
+        layers.insert(0, alt.Chart(ref).mark_rule(color=TARGET, strokeWidth=2, strokeDash=[6, 3])
+                      .encode(y="r:Q"))
+        layers.append(alt.Chart(ref).mark_text(align="left", baseline="middle", dx=6, color=TARGET,
+                                               fontSize=12, fontWeight="bold")
+                      .encode(y="r:Q", text="label:N", x=alt.value(560)))
+    chart = alt.layer(*layers).properties(width=560, height=220)
+    return _accessible_svg(_to_svg(chart), chart_id, alt_text)
+
+
+@functools.cache
+def _ward_geometry() -> tuple[tuple[dict, ...], dict[int, tuple[float, float]]]:
+    """The 25 ward features and a label point inside each (longitude, latitude)."""
+    from shapely.geometry import mapping, shape
+    from shapely.geometry.polygon import orient
+
+    data = json.loads((DATA_DIR / "toronto_wards_25.geojson").read_text(encoding="utf-8"))
+    features = []
+    points = {}
+    for f in sorted(data["features"], key=lambda f: f["properties"]["ward_number"]):
+        geom = shape(f["geometry"])
+        # d3 (Vega) reads rings by spherical winding: exterior rings must run clockwise, the
+        # opposite of RFC 7946, or a ward becomes "the whole globe except the ward".
+        parts = getattr(geom, "geoms", [geom])
+        rings = [orient(part, sign=-1.0) for part in parts]
+        rewound = rings[0] if len(rings) == 1 else type(geom)(rings)
+        features.append({"type": "Feature", "properties": dict(f["properties"]),
+                         "geometry": json.loads(json.dumps(mapping(rewound)))})
+        p = geom.representative_point()
+        points[int(f["properties"]["ward_number"])] = (round(p.x, 5), round(p.y, 5))
+    return tuple(features), points
+
+
+def map_breaks(values: list[float]) -> list[float]:
+    """Three class breaks (quartiles rounded to whole numbers) for four map classes."""
+    vals = sorted(values)
+    if not vals:
+        return []
+    out: list[float] = []
+    for q in (0.25, 0.5, 0.75):
+        b = float(_round0(vals[min(len(vals) - 1, int(q * len(vals)))]))
+        if not out or b > out[-1]:
+            out.append(b)
+    return out
+
+
+def _round0(value: float) -> int:
+    return int(Decimal(repr(float(value))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def ward_map_svg(chart_id: str, wards: list[dict], alt_text: str, *,
+                 legend_title: str = "Requests per 1,000 residents") -> str | None:
+    """Choropleth of the 25 wards by SRs per 1,000 residents, each ward labelled by number."""
+    rates = {int(w["ward_number"]): w["per_1000_residents"] for w in wards
+             if w.get("ward_number") is not None and w.get("per_1000_residents") is not None}
+    if not rates:
+        return None
+    features, points = _ward_geometry()
+    breaks = map_breaks(list(rates.values()))
+    colours = MAP_CLASSES[-(len(breaks) + 1):] if len(breaks) < 3 else MAP_CLASSES
+    legend_labels = _threshold_labels(breaks)
+    shapes = []
+    for f in features:
+        n = int(f["properties"]["ward_number"])
+        shapes.append({"type": "Feature", "geometry": f["geometry"],
+                       "properties": {"ward_number": n, "ward_name": f["properties"]["ward_name"],
+                                      "rate": rates.get(n),
+                                      "band": _band(rates.get(n), breaks, legend_labels)}})
+    labels = [{"lon": points[n][0], "lat": points[n][1], "text": str(n)} for n in sorted(points)]
+    colour = alt.Color(
+        "properties.band:N", title=legend_title,
+        scale=alt.Scale(domain=legend_labels, range=colours),
+        legend=alt.Legend(orient="top-left", titleFontSize=12, labelFontSize=12, symbolType="square",
+                          symbolSize=200, direction="vertical", symbolStrokeWidth=0,
+                          fillColor="white", padding=6, titleLimit=260),
+    )
+    geo = alt.Chart(alt.Data(values=shapes)).mark_geoshape(stroke="white", strokeWidth=1.2).encode(
+        color=colour)
+    text = alt.Chart(alt.Data(values=labels)).mark_text(
+        fontSize=11, fontWeight="bold", color="white").encode(
+        longitude="lon:Q", latitude="lat:Q", text="text:N")
+    chart = alt.layer(geo, text).project(type="mercator").properties(width=620, height=420)
+    return _accessible_svg(_to_svg(chart), chart_id, alt_text)
+
+
+def _threshold_labels(breaks: list[float]) -> list[str]:
+    if not breaks:
+        return ["All wards"]
+    fmt = [f"{int(b):,}" for b in breaks]
+    out = [f"under {fmt[0]}"]
+    out += [f"{fmt[i]} to under {fmt[i + 1]}" for i in range(len(fmt) - 1)]
+    out.append(f"{fmt[-1]} or more")
+    return out
+
+
+def _band(rate: float | None, breaks: list[float], labels: list[str]) -> str | None:
+    if rate is None:
+        return None
+    for i, b in enumerate(breaks):
+        if rate < b:
+            return labels[i]
+    return labels[len(breaks)]
+
+
+def _to_svg(chart: alt.Chart) -> str:
+    _register_fonts()
+    return vlc.vegalite_to_svg(_config(chart).to_dict())
+
+
+@functools.cache
+def _register_fonts() -> None:
+    """Lay text out with the shipped Lato (the font the report embeds), not a system fallback."""
+    vlc.register_font_directory(str(TEMPLATES_DIR / "fonts"))

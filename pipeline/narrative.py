@@ -1,0 +1,243 @@
+"""The analyst's narrative: Markdown files with figures as Jinja placeholders.
+
+Each year's narrative lives in ``<raw>/narrative/<year>/`` (``meta["narrative_dir"]``), one
+Markdown file per section (``NARRATIVE_SECTIONS``). A file the analyst has not written falls
+back to the neutral default shipped in ``report_templates/narrative/``.
+
+A file is first rendered as a Jinja template whose context is the ``key_metrics.json`` dict
+(plus ``prior_year``) with the report's filters, so ``{{ service_requests.total | thousands }}``
+prints the same string the tables print. Undefined names fail loudly: ``NarrativeError`` names
+the file and the line. The template runs in Jinja's sandbox.
+
+Then Markdown becomes HTML. Analysts write Markdown, not HTML: raw HTML in a file is shown as
+text (never passed through), the output keeps only a small allow-list of elements, links keep
+only http(s)/mailto/#fragment targets, and images become their alt text. Headings are moved
+below the heading of the section that holds them, without skipped levels.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markdown
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from pipeline.paths import TEMPLATES_DIR
+
+DEFAULTS_DIR = TEMPLATES_DIR / "narrative"
+
+
+@dataclass(frozen=True)
+class NarrativeSection:
+    key: str          # file stem: <key>.md
+    heading: str      # the heading the report gives the section
+    placement: str    # where the annual report puts it
+
+
+NARRATIVE_SECTIONS = (
+    NarrativeSection("highlights", "Highlights of the year", "summary"),
+    NarrativeSection("ongoing_improvements", "Ongoing improvements", "section"),
+    NarrativeSection("partnerships", "Partnerships", "section"),
+    NarrativeSection("recommendations", "Recommendations", "section"),
+)
+
+
+class NarrativeError(Exception):
+    """A narrative file could not be rendered; the message names the file and line."""
+
+
+def _env() -> SandboxedEnvironment:
+    from pipeline.render import ENV  # the report's filters, so figures read the same everywhere
+
+    env = SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # the result is Markdown; HTML escaping happens after conversion
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(ENV.filters)
+    env.globals.update(ENV.globals)
+    return env
+
+
+_ENV: SandboxedEnvironment | None = None
+
+
+def _display(path: Path) -> str:
+    """A short, stable name for messages: the last four path parts (raw/narrative/2024/x.md)."""
+    return "/".join(path.parts[-4:])
+
+
+def _error_line(error: BaseException, filename: str) -> int | None:
+    lineno = getattr(error, "lineno", None)
+    if isinstance(error, jinja2.TemplateSyntaxError) and lineno:
+        return lineno
+    tb = error.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line or lineno
+
+
+def render_template(source: str, context: dict, path: Path) -> str:
+    """Fill in the placeholders of one narrative file (NarrativeError on any template error)."""
+    global _ENV
+    if _ENV is None:
+        _ENV = _env()
+    filename = str(path)
+    try:
+        code = _ENV.compile(source, name=path.name, filename=filename)
+        template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None))
+        return template.render(context)
+    except jinja2.TemplateError as error:
+        line = _error_line(error, filename)
+        where = f"{_display(path)}, line {line}" if line else _display(path)
+        message = error.message if getattr(error, "message", None) else str(error)
+        raise NarrativeError(f"{where}: {message}") from error
+    except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError) as error:
+        line = _error_line(error, filename)
+        where = f"{_display(path)}, line {line}" if line else _display(path)
+        raise NarrativeError(f"{where}: {type(error).__name__}: {error}") from error
+
+
+# --------------------------------------------------------------------------- Markdown → HTML
+
+_ALLOWED = {
+    "p", "br", "hr", "strong", "em", "b", "i", "code", "pre", "blockquote",
+    "ul", "ol", "li", "a", "h1", "h2", "h3", "h4", "h5", "h6",
+    "table", "thead", "tbody", "tr", "th", "td",
+}
+_VOID = {"br", "hr"}
+_SAFE_HREF = re.compile(r"(?i)^(https?://|mailto:|#)[^\s\"'<>`]*$")
+
+
+class _Sanitiser(HTMLParser):
+    """Rebuild HTML keeping only allowed elements and attributes; shift heading levels."""
+
+    def __init__(self, base_level: int) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base_level = base_level
+        self.out: list[str] = []
+        self.prev_level = base_level - 1
+        self.stack: list[str] = []
+        self.skip_depth = 0
+
+    def _heading(self, tag: str) -> str:
+        level = min(6, self.base_level + int(tag[1]) - 1, self.prev_level + 1)
+        self.prev_level = level
+        return f"h{level}"
+
+    def handle_starttag(self, tag, attrs):
+        if self.skip_depth or tag in ("script", "style"):
+            self.skip_depth += tag in ("script", "style")
+            return
+        if tag == "img":
+            alt = dict(attrs).get("alt") or ""
+            self.out.append(html.escape(alt))
+            return
+        if tag not in _ALLOWED:
+            self.stack.append("")
+            return
+        out_tag = self._heading(tag) if re.fullmatch(r"h[1-6]", tag) else tag
+        attr = ""
+        if tag == "a":
+            href = dict(attrs).get("href") or ""
+            if _SAFE_HREF.match(href):
+                attr = f' href="{html.escape(href, quote=True)}"'
+        elif tag in ("th", "td"):
+            align = dict(attrs).get("style") or ""
+            if "right" in align:
+                attr = ' class="num"'
+            if tag == "th":
+                attr += ' scope="col"'
+        self.out.append(f"<{out_tag}{attr}>")
+        if tag not in _VOID:
+            self.stack.append(out_tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID and tag in _ALLOWED and tag != "img" and not self.skip_depth:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        if self.skip_depth:
+            self.skip_depth -= tag in ("script", "style")
+            return
+        if tag in _VOID or tag == "img" or not self.stack:
+            return
+        out_tag = self.stack.pop()
+        if out_tag:
+            self.out.append(f"</{out_tag}>")
+
+    def handle_data(self, data):
+        if not self.skip_depth:
+            self.out.append(html.escape(data, quote=False))
+
+    def result(self) -> str:
+        while self.stack:
+            tag = self.stack.pop()
+            if tag:
+                self.out.append(f"</{tag}>")
+        return "".join(self.out)
+
+
+def markdown_to_html(text: str, base_level: int = 3) -> Markup:
+    """Markdown → safe HTML: raw HTML shown as text, allow-listed elements only."""
+    md = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+    # Raw HTML blocks and inline tags are not recognised: '<script>' stays text and is escaped.
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    body = md.convert(text)
+    sanitiser = _Sanitiser(base_level)
+    sanitiser.feed(body)
+    sanitiser.close()
+    return Markup(sanitiser.result())
+
+
+# --------------------------------------------------------------------------- public interface
+
+
+def narrative_source(key: str, narrative_dir: Path | None) -> tuple[str, Path]:
+    """(text, path) of a section: the analyst's file if it exists, else the shipped default."""
+    if narrative_dir is not None:
+        path = Path(narrative_dir) / f"{key}.md"
+        if path.is_file():
+            try:
+                return path.read_text(encoding="utf-8-sig"), path
+            except UnicodeDecodeError as error:
+                raise NarrativeError(f"{_display(path)}: not UTF-8 text ({error.reason})") from error
+    path = DEFAULTS_DIR / f"{key}.md"
+    return path.read_text(encoding="utf-8"), path
+
+
+def narrative_context(metrics: dict) -> dict[str, Any]:
+    context = dict(metrics)
+    context["prior_year"] = int(metrics["year"]) - 1
+    return context
+
+
+def render_narrative(metrics: dict, narrative_dir: Path | None) -> dict[str, dict[str, Any]]:
+    """Every narrative section as ``{key: {"heading", "placement", "html", "source"}}``."""
+    context = narrative_context(metrics)
+    out: dict[str, dict[str, Any]] = {}
+    for section in NARRATIVE_SECTIONS:
+        text, path = narrative_source(section.key, narrative_dir)
+        filled = render_template(text, context, path)
+        base_level = 4 if section.placement == "summary" else 3
+        out[section.key] = {
+            "heading": section.heading,
+            "placement": section.placement,
+            "html": markdown_to_html(filled, base_level),
+            "default": path.parent == DEFAULTS_DIR,
+        }
+    return out
