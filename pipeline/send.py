@@ -1,0 +1,345 @@
+"""E-mail each BIA its monthly report (the PDF from ``pipeline/bia.py``).
+
+Public interface::
+
+    send_reports(out_dir, raw_dir, *, send=False, force=False, env=os.environ) -> SendSummary
+
+``out_dir`` is ``<output>/bia/<YYYY-MM>/`` as written by the BIA batch (it reads
+``bia_metrics.json`` and ``<bia-slug>.pdf``). Recipients come from
+``<raw>/reference/bia_contacts.csv`` (``bia_name,email,contact_name``; several rows for one BIA
+→ several recipients; names match as in the warehouse: case, spacing and the " BIA" suffix
+ignored). A BIA without a contact is listed, never guessed.
+
+Default: one ``.eml`` per BIA is written to ``out_dir/outbox/`` and nothing is sent. The
+``.eml`` files are deterministic: the Message-ID is ``<bia-report.<YYYY-MM>.<bia-slug>@cx311>``
+and the Date is 09:00 Toronto time on the first day of the following month, so the same
+report gives the same bytes on every run.
+
+With ``send=True`` and SMTP settings in the environment (``SMTP_HOST``, ``SMTP_PORT`` (default
+587 with STARTTLS, else 25), ``SMTP_USER``, ``SMTP_PASSWORD``, ``SMTP_STARTTLS`` = 1/true/yes,
+``SMTP_FROM`` (default ``SMTP_USER``)) the messages are sent with smtplib; the Date header is
+then set to the time of sending. Every message sent is appended to ``out_dir/send_log.jsonl``
+at once (one JSON object per line), and a BIA listed there for the month is not sent again
+unless ``force=True``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import smtplib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, getaddresses
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .bia import name_key, parse_month, shift_month, slugify
+from .render import _atomic_write, fmt_month, fmt_pct
+
+TORONTO = ZoneInfo("America/Toronto")
+DEFAULT_FROM = "311 Toronto Customer Experience Division <cx311-reports@localhost>"
+TRUE = ("1", "true", "yes", "on")
+
+
+class SendError(Exception):
+    """The sending step cannot run (no reports, bad contacts file, SEND without SMTP settings)."""
+
+
+@dataclass
+class SendSummary:
+    month: str
+    outbox: Path
+    written: list[Path] = field(default_factory=list)       # .eml files
+    sent: list[str] = field(default_factory=list)            # BIA names sent in this run
+    already_sent: list[str] = field(default_factory=list)    # skipped: in the send log
+    no_contact: list[str] = field(default_factory=list)
+    no_report: list[str] = field(default_factory=list)
+    unknown_contacts: list[str] = field(default_factory=list)  # contacts naming no seed BIA
+    failed: dict[str, str] = field(default_factory=dict)
+    sending: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def lines(self) -> list[str]:
+        out = [f"BIA report e-mails for {self.month}: {len(self.written)} written to {self.outbox}"]
+        if self.sending:
+            out.append(f"  sent {len(self.sent)}; already sent earlier (see send_log.jsonl) "
+                       f"{len(self.already_sent)}; failed {len(self.failed)}")
+        else:
+            out.append("  nothing sent (set SMTP_HOST etc. and SEND=1 / --send to send)")
+        if self.no_contact:
+            out.append(f"  {len(self.no_contact)} BIA(s) without a contact in bia_contacts.csv "
+                       "(no e-mail made):")
+            out += [f"    {n}" for n in self.no_contact]
+        if self.no_report:
+            out.append(f"  {len(self.no_report)} BIA(s) without a rendered report (no e-mail made):")
+            out += [f"    {n}" for n in self.no_report]
+        if self.unknown_contacts:
+            out.append("  contacts naming no BIA in the seed (ignored): "
+                       + ", ".join(repr(n) for n in self.unknown_contacts))
+        for name, error in sorted(self.failed.items()):
+            out.append(f"  FAILED: {name}: {error}")
+        return out
+
+
+# --------------------------------------------------------------------------- contacts
+
+_CONTACT_NAMES: dict[str, str] = {}  # name_key → the name as written in bia_contacts.csv
+
+
+def read_contacts(raw_dir: Path) -> dict[str, list[tuple[str, str]]]:
+    """name_key(bia_name) → [(contact_name, email), …] from <raw>/reference/bia_contacts.csv."""
+    path = Path(raw_dir) / "reference" / "bia_contacts.csv"
+    if not path.exists():
+        return {}
+    contacts: dict[str, list[tuple[str, str]]] = {}
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"bia_name", "email"} - set(reader.fieldnames or [])
+        if missing:
+            raise SendError(f"{path}: missing column(s) {', '.join(sorted(missing))} "
+                            "(expected bia_name,email,contact_name)")
+        for line, row in enumerate(reader, start=2):
+            name, email = (row.get("bia_name") or "").strip(), (row.get("email") or "").strip()
+            if not name and not email:
+                continue
+            if not name or "@" not in email or any(c in email for c in " ,;<>"):
+                raise SendError(f"{path}, line {line}: needs a BIA name and one e-mail address")
+            entry = ((row.get("contact_name") or "").strip(), email)
+            _CONTACT_NAMES.setdefault(name_key(name), name)
+            bucket = contacts.setdefault(name_key(name), [])
+            if entry not in bucket:
+                bucket.append(entry)
+    return contacts
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def message_id(month: str, slug: str) -> str:
+    return f"<bia-report.{month}.{slug}@cx311>"
+
+
+def fixed_date(month: str) -> dt.datetime:
+    """09:00 Toronto time on the first day of the month after the report month."""
+    nxt = shift_month(parse_month(month), 1)
+    return dt.datetime(nxt.year, nxt.month, 1, 9, 0, tzinfo=TORONTO)
+
+
+def body_text(rec: dict[str, Any], contact_names: list[str], demo: bool) -> str:
+    month = fmt_month(rec["month"])
+    greeting = "Hello " + " and ".join(n for n in contact_names if n) + "," if any(contact_names) \
+        else "Hello,"
+    n = rec["service_requests"] or 0
+    if n:
+        figure = f"In {month}, 311 received {n:,} service request{'s' if n != 1 else ''} in the {rec['name']} area"
+        prior = rec.get("same_month_prior_year")
+        change = rec.get("change_vs_same_month_prior_year")
+        if prior and change is not None:
+            direction = "more" if change > 0 else "fewer"
+            figure += (f" ({fmt_pct(abs(change))} {direction} than the {prior:,} a year earlier)"
+                       if rec["service_requests"] != prior else " (the same as a year earlier)")
+        figure += "."
+    else:
+        figure = f"311 received no service requests in the {rec['name']} area in {month}."
+    lines = [
+        greeting,
+        "",
+        f"Attached is 311 Toronto's service request report for the {rec['name']} for {month}.",
+        "",
+        figure,
+        "The report also shows the year to date, the most frequent request types, time to close "
+        "and a 13-month trend. The PDF is tagged for screen readers.",
+        "",
+    ]
+    if demo:
+        lines += ["NOTE: this report was made from synthetic demo data. It is not City of Toronto data.", ""]
+    lines += [
+        "If you have questions about the report, reply to this e-mail.",
+        "",
+        "311 Toronto, Customer Experience Division",
+        "City of Toronto",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def build_message(rec: dict[str, Any], slug: str, pdf: bytes, recipients: list[tuple[str, str]],
+                  sender: str, demo: bool) -> EmailMessage:
+    month = rec["month"]
+    msg = EmailMessage()
+    subject = f"311 service request report for {rec['name']}, {fmt_month(month)}"
+    if demo:
+        subject += " (demo data)"
+    msg["Subject"] = subject
+    msg["From"] = sender
+    msg["To"] = ", ".join(formataddr((name, email)) for name, email in recipients)
+    msg["Date"] = format_datetime(fixed_date(month))
+    msg["Message-ID"] = message_id(month, slug)
+    msg.set_content(body_text(rec, [n for n, _ in recipients], demo))
+    msg.add_attachment(pdf, maintype="application", subtype="pdf",
+                       filename=f"311-report-{slug}-{month}.pdf")
+    # a fixed MIME boundary (the default is random) keeps the .eml byte-identical on re-runs;
+    # '_' is outside base64's alphabet, so the boundary cannot occur in the attachment
+    token = hashlib.sha256(f"{month}/{slug}".encode() + pdf).hexdigest()[:24]
+    msg.set_boundary(f"=_cx311_{token}")
+    return msg
+
+
+# --------------------------------------------------------------------------- send log
+
+
+def read_send_log(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line:
+            entries.append(json.loads(line))
+    return entries
+
+
+def append_send_log(path: Path, entry: dict[str, Any]) -> None:
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+# --------------------------------------------------------------------------- SMTP
+
+
+@dataclass
+class SmtpSettings:
+    host: str
+    port: int
+    user: str | None
+    password: str | None
+    starttls: bool
+    sender: str
+
+
+def smtp_settings(env: Mapping[str, str]) -> SmtpSettings | None:
+    host = (env.get("SMTP_HOST") or "").strip()
+    if not host:
+        return None
+    starttls = (env.get("SMTP_STARTTLS") or "").strip().lower() in TRUE
+    port = int(env.get("SMTP_PORT") or (587 if starttls else 25))
+    user = env.get("SMTP_USER") or None
+    sender = (env.get("SMTP_FROM") or "").strip() or user or DEFAULT_FROM
+    return SmtpSettings(host, port, user, env.get("SMTP_PASSWORD") or None, starttls, sender)
+
+
+def _connect(s: SmtpSettings) -> smtplib.SMTP:
+    conn = smtplib.SMTP(s.host, s.port, timeout=30)
+    if s.starttls:
+        conn.starttls()
+    if s.user and s.password:
+        conn.login(s.user, s.password)
+    return conn
+
+
+# --------------------------------------------------------------------------- main
+
+
+def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: bool = False,
+                 env: Mapping[str, str] | None = None) -> SendSummary:
+    """Write the month's .eml files and, when asked and configured, send them (see module doc)."""
+    from .cli import is_demo
+
+    env = os.environ if env is None else env
+    out_dir = Path(out_dir)
+    metrics_path = out_dir / "bia_metrics.json"
+    if not metrics_path.exists():
+        raise SendError(f"no BIA reports in {out_dir}: run `make bia MONTH=…` first")
+    records = json.loads(metrics_path.read_text(encoding="utf-8"))
+    month = out_dir.name
+    settings = smtp_settings(env)
+    if send and settings is None:
+        raise SendError("sending was asked for (SEND=1 / --send) but SMTP_HOST is not set")
+    sender = settings.sender if settings else (env.get("SMTP_FROM") or DEFAULT_FROM)
+    if not getaddresses([sender])[0][1]:
+        raise SendError(f"SMTP_FROM {sender!r} is not an e-mail address")
+    contacts = read_contacts(raw_dir)
+    demo = is_demo(Path(raw_dir))
+    outbox = out_dir / "outbox"
+    outbox.mkdir(parents=True, exist_ok=True)
+    summary = SendSummary(month=month, outbox=outbox, sending=send)
+    seed_keys = {name_key(r["name"]) for r in records}
+    summary.unknown_contacts = sorted(_CONTACT_NAMES.get(k, k) for k in contacts if k not in seed_keys)
+
+    messages: list[tuple[dict[str, Any], str, EmailMessage, str]] = []
+    for rec in records:
+        slug = slugify(rec["name"])
+        recipients = contacts.get(name_key(rec["name"]))
+        if not recipients:
+            summary.no_contact.append(rec["name"])
+            continue
+        pdf_path = out_dir / f"{slug}.pdf"
+        if not pdf_path.exists():
+            summary.no_report.append(rec["name"])
+            continue
+        pdf = pdf_path.read_bytes()
+        msg = build_message(rec, slug, pdf, recipients, sender, demo)
+        eml = outbox / f"{slug}.eml"
+        _atomic_write(eml, msg.as_bytes())
+        summary.written.append(eml)
+        messages.append((rec, slug, msg, hashlib.sha256(pdf).hexdigest()))
+
+    if not send:
+        return summary
+
+    log_path = out_dir / "send_log.jsonl"
+    done = {e["bia"] for e in read_send_log(log_path) if e.get("month") == month}
+    todo = []
+    for item in messages:
+        if item[0]["name"] in done and not force:
+            summary.already_sent.append(item[0]["name"])
+        else:
+            todo.append(item)
+    if not todo:
+        return summary
+    assert settings is not None
+    conn = _connect(settings)
+    try:
+        for rec, slug, msg, pdf_sha in todo:
+            now = dt.datetime.now(tz=TORONTO).replace(microsecond=0)
+            del msg["Date"]
+            msg["Date"] = format_datetime(now)
+            recipients = [addr for _, addr in getaddresses([msg["To"]])]
+            try:
+                refused = conn.send_message(msg, from_addr=getaddresses([sender])[0][1],
+                                            to_addrs=recipients)
+            except smtplib.SMTPServerDisconnected:
+                conn = _connect(settings)
+                refused = conn.send_message(msg, from_addr=getaddresses([sender])[0][1],
+                                            to_addrs=recipients)
+            except (smtplib.SMTPException, OSError) as error:
+                summary.failed[rec["name"]] = f"{type(error).__name__}: {error}"
+                continue
+            append_send_log(log_path, {
+                "bia": rec["name"],
+                "month": month,
+                "recipients": [r for r in recipients if r not in refused],
+                "refused": sorted(refused),
+                "message_id": msg["Message-ID"],
+                "attachment": f"{slug}.pdf",
+                "attachment_sha256": pdf_sha,
+                "sent_at": now.isoformat(),
+                "forced": bool(force and rec["name"] in done),
+            })
+            summary.sent.append(rec["name"])
+    finally:
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+    return summary

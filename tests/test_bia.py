@@ -1,0 +1,276 @@
+"""BIA monthly reports end to end: hand-made extracts → real loader (with point in polygon) →
+real dbt build → pipeline/bia.py → HTML, PDF/UA, index, bia_metrics.json, manifest.json.
+Every expected figure is worked out by hand from the fixture below."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline import bia
+from pipeline.cli import main
+from tests import a11y
+
+# Kensington Market is written in lower case in the extract (matched to the seed's
+# "Kensington Market BIA"); Baby Point Gates has no name in the extract, only coordinates
+# inside the square of bia_boundaries.geojson; "Nowhere BIA" is in no seed.
+SR_2023 = """\
+sr_id,created_at,closed_at,status,sr_type,division,ward,bia,latitude,longitude
+K0,2023-01-05 10:00:00,2023-01-06 10:00:00,Closed,Graffiti,Transportation Services,10,kensington market,,
+Ka,2023-07-03 10:00:00,2023-07-04 10:00:00,Closed,Graffiti,Transportation Services,10,Kensington Market BIA,,
+Kb,2023-07-04 10:00:00,2023-07-06 10:00:00,Closed,Graffiti,Transportation Services,10,Kensington Market BIA,,
+"""
+
+SR_2024 = """\
+sr_id,created_at,closed_at,status,sr_type,division,ward,bia,latitude,longitude
+K1,2024-01-15 10:00:00,2024-01-17 10:00:00,Closed,Graffiti,Transportation Services,10,kensington market,,
+K2,2024-03-20 10:00:00,,Initiated,Graffiti,Transportation Services,10,Kensington Market BIA,,
+K3,2024-04-02 10:00:00,2024-04-03 10:00:00,Closed,Graffiti,Transportation Services,10,Kensington Market BIA,,
+K4,2024-04-05 10:00:00,2024-04-06 10:00:00,Cancelled,Graffiti,Transportation Services,10,Kensington Market BIA,,
+K5,2024-07-02 09:00:00,2024-07-05 09:00:00,Closed,Road - Pot hole,Transportation Services,10,Kensington Market BIA,,
+K6,2024-07-10 09:00:00,2024-07-11 09:00:00,Closed,Road - Pot hole,Transportation Services,10,Kensington Market BIA,,
+K7,2024-07-20 09:00:00,,In Progress,Graffiti,Transportation Services,10,Kensington Market BIA,,
+K8,2024-07-25 09:00:00,2024-07-26 09:00:00,Cancelled,Graffiti,Transportation Services,10,Kensington Market BIA,,
+B1,2024-07-16 09:00:00,,Initiated,Graffiti,Transportation Services,4,,43.605,-79.495
+O1,2024-07-15 09:00:00,,Initiated,Graffiti,Transportation Services,4,,,
+O2,2024-07-15 10:00:00,,Initiated,Graffiti,Transportation Services,4,,43.70,-79.40
+U1,2024-07-17 09:00:00,,Initiated,Graffiti,Transportation Services,4,Nowhere BIA,,
+"""
+
+# Only potholes have a standard here: 2 calendar days.
+STANDARDS = "sr_type,target_days,day_basis\nRoad - Pot hole,2,calendar\n"
+
+SQUARE = {
+    "type": "FeatureCollection",
+    "features": [{
+        "type": "Feature",
+        "properties": {"bia_name": "Baby Point Gates BIA"},
+        "geometry": {"type": "Polygon", "coordinates": [[
+            [-79.50, 43.60], [-79.49, 43.60], [-79.49, 43.61], [-79.50, 43.61], [-79.50, 43.60]
+        ]]},
+    }],
+}
+
+KENSINGTON, BABY_POINT, EMPTY = "Kensington Market BIA", "Baby Point Gates BIA", "Bloor Annex BIA"
+SEED_BIAS = 79
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_raw(raw: Path, demo: bool = True) -> None:
+    for year, text in ((2023, SR_2023), (2024, SR_2024)):
+        (raw / str(year)).mkdir(parents=True)
+        (raw / str(year) / f"service_requests_{year}.csv").write_text(text, encoding="utf-8")
+    (raw / "reference").mkdir()
+    (raw / "reference" / "service_standards.csv").write_text(STANDARDS, encoding="utf-8")
+    (raw / "reference" / "bia_boundaries.geojson").write_text(json.dumps(SQUARE), encoding="utf-8")
+    if demo:
+        (raw / "DEMO_DATA.md").write_text("synthetic\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    raw = tmp_path_factory.mktemp("raw")
+    output = tmp_path_factory.mktemp("output")
+    make_raw(raw)
+    code = main(["bia", "--month", "2024-07", "--raw", str(raw), "--output", str(output),
+                 "--bia", KENSINGTON, "--bia", BABY_POINT, "--bia", EMPTY])
+    assert code == 0
+    out = output / "bia" / "2024-07"
+    return {
+        "raw": raw,
+        "output": output,
+        "out": out,
+        "db": output / "warehouse.duckdb",
+        "metrics": {r["name"]: r for r in json.loads((out / "bia_metrics.json").read_text("utf-8"))},
+    }
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_july_figures_by_hand(built: dict) -> None:
+    k = built["metrics"][KENSINGTON]
+    # July 2024: K5, K6, K7 (K8 cancelled) = 3. Q3 starts in July → QTD 3.
+    # YTD: K1 (Jan) + K2 (Mar) + K3 (Apr; K4 cancelled) + 3 = 6.
+    # July 2023: Ka, Kb = 2 → change (3 − 2) / 2 = +0.5.
+    assert k["month"] == "2024-07"
+    assert (k["service_requests"], k["quarter_to_date"], k["year_to_date"]) == (3, 3, 6)
+    assert (k["same_month_prior_year"], k["change_vs_same_month_prior_year"]) == (2, 0.5)
+    # Closed in July: K5 (3.0 d, due 07-04, closed 07-05: late), K6 (1.0 d, due 07-12: on time)
+    # → median 2.0 days, on time 1 of 2.
+    assert k["median_days_to_close"] == 2.0
+    assert k["on_time_rate"] == 0.5
+    # Open at July 31: K2 (March, never closed) and K7 → 2.
+    assert k["open_at_month_end"] == 2
+    # Top types: 2 potholes, 1 graffiti (K8 cancelled is not counted).
+    assert k["top_types"] == [{"sr_type": "Road - Pot hole", "count": 2}, {"sr_type": "Graffiti", "count": 1}]
+    # Status of July's SRs, cancelled included: K5, K6 closed; K7 in progress; K8 cancelled.
+    assert k["by_status"] == {"cancelled": 1, "closed": 2, "in_progress": 1}
+    # City July 2024 (not cancelled): K5 K6 K7 B1 O1 O2 U1 = 7 → 3/7.
+    assert k["share_of_city"] == pytest.approx(3 / 7, abs=0, rel=1e-12)
+
+
+def test_blank_bia_inside_the_polygon_counts_for_that_bia(built: dict) -> None:
+    # B1 has no BIA name but lies inside the square → Baby Point Gates; O2 lies outside.
+    b = built["metrics"][BABY_POINT]
+    assert (b["service_requests"], b["quarter_to_date"], b["year_to_date"]) == (1, 1, 1)
+    assert b["share_of_city"] == pytest.approx(1 / 7, rel=1e-12)
+    # No data for July 2023 at all in this BIA, but the month is in the data → 0, change n/a.
+    assert (b["same_month_prior_year"], b["change_vs_same_month_prior_year"]) == (0, None)
+    # nothing closed in July: median and on-time are null ("not available")
+    assert (b["median_days_to_close"], b["on_time_rate"], b["open_at_month_end"]) == (None, None, 1)
+
+
+def test_april_restarts_the_quarter(built: dict) -> None:
+    k = next(r for r in bia.month_data(built["db"], "2024-04").records if r["name"] == KENSINGTON)
+    # April: K3 (K4 cancelled) = 1; QTD = April only = 1; YTD = K1 + K2 + K3 = 3.
+    assert (k["service_requests"], k["quarter_to_date"], k["year_to_date"]) == (1, 1, 3)
+    # April 2023 had none → 0, and a change from 0 is not defined.
+    assert (k["same_month_prior_year"], k["change_vs_same_month_prior_year"]) == (0, None)
+    # K3 closed in April after 1.0 day; Graffiti has no standard here → on-time null.
+    assert (k["median_days_to_close"], k["on_time_rate"]) == (1.0, None)
+    assert k["open_at_month_end"] == 1  # K2
+
+
+def test_january_quarter_and_year_to_date_are_january(built: dict) -> None:
+    data = bia.month_data(built["db"], "2024-01")
+    k = next(r for r in data.records if r["name"] == KENSINGTON)
+    # January 2024: K1 = 1 = QTD = YTD; January 2023: K0 = 1 → change 0.
+    assert (k["service_requests"], k["quarter_to_date"], k["year_to_date"]) == (1, 1, 1)
+    assert (k["same_month_prior_year"], k["change_vs_same_month_prior_year"]) == (1, 0.0)
+    # K1: 2.0 days
+    assert k["median_days_to_close"] == 2.0
+    # the 13-month trend starts in January 2023 (K0) and has a row for every month
+    trend = data.trends[KENSINGTON]
+    assert [t["month"] for t in trend][:2] == ["2023-01", "2023-02"]
+    assert [t["service_requests"] for t in trend] == [1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1]
+
+
+def test_every_seed_bia_gets_a_record_and_unknown_names_are_listed(built: dict) -> None:
+    data = bia.month_data(built["db"], "2024-07")
+    assert len(data.records) == SEED_BIAS
+    assert len({bia.slugify(r["name"]) for r in data.records}) == SEED_BIAS
+    assert data.unknown_names == [{"bia_raw": "Nowhere BIA", "service_requests": 1, "in_month": 1}]
+    # months before the data are "no data", not 0
+    trend = data.trends[KENSINGTON]
+    assert [t["service_requests"] for t in trend[:7]] == [2, 0, 0, 0, 0, 0, 1]
+
+
+def test_month_outside_the_data_is_an_error(built: dict) -> None:
+    with pytest.raises(bia.BiaError, match="no service requests for 2025-03"):
+        bia.month_data(built["db"], "2025-03")
+    with pytest.raises(bia.BiaError, match="2024-07"):
+        bia.parse_month("July 2024")
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def test_files_index_metrics_and_manifest(built: dict) -> None:
+    out = built["out"]
+    names = sorted(p.name for p in out.iterdir())
+    slugs = ["baby-point-gates-bia", "bloor-annex-bia", "kensington-market-bia"]
+    assert names == sorted([f"{s}.{ext}" for s in slugs for ext in ("html", "pdf")]
+                           + ["bia_metrics.json", "index.html", "manifest.json"])
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert [i["name"] for i in manifest["inputs"]] == [
+        "2023/service_requests_2023.csv", "2024/service_requests_2024.csv"]
+    outputs = {o["name"]: o for o in manifest["outputs"]}
+    assert outputs["kensington-market-bia.pdf"]["sha256"] == sha256(out / "kensington-market-bia.pdf")
+    assert outputs["kensington-market-bia.pdf"]["pages"] in (1, 2)
+    index = (out / "index.html").read_text("utf-8")
+    for s in slugs:
+        assert f'href="{s}.html"' in index and f'href="{s}.pdf"' in index
+
+
+def test_report_shows_the_figures(built: dict) -> None:
+    html = (built["out"] / "kensington-market-bia.html").read_text("utf-8")
+    assert "<h1 id=\"report-title\">Kensington Market BIA: 311 service requests, July 2024</h1>" in html
+    assert "50% more than the 2 in July 2023" in html
+    assert "2.0 days" in html and "42.86%" in html  # median; share 3/7 = 0.428571 → 42.86%
+    assert "Synthetic demo data" in html
+    assert 'role="img" aria-labelledby="chart-trend-title"' in html
+    assert "July 2024: 3." in html  # generated alt text
+
+
+def test_a_bia_without_requests_gets_a_report_that_says_so(built: dict) -> None:
+    html = (built["out"] / "bloor-annex-bia.html").read_text("utf-8")
+    assert "No service requests were recorded in the Bloor Annex BIA area in July 2024." in html
+    assert (built["out"] / "bloor-annex-bia.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_rerun_is_byte_identical(built: dict, tmp_path: Path) -> None:
+    result = bia.run_batch(built["db"], built["raw"], tmp_path, "2024-07",
+                           only=[KENSINGTON, BABY_POINT, EMPTY], progress=False)
+    assert result.ok
+    for path in sorted((tmp_path / "bia" / "2024-07").iterdir()):
+        assert sha256(path) == sha256(built["out"] / path.name), path.name
+
+
+def test_one_failing_bia_does_not_stop_the_others(built: dict, tmp_path: Path, monkeypatch,
+                                                  capsys) -> None:
+    real = bia.render_one
+
+    def flaky(job):
+        if job["slug"] == "baby-point-gates-bia":
+            raise RuntimeError("injected failure")
+        return real(job)
+
+    monkeypatch.setattr(bia, "render_one", flaky)
+    # reuse the built warehouse: the CLI's load and build are not what is tested here
+    monkeypatch.setattr("pipeline.cli.load_and_build", lambda raw, output, rate: built["db"])
+    code = main(["bia", "--month", "2024-07", "--raw", str(built["raw"]), "--output", str(tmp_path),
+                 "--workers", "2", "--bia", KENSINGTON, "--bia", BABY_POINT, "--bia", EMPTY])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "FAILED: Baby Point Gates BIA: RuntimeError: injected failure" in err
+    assert "'Nowhere BIA': 1 SRs (1 in 2024-07)" in err  # unknown names in the run summary
+    out = tmp_path / "bia" / "2024-07"
+    assert (out / "kensington-market-bia.pdf").exists() and (out / "bloor-annex-bia.pdf").exists()
+    assert not (out / "baby-point-gates-bia.pdf").exists()
+    index = (out / "index.html").read_text("utf-8")
+    assert "Reports not produced" in index and "Baby Point Gates BIA" in index
+
+
+# --------------------------------------------------------------------------- accessibility
+
+
+TITLE = "Kensington Market BIA: 311 service requests, July 2024 (synthetic demo data)"
+
+
+def test_pdf_is_pdf_ua(built: dict) -> None:
+    pdf = built["out"] / "kensington-market-bia.pdf"
+    assert a11y.pdfua_errors(pdf) == []
+    assert a11y.pdfua_skipped(pdf) == []
+    assert a11y.pdf_empty_headings(pdf) == []
+    assert a11y.pdf_document_problems(pdf, lang="en-CA", title=TITLE) == []
+    count, problems = a11y.pdf_figures_without_alt(pdf)
+    assert count == 1 and problems == []
+    assert a11y.pdf_headings(pdf).count("H1") == 1
+
+
+def test_html_structure(built: dict) -> None:
+    for name in ("kensington-market-bia.html", "bloor-annex-bia.html", "index.html"):
+        html = (built["out"] / name).read_text("utf-8")
+        assert a11y.html_structure_problems(html) == [], name
+    assert a11y.html_title((built["out"] / "kensington-market-bia.html").read_text("utf-8")) == TITLE
+
+
+def test_axe_finds_no_violations(built: dict) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = a11y.launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        for name in ("kensington-market-bia.html", "index.html"):
+            page.goto((built["out"] / name).as_uri())
+            assert a11y.axe_violations(page) == [], name
+            assert a11y.horizontal_overflow(page, 320) == 0, name
+            page.set_viewport_size({"width": 1280, "height": 900})
+        browser.close()
