@@ -32,46 +32,73 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+KINDS = ("annual", "appendix_a", "appendix_b")
+NAMES = {
+    "annual": "cx-annual-report-2024",
+    "appendix_a": "appendix-a-key-metrics-2024",
+    "appendix_b": "appendix-b-key-metrics-2024-text-only",
+}
+TITLES = {
+    "annual": TITLE,
+    "appendix_a": "311 Toronto Customer Experience Annual Report 2024 – Appendix A: Key Metrics "
+                  "Report (synthetic demo data)",
+    "appendix_b": "311 Toronto Customer Experience Annual Report 2024 – Appendix B: Key Metrics "
+                  "Report (text only) (synthetic demo data)",
+}
+# charts per document: annual = top 5 types, monthly service level, ward map; A = the 10
+# key-metric charts; B = none
+FIGURES = {"annual": 3, "appendix_a": 10, "appendix_b": 0}
+
+
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     start = time.perf_counter()
     paths = render.render_annual_report(load_metrics(), META, out)
     elapsed = time.perf_counter() - start
-    html_path, pdf_path = paths
+    docs = {}
+    for kind, (html_path, pdf_path) in zip(KINDS, zip(paths[::2], paths[1::2], strict=True), strict=True):
+        docs[kind] = {"html_path": html_path, "pdf_path": pdf_path,
+                      "html": html_path.read_text(encoding="utf-8")}
     return {
         "paths": paths,
-        "html_path": html_path,
-        "pdf_path": pdf_path,
-        "html": html_path.read_text(encoding="utf-8"),
+        "docs": docs,
+        "html_path": docs["annual"]["html_path"],
+        "pdf_path": docs["annual"]["pdf_path"],
+        "html": docs["annual"]["html"],
         "seconds": elapsed,
         "out": out,
     }
 
 
 @pytest.fixture(scope="module")
-def browser_page(rendered):
+def browser(rendered):
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(a11y.CHROMIUM).exists():
         pytest.skip("Chromium not installed at /usr/bin/chromium")
     with playwright_api.sync_playwright() as p:
-        browser = a11y.launch_chromium(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(rendered["html_path"].as_uri())
+        chromium = a11y.launch_chromium(p)
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
         yield page
-        browser.close()
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(rendered, browser):
+    browser.goto(rendered["html_path"].as_uri())
+    return browser
 
 
 # --------------------------------------------------------------------------- interface
 
 
 def test_writes_html_and_pdf_with_expected_names(rendered):
-    html_path, pdf_path = rendered["paths"]
-    assert html_path.name == "cx-annual-report-2024.html"
-    assert pdf_path.name == "cx-annual-report-2024.pdf"
-    assert pdf_path.read_bytes().startswith(b"%PDF-1.7")
+    names = [p.name for p in rendered["paths"]]
+    assert names == [f"{NAMES[k]}.{ext}" for k in KINDS for ext in ("html", "pdf")]
+    for doc in rendered["docs"].values():
+        assert doc["pdf_path"].read_bytes().startswith(b"%PDF-1.7")
     # no temporary files left behind
-    assert sorted(p.name for p in rendered["out"].iterdir()) == [html_path.name, pdf_path.name]
+    assert sorted(p.name for p in rendered["out"].iterdir()) == sorted(names)
 
 
 def test_render_is_byte_identical_on_second_run(rendered, tmp_path):
@@ -80,7 +107,8 @@ def test_render_is_byte_identical_on_second_run(rendered, tmp_path):
 
 
 def test_render_time_is_reasonable(rendered):
-    assert rendered["seconds"] < 30
+    # all three documents, HTML and PDF (the budget on a 2-core machine is 20 s)
+    assert rendered["seconds"] < 20
 
 
 # --------------------------------------------------------------------------- formatting
@@ -147,7 +175,7 @@ def test_html_contains_expected_figures(rendered, text):
 def test_demo_notice_in_every_section(rendered):
     html = rendered["html"]
     sections = re.findall(r"<section\b.*?</section>", html, flags=re.S)
-    assert len(sections) == 7
+    assert len(sections) == 10  # 7 report sections + 3 narrative sections
     for section in sections:
         assert "Synthetic demo data" in section
 
@@ -248,12 +276,12 @@ def test_pdf_headings_not_empty(rendered):
 def test_pdf_figures_have_alt_text(rendered):
     count, problems = a11y.pdf_figures_without_alt(rendered["pdf_path"])
     assert problems == []
-    assert count == rendered["html"].count('role="img"') == 2
+    assert count == rendered["html"].count('role="img"') == 3
 
 
 def test_chart_svgs_are_labelled_by_first_child_title(rendered):
     svgs = re.findall(r"<svg\b[^>]*>.*?</svg>", rendered["html"], flags=re.S)
-    assert len(svgs) == 2
+    assert len(svgs) == 3
     for svg in svgs:
         m = re.match(r'<svg\b[^>]*role="img"[^>]*aria-labelledby="([^"]+)"[^>]*><title id="([^"]+)">([^<]+)</title>', svg)
         assert m, svg[:300]
@@ -272,3 +300,265 @@ def test_axe_no_wcag_violations(browser_page):
 def test_no_horizontal_scroll_at_320px(browser_page):
     assert a11y.horizontal_overflow(browser_page, 320) == 0
     assert a11y.axe_violations(browser_page) == []
+
+
+# --------------------------------------------------------------------------- all three documents
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_document_html_structure(rendered, kind):
+    html = rendered["docs"][kind]["html"]
+    assert a11y.html_structure_problems(html) == []
+    assert a11y.html_title(html) == TITLES[kind]
+    assert '<html lang="en-CA">' in html
+    assert "<script" not in html
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_document_demo_notice_in_every_section(rendered, kind):
+    sections = re.findall(r"<section\b.*?</section>", rendered["docs"][kind]["html"], flags=re.S)
+    assert sections
+    for section in sections:
+        assert "Synthetic demo data" in section
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_pdf_passes_pdfua(rendered, kind):
+    pdf = rendered["docs"][kind]["pdf_path"]
+    assert a11y.pdfua_errors(pdf) == []
+    assert a11y.pdfua_skipped(pdf) == []  # nothing skipped but UA-14-001 (checked below)
+    assert a11y.pdf_empty_headings(pdf) == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_pdf_document_properties(rendered, kind):
+    import pikepdf
+
+    doc = rendered["docs"][kind]
+    assert a11y.pdf_document_problems(doc["pdf_path"], lang="en-CA", title=TITLES[kind]) == []
+    with pikepdf.open(doc["pdf_path"]) as pdf:
+        assert "January 1 to December 31, 2024" in str(pdf.docinfo["/Subject"])
+        assert str(pdf.docinfo["/Author"]) == "City of Toronto – Customer Experience Division"
+        outlines = pdf.Root.get("/Outlines")
+        assert outlines is not None and "/First" in outlines  # bookmarks
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_pdf_figure_has_alt_and_one_per_chart(rendered, kind):
+    doc = rendered["docs"][kind]
+    count, problems = a11y.pdf_figures_without_alt(doc["pdf_path"])
+    assert problems == []
+    assert count == doc["html"].count('role="img"') == FIGURES[kind]
+
+
+@pytest.mark.parametrize("kind", ["annual", "appendix_a"])
+def test_every_chart_is_labelled_by_its_first_child_title(rendered, kind):
+    svgs = re.findall(r"<svg\b[^>]*>.*?</svg>", rendered["docs"][kind]["html"], flags=re.S)
+    assert len(svgs) == FIGURES[kind]
+    for svg in svgs:
+        m = re.match(r'<svg\b[^>]*role="img"[^>]*aria-labelledby="([^"]+)"[^>]*><title id="([^"]+)">([^<]+)</title>', svg)
+        assert m, svg[:300]
+        assert m.group(1) == m.group(2)
+        assert len(m.group(3)) > 40
+
+
+def test_pdf_contents_has_page_numbers_and_running_header(rendered):
+    import pikepdf
+
+    for kind in KINDS:
+        with pikepdf.open(rendered["docs"][kind]["pdf_path"]) as pdf:
+            pages = len(pdf.pages)
+        text = _pdf_text(rendered["docs"][kind]["pdf_path"])
+        assert f"Page 2 of {pages}" in text
+        assert "City of Toronto 311" in text
+
+
+def _pdf_text(path: Path) -> str:
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_empty_heading_check_catches_an_empty_heading(rendered, tmp_path):
+    """The replacement for pdfua's UA-14-001 must fail on a PDF that has an empty heading."""
+    import pikepdf
+
+    broken = tmp_path / "empty-heading.pdf"
+    with pikepdf.open(rendered["docs"]["appendix_b"]["pdf_path"]) as pdf:
+        root = pdf.Root.StructTreeRoot
+        document = root.K if isinstance(root.K, pikepdf.Dictionary) else root.K[0]
+        empty = pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.StructElem, S=pikepdf.Name.H2, P=document, K=pikepdf.Array()))
+        kids = document.K if isinstance(document.K, pikepdf.Array) else pikepdf.Array([document.K])
+        kids.append(empty)
+        document.K = kids
+        pdf.save(broken)
+    problems = a11y.pdf_empty_headings(broken)
+    assert len(problems) == 1 and "empty heading /H2" in problems[0]
+
+
+# --------------------------------------------------------------------------- appendices
+
+
+def _tables(html: str) -> dict[str, list[list[str]]]:
+    """Every table by id: caption, header row and body rows as cell texts."""
+    from html.parser import HTMLParser
+
+    class Tables(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.tables: dict[str, list[list[str]]] = {}
+            self.current = None
+            self.row = None
+            self.cell = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.current = self.tables.setdefault(dict(attrs)["id"], [])
+            elif tag == "tr" and self.current is not None:
+                self.row = []
+            elif tag in ("th", "td", "caption") and self.current is not None:
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag == "table":
+                self.current = None
+            elif tag == "caption" and self.cell is not None:
+                self.current.append(["caption", "".join(self.cell).strip()])
+                self.cell = None
+            elif tag in ("th", "td") and self.cell is not None:
+                self.row.append("".join(self.cell).strip())
+                self.cell = None
+            elif tag == "tr" and self.row is not None:
+                self.current.append(self.row)
+                self.row = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Tables()
+    parser.feed(html)
+    return parser.tables
+
+
+def test_appendix_b_has_no_images(rendered):
+    html = rendered["docs"]["appendix_b"]["html"]
+    assert "<svg" not in html and "<img" not in html
+    assert 'role="img"' not in html
+
+
+def test_appendix_b_tables_equal_appendix_a_tables(rendered):
+    a = _tables(rendered["docs"]["appendix_a"]["html"])
+    b = _tables(rendered["docs"]["appendix_b"]["html"])
+    specs = render.key_metric_specs(load_metrics(), with_svg=False)
+    assert len(specs) == 10
+    assert set(a) == set(b) == {f"table-{s.id}" for s in specs}
+    for table_id, rows in a.items():
+        assert rows == b[table_id], table_id
+        assert len(rows) > 2, table_id
+
+
+def test_appendix_a_has_a_table_after_every_chart(rendered):
+    html = rendered["docs"]["appendix_a"]["html"]
+    for block in re.findall(r'<div class="metric".*?</table>', html, flags=re.S):
+        assert block.count("<svg") == 1
+        assert block.index("<svg") < block.index("<table")
+
+
+def test_appendix_b_gives_a_summary_sentence_for_every_chart(rendered):
+    html = rendered["docs"]["appendix_b"]["html"]
+    summaries = re.findall(r'<p class="summary">([^<]+)</p>', html)
+    assert len(summaries) == 10
+    assert all(s.endswith(".") and len(s) > 30 for s in summaries)
+
+
+# --------------------------------------------------------------------------- figures vs key_metrics
+
+
+# The fixture's figures formatted by hand (key_metrics_sample.json).
+HEADLINES = {
+    "annual": ["1,290,000", "463,000", "\u22125%", "487,000", "82%", "0:00:47", "0:04:52",
+               "80%"],
+    "appendix_a": ["1,006,200", "78%", "+22%", "\u22123%", "799,800", "62%", "0:00:47",
+                   "0:04:52", "22,647", "Residential Bin Lid Damaged"],
+}
+
+
+def _cells(html: str) -> set[str]:
+    return {cell for rows in _tables(html).values() for row in rows for cell in row}
+
+
+def test_headline_figures_equal_key_metrics(rendered):
+    metrics = load_metrics()
+    annual = rendered["docs"]["annual"]["html"]
+    # the summary's key figures, as written out by hand from the fixture
+    assert "<strong>1,290,000</strong> customer interactions" in annual
+    assert "<strong>463,000</strong> service requests" in annual
+    assert '<dd class="kpi-value">82%</dd>' in annual  # 0.82
+    assert '<dd class="kpi-value">0:00:47</dd>' in annual  # 47 s
+    assert '<dd class="kpi-value">0:04:52</dd>' in annual  # 292 s
+    assert "\u22125% vs 2023 (487,000)" in annual  # (463000 − 487000) / 487000
+    assert metrics["service_requests"]["total"] == 463000
+    for kind in ("appendix_a", "appendix_b"):
+        cells = _cells(rendered["docs"][kind]["html"])
+        # channels: phone 1,006,200 of 1,290,000 = 78%, change −3.12% → −3%; mobile app +21.96% → +22%
+        assert {"Phone", "1,006,200", "78%", "\u22123%", "+22%"} <= cells
+        # types: general inquiries 799,800 = 62%
+        assert {"General inquiries", "799,800", "62%"} <= cells
+        # phone: July 74.1% → 74%, below target; ASA 47 s, AHT 292 s
+        assert {"July 2024", "74%", "No", "0:00:47", "0:04:52", "0:01:18"} <= cells
+        # top type and the KB's first article
+        assert {"Residential Bin Lid Damaged", "22,647"} <= cells
+
+
+def test_every_table_figure_comes_from_key_metrics(rendered):
+    """Every cell of the appendices' tables is a value of key_metrics formatted by a filter."""
+    metrics = load_metrics()
+    specs = render.key_metric_specs(metrics, with_svg=False)
+    by_id = {s.id: s for s in specs}
+    top = metrics["service_requests"]["top_types"]
+    assert by_id["top-types"].rows[0] == ["1", top[0]["sr_type"], render.fmt_thousands(top[0]["count"]),
+                                          render.fmt_pct(top[0]["count"] / metrics["service_requests"]["total"])]
+    months = metrics["phone"]["monthly"]
+    assert [r[1] for r in by_id["service-level"].rows] == [render.fmt_pct(m["service_level"]) for m in months]
+    assert [r[1] for r in by_id["asa-monthly"].rows] == [render.fmt_hms(m["asa_seconds"]) for m in months]
+    wards = {w["ward_name"]: w for w in metrics["service_requests"]["by_ward"]}
+    for row in by_id["ward-map"].rows:
+        w = wards[row[1]]
+        assert row[2:] == [render.fmt_thousands(w["count"]), render.fmt_decimal(w["per_1000_residents"], 1)]
+    kb = metrics["knowledge_base"]["top_articles"]
+    assert [r[1:] for r in by_id["kb-articles"].rows] == [[a["article_title"], render.fmt_thousands(a["views"])] for a in kb]
+
+
+# --------------------------------------------------------------------------- injection
+
+
+def test_markup_in_data_is_text_in_all_three_documents():
+    metrics = load_metrics()
+    evil = "<script>alert(1)</script>"
+    metrics["service_requests"]["top_types"][0]["sr_type"] = evil
+    metrics["service_requests"]["by_division"][0]["division"] = evil
+    metrics["knowledge_base"]["top_articles"][0]["article_title"] = evil
+    specs = render.key_metric_specs(metrics)
+    for kind in KINDS:
+        for output in ("html", "pdf"):
+            html = render.render_html(metrics, META, output, kind, specs)
+            assert "<script" not in html, (kind, output)
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, (kind, output)
+
+
+# --------------------------------------------------------------------------- browser, all documents
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_document_axe_and_320px_reflow(rendered, browser, kind):
+    browser.set_viewport_size({"width": 1280, "height": 900})
+    browser.goto(rendered["docs"][kind]["html_path"].as_uri())
+    assert a11y.axe_violations(browser) == []
+    assert a11y.horizontal_overflow(browser, 320) == 0
+    assert a11y.axe_violations(browser) == []
