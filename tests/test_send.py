@@ -1,0 +1,159 @@
+"""Sending the BIA reports (pipeline/send.py) against a real SMTP server on 127.0.0.1 (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from pipeline import send
+from pipeline.cli import main
+
+MONTH = "2024-07"
+RECORDS = [
+    {"name": "Baby Point Gates BIA", "month": MONTH, "service_requests": 3,
+     "same_month_prior_year": 2, "change_vs_same_month_prior_year": 0.5},
+    {"name": "Kensington Market BIA", "month": MONTH, "service_requests": 0,
+     "same_month_prior_year": 0, "change_vs_same_month_prior_year": None},
+    {"name": "Bloor Annex BIA", "month": MONTH, "service_requests": 1,
+     "same_month_prior_year": None, "change_vs_same_month_prior_year": None},
+]
+# Kensington: two rows → two recipients, written differently from the seed name;
+# Bloor Annex: no contact (listed, not guessed); "Nowhere" names no seed BIA.
+CONTACTS = """\
+bia_name,email,contact_name
+Baby Point Gates BIA,office@bpg.example,Ana Lima
+kensington market,chair@km.example,Jo Côté
+Kensington Market BIA,staff@km.example,
+Nowhere BIA,x@nowhere.example,X
+"""
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield recorder, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def reports(tmp_path: Path) -> tuple[Path, Path]:
+    """A month's report folder as the BIA batch leaves it (PDF bytes stand in for reports)."""
+    raw = tmp_path / "raw"
+    (raw / "reference").mkdir(parents=True)
+    (raw / "reference" / "bia_contacts.csv").write_text(CONTACTS, encoding="utf-8")
+    out = tmp_path / "output" / "bia" / MONTH
+    out.mkdir(parents=True)
+    (out / "bia_metrics.json").write_text(json.dumps(RECORDS), encoding="utf-8")
+    for i, rec in enumerate(RECORDS):
+        slug = send.slugify(rec["name"])
+        # every byte value, so a transfer-encoding slip would show
+        (out / f"{slug}.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * (i + 3) + b"%%EOF\n")
+    return raw, out
+
+
+def env_for(port: int) -> dict[str, str]:
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_FROM": "cx311@toronto.example"}
+
+
+def attachments(raw_message: bytes) -> list[tuple[str, bytes]]:
+    msg = email.message_from_bytes(raw_message, policy=email.policy.default)
+    return [(part.get_filename(), part.get_content()) for part in msg.iter_attachments()]
+
+
+def test_default_writes_eml_files_only_and_they_are_deterministic(reports, smtp_server) -> None:
+    raw, out = reports
+    recorder, port = smtp_server
+    first = send.send_reports(out, raw, env=env_for(port))  # SMTP configured but not asked to send
+    assert recorder.messages == []
+    assert sorted(p.name for p in first.written) == ["baby-point-gates-bia.eml", "kensington-market-bia.eml"]
+    assert first.no_contact == ["Bloor Annex BIA"]
+    assert first.unknown_contacts == ["Nowhere BIA"]
+    assert not (out / "send_log.jsonl").exists()
+    eml = (out / "outbox" / "baby-point-gates-bia.eml").read_bytes()
+    send.send_reports(out, raw, env=env_for(port))
+    assert (out / "outbox" / "baby-point-gates-bia.eml").read_bytes() == eml
+    msg = email.message_from_bytes(eml, policy=email.policy.default)
+    assert msg["Message-ID"] == "<bia-report.2024-07.baby-point-gates-bia@cx311>"
+    assert msg["Date"] == "Thu, 01 Aug 2024 09:00:00 -0400"  # first of the next month, 09:00 Toronto
+    assert msg["To"] == "Ana Lima <office@bpg.example>"
+    body = msg.get_body(("plain",)).get_content()
+    assert "Hello Ana Lima," in body
+    assert "3 service requests in the Baby Point Gates BIA area (50% more than the 2 a year earlier)" in body
+    assert attachments(eml) == [("311-report-baby-point-gates-bia-2024-07.pdf",
+                                 (out / "baby-point-gates-bia.pdf").read_bytes())]
+
+
+def test_send_delivers_each_message_once_and_never_twice(reports, smtp_server) -> None:
+    raw, out = reports
+    recorder, port = smtp_server
+    summary = send.send_reports(out, raw, send=True, env=env_for(port))
+    assert summary.ok and sorted(summary.sent) == ["Baby Point Gates BIA", "Kensington Market BIA"]
+    assert summary.no_contact == ["Bloor Annex BIA"]
+    got = {tuple(sorted(rcpts)): raw_msg for rcpts, raw_msg in recorder.messages}
+    assert len(recorder.messages) == 2
+    assert set(got) == {("office@bpg.example",), ("chair@km.example", "staff@km.example")}
+    for rcpts, slug in ((("office@bpg.example",), "baby-point-gates-bia"),
+                        (("chair@km.example", "staff@km.example"), "kensington-market-bia")):
+        [(name, data)] = attachments(got[rcpts])
+        assert name == f"311-report-{slug}-2024-07.pdf"
+        assert data == (out / f"{slug}.pdf").read_bytes()
+    km = email.message_from_bytes(got[("chair@km.example", "staff@km.example")], policy=email.policy.default)
+    assert "no service requests in the Kensington Market BIA area in July 2024" in km.get_body(("plain",)).get_content()
+    log = [json.loads(line) for line in (out / "send_log.jsonl").read_text("utf-8").splitlines()]
+    assert sorted(e["bia"] for e in log) == ["Baby Point Gates BIA", "Kensington Market BIA"]
+    assert all(e["month"] == MONTH and e["refused"] == [] for e in log)
+
+    again = send.send_reports(out, raw, send=True, env=env_for(port))
+    assert again.sent == [] and sorted(again.already_sent) == ["Baby Point Gates BIA", "Kensington Market BIA"]
+    assert len(recorder.messages) == 2
+
+    forced = send.send_reports(out, raw, send=True, force=True, env=env_for(port))
+    assert sorted(forced.sent) == ["Baby Point Gates BIA", "Kensington Market BIA"]
+    assert len(recorder.messages) == 4
+    assert len((out / "send_log.jsonl").read_text("utf-8").splitlines()) == 4
+
+
+def test_cli_sends_only_with_send_and_smtp_settings(reports, smtp_server, monkeypatch, capsys) -> None:
+    raw, out = reports
+    recorder, port = smtp_server
+    output = out.parent.parent
+    args = ["bia-send", "--month", MONTH, "--raw", str(raw), "--output", str(output)]
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    monkeypatch.setenv("SEND", "1")
+    assert main(args) == 2  # SEND=1 without SMTP settings: refused, nothing sent
+    assert "SMTP_HOST is not set" in capsys.readouterr().err
+    for key, value in env_for(port).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("SEND")
+    assert main(args) == 0
+    assert recorder.messages == []
+    monkeypatch.setenv("SEND", "1")
+    assert main(args) == 0
+    assert len(recorder.messages) == 2
+    err = capsys.readouterr().err
+    assert "sent 2" in err and "Bloor Annex BIA" in err
+    assert main([*args, "--send"]) == 0
+    assert len(recorder.messages) == 2  # already sent: nothing again
