@@ -39,6 +39,7 @@ def _config(chart: alt.Chart) -> alt.Chart:
         .configure_view(stroke=None)
         .configure_axis(labelColor=INK, titleColor=INK, labelFontSize=12, titleFontSize=12,
                         gridColor=GRID, domainColor=INK, tickColor=INK)
+        .configure_legend(labelColor=INK, titleColor=INK)
     )
 
 

@@ -1,0 +1,146 @@
+"""Tests for the analyst narrative (pipeline/narrative.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline import narrative, render
+
+FIXTURE = Path(__file__).parent / "fixtures" / "key_metrics_sample.json"
+
+
+def load_metrics() -> dict:
+    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def ndir(tmp_path: Path) -> Path:
+    d = tmp_path / "raw" / "narrative" / "2024"
+    d.mkdir(parents=True)
+    return d
+
+
+def test_placeholders_use_the_report_filters(ndir):
+    (ndir / "recommendations.md").write_text(
+        "We received {{ service_requests.total | thousands }} requests "
+        "({{ service_requests.change_vs_prior_year | signed_pct }} vs {{ prior_year }}); "
+        "service level {{ phone.service_level | pct }}, ASA {{ phone.asa_seconds | hms }}.\n",
+        encoding="utf-8")
+    out = narrative.render_narrative(load_metrics(), ndir)
+    html = out["recommendations"]["html"]
+    assert html == ("<p>We received 463,000 requests (\u22125% vs 2023); service level 82%, "
+                    "ASA 0:00:47.</p>")
+    assert out["recommendations"]["default"] is False
+
+
+def test_missing_files_fall_back_to_the_shipped_defaults(tmp_path):
+    out = narrative.render_narrative(load_metrics(), tmp_path / "does-not-exist")
+    assert [s.key for s in narrative.NARRATIVE_SECTIONS] == list(out)
+    for section in out.values():
+        assert section["default"] is True
+        assert str(section["html"]).strip()
+    assert "1,290,000" in out["highlights"]["html"]
+    assert narrative.render_narrative(load_metrics(), None).keys() == out.keys()
+
+
+def test_defaults_survive_absent_sections():
+    metrics = {"year": 2024, "interactions": None, "general_inquiries": None, "phone": None,
+               "email": None, "service_requests": None, "knowledge_base": None,
+               "data_quality": None}
+    out = narrative.render_narrative(metrics, None)
+    assert all(s["html"] for s in out.values())
+
+
+def test_unknown_placeholder_names_file_and_line(ndir):
+    (ndir / "recommendations.md").write_text(
+        "# Recommendations\n\nFine: {{ year }}.\nBad: {{ foo }}.\n", encoding="utf-8")
+    with pytest.raises(narrative.NarrativeError) as info:
+        narrative.render_narrative(load_metrics(), ndir)
+    message = str(info.value)
+    assert message.startswith("raw/narrative/2024/recommendations.md, line 4:")
+    assert "'foo' is undefined" in message
+
+
+def test_unknown_attribute_names_file_and_line(ndir):
+    (ndir / "partnerships.md").write_text("Line one.\n\n{{ phone.nope | pct }}\n", encoding="utf-8")
+    with pytest.raises(narrative.NarrativeError, match=r"partnerships\.md, line 3: .*nope"):
+        narrative.render_narrative(load_metrics(), ndir)
+
+
+def test_template_syntax_error_names_file_and_line(ndir):
+    (ndir / "highlights.md").write_text("One.\nTwo {{ year \n", encoding="utf-8")
+    with pytest.raises(narrative.NarrativeError, match=r"highlights\.md, line 2"):
+        narrative.render_narrative(load_metrics(), ndir)
+
+
+def test_sandbox_blocks_python_internals(ndir):
+    (ndir / "highlights.md").write_text("{{ year.__class__.__mro__ }}\n", encoding="utf-8")
+    with pytest.raises(narrative.NarrativeError, match=r"highlights\.md"):
+        narrative.render_narrative(load_metrics(), ndir)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<script>alert(1)</script>",
+        "Text <script>alert(1)</script> inline",
+        "<div onclick=\"x()\">block</div>",
+        "<img src=x onerror=alert(1)>",
+        "[click](javascript:alert(1))",
+        "![tracker](https://example.com/pixel.png)",
+    ],
+)
+def test_raw_html_cannot_be_injected(source):
+    html = str(narrative.markdown_to_html(source))
+    assert "<script" not in html
+    assert "<div" not in html and "<img" not in html
+    assert not re.search(r"<[^>]*\bon[a-z]+=", html)  # no event-handler attribute in any tag
+    assert 'href="javascript' not in html
+
+
+def test_markup_in_metrics_is_escaped_in_the_narrative(ndir):
+    metrics = load_metrics()
+    metrics["service_requests"]["top_types"][0]["sr_type"] = "<script>alert(1)</script>"
+    (ndir / "highlights.md").write_text("Top: {{ service_requests.top_types[0].sr_type }}\n",
+                                        encoding="utf-8")
+    html = str(narrative.render_narrative(metrics, ndir)["highlights"]["html"])
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_markdown_features_and_heading_levels():
+    html = str(narrative.markdown_to_html(
+        "# Top\n\nSome **bold** and *em* and [a link](https://www.toronto.ca/311).\n\n"
+        "### Deep\n\n- one\n- two\n", base_level=3))
+    assert "<h3>Top</h3>" in html
+    assert "<h4>Deep</h4>" in html  # no skipped level
+    assert "<strong>bold</strong>" in html and "<em>em</em>" in html
+    assert '<a href="https://www.toronto.ca/311">a link</a>' in html
+    assert "<ul>" in html and "<li>one</li>" in html
+
+
+def test_annual_report_places_every_section(ndir):
+    (ndir / "recommendations.md").write_text("- Hire **12** agents for {{ year }}.\n", encoding="utf-8")
+    meta = {"demo": False, "generated_from": [], "cancelled_note": None, "not_available": [],
+            "narrative_dir": ndir}
+    html = render.render_html(load_metrics(), meta)
+    for heading in ("Highlights of the year", "Ongoing improvements", "Partnerships", "Recommendations"):
+        assert f">{heading}</h" in html
+    assert "<li>Hire <strong>12</strong> agents for 2024.</li>" in html
+    assert html.index("Highlights of the year") < html.index('id="general-inquiries"')
+    assert html.index('id="recommendations"') < html.index('id="data-notes"')
+    assert '<a href="#recommendations">Recommendations</a>' in html
+
+
+def test_bad_narrative_stops_the_render_before_writing(ndir, tmp_path):
+    (ndir / "partnerships.md").write_text("{{ missing_value }}\n", encoding="utf-8")
+    meta = {"demo": False, "generated_from": [], "cancelled_note": None, "not_available": [],
+            "narrative_dir": ndir}
+    out = tmp_path / "out"
+    with pytest.raises(narrative.NarrativeError, match="partnerships.md, line 1"):
+        render.render_annual_report(load_metrics(), meta, out)
+    assert not out.exists() or not any(out.iterdir())
