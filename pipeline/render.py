@@ -208,30 +208,54 @@ _SUBSET_UNICODES = (
 )
 
 
+WEB_FONTS_DIR = TEMPLATES_DIR / "fonts" / "web"
+
+
+def subset_font(path: Path) -> bytes:
+    """A WOFF2 subset (``_SUBSET_UNICODES``) of a shipped TTF, reproducibly."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    font = TTFont(str(path), recalcTimestamp=False)  # no save-time stamp
+    options = subset.Options()
+    options.flavor = "woff2"
+    options.layout_features = ["kern", "liga", "tnum", "lnum"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=_SUBSET_UNICODES)
+    subsetter.subset(font)
+    buf = io.BytesIO()
+    font.flavor = "woff2"
+    font.save(buf, reorderTables=True)
+    return buf.getvalue()
+
+
+def build_web_fonts() -> list[Path]:
+    """Write the WOFF2 subsets the HTML embeds to report_templates/fonts/web/ (shipped, so a
+    render does not spend seconds subsetting; tests check they match the TTFs)."""
+    WEB_FONTS_DIR.mkdir(exist_ok=True)
+    written = []
+    for ttf in sorted((TEMPLATES_DIR / "fonts").glob("*.ttf")):
+        target = WEB_FONTS_DIR / f"{ttf.stem}.woff2"
+        target.write_bytes(subset_font(ttf))
+        written.append(target)
+    return written
+
+
 @functools.cache
 def _font_data_url(rel: str) -> str:
     """A subsetted WOFF2 of a shipped font as a data: URL (keeps the HTML self-contained)."""
     path = TEMPLATES_DIR / rel
-    try:
-        from fontTools import subset
-        from fontTools.ttLib import TTFont
-
-        logging.getLogger("fontTools").setLevel(logging.ERROR)
-        font = TTFont(str(path), recalcTimestamp=False)  # no save-time stamp
-        options = subset.Options()
-        options.flavor = "woff2"
-        options.layout_features = ["kern", "liga", "tnum", "lnum"]
-        options.name_IDs = ["*"]
-        options.notdef_outline = True
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(unicodes=_SUBSET_UNICODES)
-        subsetter.subset(font)
-        buf = io.BytesIO()
-        font.flavor = "woff2"
-        font.save(buf, reorderTables=True)
-        data, fmt = buf.getvalue(), "woff2"
-    except Exception:  # pragma: no cover - fontTools/brotli missing: embed the TTF as is
-        data, fmt = path.read_bytes(), "truetype"
+    shipped = WEB_FONTS_DIR / f"{path.stem}.woff2"
+    if shipped.exists():
+        data, fmt = shipped.read_bytes(), "woff2"
+    else:
+        try:
+            data, fmt = subset_font(path), "woff2"
+        except Exception:  # pragma: no cover - fontTools/brotli missing: embed the TTF as is
+            data, fmt = path.read_bytes(), "truetype"
     return f'url("data:font/{fmt};base64,{base64.b64encode(data).decode("ascii")}") format("{fmt}")'
 
 

@@ -562,3 +562,13 @@ def test_every_document_axe_and_320px_reflow(rendered, browser, kind):
     assert a11y.axe_violations(browser) == []
     assert a11y.horizontal_overflow(browser, 320) == 0
     assert a11y.axe_violations(browser) == []
+
+
+def test_shipped_web_fonts_match_the_ttfs():
+    """report_templates/fonts/web/*.woff2 are the subsets render would make (rebuild with
+    ``python -c 'from pipeline.render import build_web_fonts; build_web_fonts()'``)."""
+    ttfs = sorted((render.TEMPLATES_DIR / "fonts").glob("*.ttf"))
+    assert ttfs
+    for ttf in ttfs:
+        shipped = render.WEB_FONTS_DIR / f"{ttf.stem}.woff2"
+        assert shipped.read_bytes() == render.subset_font(ttf), shipped.name
