@@ -174,7 +174,7 @@ def month_data(db_path: Path, month: str) -> MonthData:
     months = [month_key(shift_month(start, i)) for i in range(TREND_MONTHS)]
 
     records = []
-    for r in rows:
+    for r in sorted(rows, key=lambda r: (r["bia_name"].casefold(), r["bia_name"])):
         name = r["bia_name"]
         records.append({
             "name": name,
