@@ -150,7 +150,7 @@ def cmd_bia_send(args: argparse.Namespace) -> int:
         if code == 2:
             return code
     try:
-        summary = send_reports(out_dir, args.raw, send=send, force=args.force)
+        summary = send_reports(out_dir, args.raw, send=send, force=args.force, only=args.bia or None)
     except SendError as error:
         _say(f"error: {error}")
         return 2
@@ -268,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                          help="render processes (default: one per core)")
         sub.add_argument("--bia", action="append", metavar="NAME",
-                         help="render only this BIA (repeatable; default: every BIA in the seed)")
+                         help="only this BIA (repeatable; default: every BIA in the seed)")
         if name == "bia-send":
             sub.add_argument("--send", action="store_true",
                              help="really send by SMTP (also SEND=1); default: write .eml files only")

@@ -251,7 +251,7 @@ def _connect(s: SmtpSettings) -> smtplib.SMTP:
 
 
 def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: bool = False,
-                 env: Mapping[str, str] | None = None) -> SendSummary:
+                 env: Mapping[str, str] | None = None, only: list[str] | None = None) -> SendSummary:
     """Write the month's .eml files and, when asked and configured, send them (see module doc)."""
     from .cli import is_demo
 
@@ -261,6 +261,9 @@ def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: boo
     if not metrics_path.exists():
         raise SendError(f"no BIA reports in {out_dir}: run `make bia MONTH=…` first")
     records = json.loads(metrics_path.read_text(encoding="utf-8"))
+    if only:
+        wanted = {name_key(n) for n in only}
+        records = [r for r in records if name_key(r["name"]) in wanted]
     month = out_dir.name
     settings = smtp_settings(env)
     if send and settings is None:
