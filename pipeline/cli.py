@@ -121,8 +121,9 @@ def cmd_bia(args: argparse.Namespace) -> int:
     ensure_extracts(args.raw)
     db_path = load_and_build(args.raw, args.output, args.max_reject_rate)
     try:
-        result = run_batch(db_path, args.raw, args.output, args.month, workers=args.workers,
-                           only=args.bia or None)
+        result = run_batch(
+            db_path, args.raw, args.output, args.month, workers=args.workers, only=args.bia or None
+        )
     except BiaError as error:
         _say(f"error: {error}")
         return 2
@@ -164,35 +165,31 @@ def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
     import duckdb
 
     with duckdb.connect(str(db_path), read_only=True) as con:
-        files = [
-            r[0]
-            for r in con.execute(
-                "SELECT source_file FROM marts.mart_data_quality "
-                "WHERE extract_year = ? OR extract_year IS NULL ORDER BY source_file",
-                [year],
-            ).fetchall()
-        ]
-        closing = con.execute(
-            "SELECT closing_times_available, cancelled FROM marts.mart_sr_yearly WHERE created_year = ?",
+        files = con.execute(
+            "SELECT source_file, rows_rejected, rejects_by_reason FROM marts.mart_data_quality "
+            "WHERE extract_year = ? OR extract_year IS NULL ORDER BY source_file",
             [year],
+        ).fetchall()
+        closing = con.execute(
+            "SELECT closing_times_available FROM marts.mart_sr_yearly WHERE created_year = ?", [year]
         ).fetchone()
+        illustrative = con.execute(
+            "SELECT count(*) FROM intermediate.int_service_standards WHERE illustrative"
+        ).fetchone()[0]
     not_available = []
     if closing is not None and not closing[0]:
         not_available.append(
             "Closing times: the extract has no closing time for service requests, so time to "
             "close, the on-time rate and SRs open at year end are not available in this extract."
         )
-    cancelled = (
-        f"{closing[1]:,} cancelled service requests are not counted in the totals."
-        if closing is not None
-        else None
-    )
     return {
         "demo": is_demo(raw_dir),
         # the analyst's narrative for the year (Markdown files); missing → neutral defaults
         "narrative_dir": raw_dir / "narrative" / str(year),
-        "generated_from": files,
-        "cancelled_note": cancelled,
+        "generated_from": [name for name, _, _ in files],
+        "rejects": [{"file": name, "reasons": reasons} for name, rejected, reasons in files if rejected],
+        "standards_illustrative": illustrative > 0,
+        "cancelled_note": None,
         "not_available": not_available,
     }
 
@@ -259,21 +256,38 @@ def build_parser() -> argparse.ArgumentParser:
         sub = add(name, func)
         sub.add_argument("--month", required=True, help="month to report on, YYYY-MM (e.g. 2024-07)")
         sub.add_argument(
-            "--output", type=Path, default=DEFAULT_OUTPUT, help="folder for all generated state (default: output/)"
+            "--output",
+            type=Path,
+            default=DEFAULT_OUTPUT,
+            help="folder for all generated state (default: output/)",
         )
         sub.add_argument(
-            "--max-reject-rate", type=float, default=0.01,
+            "--max-reject-rate",
+            type=float,
+            default=0.01,
             help="fail a file whose rejected share exceeds this (default 0.01)",
         )
-        sub.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                         help="render processes (default: one per core)")
-        sub.add_argument("--bia", action="append", metavar="NAME",
-                         help="only this BIA (repeatable; default: every BIA in the seed)")
+        sub.add_argument(
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="render processes (default: one per core)",
+        )
+        sub.add_argument(
+            "--bia",
+            action="append",
+            metavar="NAME",
+            help="only this BIA (repeatable; default: every BIA in the seed)",
+        )
         if name == "bia-send":
-            sub.add_argument("--send", action="store_true",
-                             help="really send by SMTP (also SEND=1); default: write .eml files only")
-            sub.add_argument("--force", action="store_true",
-                             help="send again even if the send log shows it was sent")
+            sub.add_argument(
+                "--send",
+                action="store_true",
+                help="really send by SMTP (also SEND=1); default: write .eml files only",
+            )
+            sub.add_argument(
+                "--force", action="store_true", help="send again even if the send log shows it was sent"
+            )
     docs = commands.add_parser("docs", help=cmd_docs.__doc__, description=cmd_docs.__doc__)
     docs.set_defaults(func=cmd_docs)
     docs.add_argument(

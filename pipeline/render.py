@@ -12,7 +12,8 @@ as ``.html`` and ``.pdf``. Appendix A and B are built from one list of ``ChartSp
 
 ``metrics`` has the shape of ``key_metrics.json`` (see docs / metric definitions); any
 section may be ``None``. ``meta`` carries ``demo`` (bool), ``generated_from`` (list of
-input file names), ``cancelled_note`` (str | None), ``not_available`` (list of str) and
+input file names), ``cancelled_note`` (str | None), ``not_available`` (list of str),
+``rejects`` (list of ``{"file", "reasons"}``), ``standards_illustrative`` (bool) and
 ``narrative_dir`` (Path | None: the analyst's Markdown, see ``pipeline.narrative``).
 
 All outputs are deterministic: rendering the same input twice gives identical bytes.
@@ -383,6 +384,8 @@ def _build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
             "generated_from": list(meta.get("generated_from") or []),
             "cancelled_note": meta.get("cancelled_note"),
             "not_available": list(meta.get("not_available") or []),
+            "rejects": list(meta.get("rejects") or []),
+            "standards_illustrative": bool(meta.get("standards_illustrative")),
         },
         "demo": demo,
         "type_rows": _type_rows(metrics),

@@ -272,3 +272,12 @@ def test_manifest_lists_inputs_version_and_outputs(built: tuple[Path, Path]) -> 
     assert {"key_metrics.json", "key_metrics.csv", "cx-annual-report-2024.html"} <= set(outputs)
     head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
     assert manifest["version"]["git_commit"] == head.stdout.strip()
+
+
+def test_data_notes_name_rejects_and_illustrative_standards(built: tuple[Path, Path]) -> None:
+    html = (built[1] / "2024" / "cx-annual-report-2024.html").read_text(encoding="utf-8")
+    # i11's channel 'fax' is the one reject of 2024/interactions_2024.csv
+    assert "<code>2024/interactions_2024.csv</code></th><td>unknown channel: 1</td>" in html
+    assert "illustrative values shipped with the pipeline" in html
+    # the cancelled count is stated once (S5)
+    assert html.count("1 service requests created in 2024 were cancelled") == 1
