@@ -274,39 +274,11 @@ def _long_month(month: str) -> str:
 # --------------------------------------------------------------------------- rendering
 
 
-_FONT_CACHE_DIR: Path | None = None
-
-
-@functools.cache
-def _cached_font_url(rel: str) -> str:
-    """render._font_data_url (a subsetted WOFF2, ~1.5 s per font), cached on disk by font hash
-    and fontTools version (the subset is deterministic for both)."""
-    import hashlib
-
-    import fontTools
-
-    if _FONT_CACHE_DIR is None:
-        return render._font_data_url(rel)
-    key = (render.TEMPLATES_DIR / rel).read_bytes() + fontTools.version.encode()
-    digest = hashlib.sha256(key).hexdigest()[:16]
-    path = _FONT_CACHE_DIR / f"{Path(rel).stem}-{digest}.css-url"
-    if path.exists():
-        return path.read_text(encoding="ascii")
-    url = render._font_data_url(rel)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, url.encode("ascii"))
-    return url
-
-
 @functools.cache
 def _stylesheet(output: str) -> Markup:
+    """render's stylesheet for the output ('html': fonts embedded) plus css/bia.css."""
     extra = (render.TEMPLATES_DIR / "css" / "bia.css").read_text(encoding="utf-8")
-    if output == "html":
-        css = (render.TEMPLATES_DIR / "css" / "html.css").read_text(encoding="utf-8")
-        css = render._FONT_URL.sub(lambda m: _cached_font_url(m.group(1)), css)
-    else:
-        css = render._stylesheet(output)
-    return Markup(css + "\n" + extra)
+    return Markup(render._stylesheet(output) + "\n" + extra)
 
 
 def _period_words(first: dt.date) -> dict[str, str]:
@@ -519,9 +491,7 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
             raise BiaError(f"not BIAs in the seed: {', '.join(sorted(missing))}")
     out_dir = Path(out_root) / "bia" / data.month
     out_dir.mkdir(parents=True, exist_ok=True)
-    global _FONT_CACHE_DIR
-    _FONT_CACHE_DIR = Path(out_root) / ".cache" / "fonts"
-    _stylesheet("html")  # subset the fonts once, before the workers fork
+    _stylesheet("html")  # read (or subset) the embedded fonts once, before the workers fork
     demo = is_demo(Path(raw_dir))
     input_files = _generated_from(db_path, parse_month(data.month).year)
     slugs = {r["name"]: slugify(r["name"]) for r in records}
