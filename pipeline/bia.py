@@ -238,7 +238,7 @@ def trend_svg(name: str, trend: list[dict], month: str, chart_id: str = "chart-t
     )
     top = max(v["count"] for v in values)
     bars = base.mark_bar(size=24).encode(
-        y=alt.Y("count:Q", title="Service requests", scale=alt.Scale(domain=[0, max(top, 1) * 1.15]),
+        y=alt.Y("count:Q", title="Service requests", scale=alt.Scale(domain=[0, max(top * 1.15, 4)]),
                 axis=alt.Axis(format=",d", tickCount=4, tickMinStep=1)),
         color=alt.Color("kind:N", scale=alt.Scale(domain=["Earlier months", "Report month"],
                                                   range=["#6f8fa8", charts.BAR]),
