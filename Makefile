@@ -11,7 +11,7 @@ BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CX    := $(BIN)/python -m pipeline
 
-.PHONY: help install report load demo-data seeds docs test lint clean bia bia-send
+.PHONY: help install report load demo-data seeds docs test lint clean bia bia-send bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ bia-send: $(STAMP)  ## e-mail the BIA reports of MONTH (.eml outbox; SEND=1 send
 
 load: $(STAMP)  ## load RAW into the warehouse and run dbt build
 	$(CX) load --raw $(RAW) --output $(OUTPUT)
+
+bench: $(STAMP)  ## time every stage on demo data at SCALE into OUTPUT/bench (SKIP=report,bia,incremental,e2e)
+	$(BIN)/python -m pipeline.bench --scale $(SCALE) --out $(OUTPUT)/bench$(if $(SKIP), --skip $(SKIP))
 
 demo-data: $(STAMP)  ## generate the synthetic demo data set into RAW
 	$(CX) demo-data --raw $(RAW) --scale $(SCALE)

@@ -1,0 +1,822 @@
+"""Benchmark the pipeline's stages on the synthetic demo data (GitHub issue 6).
+
+``python -m pipeline.bench --scale 1`` (``make bench SCALE=1``):
+
+1. generates the demo data set at ``scale`` × Toronto's 2023–2024 volume into
+   ``<out>/<scale>/raw`` (reused when its ``DEMO_DATA.md`` says the same scale and seed);
+2. times the **floor**: DuckDB alone reading the same Parquet files and computing the headline
+   aggregates (interactions by type and channel, phone service level/ASA/AHT, SRs by year and
+   top types) in one SQL query;
+3. times each stage of ``make report`` from a cold warehouse (load, ``dbt build``, key
+   metrics, the HTML and the PDF document, manifest) and the BIA batch for one month (when the
+   ``bia`` command exists), then a rerun with nothing new, then a rerun after one month of
+   new files (January 2025, made by shifting a week of January 2024 rows by a year), and —
+   unless skipped — ``python -m pipeline report`` end to end into a fresh output folder;
+4. prints a table and writes ``<out>/<scale>.json``.
+
+Every stage runs in its own subprocess and is reaped with ``os.wait4``, so its wall time and
+peak resident memory (``ru_maxrss`` of the process and the processes it waited for, e.g. dbt)
+are its own. Each stage also reports the time of its core call measured inside the process
+(``inner_s``); ``wall_s`` − ``inner_s`` is interpreter start-up and imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .paths import DBT_DIR, PROJECT_DIR
+
+DEFAULT_OUT = PROJECT_DIR / "output" / "bench"
+YEAR = 2024
+BIA_MONTH = "2024-07"
+TOP_N = 10
+SKIPPABLE = ("report", "bia", "incremental", "e2e")
+# Budgets of GitHub issue 6 (2 cores, 24 GB).
+REPORT_BUDGET_S = {1.0: 30.0, 10.0: 240.0}
+PEAK_BUDGET_MB = {10.0: 8 * 1024.0}
+BIA_BUDGET_S = 60.0
+LOAD_DBT_FLOOR_RATIO = 3.0
+RERUN_BUDGET_S = 5.0
+
+
+def scale_name(scale: float) -> str:
+    """Folder/file name of a scale: 1 → '1', 10.0 → '10', 0.002 → '0.002'."""
+    return f"{scale:g}"
+
+
+# --------------------------------------------------------------------------- demo data
+
+
+def demo_matches(raw_dir: Path, scale: float, seed: int) -> bool:
+    """True when ``raw_dir`` holds a complete demo data set generated with ``scale`` and ``seed``
+    (the generator writes DEMO_DATA.md last)."""
+    marker = raw_dir / "DEMO_DATA.md"
+    if not marker.is_file():
+        return False
+    m = re.search(r"seed (\d+) and scale ([0-9.eE+-]+)", marker.read_text(encoding="utf-8"))
+    if not m or int(m.group(1)) != seed or abs(float(m.group(2)) - scale) > 1e-12:
+        return False
+    return all(
+        (raw_dir / str(y) / f"{entity}_{y}.parquet").is_file()
+        for y in (2023, 2024)
+        for entity in ("interactions", "service_requests", "kb_views")
+    )
+
+
+def parquet_files(raw_dir: Path, entity: str) -> list[str]:
+    """The entity's Parquet extracts in the year folders, sorted."""
+    return sorted(
+        str(p) for p in Path(raw_dir).glob(f"[0-9][0-9][0-9][0-9]/{entity}*.parquet") if p.is_file()
+    )
+
+
+def write_extra_month(raw_dir: Path, days: int = 7) -> list[Path]:
+    """One month of new files: ``2025/{interactions,service_requests}_2025-01.parquet``, the
+    first ``days`` days of January 2024 shifted by a year, with new ids (``2024-`` → ``2025-``)."""
+    import duckdb
+
+    folder = Path(raw_dir) / "2025"
+    folder.mkdir(parents=True, exist_ok=True)
+    src = {e: parquet_files(raw_dir, e) for e in ("interactions", "service_requests")}
+    src = {e: [f for f in files if "/2024/" in f.replace(os.sep, "/")] for e, files in src.items()}
+    out = [folder / "interactions_2025-01.parquet", folder / "service_requests_2025-01.parquet"]
+    shift = "INTERVAL 1 YEAR"
+
+    def gap(x: str) -> str:  # a local time shifted into the 2025 spring-forward gap moves out of it
+        return (f"CASE WHEN {x} >= TIMESTAMP '2025-03-09 02:00' AND {x} < TIMESTAMP '2025-03-09 03:00' "
+                f"THEN {x} + INTERVAL 1 HOUR ELSE {x} END")
+
+    with duckdb.connect() as con:
+        con.execute("SET autoinstall_known_extensions=false; SET autoload_known_extensions=false")
+        con.execute(
+            f"COPY (SELECT * REPLACE (replace(interaction_id, '2024-', '2025-') AS interaction_id, "
+            f"started_at + {shift} AS started_at, responded_at + {shift} AS responded_at, "
+            f"replace(sr_id, '2024-', '2025-') AS sr_id) "
+            f"FROM read_parquet(?) WHERE started_at < TIMESTAMP '2024-01-01' + INTERVAL {days} DAY "
+            f"ORDER BY started_at) TO '{out[0]}' (FORMAT parquet)",
+            [src["interactions"]],
+        )
+        con.execute(
+            f"COPY (SELECT * REPLACE (replace(sr_id, '2024-', '2025-') AS sr_id, "
+            f"created_at + {shift} AS created_at, {gap('closed_at + ' + shift)} AS closed_at) "
+            f"FROM read_parquet(?) WHERE created_at < TIMESTAMP '2024-01-01' + INTERVAL {days} DAY "
+            f"ORDER BY created_at) TO '{out[1]}' (FORMAT parquet)",
+            [src["service_requests"]],
+        )
+    return out
+
+
+def link_tree(src: Path, dst: Path) -> None:
+    """A copy of ``src`` made of hard links (a plain copy where linking is not possible);
+    the links keep content and modification time, so the loader sees the same files."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    for root, _dirs, files in os.walk(src):
+        target = dst / Path(root).relative_to(src)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            try:
+                os.link(Path(root) / name, target / name)
+            except OSError:
+                shutil.copy2(Path(root) / name, target / name)
+
+
+# --------------------------------------------------------------------------- the floor
+
+
+def _dbt_vars() -> dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+
+
+def floor_sql(raw_dir: Path) -> tuple[str, list[Any]]:
+    """The one query computing the headline aggregates straight from the Parquet extracts.
+
+    Demo Parquet timestamps are local time without a zone, so ``year()`` is the local year.
+    """
+    v = _dbt_vars()
+    sl, short = int(v["service_level_seconds"]), int(v["short_abandon_seconds"])
+    phone = "channel = 'phone' AND outcome IN ('answered', 'abandoned')"
+    answered = "channel = 'phone' AND outcome = 'answered'"
+    sql = f"""
+    WITH
+    i AS (
+        SELECT year(started_at) AS y, channel, interaction_type, outcome, queue_seconds, handle_seconds
+        FROM read_parquet(?)
+    ),
+    ia AS (
+        SELECT
+            y, grouping(channel) AS g_channel, grouping(interaction_type) AS g_type,
+            channel, interaction_type, count(*) AS n,
+            count(*) FILTER (WHERE {phone}) AS offered,
+            count(*) FILTER (WHERE {answered}) AS answered,
+            count(*) FILTER (WHERE {phone} AND outcome = 'abandoned' AND queue_seconds < {short})
+                AS short_abandoned,
+            count(*) FILTER (WHERE {answered} AND queue_seconds <= {sl}) AS within_threshold,
+            sum(queue_seconds) FILTER (WHERE {answered}) AS queue_s,
+            sum(handle_seconds) FILTER (WHERE {answered}) AS handle_s
+        FROM i
+        GROUP BY GROUPING SETS ((y), (y, channel), (y, interaction_type))
+    ),
+    s AS (
+        SELECT year(created_at) AS y, sr_type, status = 'cancelled' AS cancelled
+        FROM read_parquet(?)
+    ),
+    sa AS (
+        SELECT y, grouping(sr_type) AS g_type, sr_type,
+            count(*) FILTER (WHERE NOT cancelled) AS n, count(*) FILTER (WHERE cancelled) AS cancelled
+        FROM s
+        GROUP BY GROUPING SETS ((y), (y, sr_type))
+    )
+    SELECT 'interactions' AS entity, y,
+        CASE WHEN g_channel = 0 THEN 'channel' WHEN g_type = 0 THEN 'type' ELSE 'total' END AS dim,
+        coalesce(channel, interaction_type) AS category, n,
+        offered, answered, short_abandoned, within_threshold, queue_s, handle_s, NULL AS cancelled
+    FROM ia
+    UNION ALL
+    SELECT 'service_requests', y, CASE WHEN g_type = 0 THEN 'sr_type' ELSE 'total' END, sr_type, n,
+        NULL, NULL, NULL, NULL, NULL, NULL, cancelled
+    FROM sa
+    ORDER BY 1, 2, 3, 5 DESC, 4
+    """
+    return sql, [parquet_files(raw_dir, "interactions"), parquet_files(raw_dir, "service_requests")]
+
+
+def headline_from_floor(rows: list[tuple]) -> dict[str, Any]:
+    """The floor query's rows in the headline shape (see :func:`headline_from_warehouse`)."""
+    out: dict[str, Any] = {}
+    for entity, y, dim, cat, n, offered, answered, short, within, queue_s, handle_s, cancelled in rows:
+        year = out.setdefault(str(y), {"interactions": {"total": 0, "by_type": {}, "by_channel": {}},
+                                       "phone": None, "service_requests": {"total": 0, "cancelled": 0,
+                                                                           "top_types": []}})
+        if entity == "interactions":
+            if dim == "total":
+                year["interactions"]["total"] = n
+                if offered:
+                    denom = offered - short
+                    year["phone"] = {
+                        "offered": offered,
+                        "answered": answered,
+                        "service_level": within / denom if denom else None,
+                        "asa_seconds": queue_s / answered if answered else None,
+                        "aht_seconds": handle_s / answered if answered else None,
+                    }
+            else:
+                year["interactions"]["by_" + dim][cat] = n
+        elif dim == "total":
+            year["service_requests"]["total"] = n
+            year["service_requests"]["cancelled"] = cancelled
+        elif n and len(year["service_requests"]["top_types"]) < TOP_N:
+            year["service_requests"]["top_types"].append([cat, n])
+    return out
+
+
+def floor(raw_dir: Path) -> tuple[dict[str, Any], float]:
+    """Run the floor query; return (headline, seconds the query took)."""
+    import duckdb
+
+    sql, params = floor_sql(raw_dir)
+    with duckdb.connect() as con:
+        con.execute("SET autoinstall_known_extensions=false; SET autoload_known_extensions=false")
+        con.execute("SET enable_progress_bar=false")
+        start = time.perf_counter()
+        rows = con.execute(sql, params).fetchall()
+        seconds = time.perf_counter() - start
+    return headline_from_floor(rows), seconds
+
+
+def headline_from_warehouse(db_path: Path, years: list[int] | None = None) -> dict[str, Any]:
+    """The same headline figures read from the warehouse's marts."""
+    import duckdb
+
+    out: dict[str, Any] = {}
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        if years is None:
+            years = [r[0] for r in con.execute(
+                "SELECT DISTINCT activity_year FROM marts.mart_interaction_mix UNION "
+                "SELECT created_year FROM marts.mart_sr_yearly ORDER BY 1").fetchall()]
+        for y in years:
+            mix = con.execute(
+                "SELECT dimension, category, interactions, year_total FROM marts.mart_interaction_mix "
+                "WHERE activity_year = ?", [y]).fetchall()
+            ph = con.execute(
+                "SELECT offered, answered, service_level, asa_seconds, aht_seconds "
+                "FROM marts.mart_phone_service_level WHERE grain = 'year' AND period_year = ?", [y]
+            ).fetchone()
+            sr = con.execute(
+                "SELECT service_requests, cancelled FROM marts.mart_sr_yearly WHERE created_year = ?", [y]
+            ).fetchone()
+            top = con.execute(
+                "SELECT sr_type, service_requests FROM marts.mart_sr_top_types "
+                "WHERE created_year = ? AND type_rank <= ? ORDER BY type_rank", [y, TOP_N]).fetchall()
+            out[str(y)] = {
+                "interactions": {
+                    "total": mix[0][3] if mix else 0,
+                    "by_type": {c: n for d, c, n, _ in mix if d == "type"},
+                    "by_channel": {c: n for d, c, n, _ in mix if d == "channel"},
+                },
+                "phone": None if ph is None else dict(zip(
+                    ("offered", "answered", "service_level", "asa_seconds", "aht_seconds"), ph, strict=True)),
+                "service_requests": {
+                    "total": sr[0] if sr else 0,
+                    "cancelled": sr[1] if sr else 0,
+                    "top_types": [[t, n] for t, n in top],
+                },
+            }
+    return out
+
+
+def headlines_match(a: dict[str, Any], b: dict[str, Any], rel: float = 1e-9) -> list[str]:
+    """Differences between two headline dicts (empty when they agree; floats to ``rel``)."""
+    diffs: list[str] = []
+
+    def walk(x: Any, y: Any, path: str) -> None:
+        if isinstance(x, dict) and isinstance(y, dict):
+            for k in sorted(set(x) | set(y)):
+                walk(x.get(k), y.get(k), f"{path}.{k}")
+        elif isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+            for k, (p, q) in enumerate(zip(x, y, strict=True)):
+                walk(p, q, f"{path}[{k}]")
+        elif isinstance(x, float) or isinstance(y, float):
+            if x is None or y is None or abs(float(x) - float(y)) > rel * max(1.0, abs(float(x))):
+                diffs.append(f"{path}: {x} != {y}")
+        elif x != y:
+            diffs.append(f"{path}: {x} != {y}")
+
+    walk(a, b, "")
+    return diffs
+
+
+# --------------------------------------------------------------------------- stages (child side)
+
+
+def _stage_generate(p: dict) -> dict:
+    from .demo import generate
+
+    summary = generate(Path(p["raw"]), scale=p["scale"], seed=p["seed"])
+    return {"rows": summary["files"]}
+
+
+def _stage_floor(p: dict) -> dict:
+    headline, seconds = floor(Path(p["raw"]))
+    return {"inner_s": seconds, "headline": headline}
+
+
+def _stage_load(p: dict) -> dict:
+    import duckdb
+
+    from .load import load
+    from .reference import load_service_standards
+
+    out = Path(p["output"])
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "warehouse.duckdb"
+    start = time.perf_counter()
+    s = load(Path(p["raw"]), db)
+    with duckdb.connect(str(db)) as con:
+        load_service_standards(Path(p["raw"]), con)
+    return {
+        "inner_s": time.perf_counter() - start,
+        "files_loaded": s.files_loaded,
+        "files_skipped": len(s.files_skipped),
+        "rows_loaded": s.rows_loaded,
+    }
+
+
+def dbt_node_timings(work_dir: Path, top: int = 8) -> list[list]:
+    """The slowest nodes of the last dbt run, from ``dbt_target/run_results.json``."""
+    path = Path(work_dir) / "dbt_target" / "run_results.json"
+    if not path.is_file():
+        return []
+    results = json.loads(path.read_text(encoding="utf-8")).get("results", [])
+    nodes = sorted(((r["unique_id"], round(r.get("execution_time") or 0.0, 2)) for r in results),
+                   key=lambda r: -r[1])
+    return [list(n) for n in nodes[:top]] + [["all nodes (sum)", round(sum(n[1] for n in nodes), 2)],
+                                             ["nodes", len(nodes)]]
+
+
+def _stage_dbt(p: dict) -> dict:
+    from .transform import build
+
+    out = Path(p["output"])
+    start = time.perf_counter()
+    ran = build(out / "warehouse.duckdb", out)
+    info: dict[str, Any] = {"inner_s": time.perf_counter() - start, "dbt_ran": ran}
+    if ran:
+        info["slowest_nodes"] = dbt_node_timings(out)
+    return info
+
+
+def _stage_metrics(p: dict) -> dict:
+    from .cli import report_meta
+    from .metrics import key_metrics, write_key_metrics
+
+    out, year = Path(p["output"]), int(p["year"])
+    db = out / "warehouse.duckdb"
+    start = time.perf_counter()
+    metrics = key_metrics(db, year)
+    write_key_metrics(metrics, out / str(year))
+    report_meta(Path(p["raw"]), db, year)
+    return {"inner_s": time.perf_counter() - start}
+
+
+def _render_inputs(p: dict) -> tuple[dict, dict, Path, int]:
+    from .cli import report_meta
+
+    out, year = Path(p["output"]), int(p["year"])
+    metrics = json.loads((out / str(year) / "key_metrics.json").read_text(encoding="utf-8"))
+    return metrics, report_meta(Path(p["raw"]), out / "warehouse.duckdb", year), out / str(year), year
+
+
+def render_documents() -> list[str]:
+    """The annual report's documents the renderer can render one at a time: its ``DOCUMENTS``
+    kinds when ``render_html`` takes a ``kind``; else the HTML and PDF of the one report."""
+    import inspect
+
+    from . import render
+
+    if hasattr(render, "DOCUMENTS") and "kind" in inspect.signature(render.render_html).parameters:
+        return list(render.DOCUMENTS)
+    if hasattr(render, "render_html") and hasattr(render, "html_to_pdf"):
+        return ["html", "pdf"]
+    return []
+
+
+def _stage_render(p: dict) -> dict:
+    """One document (HTML + PDF of a ``DOCUMENTS`` kind, or the old HTML/PDF split), or with
+    ``document == 'all'`` what ``make report`` runs: ``render_annual_report``."""
+    from . import render
+
+    metrics, meta, out_dir, year = _render_inputs(p)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    doc = p["document"]
+    start = time.perf_counter()
+    if doc == "all":
+        written = render.render_annual_report(metrics, meta, out_dir)
+        return {"inner_s": time.perf_counter() - start, "documents": [f.name for f in written]}
+    scratch = out_dir / "bench-documents"
+    scratch.mkdir(exist_ok=True)
+    if doc == "html":
+        (scratch / f"annual-{year}.html").write_text(render.render_html(metrics, meta, "html"), encoding="utf-8")
+    elif doc == "pdf":
+        (scratch / f"annual-{year}.pdf").write_bytes(render.html_to_pdf(render.render_html(metrics, meta, "pdf")))
+    else:
+        stem = render.DOCUMENTS[doc][0].format(year=year)
+        (scratch / f"{stem}.html").write_text(render.render_html(metrics, meta, "html", doc), encoding="utf-8")
+        (scratch / f"{stem}.pdf").write_bytes(render.html_to_pdf(render.render_html(metrics, meta, "pdf", doc)))
+    return {"inner_s": time.perf_counter() - start}
+
+
+def _stage_manifest(p: dict) -> dict:
+    from .manifest import inputs, write_manifest
+
+    out, year = Path(p["output"]), int(p["year"])
+    out_dir = out / str(year)
+    written = sorted(f for f in out_dir.iterdir() if f.is_file() and f.name != "manifest.json")
+    start = time.perf_counter()
+    write_manifest(out_dir, inputs(out / "warehouse.duckdb", year), written)
+    return {"inner_s": time.perf_counter() - start}
+
+
+CHILD_STAGES: dict[str, Callable[[dict], dict]] = {
+    "generate": _stage_generate,
+    "floor": _stage_floor,
+    "load": _stage_load,
+    "dbt": _stage_dbt,
+    "metrics": _stage_metrics,
+    "render": _stage_render,
+    "manifest": _stage_manifest,
+}
+
+
+def _child_main(stage: str, params: str, result: str) -> int:
+    info = CHILD_STAGES[stage](json.loads(params))
+    Path(result).write_text(json.dumps(info, default=str), encoding="utf-8")
+    return 0
+
+
+# --------------------------------------------------------------------------- stages (parent side)
+
+
+def run_measured(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``cmd``; return its exit code, wall seconds and peak RSS (MB) from ``os.wait4``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as fh:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=PROJECT_DIR, env=env)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    # Linux: ru_maxrss in KiB, the max over the child and the descendants it waited for
+    return {"returncode": proc.returncode, "wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024.0,
+            "cpu_s": usage.ru_utime + usage.ru_stime}
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+class Bench:
+    """Runs stages as subprocesses and collects their measurements."""
+
+    def __init__(self, base: Path, verbose: bool = True):
+        self.base = base
+        self.logs = base / "logs"
+        self.stages: list[dict[str, Any]] = []
+        self.verbose = verbose
+        self._n = 0
+
+    def _record(self, name: str, group: str, m: dict[str, Any], info: dict[str, Any], log: Path) -> dict:
+        entry = {"name": name, "group": group, "status": "ok" if m["returncode"] == 0 else "failed",
+                 "wall_s": round(m["wall_s"], 3), "peak_rss_mb": round(m["peak_rss_mb"], 1),
+                 "cpu_s": round(m["cpu_s"], 2)}
+        inner = info.pop("inner_s", None)
+        if inner is not None:
+            entry["inner_s"] = round(inner, 3)
+        entry["info"] = info
+        if m["returncode"] != 0:
+            entry["error"] = _tail(log)
+        self.stages.append(entry)
+        if self.verbose:
+            print(f"  {name:<44} {entry['wall_s']:8.2f} s  {entry['peak_rss_mb']:8.0f} MB  "
+                  f"{entry['status']}", file=sys.stderr, flush=True)
+        return entry
+
+    def child(self, name: str, group: str, stage: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Run one library stage in ``python -m pipeline.bench --child``."""
+        self._n += 1
+        log = self.logs / f"{self._n:02d}-{stage}.log"
+        result = self.logs / f"{self._n:02d}-{stage}.json"
+        result.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "pipeline.bench", "--child", stage,
+               "--params", json.dumps(params, default=str), "--result", str(result)]
+        m = run_measured(cmd, log)
+        info = json.loads(result.read_text(encoding="utf-8")) if result.is_file() else {}
+        return self._record(name, group, m, info, log)
+
+    def cli(self, name: str, group: str, args: list[str]) -> dict[str, Any]:
+        """Run ``python -m pipeline <args>`` (what ``make`` runs); parse its stage timings."""
+        self._n += 1
+        log = self.logs / f"{self._n:02d}-cli-{args[0]}.log"
+        m = run_measured([sys.executable, "-m", "pipeline", *args], log)
+        text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+        timings = {k: float(v) for k, v in re.findall(r"^([a-z][a-z ]+): ([0-9.]+) s$", text, re.M)}
+        return self._record(name, group, m, {"stage_timings_s": timings}, log)
+
+    def absent(self, name: str, group: str, status: str) -> dict[str, Any]:
+        entry = {"name": name, "group": group, "status": status}
+        self.stages.append(entry)
+        if self.verbose:
+            print(f"  {name:<44} {status}", file=sys.stderr, flush=True)
+        return entry
+
+
+def cli_commands() -> dict[str, set[str]]:
+    """The ``python -m pipeline`` commands and each one's option strings."""
+    from .cli import build_parser
+
+    parser = build_parser()
+    for action in parser._actions:  # argparse keeps sub-commands in a private action
+        if isinstance(action, argparse._SubParsersAction):
+            return {
+                name: {s for a in sub._actions for s in a.option_strings}
+                for name, sub in action.choices.items()
+            }
+    return {}
+
+
+def bia_args(options: set[str], month: str, raw: Path, output: Path) -> list[str]:
+    args = ["bia"]
+    for opt, value in (("--month", month), ("--raw", str(raw)), ("--output", str(output))):
+        if opt in options:
+            args += [opt, value]
+    return args
+
+
+def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] = (),
+        year: int = YEAR, bia_month: str = BIA_MONTH, seed: int = 311,
+        verbose: bool = True) -> dict[str, Any]:
+    """Run the benchmark at ``scale``; write and return ``<out_root>/<scale>.json``."""
+    out_root = Path(out_root).resolve()
+    base = out_root / scale_name(scale)
+    raw, work, plus, e2e = base / "raw", base / "work", base / "raw_plus_month", base / "e2e"
+    for d in (work, plus, e2e, base / "logs"):
+        shutil.rmtree(d, ignore_errors=True)
+    bench = Bench(base, verbose)
+    p = {"raw": str(raw), "output": str(work), "year": year}
+
+    if demo_matches(raw, scale, seed):
+        bench.absent("generate demo data", "setup", "reused")
+    else:
+        shutil.rmtree(raw, ignore_errors=True)
+        gen = bench.child("generate demo data", "setup", "generate", {"raw": str(raw), "scale": scale,
+                                                                       "seed": seed})
+        if gen["status"] != "ok":
+            raise RuntimeError(f"demo data generation failed:\n{gen.get('error')}")
+
+    fl = bench.child("floor: DuckDB query on the Parquet files", "floor", "floor", p)
+    if fl["status"] != "ok":
+        raise RuntimeError(f"floor query failed:\n{fl.get('error')}")
+    floor_headline = fl["info"].pop("headline")
+
+    # cold: the stages of `make report`, each in its own process
+    load = bench.child("load", "report", "load", p)
+    dbt = bench.child("dbt build", "report", "dbt", p)
+    if "report" in skip:
+        bench.absent("key metrics", "report", "skipped")
+        bench.absent("render", "report", "skipped")
+    else:
+        bench.child("key metrics", "report", "metrics", p)
+        bench.child("render: all documents (render_annual_report)", "report", "render",
+                    {**p, "document": "all"})
+        bench.child("manifest", "report", "manifest", p)
+        # each document alone (informational: not part of the report total)
+        for doc in render_documents():
+            label = {"html": "annual report HTML", "pdf": "annual report PDF/UA"}.get(doc, f"{doc} HTML + PDF")
+            bench.child(f"  one document: {label}", "document", "render", {**p, "document": doc})
+
+    commands = cli_commands()
+    bia_name = f"BIA batch {bia_month} (python -m pipeline bia)"
+    if "bia" in skip:
+        bench.absent(bia_name, "bia", "skipped")
+    elif "bia" not in commands:
+        bench.absent(bia_name, "bia", "not available yet")
+    else:
+        bench.cli(bia_name, "bia", bia_args(commands["bia"], bia_month, raw, work))
+
+    # incremental: nothing new, then one more month of files
+    if "incremental" in skip:
+        bench.absent("rerun, nothing new: load", "rerun", "skipped")
+        bench.absent("rerun, nothing new: dbt build", "rerun", "skipped")
+    else:
+        bench.child("rerun, nothing new: load", "rerun", "load", p)
+        bench.child("rerun, nothing new: dbt build", "rerun", "dbt", p)
+        if "report" not in skip:
+            bench.cli("rerun, nothing new: python -m pipeline report", "rerun_report",
+                      ["report", "--year", str(year), "--raw", str(raw), "--output", str(work)])
+        link_tree(raw, plus)
+        write_extra_month(plus)
+        bench.child("one new month: load", "month", "load", {**p, "raw": str(plus)})
+        bench.child("one new month: dbt build", "month", "dbt", {**p, "raw": str(plus)})
+        shutil.rmtree(plus, ignore_errors=True)
+
+    if "e2e" in skip or "report" in skip:
+        bench.absent("cold python -m pipeline report (end to end)", "e2e", "skipped")
+    else:
+        bench.cli("cold python -m pipeline report (end to end)", "e2e",
+                  ["report", "--year", str(year), "--raw", str(raw), "--output", str(e2e)])
+
+    # the warehouse's marts must give the floor's headline figures
+    years = sorted(int(y) for y in floor_headline)
+    diffs = headlines_match(floor_headline, headline_from_warehouse(work / "warehouse.duckdb", years)) \
+        if load["status"] == dbt["status"] == "ok" else ["warehouse not built"]
+
+    result = summarise(scale, bench.stages, fl, floor_headline, diffs, raw)
+    result["loader_rejects"] = loader_rejects(work / "warehouse.duckdb", raw)
+    (out_root / f"{scale_name(scale)}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+def loader_rejects(db_path: Path, raw: Path) -> list[list]:
+    """Rows of the generated files the loader rejected (file, column, reason, rows): the floor
+    reads them, so the floor's counts exceed the marts' by exactly these rows."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            rows = con.execute(
+                "SELECT source_file, \"column\", reason, count(*) FROM raw.rejects "
+                "WHERE source_file NOT LIKE '2025/%' GROUP BY ALL ORDER BY 1, 2, 3").fetchall()
+    except duckdb.Error:
+        return []
+    return [list(r) for r in rows]
+
+
+def _machine() -> dict[str, Any]:
+    import duckdb
+
+    mem = None
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        pass
+    return {"cpus": os.cpu_count(), "memory_gb": round(mem, 1) if mem else None,
+            "python": platform.python_version(), "duckdb": duckdb.__version__,
+            "platform": platform.platform()}
+
+
+def summarise(scale: float, stages: list[dict], fl: dict, headline: dict, diffs: list[str],
+              raw: Path) -> dict[str, Any]:
+    floor_s = fl.get("inner_s") or fl["wall_s"]
+    for s in stages:
+        if "wall_s" in s:
+            s["vs_floor"] = round(s["wall_s"] / floor_s, 2)
+
+    def total(group: str, names: tuple[str, ...] | None = None) -> dict[str, float] | None:
+        sel = [s for s in stages if s["group"] == group and "wall_s" in s
+               and (names is None or any(s["name"].endswith(n) for n in names))]
+        if not sel:
+            return None
+        wall = sum(s["wall_s"] for s in sel)
+        return {"wall_s": round(wall, 3), "peak_rss_mb": max(s["peak_rss_mb"] for s in sel),
+                "vs_floor": round(wall / floor_s, 2)}
+
+    by_name = {s["name"]: s for s in stages}
+    totals = {
+        "report_stages": total("report"),
+        "load_dbt_cold": total("report", ("load", "dbt build")),
+        "rerun_nothing_new_load_dbt": total("rerun"),
+        "one_new_month_load_dbt": total("month"),
+    }
+    e2e = by_name.get("cold python -m pipeline report (end to end)", {})
+    report_wall = e2e.get("wall_s") or (totals["report_stages"] or {}).get("wall_s")
+    report_peak = max([s.get("peak_rss_mb", 0.0) for s in stages if s["group"] in ("report", "e2e")],
+                      default=None)
+    bia = next((s for s in stages if s["group"] == "bia"), {})
+    budgets = []
+
+    def budget(name: str, limit: float, measured: float | None, unit: str) -> None:
+        budgets.append({"budget": name, "limit": limit, "unit": unit,
+                        "measured": None if measured is None else round(measured, 2),
+                        "met": None if measured is None else measured <= limit})
+
+    if scale in REPORT_BUDGET_S:
+        budget(f"full report at scale {scale_name(scale)}", REPORT_BUDGET_S[scale], report_wall, "s")
+    if scale in PEAK_BUDGET_MB:
+        budget(f"peak memory at scale {scale_name(scale)}", PEAK_BUDGET_MB[scale], report_peak, "MB")
+    budget("BIA batch for one month", BIA_BUDGET_S, bia.get("wall_s"), "s")
+    budget("load + dbt build (cold) vs floor", LOAD_DBT_FLOOR_RATIO,
+           (totals["load_dbt_cold"] or {}).get("vs_floor"), "x floor")
+    budget("rerun with nothing new: load + dbt build", RERUN_BUDGET_S,
+           (totals["rerun_nothing_new_load_dbt"] or {}).get("wall_s"), "s")
+    rows = {}
+    try:
+        import duckdb
+
+        with duckdb.connect() as con:
+            for entity in ("interactions", "service_requests", "kb_views"):
+                files = parquet_files(raw, entity)
+                rows[entity] = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0] \
+                    if files else 0
+    except Exception as e:  # noqa: BLE001 - row counts are informative only
+        rows = {"error": str(e)}
+    return {
+        "scale": scale,
+        "machine": _machine(),
+        "rows": rows,
+        "floor": {"query_s": round(floor_s, 3), "wall_s": fl["wall_s"], "peak_rss_mb": fl["peak_rss_mb"],
+                  "headline": headline},
+        "floor_matches_marts": not diffs,
+        "floor_vs_marts_differences": diffs[:20],
+        "stages": stages,
+        "totals": totals,
+        "budgets": budgets,
+    }
+
+
+# --------------------------------------------------------------------------- output
+
+
+def table(result: dict[str, Any]) -> str:
+    """The result as a Markdown table (also what the bench prints)."""
+    lines = [
+        f"scale {scale_name(result['scale'])}: "
+        + ", ".join(f"{k} {v:,}" for k, v in result["rows"].items() if isinstance(v, int))
+        + f"; {result['machine']['cpus']} cores, {result['machine']['memory_gb']} GB",
+        "",
+        "| stage | wall s | peak RSS MB | × floor | note |",
+        "|---|---:|---:|---:|---|",
+    ]
+    fl = result["floor"]
+    lines.append(f"| floor: one DuckDB query on the Parquet files | {fl['query_s']:.2f} | "
+                 f"{fl['peak_rss_mb']:.0f} | 1.00 | process {fl['wall_s']:.2f} s |")
+    for s in result["stages"]:
+        if s["group"] == "floor":
+            continue
+        if "wall_s" not in s:
+            lines.append(f"| {s['name']} | – | – | – | {s['status']} |")
+            continue
+        info = s.get("info", {})
+        note = [] if s["status"] == "ok" else [s["status"].upper()]
+        if "files_loaded" in info:
+            note.append(f"{len(info['files_loaded'])} files loaded, {info['files_skipped']} unchanged")
+        if "dbt_ran" in info:
+            note.append("dbt ran" if info["dbt_ran"] else "dbt skipped (nothing changed)")
+        if info.get("stage_timings_s"):
+            note.append(", ".join(f"{k} {v:.1f}" for k, v in info["stage_timings_s"].items()))
+        if "inner_s" in s and not info.get("stage_timings_s"):
+            note.append(f"in-process {s['inner_s']:.2f} s")
+        lines.append(f"| {s['name']} | {s['wall_s']:.2f} | {s['peak_rss_mb']:.0f} | "
+                     f"{s['vs_floor']:.1f} | {'; '.join(note)} |")
+    t = result["totals"]
+    for key, label in (("report_stages", "**make report, sum of stages (cold)**"),
+                       ("load_dbt_cold", "**load + dbt build (cold)**"),
+                       ("rerun_nothing_new_load_dbt", "**rerun, nothing new: load + dbt build**"),
+                       ("one_new_month_load_dbt", "**one new month: load + dbt build**")):
+        if t.get(key):
+            lines.append(f"| {label} | {t[key]['wall_s']:.2f} | {t[key]['peak_rss_mb']:.0f} | "
+                         f"{t[key]['vs_floor']:.1f} | |")
+    lines += ["", "| budget | limit | measured | met |", "|---|---:|---:|---|"]
+    for b in result["budgets"]:
+        measured = "–" if b["measured"] is None else f"{b['measured']:,} {b['unit']}"
+        met = "–" if b["met"] is None else ("yes" if b["met"] else "**no**")
+        lines.append(f"| {b['budget']} | {b['limit']:,} {b['unit']} | {measured} | {met} |")
+    lines.append("")
+    lines.append("floor = marts: " + ("yes" if result["floor_matches_marts"] else
+                                      "NO: " + "; ".join(result["floor_vs_marts_differences"][:5])))
+    for file, column, reason, n in result.get("loader_rejects", []):
+        lines.append(f"the loader rejected {n} row(s) of {file} ({column}: {reason}); the floor counts them")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="multiple of Toronto's volume (default 1)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for data and results")
+    parser.add_argument("--year", type=int, default=YEAR, help="report year (default 2024)")
+    parser.add_argument("--bia-month", default=BIA_MONTH, help="BIA batch month (default 2024-07)")
+    parser.add_argument("--seed", type=int, default=311)
+    parser.add_argument("--skip", default="", help=f"comma-separated stages to skip: {', '.join(SKIPPABLE)}")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--params", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return _child_main(args.child, args.params, args.result)
+    skip = tuple(s.strip() for s in args.skip.split(",") if s.strip())
+    unknown = set(skip) - set(SKIPPABLE)
+    if unknown:
+        parser.error(f"unknown --skip value(s): {', '.join(sorted(unknown))}")
+    if args.scale <= 0:
+        parser.error("--scale must be positive")
+    print(f"bench at scale {scale_name(args.scale)} into {args.out / scale_name(args.scale)}",
+          file=sys.stderr, flush=True)
+    result = run(args.scale, args.out, skip, args.year, args.bia_month, args.seed)
+    print(table(result))
+    print(f"\nwrote {Path(args.out).resolve() / (scale_name(args.scale) + '.json')}")
+    failed = [s["name"] for s in result["stages"] if s["status"] == "failed"]
+    if failed:
+        print(f"failed stages: {', '.join(failed)}", file=sys.stderr)
+    if not result["floor_matches_marts"] and not result.get("loader_rejects"):
+        print("the floor's headline figures differ from the marts'", file=sys.stderr)
+        return 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
