@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import duckdb
@@ -27,21 +28,23 @@ def load_service_standards(raw_dir: Path, con: duckdb.DuckDBPyConnection) -> int
     path = Path(raw_dir) / "reference" / "service_standards.csv"
     if not path.exists():
         return 0
-    rows = con.execute("SELECT * FROM read_csv(?, header = true, all_varchar = true)", [str(path)]).fetchall()
-    columns = [d[0] for d in con.description]
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+            columns = rows[0].keys() if rows else []
+    except UnicodeDecodeError:
+        raise ReferenceError(f"{path}: not UTF-8 text; save it as CSV UTF-8.") from None
     missing = {"sr_type", "target_days", "day_basis"} - set(columns)
     if missing:
         raise ReferenceError(f"{path}: required column(s) missing: {', '.join(sorted(missing))}.")
-    index = {name: columns.index(name) for name in ("sr_type", "target_days", "day_basis")}
     clean = []
     for line, row in enumerate(rows, start=2):
-        sr_type, days, basis = (row[index[c]] for c in ("sr_type", "target_days", "day_basis"))
-        basis = (basis or "").strip().lower()
-        if not sr_type or basis not in ("calendar", "business") or not (days or "").isdigit():
+        sr_type, days, basis = ((row.get(c) or "").strip() for c in ("sr_type", "target_days", "day_basis"))
+        if not sr_type or basis.lower() not in ("calendar", "business") or not days.isdigit():
             raise ReferenceError(
                 f"{path}, line {line}: expected sr_type, a whole number of target_days and "
                 f"day_basis 'calendar' or 'business'."
             )
-        clean.append((sr_type.strip(), int(days), basis))
+        clean.append((sr_type, int(days), basis.lower()))
     con.executemany("INSERT INTO raw.service_standards VALUES (?, ?, ?)", clean)
     return len(clean)
