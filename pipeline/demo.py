@@ -1068,7 +1068,8 @@ def _gen_interactions(year: int, scale: float, seed: int, ref: dict, sr: dict) -
                 w[storm_idx] *= 1.9
         profile = HOUR_PROFILE_PHONE if c in (PHONE, INPERSON) else HOUR_PROFILE_DIGITAL
         started[sel] = cal.day_us[_sample_days(rng, len(sel), w)] + _time_of_day(rng, len(sel), profile)
-    started[other] = _fix_dst_gap(started[other], year)
+    # every start (those linked to an SR too, a few minutes before its creation) off the gap
+    started = _fix_dst_gap(started, year)
 
     # status updates refer to an SR created earlier
     su_rows = np.flatnonzero(itype == SU)

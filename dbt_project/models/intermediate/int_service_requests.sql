@@ -1,5 +1,8 @@
 -- One row per SR (the latest delivery wins), with ward, local periods, time to close and
 -- its due date under the service standard.
+-- Built after int_interactions on purpose: the two largest models running at once add up
+-- their memory (at 10x Toronto's volume 9.0 GB together, 5.6 GB one after the other).
+-- depends_on: {{ ref('int_interactions') }}
 with
 
 service_requests as (
