@@ -233,40 +233,33 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return sub
 
+    def add_state_options(sub: argparse.ArgumentParser) -> None:
+        """Options of every command that loads and builds the warehouse."""
+        sub.add_argument(
+            "--output",
+            type=Path,
+            default=DEFAULT_OUTPUT,
+            help="folder for all generated state (default: output/)",
+        )
+        sub.add_argument(
+            "--max-reject-rate",
+            type=float,
+            default=0.01,
+            help="fail a file whose rejected share exceeds this (default 0.01)",
+        )
+
     demo = add("demo-data", cmd_demo_data)
     demo.add_argument("--scale", type=float, default=1.0, help="multiple of Toronto's volume (default 1)")
     demo.add_argument("--seed", type=int, default=311, help="random seed (default 311)")
     for name, func in (("load", cmd_load), ("report", cmd_report)):
         sub = add(name, func)
-        sub.add_argument(
-            "--output",
-            type=Path,
-            default=DEFAULT_OUTPUT,
-            help="folder for all generated state (default: output/)",
-        )
-        sub.add_argument(
-            "--max-reject-rate",
-            type=float,
-            default=0.01,
-            help="fail a file whose rejected share exceeds this (default 0.01)",
-        )
+        add_state_options(sub)
         if name == "report":
             sub.add_argument("--year", type=int, required=True, help="calendar year to report on")
     for name, func in (("bia", cmd_bia), ("bia-send", cmd_bia_send)):
         sub = add(name, func)
         sub.add_argument("--month", required=True, help="month to report on, YYYY-MM (e.g. 2024-07)")
-        sub.add_argument(
-            "--output",
-            type=Path,
-            default=DEFAULT_OUTPUT,
-            help="folder for all generated state (default: output/)",
-        )
-        sub.add_argument(
-            "--max-reject-rate",
-            type=float,
-            default=0.01,
-            help="fail a file whose rejected share exceeds this (default 0.01)",
-        )
+        add_state_options(sub)
         sub.add_argument(
             "--workers",
             type=int,
