@@ -57,6 +57,10 @@ test: $(STAMP)  ## run the test suite (lint, unit, dbt, end-to-end, accessibilit
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check pipeline tests
 
-clean:  ## remove generated state (output/, dbt target, demo data)
+clean:  ## remove generated state (output/, dbt target) and the demo data (never real extracts)
 	rm -rf $(OUTPUT) dbt_project/target dbt_project/logs
-	find $(RAW) -mindepth 1 -not -name README.md -delete 2>/dev/null || true
+	if [ -f $(RAW)/DEMO_DATA.md ]; then \
+	  rm -rf $(RAW)/2023 $(RAW)/2024 $(RAW)/DEMO_DATA.md; \
+	else \
+	  echo "$(RAW) holds no demo data marker (DEMO_DATA.md): extracts left untouched"; \
+	fi
