@@ -109,11 +109,16 @@ def fmt_decimal(value: Any, places: int = 1) -> str:
     return f"{MINUS}{s}" if q < 0 else s
 
 
+def _percent(value: Any, places: int) -> Decimal:
+    """Fraction → percent rounded half away from zero to ``places`` decimals."""
+    return (_dec(value) * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def fmt_pct(value: Any, places: int = 0) -> str:
     """Fraction → whole percent, half away from zero: 0.815 → '82%', 0.8149 → '81%'."""
     if value is None:
         return NA
-    q = (_dec(value) * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    q = _percent(value, places)
     if q == 0:
         q = abs(q)
     s = f"{abs(q):,.{places}f}%"
@@ -124,7 +129,7 @@ def fmt_signed_pct(value: Any, places: int = 0) -> str:
     """Change as a signed percent with a real minus sign: −0.0493 → '−5%', 0.1 → '+10%'."""
     if value is None:
         return NA
-    q = (_dec(value) * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    q = _percent(value, places)
     s = f"{abs(q):,.{places}f}%"
     if q == 0:
         return s
@@ -263,7 +268,10 @@ def _font_data_url(rel: str) -> str:
 @functools.cache
 def _stylesheet(kind: str) -> str:
     """CSS text for one output kind: 'html' (screen + print media) or 'pdf' (WeasyPrint)."""
-    css = (TEMPLATES_DIR / "css" / f"{kind}.css").read_text(encoding="utf-8")
+    css_dir = TEMPLATES_DIR / "css"
+    css = (css_dir / "common.css").read_text(encoding="utf-8") + (css_dir / f"{kind}.css").read_text(
+        encoding="utf-8"
+    )
     if kind == "html":
         css = _FONT_URL.sub(lambda m: _font_data_url(m.group(1)), css)
     return css
