@@ -38,7 +38,8 @@ The contract, in brief (the full text is the project's data contract):
   stored in ``raw.load_audit``. Only exact duplicates (same normalised value in every contract
   column) are collapsed, counted in the file holding the later copy (later delivery, or a
   later line of the same file). Repeated ids with different values are all kept; dbt keeps
-  the one with the highest ``_delivery_rank``.
+  the one with the highest ``_delivery_rank``. Every id seen more than once (in one file or
+  across deliveries) is listed in ``raw.repeated_ids``, so dbt ranks only those ids' rows.
 * **Delivery order and idempotency.** Files are ranked 1..n by modification time, then file
   name, then relative path. Per entity, the files whose (path, SHA-256) sequence in delivery
   order matches the previous load are skipped (only their rank is updated if it moved);
@@ -68,6 +69,7 @@ import duckdb
 from pipeline.schema import (
     CHANNELS,
     DDL,
+    ID_COLUMNS,
     INTERACTION_TYPES,
     OUTCOMES,
     RAW_SCHEMA,
@@ -536,9 +538,9 @@ class _Loader:
         self.max_reject_rate = max_reject_rate
         self.bia = bia
 
-    # -- staging: a temp table `stg` with _line and one column per contract column
+    # -- staging: a temp view `stg` with _line and one column per contract column
     def stage(self, sf: SourceFile) -> str | None:
-        """Create temp table ``stg``; return the detected encoding (None for Parquet)."""
+        """Create temp view ``stg``; return the detected encoding (None for Parquet)."""
         con = self.con
         con.execute("DROP VIEW IF EXISTS stg")
         cols = ENTITIES[sf.entity]
@@ -648,18 +650,24 @@ class _Loader:
         for c in cols:
             parts.append(f"{typed_expr(c, _category(types[c.name]))} AS {qi(c.name)}")
             parts.append(f"{qi(c.name)} IS NOT NULL AS {qi(c.name + '__p')}")
-        con.execute("DROP TABLE IF EXISTS typed")
+        # `typed`: every row with its landing-typed values. Parquet is cheap to read again, so
+        # it stays a view over the file (nothing wide is materialised: at 10x Toronto's
+        # volume a 13 M-row table cost 8 GB); a CSV is parsed once into a table.
+        kind = "VIEW" if sf.file_format == "parquet" else "TABLE"
         try:
+            con.execute(f"CREATE TEMP {kind} typed AS SELECT {', '.join(parts)} FROM stg")
+            keys = DEDUP_KEYS[sf.entity]
+            klist = ", ".join(qi(k) for k in keys)
+            # `checked`: one narrow row per line with its key and its first problem
             con.execute(
-                f"CREATE TEMP TABLE typed AS SELECT *, {problem_expr(sf.entity)} AS _problem "
-                f"FROM (SELECT {', '.join(parts)} FROM stg)"
+                f"CREATE TEMP TABLE checked AS SELECT _line, {klist}, "
+                f"{problem_expr(sf.entity)} AS _problem FROM typed"
             )
         except duckdb.Error as e:
             kind = "Parquet" if sf.file_format == "parquet" else "CSV"
             raise _fail(sf.path, f"it could not be read as {kind} ({_duck_msg(e)}).") from e
-        con.execute("DROP VIEW stg")
         rows_read, rejected = con.execute(
-            "SELECT count(*), count(_problem) FROM typed"
+            "SELECT count(*), count(_problem) FROM checked"
         ).fetchone()  # type: ignore[misc]
         if rows_read == 0:
             raise _fail(sf.path, "the file is empty (it has no data rows).")
@@ -667,62 +675,77 @@ class _Loader:
             self._too_many_rejects(sf, rows_read, rejected)
         con.execute(
             "INSERT INTO raw.rejects SELECT ?, ?, _line, split_part(_problem, '|', 1), "
-            "split_part(_problem, '|', 2) FROM typed WHERE _problem IS NOT NULL ORDER BY _line",
+            "split_part(_problem, '|', 2) FROM checked WHERE _problem IS NOT NULL ORDER BY _line",
             [sf.rel, sf.entity],
         )
-        if sf.entity == "service_requests" and self.bia is not None:
-            self._fill_bia()
 
         names = [c.name for c in cols]
+        # `good`: the rows without a problem, with a blank BIA filled from the boundaries
+        select = ", ".join(f"t.{qi(n)}" for n in names)
+        source = "typed t"
+        if sf.entity == "service_requests" and self.bia is not None and self._bia_map():
+            select = select.replace('t."bia"', 'coalesce(t."bia", m.bia) AS "bia"')
+            source += (" LEFT JOIN _bia_map m ON t.bia IS NULL "
+                       "AND t.latitude = m.latitude AND t.longitude = m.longitude")
+        where = ("WHERE NOT EXISTS (SELECT 1 FROM checked c WHERE c._problem IS NOT NULL "
+                 "AND c._line = t._line)" if rejected else "")
+        con.execute(f"CREATE TEMP VIEW good AS SELECT t._line, {select} FROM {source} {where}")
+
         extra = ["closed_at_available"] if sf.entity == "service_requests" else []
         clist = ", ".join(qi(n) for n in names)
         good_rows = rows_read - rejected
         target = f"{RAW_SCHEMA}.{sf.entity}"
-        keys = DEDUP_KEYS[sf.entity]
-        klist = ", ".join(qi(k) for k in keys)
         # Exact duplicates share the key: only rows whose key repeats in this file or already
         # exists in an earlier delivery go through the (expensive) all-column comparison.
-        con.execute("DROP TABLE IF EXISTS dupkeys")
+        key_of_good = f"SELECT {klist} FROM checked WHERE _problem IS NULL"
         con.execute(
-            f"CREATE TEMP TABLE dupkeys AS SELECT {klist} FROM typed WHERE _problem IS NULL "
-            f"GROUP BY ALL HAVING count(*) > 1 UNION SELECT DISTINCT {klist} FROM {target} "
-            f"WHERE ({klist}) IN (SELECT ({klist}) FROM typed WHERE _problem IS NULL)"
-            if len(keys) > 1 else
-            f"CREATE TEMP TABLE dupkeys AS SELECT {klist} FROM typed WHERE _problem IS NULL "
-            f"GROUP BY ALL HAVING count(*) > 1 UNION SELECT DISTINCT {klist} FROM {target} "
-            f"WHERE {klist} IN (SELECT {klist} FROM typed WHERE _problem IS NULL)"
+            f"CREATE TEMP TABLE dupkeys AS {key_of_good} GROUP BY ALL HAVING count(*) > 1 "
+            f"UNION SELECT DISTINCT {klist} FROM {target} WHERE "
+            + (f"({klist}) IN (SELECT ({klist}) FROM checked WHERE _problem IS NULL)"
+               if len(keys) > 1 else f"{klist} IN ({key_of_good})")
         )
-        kjoin = " AND ".join(f"d.{qi(k)} = t.{qi(k)}" for k in keys)
-        con.execute("DROP TABLE IF EXISTS good")
-        con.execute(
-            f"CREATE TEMP TABLE good AS SELECT {clist}, min(_line) AS _line FROM typed t "
-            f"WHERE _problem IS NULL AND EXISTS (SELECT 1 FROM dupkeys d WHERE {kjoin}) "
-            "GROUP BY ALL"
-        )
-        cond = " AND ".join(
-            [f"e.{qi(k)} = g.{qi(k)}" for k in keys]
-            + [f"e.{qi(n)} IS NOT DISTINCT FROM g.{qi(n)}" for n in names if n not in keys]
-        )
+        repeated = con.execute("SELECT count(*) FROM dupkeys").fetchone()[0]  # type: ignore[index]
+        kjoin = " AND ".join(f"d.{qi(k)} = g.{qi(k)}" for k in keys)
         closed_avail = ["false" if sf.file_format == "open_data" else "true"] if extra else []
         insert_cols = ", ".join([clist, *extra, "_source_file", "_source_line", "_delivery_rank"])
         select_cols = ", ".join(
             [", ".join(f"g.{qi(n)}" for n in names), *closed_avail, "?", "g._line", "?"]
         )
-        loaded = con.execute(
-            f"INSERT INTO {target} ({insert_cols}) SELECT {select_cols} FROM good g "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {target} e WHERE {cond}) ORDER BY g._line",
-            [sf.rel, sf.rank],
-        ).fetchone()[0]  # type: ignore[index]
+        loaded = 0
+        if repeated and sf.entity in ID_COLUMNS:
+            con.execute(
+                f"INSERT INTO raw.repeated_ids SELECT DISTINCT ?, {klist} FROM dupkeys d "
+                f"WHERE NOT EXISTS (SELECT 1 FROM raw.repeated_ids r "
+                f"WHERE r.entity = ? AND r.id = d.{klist})",
+                [sf.entity, sf.entity],
+            )
+        if repeated:
+            cond = " AND ".join(
+                [f"e.{qi(k)} = g.{qi(k)}" for k in keys]
+                + [f"e.{qi(n)} IS NOT DISTINCT FROM g.{qi(n)}" for n in names if n not in keys]
+            )
+            con.execute(
+                f"CREATE TEMP TABLE repeats AS SELECT {clist}, min(_line) AS _line FROM good g "
+                f"WHERE EXISTS (SELECT 1 FROM dupkeys d WHERE {kjoin}) GROUP BY ALL"
+            )
+            loaded += con.execute(
+                f"INSERT INTO {target} ({insert_cols}) SELECT {select_cols} FROM repeats g "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {target} e WHERE {cond}) ORDER BY g._line",
+                [sf.rel, sf.rank],
+            ).fetchone()[0]  # type: ignore[index]
+            con.execute("DROP TABLE repeats")
         loaded += con.execute(
-            f"INSERT INTO {target} ({insert_cols}) SELECT {select_cols} FROM typed g "
-            f"WHERE _problem IS NULL AND NOT EXISTS (SELECT 1 FROM dupkeys d "
-            f"WHERE {kjoin.replace('t.', 'g.')})",
+            f"INSERT INTO {target} ({insert_cols}) SELECT {select_cols} FROM good g"
+            + (f" WHERE NOT EXISTS (SELECT 1 FROM dupkeys d WHERE {kjoin})" if repeated else ""),
             [sf.rel, sf.rank],
         ).fetchone()[0]  # type: ignore[index]
         dups = good_rows - loaded
-        con.execute("DROP TABLE good")
+        con.execute("DROP VIEW good")
         con.execute("DROP TABLE dupkeys")
-        con.execute("DROP TABLE typed")
+        con.execute("DROP TABLE checked")
+        con.execute(f"DROP {'VIEW' if sf.file_format == 'parquet' else 'TABLE'} typed")
+        con.execute("DROP VIEW stg")
+        con.execute("DROP TABLE IF EXISTS _bia_map")
         con.execute(
             "INSERT INTO raw.load_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [sf.rel, sf.entity, sf.file_format, encoding, sf.sha256, sf.size, sf.rank,
@@ -733,7 +756,7 @@ class _Loader:
     def _too_many_rejects(self, sf: SourceFile, rows_read: int, rejected: int) -> None:
         top = self.con.execute(
             "SELECT split_part(_problem, '|', 2), split_part(_problem, '|', 1), count(*), "
-            "min(_line) FROM typed WHERE _problem IS NOT NULL GROUP BY 1, 2 "
+            "min(_line) FROM checked WHERE _problem IS NOT NULL GROUP BY 1, 2 "
             "ORDER BY 3 DESC, 4 LIMIT 3"
         ).fetchall()
         reasons = "; ".join(
@@ -746,7 +769,9 @@ class _Loader:
             f"more than the allowed {self.max_reject_rate:.1%}. Most common reasons: {reasons}.",
         )
 
-    def _fill_bia(self) -> None:
+    def _bia_map(self) -> bool:
+        """Temp table ``_bia_map`` (latitude, longitude, bia): the BIA whose boundary holds each
+        point of a row with a blank ``bia`` (point in polygon). False when no point is in one."""
         import numpy as np
         import pyarrow as pa
         import shapely
@@ -754,17 +779,17 @@ class _Loader:
         assert self.bia is not None
         tree, names = self.bia
         pts = self.con.execute(
-            "SELECT DISTINCT latitude, longitude FROM typed WHERE _problem IS NULL "
-            "AND bia IS NULL AND latitude IS NOT NULL AND longitude IS NOT NULL"
+            "SELECT DISTINCT latitude, longitude FROM typed WHERE bia IS NULL "
+            "AND latitude IS NOT NULL AND longitude IS NOT NULL"
         ).fetchnumpy()
         lat = np.asarray(pts["latitude"], dtype="float64")
         lon = np.asarray(pts["longitude"], dtype="float64")
         if len(lat) == 0:
-            return
+            return False
         geoms = shapely.points(lon, lat)
         idx_pt, idx_poly = tree.query(geoms, predicate="intersects")  # type: ignore[attr-defined]
         if len(idx_pt) == 0:
-            return
+            return False
         order = np.lexsort((idx_poly, idx_pt))
         idx_pt, idx_poly = idx_pt[order], idx_poly[order]
         first = np.unique(idx_pt, return_index=True)[1]
@@ -776,15 +801,12 @@ class _Loader:
                 "bia": pa.array([names[i] for i in sel_poly], type=pa.string()),
             }
         )
-        self.con.register("_bia_map", mapping)
+        self.con.register("_bia_points", mapping)
         try:
-            self.con.execute(
-                "UPDATE typed SET bia = m.bia FROM _bia_map m WHERE typed.bia IS NULL "
-                "AND typed._problem IS NULL AND typed.latitude = m.latitude "
-                "AND typed.longitude = m.longitude"
-            )
+            self.con.execute("CREATE TEMP TABLE _bia_map AS SELECT * FROM _bia_points")
         finally:
-            self.con.unregister("_bia_map")
+            self.con.unregister("_bia_points")
+        return True
 
 
 def _load_bia(raw_dir: Path) -> tuple[object, list[str]] | None:
@@ -848,8 +870,18 @@ def _run(con: duckdb.DuckDBPyConnection, raw_dir: Path, tmp: Path, files: list[S
          max_reject_rate: float, bia: tuple[object, list[str]] | None,
          summary: LoadSummary) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    had_repeated_ids = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = ? AND table_name = 'repeated_ids'", [RAW_SCHEMA]
+    ).fetchone()[0]  # type: ignore[index]
     for ddl in DDL.values():
         con.execute(ddl)
+    if not had_repeated_ids:  # a warehouse loaded before the table existed: list them once
+        for entity, id_col in ID_COLUMNS.items():
+            con.execute(
+                f"INSERT INTO raw.repeated_ids SELECT ?, {qi(id_col)} FROM {RAW_SCHEMA}.{entity} "
+                "GROUP BY ALL HAVING count(*) > 1", [entity]
+            )
     for macro in MACROS:
         con.execute(macro)
     old = con.execute(

@@ -14,6 +14,9 @@ INTERACTION_TYPES = ("general_inquiry", "service_request", "status_update")
 OUTCOMES = ("answered", "abandoned")
 SR_STATUSES = ("initiated", "in_progress", "closed", "cancelled", "unknown")
 
+# The id column of each entity whose repeated ids are listed in raw.repeated_ids.
+ID_COLUMNS = {"interactions": "interaction_id", "service_requests": "sr_id"}
+
 # Columns shared by every landing table: where the row came from.
 #   _source_file    path of the file relative to the raw folder, e.g. '2024/interactions.csv'
 #   _source_line    1-based line number in the file (CSV: the physical line, header = line 1;
@@ -87,6 +90,15 @@ DDL = {
         rows_loaded          BIGINT NOT NULL,
         rows_rejected        BIGINT NOT NULL,
         duplicates_collapsed BIGINT NOT NULL
+    )""",
+    # Every id delivered more than once (twice in one file, or again in a later file), found by
+    # the loader while it looks for exact duplicates: dbt ranks the deliveries of these ids
+    # only, instead of sorting every row. A superset is harmless (an id listed here that is
+    # now delivered once is simply kept), so ids are never removed.
+    "repeated_ids": """
+    CREATE TABLE IF NOT EXISTS raw.repeated_ids (
+        entity VARCHAR NOT NULL,  -- interactions | service_requests
+        id     VARCHAR NOT NULL
     )""",
     # One row per rejected row (the first problem found in it). The offending value is not
     # stored: it could be personal data.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,11 @@ from .paths import DBT_DIR
 
 # What a build depends on besides the landing tables: the dbt project's own files.
 PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
+# dbt's parse state, shared by every output folder of this checkout: with it a build in a new
+# folder parses only what changed (about 3 s less). dbt checks it against the project's files,
+# vars and profile itself and parses everything again when it is stale.
+PARSE_CACHE = DBT_DIR / "target" / "partial_parse.msgpack"
+PARSE_STATE = "partial_parse.msgpack"
 
 
 class TransformError(Exception):
@@ -21,9 +27,12 @@ class TransformError(Exception):
 
 
 def dbt_env(db_path: Path, work_dir: Path) -> dict[str, str]:
-    """Environment for a dbt run: the warehouse path and where dbt writes its own files."""
+    """Environment for a dbt run: the warehouse and where dbt writes its own files.
+
+    dbt runs in the warehouse's folder and is given the file's bare name, so the profile (which
+    dbt hashes into its parse state) is the same for every output folder."""
     env = dict(os.environ)
-    env["CX311_DB"] = str(Path(db_path).resolve())
+    env["CX311_DB"] = Path(db_path).name
     env["DBT_TARGET_PATH"] = str((Path(work_dir) / "dbt_target").resolve())
     env["DBT_LOG_PATH"] = str((Path(work_dir) / "dbt_logs").resolve())
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
@@ -36,14 +45,34 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
     """Run ``dbt <command>`` on the project and return its output; raise on failure."""
     dbt = Path(sys.executable).with_name("dbt")
     args = [str(dbt), *command, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
-    result = subprocess.run(args, env=dbt_env(db_path, work_dir), capture_output=True, text=True, check=False)
+    env = dbt_env(db_path, work_dir)
+    state = Path(env["DBT_TARGET_PATH"]) / PARSE_STATE
+    if not state.exists() and PARSE_CACHE.exists():
+        state.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PARSE_CACHE, state)
+    result = subprocess.run(
+        args, env=env, cwd=Path(db_path).resolve().parent, capture_output=True, text=True, check=False
+    )
     output = result.stdout + result.stderr
     if result.returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-40:])
         raise TransformError(f"dbt {' '.join(command)} failed (exit {result.returncode}):\n{tail}")
+    if state.exists():
+        _save_parse_state(state)
     if not quiet:
         print(output, end="")
     return output
+
+
+def _save_parse_state(state: Path) -> None:
+    """Keep dbt's parse state for the next output folder (written aside, then renamed)."""
+    try:
+        PARSE_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        tmp = PARSE_CACHE.with_name(f".{PARSE_STATE}.{os.getpid()}")
+        shutil.copyfile(state, tmp)
+        os.replace(tmp, PARSE_CACHE)
+    except OSError:  # a read-only checkout only loses the speed-up
+        pass
 
 
 def fingerprint(db_path: Path) -> str:
@@ -63,9 +92,12 @@ def fingerprint(db_path: Path) -> str:
     return digest.hexdigest()
 
 
-def build(db_path: Path, work_dir: Path, quiet: bool = True) -> bool:
+def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = False) -> bool:
     """Seed, run and test every model (``dbt build``) unless nothing it reads has changed
     since the last successful build of this warehouse. Returns True when dbt ran.
+
+    dbt's unit tests check the models' logic on fixed inputs, not the data: they run in the
+    test suite (``unit_tests=True``), not in every production build.
 
     The fingerprint of the last good build is kept in the warehouse itself
     (``main.cx311_build``), so a new or rebuilt warehouse is always built."""
@@ -76,7 +108,8 @@ def build(db_path: Path, work_dir: Path, quiet: bool = True) -> bool:
         if previous is not None and previous[0] == current:
             return False
         con.execute("DELETE FROM main.cx311_build")
-    run_dbt(["build"], db_path, work_dir, quiet=quiet)
+    run_dbt(["build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"]),
+            db_path, work_dir, quiet=quiet)
     with duckdb.connect(str(db_path)) as con:
         con.execute("INSERT INTO main.cx311_build VALUES (?)", [current])
     return True

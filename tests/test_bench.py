@@ -30,6 +30,7 @@ def test_every_stage_has_positive_wall_time_and_rss(result: tuple[dict, Path]) -
     assert {
         "generate demo data",
         "floor: DuckDB query on the Parquet files",
+        "copy floor: DuckDB copies the Parquet files into tables",
         "load",
         "dbt build",
         "rerun, nothing new: load",
@@ -45,6 +46,9 @@ def test_every_stage_has_positive_wall_time_and_rss(result: tuple[dict, Path]) -
     assert skipped["key metrics"] == "skipped"
     assert data["floor"]["query_s"] > 0 and data["floor"]["peak_rss_mb"] > 0
     assert data["totals"]["load_dbt_cold"]["wall_s"] > 0
+    assert data["copy_floor_s"] > 0 and data["totals"]["load_dbt_cold"]["vs_copy_floor"] > 0
+    copy = next(s for s in measured if s["group"] == "copy_floor")
+    assert copy["info"]["rows"] == sum(data["rows"].values())  # every generated row was copied
     assert {b["budget"] for b in data["budgets"]} >= {
         "BIA batch for one month",
         "load + dbt build (cold) vs floor",

@@ -400,6 +400,49 @@ def test_nothing_lost_with_exact_duplicates(raw_dir, db_path, write_csv):
     ]
 
 
+def test_repeated_ids_list_every_id_delivered_twice(raw_dir, db_path, write_csv):
+    # S1 repeats within file 1, S3 across files 1 and 2 (one exact copy, one new version), S2 is
+    # only repeated by a rejected row, S4 and I1 occur once; I2 repeats within the interactions
+    write_csv(
+        "2024/service_requests_1.csv",
+        sr_file([
+            "S1,2024-07-16 15:04:05,,New,T,D,,,,,",
+            "S1,2024-07-16 15:04:05,,In Progress,T,D,,,,,",
+            "S2,2024-07-16 15:04:05,,New,T,D,,,,,",
+            "S2,2024-07-16 15:04:05,,New,T,,,,,,",  # division missing: rejected
+            "S3,2024-07-16 15:04:05,,New,T,D,,,,,",
+            "S4,2024-07-16 15:04:05,,New,T,D,,,,,",
+        ]),
+        mtime=1_700_000_000,
+    )
+    write_csv(
+        "2024/service_requests_2.csv",
+        sr_file([
+            "S3,2024-07-16 15:04:05,,New,T,D,,,,,",
+            "S3,2024-07-16 15:04:05,2024-07-18 10:00:00,Closed,T,D,,,,,",
+        ]),
+        mtime=1_700_000_100,
+    )
+    write_csv("2024/interactions.csv",
+              f"{IH}\nI1,2024-07-16 15:04:05,web,service_request\n"
+              "I2,2024-07-16 15:04:05,web,service_request\nI2,2024-07-16 15:05:05,web,service_request",
+              mtime=1_700_000_200)
+    load(raw_dir, db_path, max_reject_rate=1.0)
+    listed = q(db_path, "SELECT entity, id FROM raw.repeated_ids ORDER BY 1, 2")
+    assert listed == [("interactions", "I2"), ("service_requests", "S1"), ("service_requests", "S3")]
+    # nothing is listed twice when the files are loaded again, after a change to the second one
+    write_csv("2024/service_requests_2.csv", sr_file(["S3,2024-07-16 15:04:05,,Closed,T,D,,,,,"]),
+              mtime=1_700_000_100)
+    load(raw_dir, db_path, max_reject_rate=1.0)
+    assert q(db_path, "SELECT entity, id FROM raw.repeated_ids ORDER BY 1, 2") == listed
+    # a warehouse loaded before the table existed gets it filled from the rows already there
+    con = duckdb.connect(str(db_path))
+    con.execute("DROP TABLE raw.repeated_ids")
+    con.close()
+    load(raw_dir, db_path, max_reject_rate=1.0)
+    assert q(db_path, "SELECT entity, id FROM raw.repeated_ids ORDER BY 1, 2") == listed
+
+
 def test_delivery_rank_follows_mtime_then_name(raw_dir, db_path, write_csv):
     # 'a' is named first but delivered later: it must win (higher rank)
     write_csv("2024/service_requests_a.csv",

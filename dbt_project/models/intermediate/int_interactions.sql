@@ -5,12 +5,35 @@ interactions as (
     select * from {{ ref('stg_raw__interactions') }}
 ),
 
-latest_delivery as (
-    select *, timezone('{{ var("timezone") }}', started_at) as started_at_local
+repeated_ids as (
+    select id as interaction_id
+    from {{ ref('stg_raw__repeated_ids') }}
+    where entity = 'interactions'
+),
+
+-- an id delivered once is its own latest delivery: only repeated ids are ranked
+delivered_once as (
+    select interactions.*
     from interactions
+    anti join repeated_ids using (interaction_id)
+),
+
+latest_of_repeated as (
+    select interactions.*
+    from interactions
+    semi join repeated_ids using (interaction_id)
     qualify row_number() over (
         partition by interaction_id order by delivery_rank desc, source_line desc
     ) = 1
+),
+
+latest_delivery as (
+    select *, timezone('{{ var("timezone") }}', started_at) as started_at_local
+    from (
+        select * from delivered_once
+        union all
+        select * from latest_of_repeated
+    )
 ),
 
 final as (

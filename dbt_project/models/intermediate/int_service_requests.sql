@@ -1,8 +1,5 @@
 -- One row per SR (the latest delivery wins), with ward, local periods, time to close and
 -- its due date under the service standard.
--- Built after int_interactions on purpose: the two largest models running at once add up
--- their memory (at 10x Toronto's volume 9.0 GB together, 5.6 GB one after the other).
--- depends_on: {{ ref('int_interactions') }}
 with
 
 service_requests as (
@@ -21,12 +18,32 @@ business_days as (
     select * from {{ ref('int_business_days') }}
 ),
 
-latest_delivery as (
-    select *
+repeated_ids as (
+    select id as sr_id
+    from {{ ref('stg_raw__repeated_ids') }}
+    where entity = 'service_requests'
+),
+
+-- an id delivered once is its own latest delivery: only repeated ids are ranked
+delivered_once as (
+    select service_requests.*
     from service_requests
+    anti join repeated_ids using (sr_id)
+),
+
+latest_of_repeated as (
+    select service_requests.*
+    from service_requests
+    semi join repeated_ids using (sr_id)
     qualify row_number() over (
         partition by sr_id order by delivery_rank desc, source_line desc
     ) = 1
+),
+
+latest_delivery as (
+    select * from delivered_once
+    union all
+    select * from latest_of_repeated
 ),
 
 local_times as (
