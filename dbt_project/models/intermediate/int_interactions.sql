@@ -11,29 +11,13 @@ repeated_ids as (
     where entity = 'interactions'
 ),
 
--- an id delivered once is its own latest delivery: only repeated ids are ranked
-delivered_once as (
-    select interactions.*
-    from interactions
-    anti join repeated_ids using (interaction_id)
-),
-
-latest_of_repeated as (
-    select interactions.*
-    from interactions
-    semi join repeated_ids using (interaction_id)
-    qualify row_number() over (
-        partition by interaction_id order by delivery_rank desc, source_line desc
-    ) = 1
-),
-
 latest_delivery as (
+    {{ latest_delivery('interactions', 'repeated_ids', 'interaction_id') }}
+),
+
+with_local_time as (
     select *, timezone('{{ var("timezone") }}', started_at) as started_at_local
-    from (
-        select * from delivered_once
-        union all
-        select * from latest_of_repeated
-    )
+    from latest_delivery
 ),
 
 final as (
@@ -56,7 +40,7 @@ final as (
         epoch(responded_at) - epoch(started_at) as seconds_to_response,
         sr_id,
         language
-    from latest_delivery
+    from with_local_time
 )
 
 select * from final

@@ -24,26 +24,8 @@ repeated_ids as (
     where entity = 'service_requests'
 ),
 
--- an id delivered once is its own latest delivery: only repeated ids are ranked
-delivered_once as (
-    select service_requests.*
-    from service_requests
-    anti join repeated_ids using (sr_id)
-),
-
-latest_of_repeated as (
-    select service_requests.*
-    from service_requests
-    semi join repeated_ids using (sr_id)
-    qualify row_number() over (
-        partition by sr_id order by delivery_rank desc, source_line desc
-    ) = 1
-),
-
 latest_delivery as (
-    select * from delivered_once
-    union all
-    select * from latest_of_repeated
+    {{ latest_delivery('service_requests', 'repeated_ids', 'sr_id') }}
 ),
 
 local_times as (
