@@ -1,4 +1,7 @@
 -- One row per interaction (the latest delivery of a repeated id), with its local period.
+-- It keeps the columns the marts read (every row is written once more here, so each column
+-- costs load time at scale); the rest (responded_at, transferred, sr_id, language) stays in
+-- stg_raw__interactions.
 with
 
 interactions as (
@@ -24,7 +27,6 @@ final as (
     select
         interaction_id,
         started_at,
-        started_at_local,
         cast(started_at_local as date) as activity_date,
         cast(date_trunc('month', started_at_local) as date) as activity_month,
         year(started_at_local) as activity_year,
@@ -34,12 +36,8 @@ final as (
         outcome,
         queue_seconds,
         handle_seconds,
-        transferred,
-        responded_at,
         -- real elapsed time between two instants (a DST change does not add or remove an hour)
-        epoch(responded_at) - epoch(started_at) as seconds_to_response,
-        sr_id,
-        language
+        epoch(responded_at) - epoch(started_at) as seconds_to_response
     from with_local_time
 )
 

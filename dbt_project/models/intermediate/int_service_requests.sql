@@ -1,5 +1,8 @@
 -- One row per SR (the latest delivery wins), with ward, local periods, time to close and
--- its due date under the service standard.
+-- its due date under the service standard. It keeps the columns the marts and the BIA reports
+-- read (every row is written once more here, so each column costs load time at scale); the
+-- rest (section, FSA, coordinates, the raw ward text, the SR's channel) stays in
+-- stg_raw__service_requests.
 with
 
 service_requests as (
@@ -77,28 +80,19 @@ final as (
         with_due_dates.created_year,
         with_due_dates.closed_at,
         with_due_dates.closed_at_local,
-        with_due_dates.closed_date,
         with_due_dates.status,
         with_due_dates.is_cancelled,
         with_due_dates.is_closed,
         with_due_dates.closed_at_available,
         with_due_dates.sr_type,
         with_due_dates.division,
-        with_due_dates.section,
-        with_due_dates.ward_raw,
         wards.ward_number,
         coalesce(wards.ward_name, 'Unknown') as ward_name,
-        with_due_dates.fsa,
-        with_due_dates.latitude,
-        with_due_dates.longitude,
         with_due_dates.bia,
-        with_due_dates.channel,
         case
             when with_due_dates.is_closed
                 then (epoch(with_due_dates.closed_at) - epoch(with_due_dates.created_at)) / 86400.0
         end as days_to_close,
-        with_due_dates.target_days,
-        with_due_dates.day_basis,
         with_due_dates.due_date,
         case
             when with_due_dates.is_closed and with_due_dates.due_date is not null
