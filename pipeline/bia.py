@@ -28,7 +28,7 @@ import re
 import sys
 import time
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,7 +247,7 @@ def trend_svg(name: str, trend: list[dict], month: str, chart_id: str = "chart-t
     labels = base.mark_text(baseline="bottom", dy=-3, fontSize=10, color=charts.INK).encode(
         y="count:Q", text="text:N")
     chart = alt.layer(bars, labels).properties(width=430, height=200)
-    svg = vlc.vegalite_to_svg(charts._config(chart).to_dict())
+    svg = vlc.vegalite_to_svg(charts.vega_lite(chart))
     current = next((v for v in values if v["key"] == month), None)
     high = max(values, key=lambda v: (v["count"], v["key"]))
     low = min(values, key=lambda v: (v["count"], v["key"]))
@@ -390,6 +390,19 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
     return sys.modules[__name__].render_one(job)
 
 
+def _has_chart(job: dict[str, Any]) -> bool:
+    return any(t["service_requests"] is not None for t in job["trend"])
+
+
+def _add_chart(job: dict[str, Any]) -> None:
+    """Draw the job's trend chart here, in the parent, before a worker renders the report."""
+    job["_svg"] = trend_svg(job["record"]["name"], job["trend"], job["record"]["month"]) or ""
+
+
+def _worker_ready() -> None:
+    """A no-op task: submitting it forks the pool's workers."""
+
+
 def render_index(data: MonthData, entries: list[dict[str, Any]], failed: dict[str, str],
                  demo: bool, output: str = "html") -> str:
     first = parse_month(data.month)
@@ -492,6 +505,8 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     out_dir = Path(out_root) / "bia" / data.month
     out_dir.mkdir(parents=True, exist_ok=True)
     _stylesheet("html")  # read (or subset) the embedded fonts once, before the workers fork
+    _stylesheet("pdf")
+    render.ENV.get_template("bia_report.html")  # compiled once, before the workers fork
     demo = is_demo(Path(raw_dir))
     input_files = _generated_from(db_path, parse_month(data.month).year)
     slugs = {r["name"]: slugify(r["name"]) for r in records}
@@ -521,10 +536,26 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
             _collect(job, lambda job=job: _run_job(job), done, result, bar)
     else:
         # fork: the workers inherit the imported modules (fast start); the parent holds no
-        # open DuckDB connection or renderer threads at this point.
+        # open DuckDB connection at this point. The workers only lay out HTML and PDF
+        # (importing WeasyPrint as they start); the charts are drawn here, by one vl-convert
+        # runtime, and each job is submitted as soon as its chart is ready. A forked worker
+        # never calls vl-convert: its runtime's threads do not survive a fork, so a worker
+        # forked from a process that had used it would wait for them forever.
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-            futures = {pool.submit(_run_job, job): job["slug"] for job in jobs}
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx,
+                                 initializer=render._pdf_worker_init) as pool:
+            pool.submit(_worker_ready)  # fork now, before vl-convert's threads start
+            futures: dict[Future, str] = {}
+            # reports without a chart first: nothing to draw before the workers start on them
+            for job in sorted(jobs, key=_has_chart):
+                try:
+                    _add_chart(job)
+                except Exception as error:  # this BIA fails; the others go on
+                    _collect(job, functools.partial(_raise, error), done, result, bar)
+                    continue
+                futures[pool.submit(_run_job, job)] = job["slug"]
+                for future in [f for f in futures if f.done()]:
+                    _collect(by_slug[futures.pop(future)], future.result, done, result, bar)
             for future in as_completed(futures):
                 job = by_slug[futures[future]]
                 _collect(job, future.result, done, result, bar)
@@ -545,6 +576,10 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     result.written.append(write_manifest(out_dir, input_files, result.written))
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _raise(error: BaseException) -> None:
+    raise error
 
 
 def _collect(job, get, done, result: BatchResult, bar: _Progress) -> None:

@@ -350,9 +350,18 @@ def _band(rate: float | None, breaks: list[float], labels: list[str]) -> str | N
     return labels[len(breaks)]
 
 
+def vega_lite(chart: alt.Chart) -> dict:
+    """The chart's Vega-Lite spec with the report's configuration.
+
+    Altair's JSON-schema validation is skipped: it gives the same dict, costs more than
+    vl-convert's own conversion of these small charts, and vl-convert rejects a bad spec anyway.
+    """
+    return _config(chart).to_dict(validate=False)
+
+
 def _to_svg(chart: alt.Chart) -> str:
     _register_fonts()
-    return vlc.vegalite_to_svg(_config(chart).to_dict())
+    return vlc.vegalite_to_svg(vega_lite(chart))
 
 
 @functools.cache

@@ -24,6 +24,7 @@ and a document identifier derived from its content.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -34,7 +35,7 @@ import logging
 import os
 import re
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -336,9 +337,9 @@ def _build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
     demo = bool(meta.get("demo"))
     if demo:
         title += " (synthetic demo data)"
-    if specs is None:
-        specs = key_metric_specs(metrics)
     text_only = kind == "appendix_b"
+    if specs is None:
+        specs = key_metric_specs(metrics, with_svg=not text_only)  # Appendix B draws no chart
 
     if kind == "annual":
         if narrative is None:
@@ -403,11 +404,13 @@ def _build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
         "specs": specs,
         "groups": [(g, GROUP_HEADINGS[g], [sp for sp in specs if sp.group == g])
                    for g in _groups(specs)],
+        # only the annual report draws these (the appendices draw ``specs``): no chart to export
+        # for the others, so Appendix B needs no chart at all
         "charts": {
             "top_types": _annual_top_types_svg(metrics),
             "monthly_service_level": by_id["service-level"].svg if "service-level" in by_id else None,
             "ward_map": by_id["ward-map"].svg if "ward-map" in by_id else None,
-        },
+        } if kind == "annual" else {},
         "narrative": narrative or {},
         "source_date": _source_date(),
         "file_names": {k: v[0].format(year=year) for k, v in DOCUMENTS.items()},
@@ -478,7 +481,8 @@ def _min_sec(seconds: Any) -> str:
 
 def key_metric_specs(metrics: dict, *, with_svg: bool = True) -> list[ChartSpec]:
     """The charts of the key-metrics appendices, in order, with their tables and summaries."""
-    from pipeline import charts
+    if with_svg:  # without, no Altair/vl-convert import (Appendix B starts before the charts)
+        from pipeline import charts
 
     year = int(metrics["year"])
     prior = _prior_year(metrics)
@@ -807,17 +811,28 @@ def html_to_pdf(html: str) -> bytes:
 PDF_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
+def _pdf_worker_init() -> None:
+    """Each PDF worker imports WeasyPrint (about 0.5 s) as it starts, unless it was forked from
+    a process that had imported it. A failure is left to the task that needs it to report
+    (a failing initializer would break the whole pool)."""
+    with contextlib.suppress(Exception):
+        import weasyprint  # noqa: F401
+
+
 def _pdf_pool() -> ProcessPoolExecutor | None:
     """A pool of forked workers for WeasyPrint, or None to render in this process.
 
     Fork (not spawn): the workers need nothing but ``html_to_pdf`` and must not re-run the
-    caller's ``__main__`` (``python -m pipeline`` has no main guard).
+    caller's ``__main__`` (``python -m pipeline`` has no main guard). The workers are forked at
+    the first ``submit``; they never draw a chart: vl-convert's runtime threads do not survive a
+    fork, so a worker forked from a process that had drawn one would wait for them forever.
     """
     import multiprocessing
 
     if PDF_WORKERS < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return None
-    return ProcessPoolExecutor(max_workers=PDF_WORKERS, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(max_workers=PDF_WORKERS, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_pdf_worker_init)
 
 
 def render_annual_report(metrics: dict, meta: dict, out_dir: Path) -> list[Path]:
@@ -834,28 +849,41 @@ def render_annual_report(metrics: dict, meta: dict, out_dir: Path) -> list[Path]
     year = int(metrics["year"])
 
     narrative = render_narrative(metrics, meta.get("narrative_dir"))
-    specs = key_metric_specs(metrics)  # every chart exported once, shared by all documents
     kinds = list(DOCUMENTS)
+    htmls: dict[str, str] = {}
+    prints: dict[str, str] = {}
+    futures: dict[str, Future] = {}
     pool = _pdf_pool()
     try:
-        # The print HTML goes to the PDF workers first; the screen HTML is rendered meanwhile.
-        print_htmls = [render_html(metrics, meta, "pdf", k, specs, narrative) for k in kinds]
         if pool is not None:
-            futures = [pool.submit(html_to_pdf, h) for h in print_htmls]
-        htmls = [render_html(metrics, meta, "html", k, specs, narrative) for k in kinds]
+            import weasyprint  # noqa: F401  (once, here: the forked workers inherit it)
+        # Appendix B (text only) needs no chart: its PDF starts at once, in a worker (the first
+        # submit forks them), while this process draws the charts.
+        plain = key_metric_specs(metrics, with_svg=False)
+        prints["appendix_b"] = render_html(metrics, meta, "pdf", "appendix_b", plain, narrative)
         if pool is not None:
-            pdfs = [f.result() for f in futures]
+            futures["appendix_b"] = pool.submit(html_to_pdf, prints["appendix_b"])
+        htmls["appendix_b"] = render_html(metrics, meta, "html", "appendix_b", plain, narrative)
+        specs = key_metric_specs(metrics)  # every chart exported once, shared by all documents
+        for kind in ("annual", "appendix_a"):
+            prints[kind] = render_html(metrics, meta, "pdf", kind, specs, narrative)
+            if pool is not None:
+                futures[kind] = pool.submit(html_to_pdf, prints[kind])
+        for kind in ("annual", "appendix_a"):
+            htmls[kind] = render_html(metrics, meta, "html", kind, specs, narrative)
+        if pool is not None:
+            pdfs = {kind: future.result() for kind, future in futures.items()}
         else:
-            pdfs = [html_to_pdf(h) for h in print_htmls]
+            pdfs = {kind: html_to_pdf(prints[kind]) for kind in kinds}
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
 
     paths: list[Path] = []
-    for kind, html, pdf in zip(kinds, htmls, pdfs, strict=True):
+    for kind in kinds:
         stem = DOCUMENTS[kind][0].format(year=year)
         html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
-        _atomic_write(html_path, html.encode("utf-8"))
-        _atomic_write(pdf_path, pdf)
+        _atomic_write(html_path, htmls[kind].encode("utf-8"))
+        _atomic_write(pdf_path, pdfs[kind])
         paths += [html_path, pdf_path]
     return paths
