@@ -62,18 +62,24 @@ def scale_name(scale: float) -> str:
 
 def demo_matches(raw_dir: Path, scale: float, seed: int) -> bool:
     """True when ``raw_dir`` holds a complete demo data set generated with ``scale`` and ``seed``
-    (the generator writes DEMO_DATA.md last)."""
+    (the generator writes DEMO_DATA.md last) in the generator's current Parquet layout (row
+    groups of at most ``demo.ROW_GROUP_ROWS`` rows: older sets are read more slowly)."""
+    import pyarrow.parquet as pq
+
+    from .demo import ROW_GROUP_ROWS
+
     marker = raw_dir / "DEMO_DATA.md"
     if not marker.is_file():
         return False
     m = re.search(r"seed (\d+) and scale ([0-9.eE+-]+)", marker.read_text(encoding="utf-8"))
     if not m or int(m.group(1)) != seed or abs(float(m.group(2)) - scale) > 1e-12:
         return False
-    return all(
-        (raw_dir / str(y) / f"{entity}_{y}.parquet").is_file()
-        for y in (2023, 2024)
-        for entity in ("interactions", "service_requests", "kb_views")
-    )
+    files = [raw_dir / str(y) / f"{entity}_{y}.parquet"
+             for y in (2023, 2024) for entity in ("interactions", "service_requests", "kb_views")]
+    if not all(f.is_file() for f in files):
+        return False
+    meta = pq.read_metadata(files[0])
+    return all(meta.row_group(i).num_rows <= ROW_GROUP_ROWS for i in range(meta.num_row_groups))
 
 
 def parquet_files(raw_dir: Path, entity: str) -> list[str]:

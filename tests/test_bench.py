@@ -8,9 +8,12 @@ import json
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline import bench
+from pipeline.demo import ROW_GROUP_ROWS
 
 SCALE = 0.002
 
@@ -107,11 +110,22 @@ def test_floor_gives_the_marts_headline_figures(result: tuple[dict, Path]) -> No
             assert y["service_requests"]["top_types"][0][1] >= y["service_requests"]["top_types"][-1][1]
 
 
-def test_generated_data_is_reused_and_extra_month_is_not_left_behind(result: tuple[dict, Path]) -> None:
+def test_generated_data_is_reused_and_extra_month_is_not_left_behind(result: tuple[dict, Path],
+                                                                    tmp_path: Path) -> None:
     _, out = result
     base = out / bench.scale_name(SCALE)
     assert bench.demo_matches(base / "raw", SCALE, 311)
     assert not bench.demo_matches(base / "raw", SCALE * 2, 311)
+    # a set written with larger row groups (an older generator) is generated again
+    old = tmp_path / "raw"
+    bench.link_tree(base / "raw", old)
+    first = old / "2023" / "interactions_2023.parquet"
+    table = pq.read_table(first)
+    big = pa.concat_tables([table] * (ROW_GROUP_ROWS // table.num_rows + 1))  # > ROW_GROUP_ROWS rows
+    first.unlink()  # a hard link: write a new file, leave the shared one alone
+    pq.write_table(big, first, row_group_size=big.num_rows)
+    assert pq.read_metadata(first).row_group(0).num_rows > ROW_GROUP_ROWS
+    assert not bench.demo_matches(old, SCALE, 311)
     assert not (base / "raw" / "2025").exists()
     assert not (base / "raw_plus_month").exists()
 
