@@ -248,14 +248,12 @@ def floor(raw_dir: Path) -> tuple[dict[str, Any], float]:
 def copy_floor(raw_dir: Path, db_path: Path) -> tuple[int, float]:
     """Copy every entity's Parquet files, as they are, into a table of a new DuckDB file and
     checkpoint it; return (rows copied, seconds). The file is removed afterwards."""
-    import duckdb
+    from .load import connect
 
     db_path.unlink(missing_ok=True)
     rows = 0
     try:
-        with duckdb.connect(str(db_path)) as con:
-            con.execute("SET autoinstall_known_extensions=false; SET autoload_known_extensions=false")
-            con.execute("SET enable_progress_bar=false")
+        with connect(db_path) as con:  # the loader's settings: nothing installed or downloaded
             start = time.perf_counter()
             for entity in ("interactions", "service_requests", "kb_views"):
                 files = parquet_files(raw_dir, entity)

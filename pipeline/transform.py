@@ -18,8 +18,8 @@ PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros"
 # dbt's parse state, shared by every output folder of this checkout: with it a build in a new
 # folder parses only what changed (about 3 s less). dbt checks it against the project's files,
 # vars and profile itself and parses everything again when it is stale.
-PARSE_CACHE = DBT_DIR / "target" / "partial_parse.msgpack"
 PARSE_STATE = "partial_parse.msgpack"
+PARSE_CACHE = DBT_DIR / "target" / PARSE_STATE
 
 
 class TransformError(Exception):
