@@ -1,3 +1,8 @@
 """cx311: 311 customer-experience analytics pipeline and accessible report generator."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("cx311")  # the one version number lives in pyproject.toml
+except PackageNotFoundError:  # running from a checkout that was never installed
+    __version__ = "0+unknown"

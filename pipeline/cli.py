@@ -1,183 +1,190 @@
-"""Command-line interface: ``cx311 <command>`` (or ``python -m pipeline``)."""
+"""cx311: the 311 customer-experience pipeline and its accessible reports.
+
+Raw extracts (raw/<YEAR>/...) are checked and loaded into a DuckDB warehouse, dbt builds the
+figures, and the reports are written as HTML and PDF (PDF/UA-1) under output/.
+"""
 
 from __future__ import annotations
 
-import argparse
+import contextlib
+import datetime as dt
 import os
 import sys
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from . import __version__
+import click
+
+from .contract import has_extracts, is_demo
+from .errors import CxError, UsageError
 from .paths import PROJECT_DIR
 
 DEFAULT_RAW = PROJECT_DIR / "raw"
 DEFAULT_OUTPUT = PROJECT_DIR / "output"
-DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".zip")
+
+Progress = Callable[[str, int, int], None]
 
 
-def has_extracts(raw_dir: Path) -> bool:
-    """True when ``raw_dir`` holds any extract file (in a year folder or open_data/)."""
-    if not raw_dir.is_dir():
-        return False
-    folders = [p for p in raw_dir.iterdir() if p.is_dir() and (p.name.isdigit() or p.name == "open_data")]
-    return any(f.is_file() and f.name.lower().endswith(DATA_SUFFIXES) for d in folders for f in d.iterdir())
+class Console:
+    """What the user sees on stderr: one line per finished stage, and progress bars for the
+    stages that take a while (off with --quiet or when stderr is not a terminal)."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(message, err=True)
+
+    def timed(self, label: str, func: Callable[[], object]) -> object:
+        start = time.perf_counter()
+        result = func()
+        self.say(f"{label}: {time.perf_counter() - start:.1f} s")
+        return result
+
+    @contextlib.contextmanager
+    def progress(self, label: str) -> Iterator[Progress | None]:
+        """A progress callback ``(item, done, total)`` drawing a bar, or None when quiet."""
+        if self.quiet or not sys.stderr.isatty():
+            yield None
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        bar = Progress(TextColumn(f"{label:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                       TextColumn("{task.description}"), transient=True,
+                       console=__import__("rich.console").console.Console(stderr=True))
+        task = bar.add_task("", total=None)
+        with bar:
+            yield lambda item, done, total: bar.update(task, completed=done, total=total, description=item)
 
 
-def is_demo(raw_dir: Path) -> bool:
-    """True when the extracts are the generated demo data set (it leaves a marker file)."""
-    return (raw_dir / "DEMO_DATA.md").exists()
+pass_console = click.make_pass_decorator(Console)
 
 
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+def raw_option(func: Callable) -> Callable:
+    return click.option("--raw", type=click.Path(path_type=Path), default=DEFAULT_RAW, show_default="raw/",
+                        help="Folder of raw extracts, laid out as raw/<YEAR>/… (see docs/data-contract.md).")(func)
 
 
-def _timed(label: str, func: Callable[[], object]) -> object:
-    start = time.perf_counter()
-    result = func()
-    _say(f"{label}: {time.perf_counter() - start:.1f} s")
-    return result
+def state_options(func: Callable) -> Callable:
+    """Options of every command that loads and builds the warehouse."""
+    func = click.option("--max-reject-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+                        help="Stop when a file's rejected rows exceed this share of its rows.")(func)
+    func = click.option("--output", type=click.Path(path_type=Path), default=DEFAULT_OUTPUT,
+                        show_default="output/", help="Folder for everything generated: warehouse, reports, dbt files.")(func)
+    return raw_option(func)
 
 
-def cmd_demo_data(args: argparse.Namespace) -> int:
-    """Generate the synthetic demo data set (2023 and 2024) into the raw folder."""
-    from .demo import generate
+def bia_options(func: Callable) -> Callable:
+    func = click.option("--bia", "only", multiple=True, metavar="NAME",
+                        help="Only this BIA (repeatable; default: every BIA in the seed).")(func)
+    func = click.option("--workers", type=click.IntRange(1), default=os.cpu_count() or 1,
+                        show_default="one per core", help="Processes laying out the PDFs.")(func)
+    func = click.option("--month", required=True, callback=_check_month, metavar="YYYY-MM",
+                        help="Month to report on, e.g. 2024-07.")(func)
+    return state_options(func)
 
-    summary = _timed("demo data", lambda: generate(args.raw, scale=args.scale, seed=args.seed))
-    _say(f"wrote demo data to {args.raw}: {summary}")
-    return 0
+
+def _check_month(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        dt.datetime.strptime(value, "%Y-%m")
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a month: write it as YYYY-MM, e.g. 2024-07.") from None
+    return value
 
 
-def ensure_extracts(raw_dir: Path) -> None:
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="cx311", prog_name="cx311")
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only: no progress, no stage timings.")
+@click.option("--debug", is_flag=True, help="Show the Python traceback of an error, for a bug report.")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, debug: bool) -> None:
+    """cx311: the 311 customer-experience pipeline and its accessible reports.
+
+    Raw extracts are checked and loaded into a DuckDB warehouse, dbt builds every figure, and
+    the reports are written as HTML and PDF (PDF/UA-1) under the output folder.
+    """
+    ctx.obj = Console(quiet=quiet)
+    ctx.meta["debug"] = debug
+
+
+def ensure_extracts(console: Console, raw_dir: Path) -> None:
     """Generate the demo data set when the raw folder holds no extracts."""
     if has_extracts(raw_dir):
         return
     from .demo import generate
 
-    _say(f"no extracts in {raw_dir}: generating the synthetic demo data set")
-    _timed("demo data", lambda: generate(raw_dir))
+    console.say(f"no extracts in {raw_dir}: generating the synthetic demo data set")
+    console.timed("demo data", lambda: generate(raw_dir))
 
 
-def load_and_build(raw_dir: Path, output: Path, max_reject_rate: float) -> Path:
+def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rate: float) -> Path:
     """Load the extracts into the warehouse and run ``dbt build``; return the warehouse path."""
-    import duckdb
-
-    from .load import load
-    from .reference import load_service_standards
+    from .ingest import load, load_service_standards
     from .transform import build
+    from .warehouse import connect
 
     output.mkdir(parents=True, exist_ok=True)
     db_path = output / "warehouse.duckdb"
-    summary = _timed("load", lambda: load(raw_dir, db_path, max_reject_rate=max_reject_rate))
-    _say(
+    with console.progress("load") as progress:
+        summary = console.timed("load", lambda: load(raw_dir, db_path, max_reject_rate, progress=progress))
+    console.say(
         f"  files loaded {len(summary.files_loaded)}, unchanged {len(summary.files_skipped)}; "
         f"rows read {summary.rows_read:,}, loaded {summary.rows_loaded:,}, "
         f"rejected {summary.rows_rejected:,}, duplicates collapsed {summary.duplicates_collapsed:,}"
     )
-    with duckdb.connect(str(db_path)) as con:
+    con = connect(db_path)
+    try:
         load_service_standards(raw_dir, con)
-    if not _timed("dbt build", lambda: build(db_path, output)):
-        _say("  nothing changed since the last build: dbt skipped")
+    finally:
+        con.close()
+    with console.progress("dbt build") as progress:
+        ran = console.timed("dbt build", lambda: build(db_path, output, progress=progress))
+    if not ran:
+        console.say("  nothing changed since the last build: dbt skipped")
     return db_path
 
 
-def cmd_load(args: argparse.Namespace) -> int:
-    """Load the raw extracts into the warehouse and run dbt build (no report)."""
-    ensure_extracts(args.raw)
-    load_and_build(args.raw, args.output, args.max_reject_rate)
-    return 0
+@cli.command("demo-data")
+@raw_option
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Multiple of Toronto's 2023-2024 volume.")
+@click.option("--seed", type=int, default=311, show_default=True, help="Random seed.")
+@pass_console
+def demo_data(console: Console, raw: Path, scale: float, seed: int) -> None:
+    """Generate the synthetic demo data set (2023 and 2024) into the raw folder.
+
+    The rows are synthetic, calibrated to figures 311 Toronto published; a DEMO_DATA.md file
+    marks the folder as demo data, and every report made from it says so.
+    """
+    from .demo import generate
+
+    summary = console.timed("demo data", lambda: generate(raw, scale=scale, seed=seed))
+    console.say(f"wrote demo data to {raw}: {summary}")
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    """Build the annual report for --year: load, dbt build, key_metrics.json, HTML and PDF."""
-    from .manifest import inputs as manifest_inputs
-    from .manifest import write_manifest
-    from .metrics import key_metrics, write_key_metrics
-    from .render import render_annual_report
+@cli.command()
+@state_options
+@pass_console
+def load(console: Console, raw: Path, output: Path, max_reject_rate: float) -> None:
+    """Load the raw extracts into the warehouse and run dbt build (no report).
 
-    ensure_extracts(args.raw)
-    db_path = load_and_build(args.raw, args.output, args.max_reject_rate)
-    metrics = key_metrics(db_path, args.year)
-    if metrics["interactions"] is None and metrics["service_requests"] is None:
-        _say(f"error: the extracts in {args.raw} hold no data for {args.year}.")
-        return 2
-    out_dir = args.output / str(args.year)
-    written = write_key_metrics(metrics, out_dir)
-    meta = report_meta(args.raw, db_path, args.year)
-    written += _timed("render", lambda: render_annual_report(metrics, meta, out_dir))
-    written.append(write_manifest(out_dir, manifest_inputs(db_path, args.year), written))
-    for path in written:
-        _say(f"wrote {path}")
-    return 0
-
-
-def cmd_bia(args: argparse.Namespace) -> int:
-    """Render the BIA monthly reports for --month (YYYY-MM): one HTML + PDF per BIA, index.html,
-    bia_metrics.json and manifest.json in OUTPUT/bia/<month>/ (loads and builds what it needs)."""
-    from .bia import BiaError, run_batch, summary_lines
-
-    ensure_extracts(args.raw)
-    db_path = load_and_build(args.raw, args.output, args.max_reject_rate)
-    try:
-        result = run_batch(
-            db_path, args.raw, args.output, args.month, workers=args.workers, only=args.bia or None
-        )
-    except BiaError as error:
-        _say(f"error: {error}")
-        return 2
-    for line in summary_lines(result):
-        _say(line)
-    if not result.ok:
-        _say(f"error: {len(result.failed)} BIA report(s) failed: {', '.join(sorted(result.failed))}")
-        return 1
-    return 0
-
-
-def cmd_bia_send(args: argparse.Namespace) -> int:
-    """E-mail each BIA its report for --month: writes .eml files to OUTPUT/bia/<month>/outbox/;
-    sends them by SMTP only with SMTP_HOST (SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS,
-    SMTP_FROM) set AND --send (or SEND=1); never sends a BIA's report for a month twice unless --force."""
-    import os
-
-    from .send import SendError, send_reports
-
-    send = args.send or os.environ.get("SEND", "").strip().lower() in ("1", "true", "yes")
-    out_dir = args.output / "bia" / args.month
-    if not (out_dir / "bia_metrics.json").exists():
-        _say(f"no BIA reports in {out_dir}: rendering them first")
-        code = cmd_bia(args)
-        if code == 2:
-            return code
-    try:
-        summary = send_reports(out_dir, args.raw, send=send, force=args.force, only=args.bia or None)
-    except SendError as error:
-        _say(f"error: {error}")
-        return 2
-    for line in summary.lines():
-        _say(line)
-    return 0 if summary.ok else 1
+    Rows that break the data contract are set aside with their file, line, column and reason;
+    the rest load. With no extracts in the raw folder, the demo data set is generated first.
+    """
+    ensure_extracts(console, raw)
+    load_and_build(console, raw, output, max_reject_rate)
 
 
 def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
     """What the report says about its sources: demo notice, input files, data notes."""
-    import duckdb
+    from .warehouse import report_sources
 
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        files = con.execute(
-            "SELECT source_file, rows_rejected, rejects_by_reason FROM marts.mart_data_quality "
-            "WHERE extract_year = ? OR extract_year IS NULL ORDER BY source_file",
-            [year],
-        ).fetchall()
-        closing = con.execute(
-            "SELECT closing_times_available FROM marts.mart_sr_yearly WHERE created_year = ?", [year]
-        ).fetchone()
-        illustrative = con.execute(
-            "SELECT count(*) FROM intermediate.int_service_standards WHERE illustrative"
-        ).fetchone()[0]
+    sources = report_sources(db_path, year)
     not_available = []
-    if closing is not None and not closing[0]:
+    if sources["closing_times_available"] is False:
         not_available.append(
             "Closing times: the extract has no closing time for service requests, so time to "
             "close, the on-time rate and SRs open at year end are not available in this extract."
@@ -186,121 +193,156 @@ def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
         "demo": is_demo(raw_dir),
         # the analyst's narrative for the year (Markdown files); missing → neutral defaults
         "narrative_dir": raw_dir / "narrative" / str(year),
-        "generated_from": [name for name, _, _ in files],
-        "rejects": [{"file": name, "reasons": reasons} for name, rejected, reasons in files if rejected],
-        "standards_illustrative": illustrative > 0,
+        "generated_from": sources["files"],
+        "rejects": sources["rejects"],
+        "standards_illustrative": sources["standards_illustrative"],
         "cancelled_note": None,
         "not_available": not_available,
     }
 
 
-def cmd_docs(args: argparse.Namespace) -> int:
-    """Build the dbt documentation site (one static HTML file) into OUTPUT/docs."""
+@cli.command()
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="Calendar year to report on.")
+@state_options
+@pass_console
+def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate: float) -> None:
+    """The annual report for a year: load, dbt build, key_metrics.json, HTML and PDF.
+
+    Writes the annual report, Appendix A (key metrics with charts) and Appendix B (text only),
+    each as HTML and PDF, with key_metrics.json/.csv and manifest.json, to OUTPUT/<YEAR>/.
+
+    Demo data: when the raw folder holds no extract (no raw/<YEAR>/interactions*,
+    service_requests* or kb_views* file and no raw/open_data/ file), the synthetic demo data
+    set is generated into it first, and every document says it is demo data.
+    """
+    from .manifest import write_manifest
+    from .metrics import key_metrics, write_key_metrics
+    from .report import render_annual_report
+    from .warehouse import input_files
+
+    ensure_extracts(console, raw)
+    db_path = load_and_build(console, raw, output, max_reject_rate)
+    metrics = key_metrics(db_path, year)
+    if metrics["interactions"] is None and metrics["service_requests"] is None:
+        raise UsageError(f"The extracts in {raw} hold no data for {year}.")
+    out_dir = output / str(year)
+    written = write_key_metrics(metrics, out_dir)
+    meta = report_meta(raw, db_path, year)
+    with console.progress("render") as progress:
+        written += console.timed("render", lambda: render_annual_report(metrics, meta, out_dir, progress))
+    written.append(write_manifest(out_dir, input_files(db_path, year), written))
+    for path in written:
+        console.say(f"wrote {path}")
+
+
+def _render_bia(console: Console, raw: Path, output: Path, max_reject_rate: float, month: str,
+                workers: int, only: tuple[str, ...]) -> bool:
+    from .bia import run_batch, summary_lines
+
+    ensure_extracts(console, raw)
+    db_path = load_and_build(console, raw, output, max_reject_rate)
+    with console.progress("BIA PDFs") as progress:
+        result = run_batch(db_path, raw, output, month, workers=workers, only=list(only) or None,
+                           progress=progress)
+    for line in summary_lines(result):
+        console.say(line)
+    if not result.ok:
+        click.echo(f"error: {len(result.failed)} BIA report(s) failed: {', '.join(sorted(result.failed))}",
+                   err=True)
+    return result.ok
+
+
+@cli.command()
+@bia_options
+@pass_console
+def bia(console: Console, month: str, workers: int, only: tuple[str, ...], raw: Path, output: Path,
+        max_reject_rate: float) -> None:
+    """The BIA monthly reports for a month: one accessible PDF and HTML per Business
+    Improvement Area, with index.html, bia_metrics.json and manifest.json, in
+    OUTPUT/bia/<MONTH>/ (loads and builds what it needs first).
+
+    A BIA whose report fails is named at the end; the others are still written.
+    """
+    if not _render_bia(console, raw, output, max_reject_rate, month, workers, only):
+        sys.exit(1)
+
+
+@cli.command("bia-send")
+@bia_options
+@click.option("--send", "really_send", is_flag=True, envvar="SEND",
+              help="Really send by SMTP (also SEND=1); without it only .eml files are written.")
+@click.option("--force", is_flag=True, help="Send again even if the send log shows it was sent.")
+@pass_console
+def bia_send(console: Console, month: str, workers: int, only: tuple[str, ...], raw: Path, output: Path,
+             max_reject_rate: float, really_send: bool, force: bool) -> None:
+    """E-mail each BIA its report for a month.
+
+    Recipients come from raw/reference/bia_contacts.csv, with the columns bia_name, name and
+    email (one row per recipient; a BIA may have several). Each message is written as an .eml
+    file to OUTPUT/bia/<MONTH>/outbox/. It is sent by SMTP only with --send (or SEND=1) and
+    SMTP_HOST set (also SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS, SMTP_FROM); a send
+    log keeps a BIA's report for a month from being sent twice, unless --force.
+    """
+    from .bia import send_reports
+
+    out_dir = output / "bia" / month
+    if not (out_dir / "bia_metrics.json").exists():
+        console.say(f"no BIA reports in {out_dir}: rendering them first")
+        _render_bia(console, raw, output, max_reject_rate, month, workers, only)
+    summary = send_reports(out_dir, raw, send=really_send, force=force, only=list(only) or None)
+    for line in summary.lines():
+        console.say(line)
+    if not summary.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--output", type=click.Path(path_type=Path), default=DEFAULT_OUTPUT, show_default="output/",
+              help="Folder holding the warehouse; the site goes to OUTPUT/docs/.")
+@pass_console
+def docs(console: Console, output: Path) -> None:
+    """The dbt documentation site (lineage, tests, exposures) as one offline HTML file,
+    OUTPUT/docs/index.html. Needs a built warehouse (make load)."""
     import shutil
 
     from .transform import run_dbt
 
-    db_path = args.output / "warehouse.duckdb"
+    db_path = output / "warehouse.duckdb"
     if not db_path.exists():
-        _say(f"error: no warehouse at {db_path}: run `make load` (or `make report`) first.")
-        return 2
-    run_dbt(["docs", "generate", "--static"], db_path, args.output)
-    docs = args.output / "docs"
-    docs.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(args.output / "dbt_target" / "static_index.html", docs / "index.html")
-    _say(f"wrote {docs / 'index.html'}")
-    return 0
+        raise UsageError(f"There is no warehouse at {db_path}: run `make load` (or `make report`) first.")
+    run_dbt(["docs", "generate", "--static"], db_path, output)
+    site = output / "docs"
+    site.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(output / "dbt_target" / "static_index.html", site / "index.html")
+    console.say(f"wrote {site / 'index.html'}")
 
 
-def cmd_seeds(args: argparse.Namespace) -> int:
-    """Regenerate the generated seeds (the City holiday calendar 2015-2035)."""
+@cli.command()
+@pass_console
+def seeds(console: Console) -> None:
+    """Regenerate the City holiday calendar seed (2015-2035) from the holidays library."""
     from .seeds import write_holidays_seed
 
-    _say(f"wrote {write_holidays_seed()}")
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cx311", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"cx311 {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    def add(name: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=func.__doc__, description=func.__doc__)
-        sub.set_defaults(func=func)
-        sub.add_argument(
-            "--raw", type=Path, default=DEFAULT_RAW, help="folder of raw extracts (default: raw/)"
-        )
-        return sub
-
-    def add_state_options(sub: argparse.ArgumentParser) -> None:
-        """Options of every command that loads and builds the warehouse."""
-        sub.add_argument(
-            "--output",
-            type=Path,
-            default=DEFAULT_OUTPUT,
-            help="folder for all generated state (default: output/)",
-        )
-        sub.add_argument(
-            "--max-reject-rate",
-            type=float,
-            default=0.01,
-            help="fail a file whose rejected share exceeds this (default 0.01)",
-        )
-
-    demo = add("demo-data", cmd_demo_data)
-    demo.add_argument("--scale", type=float, default=1.0, help="multiple of Toronto's volume (default 1)")
-    demo.add_argument("--seed", type=int, default=311, help="random seed (default 311)")
-    for name, func in (("load", cmd_load), ("report", cmd_report)):
-        sub = add(name, func)
-        add_state_options(sub)
-        if name == "report":
-            sub.add_argument("--year", type=int, required=True, help="calendar year to report on")
-    for name, func in (("bia", cmd_bia), ("bia-send", cmd_bia_send)):
-        sub = add(name, func)
-        sub.add_argument("--month", required=True, help="month to report on, YYYY-MM (e.g. 2024-07)")
-        add_state_options(sub)
-        sub.add_argument(
-            "--workers",
-            type=int,
-            default=os.cpu_count() or 1,
-            help="render processes (default: one per core)",
-        )
-        sub.add_argument(
-            "--bia",
-            action="append",
-            metavar="NAME",
-            help="only this BIA (repeatable; default: every BIA in the seed)",
-        )
-        if name == "bia-send":
-            sub.add_argument(
-                "--send",
-                action="store_true",
-                help="really send by SMTP (also SEND=1); default: write .eml files only",
-            )
-            sub.add_argument(
-                "--force", action="store_true", help="send again even if the send log shows it was sent"
-            )
-    docs = commands.add_parser("docs", help=cmd_docs.__doc__, description=cmd_docs.__doc__)
-    docs.set_defaults(func=cmd_docs)
-    docs.add_argument(
-        "--output", type=Path, default=DEFAULT_OUTPUT, help="folder of generated state (default: output/)"
-    )
-    seeds = commands.add_parser("seeds", help=cmd_seeds.__doc__, description=cmd_seeds.__doc__)
-    seeds.set_defaults(func=cmd_seeds)
-    return parser
+    console.say(f"wrote {write_holidays_seed()}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the CLI; an expected failure prints one paragraph and returns its exit status."""
     try:
-        return args.func(args)
-    except Exception as error:  # every pipeline error ends as one clear message
-        from .load import LoadError
-        from .reference import ReferenceError
-        from .transform import TransformError
-
-        if isinstance(error, (LoadError, ReferenceError, TransformError)):
-            _say(f"error: {error}")
-            return 1
-        raise
+        cli.main(args=argv, prog_name="cx311", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except CxError as error:
+        if "--debug" in (argv if argv is not None else sys.argv[1:]):
+            traceback.print_exc()
+        click.echo(f"error: {error}", err=True)
+        return error.exit_code
+    except SystemExit as done:
+        return int(done.code or 0)
+    return 0

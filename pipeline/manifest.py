@@ -7,26 +7,16 @@ code give the same manifest.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pikepdf
 
 from . import __version__
-from .metrics import write_atomic
+from .files import atomic_write, sha256
 from .paths import PROJECT_DIR
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def project_version() -> dict[str, str | None]:
@@ -38,19 +28,6 @@ def project_version() -> dict[str, str | None]:
     except (OSError, subprocess.CalledProcessError):
         commit = None
     return {"package": __version__, "git_commit": commit}
-
-
-def inputs(db_path: Path, year: int | None = None) -> list[dict[str, Any]]:
-    """Loaded files (all, or a year's folder plus Open Data files) with hash and row counts."""
-    where = "" if year is None else "WHERE extract_year = ? OR extract_year IS NULL"
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        rows = con.execute(
-            "SELECT source_file, sha256, rows_read, rows_loaded, rows_rejected, duplicates_collapsed "
-            f"FROM marts.mart_data_quality {where} ORDER BY source_file",
-            [] if year is None else [year],
-        ).fetchall()
-    names = ("name", "sha256", "rows_read", "rows_loaded", "rows_rejected", "duplicates_collapsed")
-    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def describe_output(path: Path) -> dict[str, Any]:
@@ -68,4 +45,4 @@ def write_manifest(out_dir: Path, input_files: list[dict[str, Any]], outputs: li
         "inputs": input_files,
         "outputs": [describe_output(p) for p in sorted(outputs, key=lambda p: p.name)],
     }
-    return write_atomic(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    return atomic_write(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")

@@ -9,28 +9,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from .files import atomic_write
+from .warehouse import one, reading, rows
+
 TYPES = ("general_inquiry", "service_request", "status_update")
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> dict[str, Any] | None:
-    rows = _rows(con, sql, params)
-    return rows[0] if rows else None
-
-
 def interactions(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
-    mix = _rows(
+    mix = rows(
         con,
         "SELECT dimension, category, interactions, year_total, change_vs_prior_year "
         "FROM marts.mart_interaction_mix WHERE activity_year = ? ORDER BY dimension, interactions DESC, category",
@@ -50,7 +41,7 @@ def interactions(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | 
 
 
 def general_inquiries(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dict[str, Any] | None:
-    topics = _rows(
+    topics = rows(
         con,
         "SELECT topic, interactions AS count FROM marts.mart_top_topics "
         "WHERE activity_year = ? AND topic_rank <= ? ORDER BY topic_rank",
@@ -64,14 +55,14 @@ def phone(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
         "offered, answered, abandoned, short_abandoned, answered_within_threshold, "
         "service_level, target, asa_seconds, aht_seconds, abandon_rate"
     )
-    yearly = _one(
+    yearly = one(
         con,
         f"SELECT {fields} FROM marts.mart_phone_service_level WHERE grain = 'year' AND period_year = ?",
         [year],
     )
     if yearly is None:
         return None
-    monthly = _rows(
+    monthly = rows(
         con,
         "SELECT strftime(period_start, '%Y-%m') AS month, service_level, asa_seconds, offered "
         "FROM marts.mart_phone_service_level WHERE grain = 'month' AND period_year = ? "
@@ -82,7 +73,7 @@ def phone(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
 
 
 def email(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
-    return _one(
+    return one(
         con,
         "SELECT received, acknowledged_within_standard FROM marts.mart_email_acknowledgement "
         "WHERE activity_year = ?",
@@ -91,28 +82,28 @@ def email(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
 
 
 def service_requests(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dict[str, Any] | None:
-    yearly = _one(con, "SELECT * FROM marts.mart_sr_yearly WHERE created_year = ?", [year])
+    yearly = one(con, "SELECT * FROM marts.mart_sr_yearly WHERE created_year = ?", [year])
     if yearly is None:
         return None
-    top_types = _rows(
+    top_types = rows(
         con,
         "SELECT sr_type, service_requests AS count FROM marts.mart_sr_top_types "
         "WHERE created_year = ? AND type_rank <= ? ORDER BY type_rank",
         [year, top_n],
     )
-    by_division = _rows(
+    by_division = rows(
         con,
         "SELECT division, service_requests AS count, share FROM marts.mart_sr_by_division "
         "WHERE created_year = ? ORDER BY service_requests DESC, division",
         [year],
     )
-    ward_types = _rows(
+    ward_types = rows(
         con,
         "SELECT ward_number, sr_type, service_requests AS count FROM marts.mart_sr_ward_top_types "
         "WHERE created_year = ? ORDER BY ward_number NULLS LAST, type_rank",
         [year],
     )
-    by_ward = _rows(
+    by_ward = rows(
         con,
         "SELECT ward_number, ward_name, service_requests AS count, ward_rank AS rank, share, "
         "per_1000_residents FROM marts.mart_sr_by_ward WHERE created_year = ? "
@@ -125,13 +116,13 @@ def service_requests(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> d
             for t in ward_types
             if t["ward_number"] == ward["ward_number"]
         ]
-    surge_days = _rows(
+    surge_days = rows(
         con,
         "SELECT strftime(surge_date, '%Y-%m-%d') AS date, service_requests AS count "
         "FROM marts.mart_surge_days WHERE surge_year = ? ORDER BY surge_date",
         [year],
     )
-    surge_types = _rows(
+    surge_types = rows(
         con,
         "SELECT strftime(surge_date, '%Y-%m-%d') AS date, sr_type, service_requests AS count "
         "FROM marts.mart_surge_day_top_types WHERE year(surge_date) = ? ORDER BY surge_date, type_rank",
@@ -157,7 +148,7 @@ def service_requests(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> d
 
 
 def knowledge_base(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dict[str, Any] | None:
-    articles = _rows(
+    articles = rows(
         con,
         "SELECT article_title, views FROM marts.mart_kb_top_articles "
         "WHERE view_year = ? AND article_rank <= ? ORDER BY article_rank",
@@ -168,7 +159,7 @@ def knowledge_base(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dic
 
 def data_quality(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any]:
     """Load-audit totals over the year's extract folder and any Open Data files."""
-    totals = _one(
+    totals = one(
         con,
         "SELECT coalesce(sum(rows_read), 0) AS rows_read, coalesce(sum(rows_loaded), 0) AS rows_loaded, "
         "coalesce(sum(rows_rejected), 0) AS rows_rejected, "
@@ -181,7 +172,7 @@ def data_quality(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any]:
 
 def key_metrics(db_path: Path, year: int, top_n: int = 10) -> dict[str, Any]:
     """Every figure of the year, in the key_metrics.json shape."""
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with reading(db_path) as con:
         return {
             "year": year,
             "interactions": interactions(con, year),
@@ -216,19 +207,10 @@ def to_csv(metrics: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def write_atomic(path: Path, text: str) -> Path:
-    """Write text to a temporary name beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
 def write_key_metrics(metrics: dict[str, Any], out_dir: Path) -> list[Path]:
     """Write key_metrics.json and key_metrics.csv into ``out_dir``."""
     text = json.dumps(metrics, indent=2, ensure_ascii=False) + "\n"
     return [
-        write_atomic(out_dir / "key_metrics.json", text),
-        write_atomic(out_dir / "key_metrics.csv", to_csv(metrics)),
+        atomic_write(out_dir / "key_metrics.json", text),
+        atomic_write(out_dir / "key_metrics.csv", to_csv(metrics)),
     ]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
+from .errors import CxError
 from .paths import DBT_DIR
 
 # What a build depends on besides the landing tables: the dbt project's own files.
@@ -22,7 +26,10 @@ PARSE_STATE = "partial_parse.msgpack"
 PARSE_CACHE = DBT_DIR / "target" / PARSE_STATE
 
 
-class TransformError(Exception):
+Progress = Callable[[str, int, int], None]  # (item just finished, done, total)
+
+
+class TransformError(CxError):
     """dbt failed; the message holds the end of its output."""
 
 
@@ -41,22 +48,57 @@ def dbt_env(db_path: Path, work_dir: Path) -> dict[str, str]:
     return env
 
 
-def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = True) -> str:
-    """Run ``dbt <command>`` on the project and return its output; raise on failure."""
+def _die_with_parent() -> None:
+    """In the dbt child: ask Linux to kill it when its parent dies (no orphan holding the
+    warehouse lock after the pipeline is killed)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _event(line: str) -> dict | None:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and "info" in event else None
+
+
+def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = True,
+            progress: Progress | None = None) -> str:
+    """Run ``dbt <command>`` on the project and return its log text; raise on failure.
+
+    dbt runs in a child process that dies with this one, writing its events as JSON lines:
+    each finished node (model, seed, test) is passed to ``progress(name, done, total)``."""
     dbt = Path(sys.executable).with_name("dbt")
-    args = [str(dbt), *command, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
+    args = [str(dbt), *command, "--log-format", "json",
+            "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
     env = dbt_env(db_path, work_dir)
     state = Path(env["DBT_TARGET_PATH"]) / PARSE_STATE
     if not state.exists() and PARSE_CACHE.exists():
         state.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(PARSE_CACHE, state)
-    result = subprocess.run(
-        args, env=env, cwd=Path(db_path).resolve().parent, capture_output=True, text=True, check=False
-    )
-    output = result.stdout + result.stderr
-    if result.returncode != 0:
+    lines: list[str] = []
+    done = 0
+    with subprocess.Popen(args, env=env, cwd=Path(db_path).resolve().parent, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, preexec_fn=_die_with_parent) as child:
+        for raw in child.stdout or ():
+            event = _event(raw)
+            if event is None:
+                lines.append(raw.rstrip("\n"))
+                continue
+            lines.append(event["info"].get("msg", ""))
+            data = event.get("data") or {}
+            name = event["info"].get("name", "")
+            if progress is not None and name.endswith("Result") and data.get("node_info"):
+                done += 1
+                progress(data["node_info"].get("node_name", ""), done, int(data.get("total") or done))
+    output = "\n".join(lines) + "\n"
+    if child.returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-40:])
-        raise TransformError(f"dbt {' '.join(command)} failed (exit {result.returncode}):\n{tail}")
+        raise TransformError(f"dbt {' '.join(command)} failed (exit {child.returncode}):\n{tail}")
     if state.exists():
         _save_parse_state(state)
     if not quiet:
@@ -92,7 +134,8 @@ def fingerprint(db_path: Path) -> str:
     return digest.hexdigest()
 
 
-def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = False) -> bool:
+def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = False,
+          progress: Progress | None = None) -> bool:
     """Seed, run and test every model (``dbt build``) unless nothing it reads has changed
     since the last successful build of this warehouse. Returns True when dbt ran.
 
@@ -109,7 +152,7 @@ def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = 
             return False
         con.execute("DELETE FROM main.cx311_build")
     run_dbt(["build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"]),
-            db_path, work_dir, quiet=quiet)
+            db_path, work_dir, quiet=quiet, progress=progress)
     with duckdb.connect(str(db_path)) as con:
         con.execute("INSERT INTO main.cx311_build VALUES (?)", [current])
     return True

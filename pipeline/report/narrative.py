@@ -29,7 +29,9 @@ import markdown
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from pipeline.paths import TEMPLATES_DIR
+from ..errors import CxError
+from ..paths import TEMPLATES_DIR
+from .environment import make_sandboxed_environment
 
 DEFAULTS_DIR = TEMPLATES_DIR / "narrative"
 
@@ -49,23 +51,8 @@ NARRATIVE_SECTIONS = (
 )
 
 
-class NarrativeError(Exception):
+class NarrativeError(CxError):
     """A narrative file could not be rendered; the message names the file and line."""
-
-
-def _env() -> SandboxedEnvironment:
-    from pipeline.render import ENV  # the report's filters, so figures read the same everywhere
-
-    env = SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # the result is Markdown; HTML escaping happens after conversion
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(ENV.filters)
-    env.globals.update(ENV.globals)
-    return env
 
 
 _ENV: SandboxedEnvironment | None = None
@@ -93,7 +80,7 @@ def render_template(source: str, context: dict, path: Path) -> str:
     """Fill in the placeholders of one narrative file (NarrativeError on any template error)."""
     global _ENV
     if _ENV is None:
-        _ENV = _env()
+        _ENV = make_sandboxed_environment()
     filename = str(path)
     try:
         code = _ENV.compile(source, name=path.name, filename=filename)

@@ -28,16 +28,22 @@ import re
 import sys
 import time
 import unicodedata
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from markupsafe import Markup
 
-from . import render
-from .render import MONTHS, _atomic_write
+from ..contract import is_demo
+from ..errors import CxError
+from ..files import atomic_write
+from ..manifest import write_manifest
+from ..report import render
+from ..report.formatting import MONTHS, fmt_month, fmt_pct
+from ..warehouse import input_files, reading
+from ..warehouse import rows as query
 
 MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 TREND_MONTHS = 13
@@ -51,7 +57,10 @@ STATUS_LABELS = {
 QUARTER_NAMES = {1: "first", 2: "second", 3: "third", 4: "fourth"}
 
 
-class BiaError(Exception):
+Progress = Callable[[str, int, int], None]  # (report just finished, done, total)
+
+
+class BiaError(CxError):
     """A BIA batch cannot run (bad month, no data for the month, no warehouse)."""
 
 
@@ -99,20 +108,12 @@ class MonthData:
     unknown_names: list[dict[str, Any]]        # {bia_raw, service_requests, in_month}
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def month_data(db_path: Path, month: str) -> MonthData:
     """Every seed BIA's figures for ``month`` (YYYY-MM) from the marts, plus 13-month trends."""
     first = parse_month(month)
-    if not Path(db_path).exists():
-        raise BiaError(f"no warehouse at {db_path}")
     start = shift_month(first, -(TREND_MONTHS - 1))
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        rows = _rows(
+    with reading(db_path) as con:
+        rows = query(
             con,
             "SELECT bia_name, service_requests, quarter_to_date, year_to_date, same_month_prior_year, "
             "change_vs_same_month_prior_year, closed_in_month, median_days_to_close, on_time_rate, "
@@ -129,36 +130,35 @@ def month_data(db_path: Path, month: str) -> MonthData:
                 f"the extracts hold no service requests for {month}"
                 + (f" (they cover {span[0]} to {span[1]})" if span and span[0] else "")
             )
-        top = _rows(
+        top = query(
             con,
             "SELECT bia_name, sr_type, service_requests AS count FROM marts.mart_bia_monthly_top_types "
             "WHERE report_month = ? ORDER BY bia_name, type_rank",
             [first],
         )
-        status = _rows(
+        status = query(
             con,
             "SELECT bia_name, status, service_requests FROM marts.mart_bia_monthly_status "
             "WHERE report_month = ? ORDER BY bia_name, status",
             [first],
         )
-        trend = _rows(
+        trend = query(
             con,
             "SELECT bia_name, strftime(report_month, '%Y-%m') AS month, service_requests "
             "FROM marts.mart_bia_monthly WHERE report_month BETWEEN ? AND ? ORDER BY bia_name, report_month",
             [start, first],
         )
-        extents = dict(con.execute("SELECT bia_name, extent FROM reference.bias").fetchall())
+        extents = dict(con.execute("SELECT bia_name, extent FROM marts.mart_bia_directory").fetchall())
         city = con.execute(
-            "SELECT count(*) FILTER (WHERE NOT is_cancelled), count(*) FILTER (WHERE closed_at_available) "
-            "FROM intermediate.int_service_requests WHERE created_month = ?",
+            "SELECT coalesce(sum(service_requests), 0), coalesce(sum(with_closing_time), 0) "
+            "FROM marts.mart_sr_monthly WHERE created_month = ?",
             [first],
         ).fetchone()
-        unknown = _rows(
+        unknown = query(
             con,
-            "SELECT b.bia_raw, count(s.sr_id) AS service_requests, "
-            "count(s.sr_id) FILTER (WHERE s.created_month = ?) AS in_month "
-            "FROM intermediate.int_sr_bias b LEFT JOIN intermediate.int_service_requests s ON s.bia = b.bia_raw "
-            "WHERE b.bia_name IS NULL GROUP BY ALL ORDER BY b.bia_raw",
+            "SELECT bia_raw, sum(service_requests) AS service_requests, "
+            "coalesce(sum(service_requests) FILTER (WHERE created_month = ?), 0) AS in_month "
+            "FROM marts.mart_bia_unmatched_names GROUP BY bia_raw ORDER BY bia_raw",
             [first],
         )
     closing = bool(city[1])
@@ -216,7 +216,7 @@ def trend_svg(name: str, trend: list[dict], month: str, chart_id: str = "chart-t
     import altair as alt
     import vl_convert as vlc
 
-    from . import charts
+    from ..report import charts
 
     rows = [t for t in trend if t["service_requests"] is not None]
     if not rows:
@@ -268,7 +268,7 @@ def _short_month(month: str) -> str:
 
 
 def _long_month(month: str) -> str:
-    return render.fmt_month(month)
+    return fmt_month(month)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -310,7 +310,7 @@ def change_words(rec: dict[str, Any], prior_label: str) -> str | None:
     if rec["service_requests"] == prior:
         return f"the same as in {prior_label}"
     direction = "more" if change > 0 else "fewer"
-    return f"{render.fmt_pct(abs(change))} {direction} than the {prior:,} in {prior_label}"
+    return f"{fmt_pct(abs(change))} {direction} than the {prior:,} in {prior_label}"
 
 
 def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
@@ -334,7 +334,7 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
         for key, count in sorted(rec["by_status"].items()) if key not in STATUS_LABELS and count
     ]
     trend = [
-        {**t, "label": render.fmt_month(t["month"]), "current": t["month"] == rec["month"]}
+        {**t, "label": fmt_month(t["month"]), "current": t["month"] == rec["month"]}
         for t in job["trend"]
     ]
     svg = job.get("_svg")
@@ -379,8 +379,8 @@ def render_one(job: dict[str, Any]) -> dict[str, Any]:
     pdf = render.html_to_pdf(render_bia_html(job, "pdf"))
     html_path = out_dir / f"{job['slug']}.html"
     pdf_path = out_dir / f"{job['slug']}.pdf"
-    _atomic_write(html_path, html.encode("utf-8"))
-    _atomic_write(pdf_path, pdf)
+    atomic_write(html_path, html.encode("utf-8"))
+    atomic_write(pdf_path, pdf)
     return {"slug": job["slug"], "paths": [str(html_path), str(pdf_path)],
             "seconds": time.perf_counter() - start}
 
@@ -445,54 +445,35 @@ class BatchResult:
         return not self.failed
 
 
-class _Progress:
-    """A plain-text progress bar on stderr (one line per step when stderr is not a terminal)."""
+class _Counter:
+    """Counts finished reports and passes each to the caller's progress callback."""
 
-    def __init__(self, total: int, enabled: bool = True) -> None:
-        self.total, self.done, self.enabled = total, 0, enabled
-        self.tty = sys.stderr.isatty()
-        self.start = time.perf_counter()
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total, self.done, self.progress = total, 0, progress
 
     def step(self, label: str) -> None:
         self.done += 1
-        if not self.enabled:
-            return
-        width = 30
-        filled = width * self.done // max(self.total, 1)
-        line = (f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                f"{time.perf_counter() - self.start:5.1f} s  {label}")
-        if self.tty:
-            sys.stderr.write("\r\033[K" + line)
-            if self.done == self.total:
-                sys.stderr.write("\n")
-        else:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+        if self.progress is not None:
+            self.progress(label, self.done, self.total)
 
 
 def _generated_from(db_path: Path, year: int) -> list[dict[str, Any]]:
     """Service-request files of the report year and the year before (trend and comparison)."""
-    from .manifest import inputs
-
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with reading(db_path) as con:
         sr_files = {r[0] for r in con.execute(
             "SELECT source_file FROM marts.mart_data_quality WHERE entity = 'service_requests'"
         ).fetchall()}
     seen: dict[str, dict[str, Any]] = {}
     for y in (year - 1, year):
-        for f in inputs(db_path, y):
+        for f in input_files(db_path, y):
             if f["name"] in sr_files:
                 seen[f["name"]] = f
     return [seen[k] for k in sorted(seen)]
 
 
 def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, workers: int = 2,
-              only: list[str] | None = None, progress: bool = True) -> BatchResult:
+              only: list[str] | None = None, progress: Progress | None = None) -> BatchResult:
     """Render every BIA's report for ``month`` into ``out_root/bia/<month>/`` (see module doc)."""
-    from .cli import is_demo
-    from .manifest import write_manifest
-    from .metrics import write_atomic
-
     start = time.perf_counter()
     data = month_data(db_path, month)
     records = data.records
@@ -527,7 +508,7 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
         for rec in records
     ]
     result = BatchResult(out_dir=out_dir, month=data.month, unknown_names=data.unknown_names)
-    bar = _Progress(len(jobs), enabled=progress)
+    bar = _Counter(len(jobs), progress)
     done: dict[str, dict[str, Any]] = {}
     by_slug = {j["slug"]: j for j in jobs}
     n_workers = max(1, min(workers, len(jobs)))
@@ -569,8 +550,8 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     result.rendered = [e["slug"] for e in entries]
     index = render_index(data, entries, result.failed, demo)
     index_path = out_dir / "index.html"
-    _atomic_write(index_path, index.encode("utf-8"))
-    metrics_path = write_atomic(out_dir / "bia_metrics.json",
+    atomic_write(index_path, index.encode("utf-8"))
+    metrics_path = atomic_write(out_dir / "bia_metrics.json",
                                 json.dumps(records, indent=2, ensure_ascii=False) + "\n")
     result.written += [index_path, metrics_path]
     result.written.append(write_manifest(out_dir, input_files, result.written))
@@ -582,7 +563,7 @@ def _raise(error: BaseException) -> None:
     raise error
 
 
-def _collect(job, get, done, result: BatchResult, bar: _Progress) -> None:
+def _collect(job, get, done, result: BatchResult, bar: _Counter) -> None:
     name = job["record"]["name"]
     try:
         out = get()

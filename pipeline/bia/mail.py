@@ -39,15 +39,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .bia import name_key, parse_month, shift_month, slugify
-from .render import _atomic_write, fmt_month, fmt_pct
+from ..contract import is_demo
+from ..errors import CxError
+from ..files import atomic_write, env_flag
+from ..report.formatting import fmt_month, fmt_pct
+from .batch import name_key, parse_month, shift_month, slugify
 
 TORONTO = ZoneInfo("America/Toronto")
 DEFAULT_FROM = "311 Toronto Customer Experience Division <cx311-reports@localhost>"
-TRUE = ("1", "true", "yes", "on")
 
 
-class SendError(Exception):
+class SendError(CxError):
     """The sending step cannot run (no reports, bad contacts file, SEND without SMTP settings)."""
 
 
@@ -231,7 +233,7 @@ def smtp_settings(env: Mapping[str, str]) -> SmtpSettings | None:
     host = (env.get("SMTP_HOST") or "").strip()
     if not host:
         return None
-    starttls = (env.get("SMTP_STARTTLS") or "").strip().lower() in TRUE
+    starttls = env_flag(env.get("SMTP_STARTTLS"))
     port = int(env.get("SMTP_PORT") or (587 if starttls else 25))
     user = env.get("SMTP_USER") or None
     sender = (env.get("SMTP_FROM") or "").strip() or user or DEFAULT_FROM
@@ -253,8 +255,6 @@ def _connect(s: SmtpSettings) -> smtplib.SMTP:
 def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: bool = False,
                  env: Mapping[str, str] | None = None, only: list[str] | None = None) -> SendSummary:
     """Write the month's .eml files and, when asked and configured, send them (see module doc)."""
-    from .cli import is_demo
-
     env = os.environ if env is None else env
     out_dir = Path(out_dir)
     metrics_path = out_dir / "bia_metrics.json"
@@ -293,7 +293,7 @@ def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: boo
         pdf = pdf_path.read_bytes()
         msg = build_message(rec, slug, pdf, recipients, sender, demo)
         eml = outbox / f"{slug}.eml"
-        _atomic_write(eml, msg.as_bytes())
+        atomic_write(eml, msg.as_bytes())
         summary.written.append(eml)
         messages.append((rec, slug, msg, hashlib.sha256(pdf).hexdigest()))
 

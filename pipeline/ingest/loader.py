@@ -59,42 +59,40 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import duckdb
 
-from pipeline.schema import (
+from ..contract import (
     CHANNELS,
     DDL,
+    DEDUP_KEYS,
+    ENTITIES,
     ID_COLUMNS,
     INTERACTION_TYPES,
+    OPEN_DATA_REQUIRED,
+    OPEN_DATA_VARIANTS,
     OUTCOMES,
     RAW_SCHEMA,
-    SR_STATUSES,
+    STATUS_MAP,
+    TZ,
+    Col,
+    SourceFile,
+    discover,
 )
+from ..errors import CxError
+from ..warehouse import connect
 
-TZ = "America/Toronto"
 CHUNK = 1 << 20
 CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 
-STATUS_MAP = {
-    "new": "initiated",
-    "initiated": "initiated",
-    "in_progress": "in_progress",
-    "inprogress": "in_progress",
-    "closed": "closed",
-    "completed": "closed",
-    "canceled": "cancelled",
-    "cancelled": "cancelled",
-    "unknown": "unknown",
-}
-assert set(STATUS_MAP.values()) <= set(SR_STATUSES)
+Progress = Callable[[str, int, int], None]  # (file just loaded, done, total)
 
 
-class LoadError(Exception):
+class LoadError(CxError):
     """A file (or the run) cannot be loaded; nothing from the run was written."""
 
 
@@ -109,89 +107,6 @@ class LoadSummary:
 
 
 # --------------------------------------------------------------------------- contract
-
-
-@dataclass(frozen=True)
-class Col:
-    name: str
-    kind: str  # text | ts | date | seconds | count | bool | coord | channel | itype | outcome | status
-    required: bool = False
-
-
-ENTITIES: dict[str, list[Col]] = {
-    "interactions": [
-        Col("interaction_id", "text", True),
-        Col("started_at", "ts", True),
-        Col("channel", "channel", True),
-        Col("interaction_type", "itype", True),
-        Col("topic", "text"),
-        Col("outcome", "outcome"),
-        Col("queue_seconds", "seconds"),
-        Col("handle_seconds", "seconds"),
-        Col("transferred", "bool"),
-        Col("responded_at", "ts"),
-        Col("sr_id", "text"),
-        Col("language", "text"),
-    ],
-    "service_requests": [
-        Col("sr_id", "text", True),
-        Col("created_at", "ts", True),
-        Col("closed_at", "ts"),
-        Col("status", "status", True),
-        Col("sr_type", "text", True),
-        Col("division", "text", True),
-        Col("section", "text"),
-        Col("ward", "text"),
-        Col("fsa", "text"),
-        Col("intersection_1", "text"),
-        Col("intersection_2", "text"),
-        Col("latitude", "coord"),
-        Col("longitude", "coord"),
-        Col("bia", "text"),
-        Col("channel", "channel"),
-    ],
-    "kb_views": [
-        Col("date", "date", True),
-        Col("article_id", "text", True),
-        Col("article_title", "text", True),
-        Col("views", "count", True),
-    ],
-}
-# Columns used as hash-join keys when looking for an exact duplicate in earlier deliveries.
-DEDUP_KEYS = {
-    "interactions": ["interaction_id"],
-    "service_requests": ["sr_id"],
-    "kb_views": ["date", "article_id"],
-}
-
-OPEN_DATA_VARIANTS: dict[str, dict[str, str]] = {
-    # normalised header name -> contract column
-    "A": {
-        "creation_date": "created_at",
-        "status": "status",
-        "first_3_chars_of_postal_code": "fsa",
-        "intersection_street_1": "intersection_1",
-        "intersection_street_2": "intersection_2",
-        "ward": "ward",
-        "service_request_type": "sr_type",
-        "division": "division",
-        "section": "section",
-    },
-    "B": {
-        "service_request_creation_date_and_time": "created_at",
-        "service_request_location": "location",
-        "original_service_request_type": "sr_type",
-        "service_request_status": "status",
-        "service_request_division": "division",
-        "service_request_section_unit": "section",
-        "service_request_ward": "ward",
-    },
-}
-OPEN_DATA_REQUIRED = {"created_at", "status", "sr_type", "division"}
-
-ENTITY_PREFIXES = ("interactions", "service_requests", "kb_views")
-YEAR_EXTS = (".csv", ".csv.gz", ".parquet")
-OPEN_DATA_EXTS = (".csv", ".csv.gz", ".zip")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -213,70 +128,6 @@ def norm_header(name: str) -> str:
 
 def _in_list(values: tuple[str, ...] | list[str]) -> str:
     return "(" + ", ".join(ql(v) for v in values) + ")"
-
-
-@dataclass
-class SourceFile:
-    path: Path
-    rel: str
-    entity: str
-    file_format: str  # csv | csv.gz | parquet | open_data
-    sha256: str
-    size: int
-    mtime_ns: int
-    rank: int = 0
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _ext(name: str, exts: tuple[str, ...]) -> str | None:
-    low = name.lower()
-    for ext in sorted(exts, key=len, reverse=True):
-        if low.endswith(ext):
-            return ext
-    return None
-
-
-def discover(raw_dir: Path) -> list[SourceFile]:
-    """The files the contract covers, ranked by delivery (mtime, then name, then path)."""
-    found: list[tuple[Path, str, str]] = []
-    for sub in sorted(raw_dir.iterdir()):
-        if sub.is_dir() and re.fullmatch(r"\d{4}", sub.name):
-            for f in sorted(sub.iterdir()):
-                if not f.is_file() or f.name.startswith("."):
-                    continue
-                ext = _ext(f.name, YEAR_EXTS)
-                entity = next((p for p in ENTITY_PREFIXES if f.name.lower().startswith(p)), None)
-                if ext and entity:
-                    found.append((f, entity, ext.lstrip(".")))
-        elif sub.is_dir() and sub.name == "open_data":
-            for f in sorted(sub.iterdir()):
-                if f.is_file() and not f.name.startswith(".") and _ext(f.name, OPEN_DATA_EXTS):
-                    found.append((f, "service_requests", "open_data"))
-    files = []
-    for path, entity, fmt in found:
-        st = path.stat()
-        files.append(
-            SourceFile(
-                path=path,
-                rel=path.relative_to(raw_dir).as_posix(),
-                entity=entity,
-                file_format=fmt,
-                sha256=_sha256(path),
-                size=st.st_size,
-                mtime_ns=st.st_mtime_ns,
-            )
-        )
-    files.sort(key=lambda s: (s.mtime_ns, s.path.name, s.rel))
-    for i, s in enumerate(files, start=1):
-        s.rank = i
-    return files
 
 
 # --------------------------------------------------------------------------- CSV bytes
@@ -832,15 +683,8 @@ def _load_bia(raw_dir: Path) -> tuple[object, list[str]] | None:
     return shapely.STRtree(geoms), names
 
 
-def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
-    """A connection that never installs or downloads DuckDB extensions."""
-    con = duckdb.connect(str(db_path))
-    con.execute("SET autoinstall_known_extensions=false; SET autoload_known_extensions=false")
-    con.execute("SET TimeZone='UTC'; SET enable_progress_bar=false")
-    return con
-
-
-def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01) -> LoadSummary:
+def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
+         progress: Progress | None = None) -> LoadSummary:
     """Load every contract file under ``raw_dir`` into ``db_path`` (one transaction)."""
     raw_dir = Path(raw_dir)
     db_path = Path(db_path)
@@ -856,7 +700,7 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01) -> LoadSum
         with tempfile.TemporaryDirectory(prefix="cx311_load_") as tmpdir:
             con.execute("BEGIN TRANSACTION")
             try:
-                _run(con, raw_dir, Path(tmpdir), files, max_reject_rate, bia, summary)
+                _run(con, raw_dir, Path(tmpdir), files, max_reject_rate, bia, summary, progress)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -868,7 +712,7 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01) -> LoadSum
 
 def _run(con: duckdb.DuckDBPyConnection, raw_dir: Path, tmp: Path, files: list[SourceFile],
          max_reject_rate: float, bia: tuple[object, list[str]] | None,
-         summary: LoadSummary) -> None:
+         summary: LoadSummary, progress: Progress | None = None) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     had_repeated_ids = con.execute(
         "SELECT count(*) FROM information_schema.tables "
@@ -914,8 +758,10 @@ def _run(con: duckdb.DuckDBPyConnection, raw_dir: Path, tmp: Path, files: list[S
                     [sf.rank, sf.rel],
                 )
         to_load.extend(new_files[k:])
-    for sf in sorted(to_load, key=lambda s: s.rank):
+    for done, sf in enumerate(sorted(to_load, key=lambda s: s.rank), start=1):
         read, loaded, rejected, dups = loader.load_file(sf)
+        if progress is not None:
+            progress(sf.rel, done, len(to_load))
         summary.files_loaded.append(sf.rel)
         summary.rows_read += read
         summary.rows_loaded += loaded

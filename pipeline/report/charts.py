@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 import altair as alt
 import vl_convert as vlc
 
-from pipeline.paths import DATA_DIR, TEMPLATES_DIR
+from ..paths import DATA_DIR, TEMPLATES_DIR
 
 FONT = "Lato"
 INK = "#1b1b1b"

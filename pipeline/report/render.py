@@ -34,173 +34,33 @@ import json
 import logging
 import os
 import re
-import tempfile
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 
-from pipeline.paths import TEMPLATES_DIR
+from ..files import atomic_write
+from ..paths import TEMPLATES_DIR
+from .environment import make_environment
+from .formatting import (
+    AREA,
+    CHANNEL_LABELS,
+    NA,
+    REPORT_AUTHOR,
+    TYPE_LABELS,
+    fmt_decimal,
+    fmt_duration_words,
+    fmt_hms,
+    fmt_month,
+    fmt_pct,
+    fmt_signed_pct,
+    fmt_thousands,
+)
 
-REPORT_AUTHOR = "City of Toronto – Customer Experience Division"
-AREA = "City of Toronto 311"
-MINUS = "\u2212"
-NOT_AVAILABLE = "not available in this extract"
-NA = "n/a"
-
-CHANNEL_LABELS = {
-    "phone": "Phone",
-    "email": "E-mail",
-    "live_chat": "Live chat",
-    "web": "Web",
-    "mobile_app": "Mobile app",
-    "social": "Social media",
-    "in_person": "In person",
-    "other": "Other",
-}
-TYPE_LABELS = {
-    "general_inquiry": "General inquiries",
-    "service_request": "Service requests",
-    "status_update": "Status updates",
-}
-MONTHS = [
-    "January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December",
-]
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def _dec(value: Any) -> Decimal:
-    """Exact decimal of a number as written (repr), so 0.815 stays 0.815, not 0.81499…"""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool):
-        raise TypeError("boolean is not a number")
-    if isinstance(value, int):
-        return Decimal(value)
-    return Decimal(repr(float(value)))
-
-
-def _round_int(value: Any) -> int:
-    """Round half away from zero to an integer."""
-    return int(_dec(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def fmt_thousands(value: Any) -> str:
-    """1290000 → '1,290,000'; floats are rounded half away from zero; None → 'n/a'."""
-    if value is None:
-        return NA
-    n = _round_int(value)
-    s = f"{abs(n):,}"
-    return f"{MINUS}{s}" if n < 0 else s
-
-
-def fmt_decimal(value: Any, places: int = 1) -> str:
-    """Fixed decimals with thousands separators, half away from zero; None → 'n/a'."""
-    if value is None:
-        return NA
-    q = _dec(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    s = f"{abs(q):,.{places}f}"
-    return f"{MINUS}{s}" if q < 0 else s
-
-
-def _percent(value: Any, places: int) -> Decimal:
-    """Fraction → percent rounded half away from zero to ``places`` decimals."""
-    return (_dec(value) * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def fmt_pct(value: Any, places: int = 0) -> str:
-    """Fraction → whole percent, half away from zero: 0.815 → '82%', 0.8149 → '81%'."""
-    if value is None:
-        return NA
-    q = _percent(value, places)
-    if q == 0:
-        q = abs(q)
-    s = f"{abs(q):,.{places}f}%"
-    return f"{MINUS}{s}" if q < 0 else s
-
-
-def fmt_signed_pct(value: Any, places: int = 0) -> str:
-    """Change as a signed percent with a real minus sign: −0.0493 → '−5%', 0.1 → '+10%'."""
-    if value is None:
-        return NA
-    q = _percent(value, places)
-    s = f"{abs(q):,.{places}f}%"
-    if q == 0:
-        return s
-    return f"+{s}" if q > 0 else f"{MINUS}{s}"
-
-
-def fmt_hms(value: Any) -> str:
-    """Seconds → H:MM:SS (47 → '0:00:47', 292 → '0:04:52'); None → 'n/a'."""
-    if value is None:
-        return NA
-    total = _round_int(value)
-    sign = MINUS if total < 0 else ""
-    hours, rest = divmod(abs(total), 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{sign}{hours}:{minutes:02d}:{seconds:02d}"
-
-
-def fmt_month(value: str) -> str:
-    """'2024-07' → 'July 2024'."""
-    year, month = str(value).split("-")[:2]
-    return f"{MONTHS[int(month) - 1]} {year}"
-
-
-def fmt_long_date(value: str) -> str:
-    """'2024-07-16' → 'Tuesday, July 16, 2024'."""
-    d = dt.date.fromisoformat(str(value)[:10])
-    return f"{d.strftime('%A')}, {MONTHS[d.month - 1]} {d.day}, {d.year}"
-
-
-def fmt_duration_words(value: Any) -> str:
-    """Seconds → plain words for screen text: 292 → '4 minutes 52 seconds'."""
-    if value is None:
-        return NOT_AVAILABLE
-    total = _round_int(value)
-    minutes, seconds = divmod(total, 60)
-    parts = []
-    if minutes:
-        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
-    if seconds or not parts:
-        parts.append(f"{seconds} second{'s' if seconds != 1 else ''}")
-    return " ".join(parts)
-
-
-# --------------------------------------------------------------------------- environment
-
-
-def _make_env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(
-        thousands=fmt_thousands,
-        pct=fmt_pct,
-        hms=fmt_hms,
-        signed_pct=fmt_signed_pct,
-        decimal=fmt_decimal,
-        month=fmt_month,
-        long_date=fmt_long_date,
-        duration_words=fmt_duration_words,
-    )
-    env.globals.update(NA=NA, NOT_AVAILABLE=NOT_AVAILABLE, MINUS=MINUS)
-    return env
-
-
-ENV = _make_env()
+ENV = make_environment()
 
 
 # --------------------------------------------------------------------------- stylesheets
@@ -343,7 +203,7 @@ def _build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
 
     if kind == "annual":
         if narrative is None:
-            from pipeline.narrative import render_narrative
+            from .narrative import render_narrative
 
             narrative = render_narrative(metrics, meta.get("narrative_dir"))
         sections = [
@@ -424,7 +284,7 @@ def _annual_top_types_svg(metrics: dict) -> Markup | None:
 
 @functools.lru_cache(maxsize=8)
 def _top_types_svg_cached(top_json: str) -> Markup | None:
-    from pipeline import charts
+    from . import charts
 
     svg = charts.top_types_svg(json.loads(top_json), "chart-top-types")
     return Markup(svg) if svg else None
@@ -482,7 +342,7 @@ def _min_sec(seconds: Any) -> str:
 def key_metric_specs(metrics: dict, *, with_svg: bool = True) -> list[ChartSpec]:
     """The charts of the key-metrics appendices, in order, with their tables and summaries."""
     if with_svg:  # without, no Altair/vl-convert import (Appendix B starts before the charts)
-        from pipeline import charts
+        from . import charts
 
     year = int(metrics["year"])
     prior = _prior_year(metrics)
@@ -776,21 +636,6 @@ def render_html(metrics: dict, meta: dict, output: str = "html", kind: str = "an
     return template.render(**_build_context(metrics, meta, output, kind, specs, narrative))
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; reports are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def html_to_pdf(html: str) -> bytes:
     """Tagged PDF/UA-1 bytes from the print HTML, reproducibly."""
     import weasyprint
@@ -835,14 +680,15 @@ def _pdf_pool() -> ProcessPoolExecutor | None:
                                initializer=_pdf_worker_init)
 
 
-def render_annual_report(metrics: dict, meta: dict, out_dir: Path) -> list[Path]:
+def render_annual_report(metrics: dict, meta: dict, out_dir: Path,
+                         progress: Callable[[str, int, int], None] | None = None) -> list[Path]:
     """Write the annual report and Appendix A and B (``.html`` and ``.pdf`` each) to ``out_dir``.
 
     Returns the six paths: annual HTML, annual PDF, Appendix A HTML, PDF, Appendix B HTML, PDF.
     Raises ``pipeline.narrative.NarrativeError`` (file and line) for a bad narrative file,
     before anything is written.
     """
-    from pipeline.narrative import render_narrative
+    from .narrative import render_narrative
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -871,10 +717,11 @@ def render_annual_report(metrics: dict, meta: dict, out_dir: Path) -> list[Path]
                 futures[kind] = pool.submit(html_to_pdf, prints[kind])
         for kind in ("annual", "appendix_a"):
             htmls[kind] = render_html(metrics, meta, "html", kind, specs, narrative)
-        if pool is not None:
-            pdfs = {kind: future.result() for kind, future in futures.items()}
-        else:
-            pdfs = {kind: html_to_pdf(prints[kind]) for kind in kinds}
+        pdfs: dict[str, bytes] = {}
+        for kind in kinds:
+            pdfs[kind] = futures[kind].result() if pool is not None else html_to_pdf(prints[kind])
+            if progress is not None:
+                progress(DOCUMENTS[kind][0].format(year=year) + ".pdf", len(pdfs), len(kinds))
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -883,7 +730,7 @@ def render_annual_report(metrics: dict, meta: dict, out_dir: Path) -> list[Path]
     for kind in kinds:
         stem = DOCUMENTS[kind][0].format(year=year)
         html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
-        _atomic_write(html_path, htmls[kind].encode("utf-8"))
-        _atomic_write(pdf_path, pdfs[kind])
+        atomic_write(html_path, htmls[kind].encode("utf-8"))
+        atomic_write(pdf_path, pdfs[kind])
         paths += [html_path, pdf_path]
     return paths

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import duckdb
 
+from ..errors import CxError
+
 SERVICE_STANDARDS_DDL = """
     CREATE OR REPLACE TABLE raw.service_standards (
         sr_type VARCHAR NOT NULL, target_days INTEGER NOT NULL, day_basis VARCHAR NOT NULL
     )"""
 
 
-class ReferenceError(Exception):
+class OverrideError(CxError):
     """A reference override file is malformed."""
 
 
@@ -33,15 +35,15 @@ def load_service_standards(raw_dir: Path, con: duckdb.DuckDBPyConnection) -> int
             rows = list(csv.DictReader(f))
             columns = rows[0].keys() if rows else []
     except UnicodeDecodeError:
-        raise ReferenceError(f"{path}: not UTF-8 text; save it as CSV UTF-8.") from None
+        raise OverrideError(f"{path}: not UTF-8 text; save it as CSV UTF-8.") from None
     missing = {"sr_type", "target_days", "day_basis"} - set(columns)
     if missing:
-        raise ReferenceError(f"{path}: required column(s) missing: {', '.join(sorted(missing))}.")
+        raise OverrideError(f"{path}: required column(s) missing: {', '.join(sorted(missing))}.")
     clean = []
     for line, row in enumerate(rows, start=2):
         sr_type, days, basis = ((row.get(c) or "").strip() for c in ("sr_type", "target_days", "day_basis"))
         if not sr_type or basis.lower() not in ("calendar", "business") or not days.isdigit():
-            raise ReferenceError(
+            raise OverrideError(
                 f"{path}, line {line}: expected sr_type, a whole number of target_days and "
                 f"day_basis 'calendar' or 'business'."
             )

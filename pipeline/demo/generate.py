@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
-from pipeline.paths import DATA_DIR, SEEDS_DIR
+from ..paths import DATA_DIR, SEEDS_DIR
 
 CHANNELS = ("phone", "email", "live_chat", "web", "mobile_app", "social", "in_person", "other")
 INTERACTION_TYPES = ("general_inquiry", "service_request", "status_update")
@@ -1326,20 +1326,3 @@ def generate(
     )
     os.replace(tmp, marker)
     return summary
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Generate the cx311 synthetic demo data set")
-    parser.add_argument("raw_dir", type=Path)
-    parser.add_argument("--years", type=int, nargs="+", default=[2023, 2024])
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=311)
-    args = parser.parse_args(argv)
-    print(generate(args.raw_dir, tuple(args.years), args.scale, args.seed))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

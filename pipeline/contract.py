@@ -1,0 +1,299 @@
+"""The column contract: the one statement of what an extract holds and where it lies.
+
+The loader validates against it, the demo generator writes it, the docs restate it and the
+tests derive their fixtures from it. Landing tables live in the DuckDB schema ``raw``; values
+there are already validated and normalised by the loader (channels, types and statuses lower
+case with underscores; timestamps as absolute instants). Bookkeeping columns start with an
+underscore.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import sha256
+
+TZ = "America/Toronto"  # local time of the extracts (a timestamp without an offset is local)
+DEMO_MARKER = "DEMO_DATA.md"  # the file the demo generator leaves in the raw folder
+
+RAW_SCHEMA = "raw"
+
+CHANNELS = ("phone", "email", "live_chat", "web", "mobile_app", "social", "in_person", "other")
+INTERACTION_TYPES = ("general_inquiry", "service_request", "status_update")
+OUTCOMES = ("answered", "abandoned")
+SR_STATUSES = ("initiated", "in_progress", "closed", "cancelled", "unknown")
+
+# The id column of each entity whose repeated ids are listed in raw.repeated_ids.
+ID_COLUMNS = {"interactions": "interaction_id", "service_requests": "sr_id"}
+
+# Columns shared by every landing table: where the row came from.
+#   _source_file    path of the file relative to the raw folder, e.g. '2024/interactions.csv'
+#   _source_line    1-based line number in the file (CSV: the physical line, header = line 1;
+#                   Parquet: row number + 1, as if a header line came first)
+#   _delivery_rank  order in which files were delivered (modification time, then name);
+#                   a higher rank is a later delivery and wins for a repeated id
+_BOOKKEEPING = """
+    _source_file    VARCHAR NOT NULL,
+    _source_line    BIGINT NOT NULL,
+    _delivery_rank  INTEGER NOT NULL
+"""
+
+DDL = {
+    "interactions": f"""
+    CREATE TABLE IF NOT EXISTS raw.interactions (
+        interaction_id   VARCHAR NOT NULL,
+        started_at       TIMESTAMPTZ NOT NULL,
+        channel          VARCHAR NOT NULL,
+        interaction_type VARCHAR NOT NULL,
+        topic            VARCHAR,
+        outcome          VARCHAR,
+        queue_seconds    INTEGER,
+        handle_seconds   INTEGER,
+        transferred      BOOLEAN,
+        responded_at     TIMESTAMPTZ,
+        sr_id            VARCHAR,
+        language         VARCHAR,
+        {_BOOKKEEPING}
+    )""",
+    "service_requests": f"""
+    CREATE TABLE IF NOT EXISTS raw.service_requests (
+        sr_id             VARCHAR NOT NULL,
+        created_at        TIMESTAMPTZ NOT NULL,
+        closed_at         TIMESTAMPTZ,
+        status            VARCHAR NOT NULL,
+        sr_type           VARCHAR NOT NULL,
+        division          VARCHAR NOT NULL,
+        section           VARCHAR,
+        ward              VARCHAR,
+        fsa               VARCHAR,
+        intersection_1    VARCHAR,
+        intersection_2    VARCHAR,
+        latitude          DOUBLE,
+        longitude         DOUBLE,
+        bia               VARCHAR,
+        channel           VARCHAR,
+        -- false for formats without a closing time (City Open Data): closed_at is unknown,
+        -- not empty, and every metric that needs it is null
+        closed_at_available BOOLEAN NOT NULL,
+        {_BOOKKEEPING}
+    )""",
+    "kb_views": f"""
+    CREATE TABLE IF NOT EXISTS raw.kb_views (
+        date          DATE NOT NULL,
+        article_id    VARCHAR NOT NULL,
+        article_title VARCHAR NOT NULL,
+        views         BIGINT NOT NULL,
+        {_BOOKKEEPING}
+    )""",
+    # One row per file loaded: rows_read = rows_loaded + rows_rejected + duplicates_collapsed.
+    "load_audit": """
+    CREATE TABLE IF NOT EXISTS raw.load_audit (
+        source_file          VARCHAR PRIMARY KEY,
+        entity               VARCHAR NOT NULL,  -- interactions | service_requests | kb_views
+        file_format          VARCHAR NOT NULL,  -- csv | csv.gz | parquet | open_data
+        encoding             VARCHAR,           -- utf-8 | utf-8-sig | cp1252 (null for parquet)
+        sha256               VARCHAR NOT NULL,
+        size_bytes           BIGINT NOT NULL,
+        delivery_rank        INTEGER NOT NULL,
+        rows_read            BIGINT NOT NULL,
+        rows_loaded          BIGINT NOT NULL,
+        rows_rejected        BIGINT NOT NULL,
+        duplicates_collapsed BIGINT NOT NULL
+    )""",
+    # Every id delivered more than once (twice in one file, or again in a later file), found by
+    # the loader while it looks for exact duplicates: dbt ranks the deliveries of these ids
+    # only, instead of sorting every row. A superset is harmless (an id listed here that is
+    # now delivered once is simply kept), so ids are never removed.
+    "repeated_ids": """
+    CREATE TABLE IF NOT EXISTS raw.repeated_ids (
+        entity VARCHAR NOT NULL,  -- interactions | service_requests
+        id     VARCHAR NOT NULL
+    )""",
+    # One row per rejected row (the first problem found in it). The offending value is not
+    # stored: it could be personal data.
+    "rejects": """
+    CREATE TABLE IF NOT EXISTS raw.rejects (
+        source_file VARCHAR NOT NULL,
+        entity      VARCHAR NOT NULL,
+        line        BIGINT NOT NULL,
+        "column"    VARCHAR NOT NULL,
+        reason      VARCHAR NOT NULL
+    )""",
+}
+
+
+STATUS_MAP = {
+    "new": "initiated",
+    "initiated": "initiated",
+    "in_progress": "in_progress",
+    "inprogress": "in_progress",
+    "closed": "closed",
+    "completed": "closed",
+    "canceled": "cancelled",
+    "cancelled": "cancelled",
+    "unknown": "unknown",
+}
+
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    kind: str  # text | ts | date | seconds | count | bool | coord | channel | itype | outcome | status
+    required: bool = False
+
+
+ENTITIES: dict[str, list[Col]] = {
+    "interactions": [
+        Col("interaction_id", "text", True),
+        Col("started_at", "ts", True),
+        Col("channel", "channel", True),
+        Col("interaction_type", "itype", True),
+        Col("topic", "text"),
+        Col("outcome", "outcome"),
+        Col("queue_seconds", "seconds"),
+        Col("handle_seconds", "seconds"),
+        Col("transferred", "bool"),
+        Col("responded_at", "ts"),
+        Col("sr_id", "text"),
+        Col("language", "text"),
+    ],
+    "service_requests": [
+        Col("sr_id", "text", True),
+        Col("created_at", "ts", True),
+        Col("closed_at", "ts"),
+        Col("status", "status", True),
+        Col("sr_type", "text", True),
+        Col("division", "text", True),
+        Col("section", "text"),
+        Col("ward", "text"),
+        Col("fsa", "text"),
+        Col("intersection_1", "text"),
+        Col("intersection_2", "text"),
+        Col("latitude", "coord"),
+        Col("longitude", "coord"),
+        Col("bia", "text"),
+        Col("channel", "channel"),
+    ],
+    "kb_views": [
+        Col("date", "date", True),
+        Col("article_id", "text", True),
+        Col("article_title", "text", True),
+        Col("views", "count", True),
+    ],
+}
+# Columns used as hash-join keys when looking for an exact duplicate in earlier deliveries.
+DEDUP_KEYS = {
+    "interactions": ["interaction_id"],
+    "service_requests": ["sr_id"],
+    "kb_views": ["date", "article_id"],
+}
+
+OPEN_DATA_VARIANTS: dict[str, dict[str, str]] = {
+    # normalised header name -> contract column
+    "A": {
+        "creation_date": "created_at",
+        "status": "status",
+        "first_3_chars_of_postal_code": "fsa",
+        "intersection_street_1": "intersection_1",
+        "intersection_street_2": "intersection_2",
+        "ward": "ward",
+        "service_request_type": "sr_type",
+        "division": "division",
+        "section": "section",
+    },
+    "B": {
+        "service_request_creation_date_and_time": "created_at",
+        "service_request_location": "location",
+        "original_service_request_type": "sr_type",
+        "service_request_status": "status",
+        "service_request_division": "division",
+        "service_request_section_unit": "section",
+        "service_request_ward": "ward",
+    },
+}
+OPEN_DATA_REQUIRED = {"created_at", "status", "sr_type", "division"}
+
+ENTITY_PREFIXES = ("interactions", "service_requests", "kb_views")
+YEAR_EXTS = (".csv", ".csv.gz", ".parquet")
+OPEN_DATA_EXTS = (".csv", ".csv.gz", ".zip")
+
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    rel: str
+    entity: str
+    file_format: str  # csv | csv.gz | parquet | open_data
+    sha256: str
+    size: int
+    mtime_ns: int
+    rank: int = 0
+
+
+def _ext(name: str, exts: tuple[str, ...]) -> str | None:
+    low = name.lower()
+    for ext in sorted(exts, key=len, reverse=True):
+        if low.endswith(ext):
+            return ext
+    return None
+
+
+def extract_paths(raw_dir: Path) -> list[tuple[Path, str, str]]:
+    """(path, entity, format) of every file the contract covers, in name order.
+
+    ``<raw>/<YYYY>/{interactions,service_requests,kb_views}*.{csv,csv.gz,parquet}`` and
+    ``<raw>/open_data/*.{csv,csv.gz,zip}`` (service requests in the City's Open Data format).
+    """
+    found: list[tuple[Path, str, str]] = []
+    if not raw_dir.is_dir():
+        return found
+    for sub in sorted(raw_dir.iterdir()):
+        if sub.is_dir() and re.fullmatch(r"\d{4}", sub.name):
+            for f in sorted(sub.iterdir()):
+                if not f.is_file() or f.name.startswith("."):
+                    continue
+                ext = _ext(f.name, YEAR_EXTS)
+                entity = next((p for p in ENTITY_PREFIXES if f.name.lower().startswith(p)), None)
+                if ext and entity:
+                    found.append((f, entity, ext.lstrip(".")))
+        elif sub.is_dir() and sub.name == "open_data":
+            for f in sorted(sub.iterdir()):
+                if f.is_file() and not f.name.startswith(".") and _ext(f.name, OPEN_DATA_EXTS):
+                    found.append((f, "service_requests", "open_data"))
+    return found
+
+
+def has_extracts(raw_dir: Path) -> bool:
+    """True when ``raw_dir`` holds at least one file the contract covers."""
+    return bool(extract_paths(Path(raw_dir)))
+
+
+def is_demo(raw_dir: Path) -> bool:
+    """True when the extracts are the generated demo data set (it leaves a marker file)."""
+    return (Path(raw_dir) / DEMO_MARKER).exists()
+
+
+def discover(raw_dir: Path) -> list[SourceFile]:
+    """The files the contract covers, ranked by delivery (mtime, then name, then path)."""
+    files = []
+    for path, entity, fmt in extract_paths(raw_dir):
+        st = path.stat()
+        files.append(
+            SourceFile(
+                path=path,
+                rel=path.relative_to(raw_dir).as_posix(),
+                entity=entity,
+                file_format=fmt,
+                sha256=sha256(path),
+                size=st.st_size,
+                mtime_ns=st.st_mtime_ns,
+            )
+        )
+    files.sort(key=lambda s: (s.mtime_ns, s.path.name, s.rel))
+    for i, s in enumerate(files, start=1):
+        s.rank = i
+    return files

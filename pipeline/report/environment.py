@@ -1,0 +1,53 @@
+"""The one Jinja environment factory: the report templates, and a sandboxed variant for the
+analyst's narrative. Both carry the same filters, so a figure reads the same everywhere."""
+
+from __future__ import annotations
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from ..paths import TEMPLATES_DIR
+from .formatting import (
+    MINUS,
+    NA,
+    NOT_AVAILABLE,
+    fmt_decimal,
+    fmt_duration_words,
+    fmt_hms,
+    fmt_long_date,
+    fmt_month,
+    fmt_pct,
+    fmt_signed_pct,
+    fmt_thousands,
+)
+
+FILTERS = {
+    "thousands": fmt_thousands,
+    "pct": fmt_pct,
+    "hms": fmt_hms,
+    "signed_pct": fmt_signed_pct,
+    "decimal": fmt_decimal,
+    "month": fmt_month,
+    "long_date": fmt_long_date,
+    "duration_words": fmt_duration_words,
+}
+GLOBALS = {"NA": NA, "NOT_AVAILABLE": NOT_AVAILABLE, "MINUS": MINUS}
+OPTIONS = {"undefined": jinja2.StrictUndefined, "trim_blocks": True, "lstrip_blocks": True,
+           "keep_trailing_newline": True}
+
+
+def make_environment() -> jinja2.Environment:
+    """The report templates (report_templates/), HTML-escaped, strict about undefined names."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, **OPTIONS)
+    env.filters.update(FILTERS)
+    env.globals.update(GLOBALS)
+    return env
+
+
+def make_sandboxed_environment() -> SandboxedEnvironment:
+    """For the analyst's narrative: no file access, no unsafe attributes, the sandbox's own
+    bounded ``range``. Not escaped: the result is Markdown, sanitised after conversion."""
+    env = SandboxedEnvironment(autoescape=False, **OPTIONS)
+    env.filters.update(FILTERS)
+    env.globals.update(GLOBALS)  # only the project's names: the sandbox keeps its safe range
+    return env

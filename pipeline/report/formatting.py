@@ -1,0 +1,135 @@
+"""How figures read in every document: numbers, percents, durations, months, labels.
+
+Imports nothing of the package: one place decides that 0.815 reads "82%" and 292 seconds
+"0:04:52", for the reports, the BIA reports, their e-mails and the narrative.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+REPORT_AUTHOR = "City of Toronto – Customer Experience Division"
+AREA = "City of Toronto 311"
+MINUS = "\u2212"
+NOT_AVAILABLE = "not available in this extract"
+NA = "n/a"
+
+CHANNEL_LABELS = {
+    "phone": "Phone",
+    "email": "E-mail",
+    "live_chat": "Live chat",
+    "web": "Web",
+    "mobile_app": "Mobile app",
+    "social": "Social media",
+    "in_person": "In person",
+    "other": "Other",
+}
+TYPE_LABELS = {
+    "general_inquiry": "General inquiries",
+    "service_request": "Service requests",
+    "status_update": "Status updates",
+}
+MONTHS = [
+    "January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December",
+]
+
+
+def _dec(value: Any) -> Decimal:
+    """Exact decimal of a number as written (repr), so 0.815 stays 0.815, not 0.81499…"""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("boolean is not a number")
+    if isinstance(value, int):
+        return Decimal(value)
+    return Decimal(repr(float(value)))
+
+
+def _round_int(value: Any) -> int:
+    """Round half away from zero to an integer."""
+    return int(_dec(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def fmt_thousands(value: Any) -> str:
+    """1290000 → '1,290,000'; floats are rounded half away from zero; None → 'n/a'."""
+    if value is None:
+        return NA
+    n = _round_int(value)
+    s = f"{abs(n):,}"
+    return f"{MINUS}{s}" if n < 0 else s
+
+
+def fmt_decimal(value: Any, places: int = 1) -> str:
+    """Fixed decimals with thousands separators, half away from zero; None → 'n/a'."""
+    if value is None:
+        return NA
+    q = _dec(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    s = f"{abs(q):,.{places}f}"
+    return f"{MINUS}{s}" if q < 0 else s
+
+
+def _percent(value: Any, places: int) -> Decimal:
+    """Fraction → percent rounded half away from zero to ``places`` decimals."""
+    return (_dec(value) * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def fmt_pct(value: Any, places: int = 0) -> str:
+    """Fraction → whole percent, half away from zero: 0.815 → '82%', 0.8149 → '81%'."""
+    if value is None:
+        return NA
+    q = _percent(value, places)
+    if q == 0:
+        q = abs(q)
+    s = f"{abs(q):,.{places}f}%"
+    return f"{MINUS}{s}" if q < 0 else s
+
+
+def fmt_signed_pct(value: Any, places: int = 0) -> str:
+    """Change as a signed percent with a real minus sign: −0.0493 → '−5%', 0.1 → '+10%'."""
+    if value is None:
+        return NA
+    q = _percent(value, places)
+    s = f"{abs(q):,.{places}f}%"
+    if q == 0:
+        return s
+    return f"+{s}" if q > 0 else f"{MINUS}{s}"
+
+
+def fmt_hms(value: Any) -> str:
+    """Seconds → H:MM:SS (47 → '0:00:47', 292 → '0:04:52'); None → 'n/a'."""
+    if value is None:
+        return NA
+    total = _round_int(value)
+    sign = MINUS if total < 0 else ""
+    hours, rest = divmod(abs(total), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{sign}{hours}:{minutes:02d}:{seconds:02d}"
+
+
+def fmt_month(value: str) -> str:
+    """'2024-07' → 'July 2024'."""
+    year, month = str(value).split("-")[:2]
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+def fmt_long_date(value: str) -> str:
+    """'2024-07-16' → 'Tuesday, July 16, 2024'."""
+    d = dt.date.fromisoformat(str(value)[:10])
+    return f"{d.strftime('%A')}, {MONTHS[d.month - 1]} {d.day}, {d.year}"
+
+
+def fmt_duration_words(value: Any) -> str:
+    """Seconds → plain words for screen text: 292 → '4 minutes 52 seconds'."""
+    if value is None:
+        return NOT_AVAILABLE
+    total = _round_int(value)
+    minutes, seconds = divmod(total, 60)
+    parts = []
+    if minutes:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    if seconds or not parts:
+        parts.append(f"{seconds} second{'s' if seconds != 1 else ''}")
+    return " ".join(parts)

@@ -1,0 +1,91 @@
+"""The warehouse file: how Python connects to it, and the queries Python runs on its marts.
+
+Python reads only the marts (schema ``marts``): they are the contract between dbt and the
+documents, declared as exposures in ``dbt_project/models/marts/_exposures.yml``. The loader and
+dbt write the other schemas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .errors import CxError
+
+
+class WarehouseError(CxError):
+    """The warehouse is missing or cannot be read."""
+
+
+def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection that never installs or downloads DuckDB extensions, in UTC."""
+    con = duckdb.connect(str(db_path), read_only=read_only)
+    con.execute("SET autoinstall_known_extensions=false; SET autoload_known_extensions=false")
+    con.execute("SET TimeZone='UTC'; SET enable_progress_bar=false")
+    return con
+
+
+@contextmanager
+def reading(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to a built warehouse, closed on exit."""
+    if not Path(db_path).exists():
+        raise WarehouseError(f"There is no warehouse at {db_path}: run `make load` (or `make report`) first.")
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """The result of ``sql`` as a list of {column: value} dicts."""
+    cursor = con.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> dict[str, Any] | None:
+    """The first row of ``sql`` as a dict, or None."""
+    result = rows(con, sql, params)
+    return result[0] if result else None
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def input_files(db_path: Path, year: int | None = None) -> list[dict[str, Any]]:
+    """Loaded files (all, or a year's folder plus Open Data files) with hash and row counts."""
+    where = "" if year is None else "WHERE extract_year = ? OR extract_year IS NULL"
+    with reading(db_path) as con:
+        return rows(
+            con,
+            "SELECT source_file AS name, sha256, rows_read, rows_loaded, rows_rejected, duplicates_collapsed "
+            f"FROM marts.mart_data_quality {where} ORDER BY source_file",
+            [] if year is None else [year],
+        )
+
+
+def report_sources(db_path: Path, year: int) -> dict[str, Any]:
+    """What the annual report says about its sources: files, rejects, closing times, standards."""
+    with reading(db_path) as con:
+        files = con.execute(
+            "SELECT source_file, rows_rejected, rejects_by_reason FROM marts.mart_data_quality "
+            "WHERE extract_year = ? OR extract_year IS NULL ORDER BY source_file",
+            [year],
+        ).fetchall()
+        closing = con.execute(
+            "SELECT closing_times_available FROM marts.mart_sr_yearly WHERE created_year = ?", [year]
+        ).fetchone()
+        illustrative = con.execute(
+            "SELECT count(*) FROM marts.mart_service_standards WHERE illustrative"
+        ).fetchone()[0]
+    return {
+        "files": [name for name, _, _ in files],
+        "rejects": [{"file": name, "reasons": reasons} for name, rejected, reasons in files if rejected],
+        "closing_times_available": None if closing is None else bool(closing[0]),
+        "standards_illustrative": illustrative > 0,
+    }
