@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from .contract import has_extracts, is_demo
+from .contract import has_extracts
 from .errors import CxError, UsageError
 from .paths import PROJECT_DIR
 
@@ -178,29 +178,6 @@ def load(console: Console, raw: Path, output: Path, max_reject_rate: float) -> N
     load_and_build(console, raw, output, max_reject_rate)
 
 
-def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
-    """What the report says about its sources: demo notice, input files, data notes."""
-    from .warehouse import report_sources
-
-    sources = report_sources(db_path, year)
-    not_available = []
-    if sources["closing_times_available"] is False:
-        not_available.append(
-            "Closing times: the extract has no closing time for service requests, so time to "
-            "close, the on-time rate and SRs open at year end are not available in this extract."
-        )
-    return {
-        "demo": is_demo(raw_dir),
-        # the analyst's narrative for the year (Markdown files); missing → neutral defaults
-        "narrative_dir": raw_dir / "narrative" / str(year),
-        "generated_from": sources["files"],
-        "rejects": sources["rejects"],
-        "standards_illustrative": sources["standards_illustrative"],
-        "cancelled_note": None,
-        "not_available": not_available,
-    }
-
-
 @cli.command()
 @click.option("--year", type=click.IntRange(2000, 2100), required=True, help="Calendar year to report on.")
 @state_options
@@ -217,7 +194,7 @@ def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate
     """
     from .manifest import write_manifest
     from .metrics import key_metrics, write_key_metrics
-    from .report import render_annual_report
+    from .report import render_annual_report, report_meta
     from .warehouse import input_files
 
     ensure_extracts(console, raw)

@@ -1,5 +1,5 @@
 """The synthetic demo data set, calibrated to figures 311 Toronto published."""
 
-from .generate import generate
+from .dataset import generate
 
 __all__ = ["generate"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import narrative, render
+from pipeline.report import narrative, render
 
-FIXTURE = Path(__file__).parent / "fixtures" / "key_metrics_sample.json"
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "key_metrics_sample.json"
 
 
 def load_metrics() -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.reference import ReferenceError, load_service_standards
+from pipeline.ingest import OverrideError, load_service_standards
 
 
 def _standards(raw: Path, text: str | None) -> list[tuple]:
@@ -29,10 +29,10 @@ def test_no_override_leaves_the_table_empty(tmp_path: Path) -> None:
 
 
 def test_a_bad_line_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ReferenceError, match=r"service_standards.csv, line 3: expected sr_type"):
+    with pytest.raises(OverrideError, match=r"service_standards.csv, line 3: expected sr_type"):
         _standards(tmp_path, "sr_type,target_days,day_basis\nGraffiti,7,business\nNoise,five,calendar\n")
 
 
 def test_a_missing_column_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ReferenceError, match="required column\\(s\\) missing: day_basis"):
+    with pytest.raises(OverrideError, match="required column\\(s\\) missing: day_basis"):
         _standards(tmp_path, "sr_type,target_days\nGraffiti,7\n")

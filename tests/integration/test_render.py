@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import render
-from tests import a11y
+from pipeline.report import render
+from tests.integration import a11y
 
-FIXTURE = Path(__file__).parent / "fixtures" / "key_metrics_sample.json"
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "key_metrics_sample.json"
 META = {
     "demo": True,
     "generated_from": ["2024/interactions_2024.parquet", "2024/service_requests_2024.parquet"],

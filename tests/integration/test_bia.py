@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import bia
+from pipeline.bia import batch as bia
 from pipeline.cli import main
-from tests import a11y
+from tests.integration import a11y
 
 # Kensington Market is written in lower case in the extract (matched to the seed's
 # "Kensington Market BIA"); Baby Point Gates has no name in the extract, only coordinates
@@ -224,7 +224,7 @@ def test_one_failing_bia_does_not_stop_the_others(built: dict, tmp_path: Path, m
 
     monkeypatch.setattr(bia, "render_one", flaky)
     # reuse the built warehouse: the CLI's load and build are not what is tested here
-    monkeypatch.setattr("pipeline.cli.load_and_build", lambda raw, output, rate: built["db"])
+    monkeypatch.setattr("pipeline.cli.load_and_build", lambda console, raw, output, rate: built["db"])
     code = main(["bia", "--month", "2024-07", "--raw", str(built["raw"]), "--output", str(tmp_path),
                  "--workers", "2", "--bia", KENSINGTON, "--bia", BABY_POINT, "--bia", EMPTY])
     err = capsys.readouterr().err

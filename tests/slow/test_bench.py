@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import bench
-from pipeline.demo import ROW_GROUP_ROWS
+from benchmarks import bench
+from pipeline.demo.dataset import ROW_GROUP_ROWS
 
 SCALE = 0.002
 

@@ -10,9 +10,9 @@ import duckdb
 import pytest
 import yaml
 
-from pipeline.load import load
+from pipeline.ingest import load
 from pipeline.paths import DBT_DIR
-from pipeline.reference import load_service_standards
+from pipeline.ingest import load_service_standards
 from pipeline.transform import PARSE_CACHE, build, run_dbt
 
 INTERACTIONS = """\

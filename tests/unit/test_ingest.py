@@ -1,4 +1,4 @@
-"""Tests for pipeline.load with tiny hand-written fixtures (exact values asserted)."""
+"""Tests for pipeline.ingest with tiny hand-written fixtures (exact values asserted)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.load import LoadError, load
+from pipeline.ingest import LoadError, load
 
 UTC = dt.UTC
 IH = (

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import demo
+from pipeline.demo import dataset as demo
 
 SCALE = 0.01
 YEARS = (2023, 2024)

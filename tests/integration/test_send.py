@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from pipeline import send
+from pipeline.bia import mail as send
 from pipeline.cli import main
 
 MONTH = "2024-07"
