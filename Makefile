@@ -11,7 +11,7 @@ BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CX    := $(BIN)/python -m pipeline
 
-.PHONY: help install report load demo-data seeds docs test lint clean bia bia-send bench
+.PHONY: help install report load demo-data seeds docs test test-fast test-all lint clean bia bia-send bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,7 +39,7 @@ load: $(STAMP)  ## load RAW into the warehouse and run dbt build
 	$(CX) load --raw $(RAW) --output $(OUTPUT)
 
 bench: $(STAMP)  ## time every stage on demo data at SCALE into OUTPUT/bench (SKIP=report,bia,incremental,e2e)
-	$(BIN)/python -m pipeline.bench --scale $(SCALE) --out $(OUTPUT)/bench$(if $(SKIP), --skip $(SKIP))
+	$(BIN)/python -m benchmarks.bench --scale $(SCALE) --out $(OUTPUT)/bench$(if $(SKIP), --skip $(SKIP))
 
 demo-data: $(STAMP)  ## generate the synthetic demo data set into RAW
 	$(CX) demo-data --raw $(RAW) --scale $(SCALE)
@@ -50,12 +50,18 @@ seeds: $(STAMP)  ## regenerate the generated dbt seeds (holiday calendar)
 docs: $(STAMP)  ## dbt documentation site (static, offline) into OUTPUT/docs
 	$(CX) docs --output $(OUTPUT)
 
-test: $(STAMP)  ## run the test suite (lint, unit, dbt, end-to-end, accessibility)
-	$(BIN)/ruff check pipeline tests
-	$(BIN)/python -m pytest -q
+test: lint  ## the everyday suite: lint, unit layer, integration layer (real dbt, WeasyPrint, Chromium)
+	$(BIN)/python -m pytest -q tests/unit tests/integration
 
-lint: $(STAMP)  ## ruff
-	$(BIN)/ruff check pipeline tests
+test-fast: $(STAMP)  ## the unit layer only (no dbt, no WeasyPrint, no browser): seconds
+	$(BIN)/python -m pytest -q tests/unit
+
+test-all: lint  ## everything: the everyday suite and the slow suites (benchmark smoke run)
+	$(BIN)/python -m pytest -q tests
+
+lint: $(STAMP)  ## ruff on the Python, sqlfluff on the dbt models
+	$(BIN)/ruff check pipeline tests benchmarks
+	cd dbt_project && ../$(BIN)/sqlfluff lint models --disable-progress-bar --nocolor
 
 clean:  ## remove generated state (output/, dbt target) and the demo data (never real extracts)
 	rm -rf $(OUTPUT) dbt_project/target dbt_project/logs

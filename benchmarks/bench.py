@@ -1,6 +1,6 @@
-"""Benchmark the pipeline's stages on the synthetic demo data (GitHub issue 6).
+"""Benchmark the pipeline's stages on the synthetic demo data.
 
-``python -m pipeline.bench --scale 1`` (``make bench SCALE=1``):
+``python -m benchmarks.bench --scale 1`` (``make bench SCALE=1``):
 
 1. generates the demo data set at ``scale`` × Toronto's 2023–2024 volume into
    ``<out>/<scale>/raw`` (reused when its ``DEMO_DATA.md`` says the same scale and seed);
@@ -10,8 +10,7 @@
    It also times the **copy floor**: DuckDB alone copying the same Parquet files, as they are,
    into tables of a new database file — the least any warehouse that keeps the rows must do;
 3. times each stage of ``make report`` from a cold warehouse (load, ``dbt build``, key
-   metrics, the HTML and the PDF document, manifest) and the BIA batch for one month (when the
-   ``bia`` command exists), then a rerun with nothing new, then a rerun after one month of
+   metrics, the HTML and the PDF document, manifest) and the BIA batch for one month, then a rerun with nothing new, then a rerun after one month of
    new files (January 2025, made by shifting a week of January 2024 rows by a year), and —
    unless skipped — ``python -m pipeline report`` end to end into a fresh output folder;
 4. prints a table and writes ``<out>/<scale>.json``.
@@ -37,14 +36,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .paths import DBT_DIR, PROJECT_DIR
+from pipeline.paths import DBT_DIR, PROJECT_DIR
 
 DEFAULT_OUT = PROJECT_DIR / "output" / "bench"
 YEAR = 2024
 BIA_MONTH = "2024-07"
 TOP_N = 10
 SKIPPABLE = ("report", "bia", "incremental", "e2e")
-# Budgets of GitHub issue 6 (2 cores, 24 GB).
+# Budgets (2 cores, 24 GB).
 REPORT_BUDGET_S = {1.0: 30.0, 10.0: 240.0}
 PEAK_BUDGET_MB = {10.0: 8 * 1024.0}
 BIA_BUDGET_S = 60.0
@@ -66,7 +65,7 @@ def demo_matches(raw_dir: Path, scale: float, seed: int) -> bool:
     groups of at most ``demo.ROW_GROUP_ROWS`` rows: older sets are read more slowly)."""
     import pyarrow.parquet as pq
 
-    from .demo import ROW_GROUP_ROWS
+    from pipeline.demo.dataset import ROW_GROUP_ROWS
 
     marker = raw_dir / "DEMO_DATA.md"
     if not marker.is_file():
@@ -248,7 +247,7 @@ def floor(raw_dir: Path) -> tuple[dict[str, Any], float]:
 def copy_floor(raw_dir: Path, db_path: Path) -> tuple[int, float]:
     """Copy every entity's Parquet files, as they are, into a table of a new DuckDB file and
     checkpoint it; return (rows copied, seconds). The file is removed afterwards."""
-    from .load import connect
+    from pipeline.warehouse import connect
 
     db_path.unlink(missing_ok=True)
     rows = 0
@@ -334,7 +333,7 @@ def headlines_match(a: dict[str, Any], b: dict[str, Any], rel: float = 1e-9) -> 
 
 
 def _stage_generate(p: dict) -> dict:
-    from .demo import generate
+    from pipeline.demo import generate
 
     summary = generate(Path(p["raw"]), scale=p["scale"], seed=p["seed"])
     return {"rows": summary["files"]}
@@ -353,17 +352,15 @@ def _stage_copy_floor(p: dict) -> dict:
 
 
 def _stage_load(p: dict) -> dict:
-    import duckdb
-
-    from .load import load
-    from .reference import load_service_standards
+    from pipeline.ingest import load, load_service_standards
+    from pipeline.warehouse import connect
 
     out = Path(p["output"])
     out.mkdir(parents=True, exist_ok=True)
     db = out / "warehouse.duckdb"
     start = time.perf_counter()
     s = load(Path(p["raw"]), db)
-    with duckdb.connect(str(db)) as con:
+    with connect(db) as con:
         load_service_standards(Path(p["raw"]), con)
     return {
         "inner_s": time.perf_counter() - start,
@@ -386,7 +383,7 @@ def dbt_node_timings(work_dir: Path, top: int = 8) -> list[list]:
 
 
 def _stage_dbt(p: dict) -> dict:
-    from .transform import build
+    from pipeline.transform import build
 
     out = Path(p["output"])
     start = time.perf_counter()
@@ -398,8 +395,8 @@ def _stage_dbt(p: dict) -> dict:
 
 
 def _stage_metrics(p: dict) -> dict:
-    from .cli import report_meta
-    from .metrics import key_metrics, write_key_metrics
+    from pipeline.metrics import key_metrics, write_key_metrics
+    from pipeline.report import report_meta
 
     out, year = Path(p["output"]), int(p["year"])
     db = out / "warehouse.duckdb"
@@ -411,7 +408,7 @@ def _stage_metrics(p: dict) -> dict:
 
 
 def _render_inputs(p: dict) -> tuple[dict, dict, Path, int]:
-    from .cli import report_meta
+    from pipeline.report import report_meta
 
     out, year = Path(p["output"]), int(p["year"])
     metrics = json.loads((out / str(year) / "key_metrics.json").read_text(encoding="utf-8"))
@@ -458,7 +455,8 @@ def _stage_render(p: dict) -> dict:
 
 
 def _stage_manifest(p: dict) -> dict:
-    from .manifest import inputs, write_manifest
+    from pipeline.manifest import write_manifest
+    from pipeline.warehouse import input_files as inputs
 
     out, year = Path(p["output"]), int(p["year"])
     out_dir = out / str(year)
@@ -537,12 +535,12 @@ class Bench:
         return entry
 
     def child(self, name: str, group: str, stage: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Run one library stage in ``python -m pipeline.bench --child``."""
+        """Run one library stage in ``python -m benchmarks.bench --child``."""
         self._n += 1
         log = self.logs / f"{self._n:02d}-{stage}.log"
         result = self.logs / f"{self._n:02d}-{stage}.json"
         result.unlink(missing_ok=True)
-        cmd = [sys.executable, "-m", "pipeline.bench", "--child", stage,
+        cmd = [sys.executable, "-m", "benchmarks.bench", "--child", stage,
                "--params", json.dumps(params, default=str), "--result", str(result)]
         m = run_measured(cmd, log)
         info = json.loads(result.read_text(encoding="utf-8")) if result.is_file() else {}
@@ -563,28 +561,6 @@ class Bench:
         if self.verbose:
             print(f"  {name:<44} {status}", file=sys.stderr, flush=True)
         return entry
-
-
-def cli_commands() -> dict[str, set[str]]:
-    """The ``python -m pipeline`` commands and each one's option strings."""
-    from .cli import build_parser
-
-    parser = build_parser()
-    for action in parser._actions:  # argparse keeps sub-commands in a private action
-        if isinstance(action, argparse._SubParsersAction):
-            return {
-                name: {s for a in sub._actions for s in a.option_strings}
-                for name, sub in action.choices.items()
-            }
-    return {}
-
-
-def bia_args(options: set[str], month: str, raw: Path, output: Path) -> list[str]:
-    args = ["bia"]
-    for opt, value in (("--month", month), ("--raw", str(raw)), ("--output", str(output))):
-        if opt in options:
-            args += [opt, value]
-    return args
 
 
 def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] = (),
@@ -630,14 +606,11 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
             label = {"html": "annual report HTML", "pdf": "annual report PDF/UA"}.get(doc, f"{doc} HTML + PDF")
             bench.child(f"  one document: {label}", "document", "render", {**p, "document": doc})
 
-    commands = cli_commands()
     bia_name = f"BIA batch {bia_month} (python -m pipeline bia)"
     if "bia" in skip:
         bench.absent(bia_name, "bia", "skipped")
-    elif "bia" not in commands:
-        bench.absent(bia_name, "bia", "not available yet")
     else:
-        bench.cli(bia_name, "bia", bia_args(commands["bia"], bia_month, raw, work))
+        bench.cli(bia_name, "bia", ["bia", "--month", bia_month, "--raw", str(raw), "--output", str(work)])
 
     # incremental: nothing new, then one more month of files
     if "incremental" in skip:

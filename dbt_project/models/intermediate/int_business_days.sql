@@ -12,7 +12,7 @@ calendar as (
         (select make_date(year(min(holiday_date)), 1, 1) from holidays),
         (select make_date(year(max(holiday_date)) + 1, 1, 1) from holidays),
         interval 1 day
-    ) as t(day)
+    ) as t(day)  -- noqa: AL05, LT01
 ),
 
 flagged as (

@@ -23,9 +23,9 @@ final as (
         outcome = 'answered' as is_answered,
         outcome = 'abandoned' as is_abandoned,
         outcome = 'abandoned'
-            and queue_seconds < {{ var('short_abandon_seconds') }} as is_short_abandon,
+        and queue_seconds < {{ var('short_abandon_seconds') }} as is_short_abandon,
         outcome = 'answered'
-            and queue_seconds <= {{ var('service_level_seconds') }} as is_answered_within_threshold
+        and queue_seconds <= {{ var('service_level_seconds') }} as is_answered_within_threshold
     from offered
 )
 

@@ -66,8 +66,9 @@ with_due_dates as (
     left join business_days as created_day
         on with_periods.created_date = created_day.calendar_date
     left join business_days as due_day
-        on due_day.is_business_day
-        and due_day.business_day_number = created_day.business_day_number + standards.target_days
+        on
+            due_day.is_business_day
+            and due_day.business_day_number = created_day.business_day_number + standards.target_days
 ),
 
 final as (

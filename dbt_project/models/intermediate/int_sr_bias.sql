@@ -12,7 +12,8 @@ bias as (
 ),
 
 spellings as (
-    select distinct bia as bia_raw from service_requests where bia is not null
+    select distinct bia as bia_raw from service_requests
+    where bia is not null
 ),
 
 keyed as (
@@ -30,7 +31,9 @@ seed_keyed as (
 ),
 
 final as (
-    select keyed.bia_raw, seed_keyed.bia_name
+    select
+        keyed.bia_raw,
+        seed_keyed.bia_name
     from keyed
     left join seed_keyed using (bia_key)
 )

@@ -6,7 +6,10 @@ bias as (
 ),
 
 final as (
-    select bia_name, extent from bias
+    select
+        bia_name,
+        extent
+    from bias
 )
 
 select * from final

@@ -16,7 +16,9 @@ bias as (
 ),
 
 located as (
-    select service_requests.*, bia_names.bia_name
+    select
+        service_requests.*,
+        bia_names.bia_name
     from service_requests
     inner join bia_names on service_requests.bia = bia_names.bia_raw
     where bia_names.bia_name is not null
@@ -28,24 +30,31 @@ months as (
         (select min(created_month) from service_requests),
         (select max(created_month) from service_requests) + interval 1 month,
         interval 1 month
-    ) as t(month)
+    ) as t(month)  -- noqa: AL05, LT01
 ),
 
 grid as (
-    select bias.bia_name, months.report_month
+    select
+        bias.bia_name,
+        months.report_month
     from bias
     cross join months
 ),
 
 created as (
-    select bia_name, created_month as report_month, count(*) as service_requests
+    select
+        bia_name,
+        created_month as report_month,
+        count(*) as service_requests
     from located
     where not is_cancelled
     group by all
 ),
 
 city as (
-    select created_month as report_month, count(*) as city_service_requests
+    select
+        created_month as report_month,
+        count(*) as city_service_requests
     from service_requests
     where not is_cancelled
     group by all
@@ -65,14 +74,18 @@ closed_in_month as (
 ),
 
 open_at_month_end as (
-    select grid.bia_name, grid.report_month, count(located.sr_id) as open_at_month_end
+    select
+        grid.bia_name,
+        grid.report_month,
+        count(located.sr_id) as open_at_month_end
     from grid
     inner join located
-        on located.bia_name = grid.bia_name
-        and located.created_at_local < grid.report_month + interval 1 month
-        and located.status <> 'cancelled'
-        and located.closed_at_available
-        and (located.closed_at is null or located.closed_at_local >= grid.report_month + interval 1 month)
+        on
+            located.bia_name = grid.bia_name
+            and located.created_at_local < grid.report_month + interval 1 month
+            and located.status <> 'cancelled'
+            and located.closed_at_available
+            and (located.closed_at is null or located.closed_at_local >= grid.report_month + interval 1 month)
     group by all
 ),
 
@@ -110,7 +123,7 @@ final as (
         with_periods.year_to_date,
         prior_year.service_requests as same_month_prior_year,
         (with_periods.service_requests - prior_year.service_requests)
-            / nullif(prior_year.service_requests, 0) as change_vs_same_month_prior_year,
+        / nullif(prior_year.service_requests, 0) as change_vs_same_month_prior_year,
         closed_in_month.closed as closed_in_month,
         closed_in_month.median_days_to_close,
         closed_in_month.closed_on_time / nullif(closed_in_month.closed_with_standard, 0) as on_time_rate,
@@ -118,14 +131,17 @@ final as (
         with_periods.service_requests / nullif(with_periods.city_service_requests, 0) as share_of_city
     from with_periods
     left join with_periods as prior_year
-        on prior_year.bia_name = with_periods.bia_name
-        and prior_year.report_month = with_periods.report_month - interval 1 year
+        on
+            prior_year.bia_name = with_periods.bia_name
+            and prior_year.report_month = with_periods.report_month - interval 1 year
     left join closed_in_month
-        on closed_in_month.bia_name = with_periods.bia_name
-        and closed_in_month.report_month = with_periods.report_month
+        on
+            closed_in_month.bia_name = with_periods.bia_name
+            and closed_in_month.report_month = with_periods.report_month
     left join open_at_month_end
-        on open_at_month_end.bia_name = with_periods.bia_name
-        and open_at_month_end.report_month = with_periods.report_month
+        on
+            open_at_month_end.bia_name = with_periods.bia_name
+            and open_at_month_end.report_month = with_periods.report_month
 )
 
 select * from final

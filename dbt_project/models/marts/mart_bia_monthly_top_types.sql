@@ -31,7 +31,12 @@ ranked as (
 ),
 
 final as (
-    select bia_name, report_month, type_rank, sr_type, service_requests
+    select
+        bia_name,
+        report_month,
+        type_rank,
+        sr_type,
+        service_requests
     from ranked
     where type_rank <= {{ var('bia_top_types_n') }}
 )

@@ -10,11 +10,18 @@ rejects as (
 ),
 
 reasons as (
-    select source_file, string_agg(reason || ': ' || rejected, '; ' order by rejected desc, reason)
-        as rejects_by_reason
+    select
+        source_file,
+        string_agg(reason || ': ' || rejected, '; ' order by rejected desc, reason)
+            as rejects_by_reason
     from (
-        select source_file, reason, count(*) as rejected from rejects group by all
-    )
+        select
+            source_file,
+            reason,
+            count(*) as rejected
+        from rejects
+        group by all
+    ) as per_reason
     group by all
 ),
 

@@ -7,11 +7,19 @@ interactions as (
 ),
 
 counted as (
-    select activity_year, 'type' as dimension, interaction_type as category, count(*) as interactions
+    select
+        activity_year,
+        'type' as dimension,
+        interaction_type as category,
+        count(*) as interactions
     from interactions
     group by all
     union all
-    select activity_year, 'channel' as dimension, channel as category, count(*) as interactions
+    select
+        activity_year,
+        'channel' as dimension,
+        channel as category,
+        count(*) as interactions
     from interactions
     group by all
 ),
@@ -36,9 +44,10 @@ final as (
             as change_vs_prior_year
     from with_totals as this_year
     left join counted as prior_year
-        on prior_year.activity_year = this_year.activity_year - 1
-        and prior_year.dimension = this_year.dimension
-        and prior_year.category = this_year.category
+        on
+            prior_year.activity_year = this_year.activity_year - 1
+            and prior_year.dimension = this_year.dimension
+            and prior_year.category = this_year.category
 )
 
 select * from final

@@ -6,7 +6,9 @@ kb_views as (
 ),
 
 latest_titles as (
-    select article_id, article_title
+    select
+        article_id,
+        article_title
     from kb_views
     qualify row_number() over (
         partition by article_id order by view_date desc, delivery_rank desc
@@ -14,7 +16,10 @@ latest_titles as (
 ),
 
 counted as (
-    select year(view_date) as view_year, article_id, sum(views) as views
+    select
+        year(view_date) as view_year,
+        article_id,
+        sum(views) as views
     from kb_views
     group by all
 ),

@@ -37,7 +37,7 @@ final as (
         answered_within_threshold / nullif(offered - short_abandoned, 0) as service_level,
         cast({{ var('service_level_target') }} as double) as target,
         answered_within_threshold / nullif(offered - short_abandoned, 0)
-            >= {{ var('service_level_target') }} as target_met,
+        >= {{ var('service_level_target') }} as target_met,
         answered_queue_seconds / nullif(answered, 0) as asa_seconds,
         answered_handle_seconds / nullif(answered, 0) as aht_seconds,
         (abandoned - short_abandoned) / nullif(offered - short_abandoned, 0) as abandon_rate

@@ -7,7 +7,12 @@ standards as (
 ),
 
 final as (
-    select sr_type, target_days, day_basis, illustrative from standards
+    select
+        sr_type,
+        target_days,
+        day_basis,
+        illustrative
+    from standards
 )
 
 select * from final

@@ -6,7 +6,10 @@ service_requests as (
 ),
 
 counted as (
-    select created_year, division, count(*) as service_requests
+    select
+        created_year,
+        division,
+        count(*) as service_requests
     from service_requests
     where not is_cancelled
     group by all

@@ -15,13 +15,23 @@ years as (
 ),
 
 all_wards as (
-    select ward_number, ward_name, population_2021 from wards
+    select
+        ward_number,
+        ward_name,
+        population_2021
+    from wards
     union all
-    select null, 'Unknown', null
+    select
+        null as ward_number,
+        'Unknown' as ward_name,
+        null as population_2021
 ),
 
 counted as (
-    select created_year, ward_number, count(*) as service_requests
+    select
+        created_year,
+        ward_number,
+        count(*) as service_requests
     from service_requests
     where not is_cancelled
     group by all
@@ -37,8 +47,9 @@ ward_years as (
     from years
     cross join all_wards
     left join counted
-        on counted.created_year = years.created_year
-        and counted.ward_number is not distinct from all_wards.ward_number
+        on
+            counted.created_year = years.created_year
+            and counted.ward_number is not distinct from all_wards.ward_number
 ),
 
 final as (

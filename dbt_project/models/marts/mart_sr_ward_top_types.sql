@@ -6,7 +6,12 @@ service_requests as (
 ),
 
 counted as (
-    select created_year, ward_number, ward_name, sr_type, count(*) as service_requests
+    select
+        created_year,
+        ward_number,
+        ward_name,
+        sr_type,
+        count(*) as service_requests
     from service_requests
     where not is_cancelled
     group by all
@@ -22,7 +27,13 @@ ranked as (
 ),
 
 final as (
-    select created_year, ward_number, ward_name, type_rank, sr_type, service_requests
+    select
+        created_year,
+        ward_number,
+        ward_name,
+        type_rank,
+        sr_type,
+        service_requests
     from ranked
     where type_rank <= {{ var('ward_top_types_n') }}
 )

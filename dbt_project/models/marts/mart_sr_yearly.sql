@@ -34,7 +34,7 @@ final as (
         this_year.cancelled,
         prior_year.service_requests as prior_year_service_requests,
         (this_year.service_requests - prior_year.service_requests)
-            / prior_year.service_requests as change_vs_prior_year,
+        / prior_year.service_requests as change_vs_prior_year,
         this_year.with_closing_times > 0 as closing_times_available,
         this_year.median_days_to_close,
         this_year.closed_with_standard,

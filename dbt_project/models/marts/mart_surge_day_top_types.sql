@@ -10,7 +10,10 @@ service_requests as (
 ),
 
 counted as (
-    select surge_days.surge_date, service_requests.sr_type, count(*) as service_requests
+    select
+        surge_days.surge_date,
+        service_requests.sr_type,
+        count(*) as service_requests
     from surge_days
     inner join service_requests on service_requests.created_date = surge_days.surge_date
     where not service_requests.is_cancelled
@@ -27,7 +30,11 @@ ranked as (
 ),
 
 final as (
-    select surge_date, type_rank, sr_type, service_requests
+    select
+        surge_date,
+        type_rank,
+        sr_type,
+        service_requests
     from ranked
     where type_rank <= 3
 )

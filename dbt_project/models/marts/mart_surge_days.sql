@@ -7,7 +7,9 @@ service_requests as (
 ),
 
 daily as (
-    select created_date, count(*) as service_requests
+    select
+        created_date,
+        count(*) as service_requests
     from service_requests
     where not is_cancelled
     group by all
@@ -19,11 +21,13 @@ calendar as (
         (select min(created_date) from daily),
         (select max(created_date) from daily) + interval 1 day,
         interval 1 day
-    ) as t(day)
+    ) as t(day)  -- noqa: AL05, LT01
 ),
 
 daily_filled as (
-    select calendar.created_date, coalesce(daily.service_requests, 0) as service_requests
+    select
+        calendar.created_date,
+        coalesce(daily.service_requests, 0) as service_requests
     from calendar
     left join daily using (created_date)
 ),
@@ -48,7 +52,8 @@ final as (
         service_requests,
         baseline_median
     from with_baseline
-    where baseline_days = {{ var('surge_window_days') }}
+    where
+        baseline_days = {{ var('surge_window_days') }}
         and service_requests >= {{ var('surge_factor') }} * baseline_median
         and service_requests >= {{ var('surge_floor') }}
 )

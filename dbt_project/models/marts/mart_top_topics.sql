@@ -6,7 +6,10 @@ interactions as (
 ),
 
 counted as (
-    select activity_year, topic, count(*) as interactions
+    select
+        activity_year,
+        topic,
+        count(*) as interactions
     from interactions
     where interaction_type = 'general_inquiry' and topic is not null
     group by all
