@@ -750,6 +750,21 @@ def summarise(scale: float, stages: list[dict], fl: dict, headline: dict, diffs:
 # --------------------------------------------------------------------------- output
 
 
+def stage_notes(s: dict[str, Any]) -> list[str]:
+    """The note column of one stage: status, files, whether dbt ran, timings."""
+    info = s.get("info", {})
+    note = [] if s["status"] == "ok" else [s["status"].upper()]
+    if "files_loaded" in info:
+        note.append(f"{len(info['files_loaded'])} files loaded, {info['files_skipped']} unchanged")
+    if "dbt_ran" in info:
+        note.append("dbt ran" if info["dbt_ran"] else "dbt skipped (nothing changed)")
+    if info.get("stage_timings_s"):
+        note.append(", ".join(f"{k} {v:.1f}" for k, v in info["stage_timings_s"].items()))
+    if "inner_s" in s and not info.get("stage_timings_s"):
+        note.append(f"in-process {s['inner_s']:.2f} s")
+    return note
+
+
 def table(result: dict[str, Any]) -> str:
     """The result as a Markdown table (also what the bench prints)."""
     lines = [
@@ -769,18 +784,8 @@ def table(result: dict[str, Any]) -> str:
         if "wall_s" not in s:
             lines.append(f"| {s['name']} | – | – | – | {s['status']} |")
             continue
-        info = s.get("info", {})
-        note = [] if s["status"] == "ok" else [s["status"].upper()]
-        if "files_loaded" in info:
-            note.append(f"{len(info['files_loaded'])} files loaded, {info['files_skipped']} unchanged")
-        if "dbt_ran" in info:
-            note.append("dbt ran" if info["dbt_ran"] else "dbt skipped (nothing changed)")
-        if info.get("stage_timings_s"):
-            note.append(", ".join(f"{k} {v:.1f}" for k, v in info["stage_timings_s"].items()))
-        if "inner_s" in s and not info.get("stage_timings_s"):
-            note.append(f"in-process {s['inner_s']:.2f} s")
         lines.append(f"| {s['name']} | {s['wall_s']:.2f} | {s['peak_rss_mb']:.0f} | "
-                     f"{s['vs_floor']:.1f} | {'; '.join(note)} |")
+                     f"{s['vs_floor']:.1f} | {'; '.join(stage_notes(s))} |")
     t = result["totals"]
     for key, label in (("report_stages", "**make report, sum of stages (cold)**"),
                        ("load_dbt_cold", "**load + dbt build (cold)**"),
@@ -807,7 +812,7 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiple of Toronto's volume (default 1)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for data and results")
     parser.add_argument("--year", type=int, default=YEAR, help="report year (default 2024)")
