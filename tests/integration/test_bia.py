@@ -207,7 +207,7 @@ def test_a_bia_without_requests_gets_a_report_that_says_so(built: dict) -> None:
 
 def test_rerun_is_byte_identical(built: dict, tmp_path: Path) -> None:
     result = bia.run_batch(built["db"], built["raw"], tmp_path, "2024-07",
-                           only=[KENSINGTON, BABY_POINT, EMPTY], progress=False)
+                           only=[KENSINGTON, BABY_POINT, EMPTY])
     assert result.ok
     for path in sorted((tmp_path / "bia" / "2024-07").iterdir()):
         assert sha256(path) == sha256(built["out"] / path.name), path.name
