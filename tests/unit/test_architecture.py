@@ -15,6 +15,7 @@ Below the features, a module may import its own layer too (the cycle test keeps 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,24 @@ def test_the_check_catches_a_private_import(monkeypatch, tmp_path) -> None:
     with pytest.raises(AssertionError) as failure:
         test_no_private_names_across_modules()
     assert "pipeline.metrics imports pipeline.warehouse._secret" in str(failure.value)
+
+
+READERS = ("metrics", "report", "bia", "warehouse", "manifest")  # what reads the built warehouse
+SCHEMA_REF = re.compile(r"\b(?:FROM|JOIN)\s+([a-z_]+)\.[a-z_]+")  # SQL in Python is upper case
+
+
+def schemas_read(text: str) -> set[str]:
+    return {m.group(1).lower() for m in SCHEMA_REF.finditer(text)}
+
+
+def test_python_reads_only_the_marts() -> None:
+    read = {}
+    for module, path in MODULES.items():
+        if _component(module) in READERS:
+            read[module] = schemas_read(path.read_text(encoding="utf-8")) - {"marts"}
+    assert {m: s for m, s in read.items() if s} == {}
+
+
+def test_the_schema_check_sees_an_intermediate_read() -> None:
+    assert schemas_read("SELECT x FROM intermediate.int_sr_bias b JOIN marts.m USING (k)") == {
+        "intermediate", "marts"}
