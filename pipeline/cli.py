@@ -254,8 +254,8 @@ def bia_send(console: Console, month: str, workers: int, only: tuple[str, ...], 
              max_reject_rate: float, really_send: bool, force: bool) -> None:
     """E-mail each BIA its report for a month.
 
-    Recipients come from raw/reference/bia_contacts.csv, with the columns bia_name, name and
-    email (one row per recipient; a BIA may have several). Each message is written as an .eml
+    Recipients come from raw/reference/bia_contacts.csv, with the columns bia_name, email and
+    (optional) contact_name: one row per recipient, so a BIA may have several. Each message is written as an .eml
     file to OUTPUT/bia/<MONTH>/outbox/. It is sent by SMTP only with --send (or SEND=1) and
     SMTP_HOST set (also SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS, SMTP_FROM); a send
     log keeps a BIA's report for a month from being sent twice, unless --force.
