@@ -55,3 +55,21 @@ def test_parse_state_carries_over_to_a_new_output_folder(pipeline_build: tuple[P
     log = (tmp_path / "dbt_logs" / "dbt.log").read_text(encoding="utf-8")
     assert "Unable to do partial parsing" not in log
     assert "Partial parsing enabled" in log
+
+
+def test_every_mart_column_is_described(pipeline_build: tuple[Path, Path]) -> None:
+    import duckdb
+
+    doc = yaml.safe_load((DBT_DIR / "models" / "marts" / "_marts__models.yml").read_text(encoding="utf-8"))
+    described = {(m["name"], c["name"]) for m in doc["models"] for c in m.get("columns", [])
+                 if (c.get("description") or "").strip()}
+    with duckdb.connect(str(pipeline_build[1] / "warehouse.duckdb"), read_only=True) as con:
+        built = set(con.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                "WHERE table_schema = 'marts'").fetchall())
+    assert len(built) > 100  # every mart's columns were found
+    assert sorted(built - described) == []
+
+
+def test_docs_open_on_the_project_overview() -> None:
+    text = (DBT_DIR / "models" / "overview.md").read_text(encoding="utf-8")
+    assert text.startswith("{% docs __overview__ %}") and text.rstrip().endswith("{% enddocs %}")
