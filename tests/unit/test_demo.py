@@ -11,57 +11,44 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline.contract import CHANNELS, ENTITIES, INTERACTION_TYPES, SR_STATUSES
+from pipeline.demo import ROW_GROUP_ROWS, generate
 from pipeline.demo import dataset as demo
+from pipeline.demo.calendar import Calendar, city_holidays, dst_gaps
+from pipeline.demo.calibration import channel_counts, sr_type_counts, ward_counts
+from pipeline.demo.reference import load_reference, type_table
+from pipeline.demo.schema import ARROW_TYPES, by_channel
 
 SCALE = 0.01
 YEARS = (2023, 2024)
 FILES = ("interactions", "service_requests", "kb_views")
 
-EXPECTED_SCHEMAS = {
-    "interactions": [
-        ("interaction_id", pa.string()),
-        ("started_at", pa.timestamp("us")),
-        ("channel", pa.string()),
-        ("interaction_type", pa.string()),
-        ("topic", pa.string()),
-        ("outcome", pa.string()),
-        ("queue_seconds", pa.int32()),
-        ("handle_seconds", pa.int32()),
-        ("transferred", pa.bool_()),
-        ("responded_at", pa.timestamp("us")),
-        ("sr_id", pa.string()),
-        ("language", pa.string()),
-    ],
-    "service_requests": [
-        ("sr_id", pa.string()),
-        ("created_at", pa.timestamp("us")),
-        ("closed_at", pa.timestamp("us")),
-        ("status", pa.string()),
-        ("sr_type", pa.string()),
-        ("division", pa.string()),
-        ("section", pa.string()),
-        ("ward", pa.string()),
-        ("fsa", pa.string()),
-        ("intersection_1", pa.string()),
-        ("intersection_2", pa.string()),
-        ("latitude", pa.float64()),
-        ("longitude", pa.float64()),
-        ("bia", pa.string()),
-        ("channel", pa.string()),
-    ],
-    "kb_views": [
-        ("date", pa.date32()),
-        ("article_id", pa.string()),
-        ("article_title", pa.string()),
-        ("views", pa.int64()),
-    ],
+# The expectation comes from the contract (columns, order) and the demo's type per kind; the
+# hand-written pins below make sure a change of either still fails a test.
+EXPECTED_SCHEMAS = {name: [(col.name, ARROW_TYPES[col.kind]) for col in ENTITIES[name]] for name in FILES}
+PINNED_COLUMNS = {
+    "interactions": {
+        0: ("interaction_id", pa.string()),
+        1: ("started_at", pa.timestamp("us")),
+        6: ("queue_seconds", pa.int32()),
+        8: ("transferred", pa.bool_()),
+        11: ("language", pa.string()),
+    },
+    "service_requests": {
+        0: ("sr_id", pa.string()),
+        2: ("closed_at", pa.timestamp("us")),
+        11: ("latitude", pa.float64()),
+        14: ("channel", pa.string()),
+    },
+    "kb_views": {0: ("date", pa.date32()), 3: ("views", pa.int64())},
 }
+N_COLUMNS = {"interactions": 12, "service_requests": 15, "kb_views": 4}
 
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory) -> tuple[Path, dict]:
     raw = tmp_path_factory.mktemp("raw")
-    summary = demo.generate(raw, years=YEARS, scale=SCALE, seed=311)
+    summary = generate(raw, years=YEARS, scale=SCALE, seed=311)
     return raw, summary
 
 
@@ -97,11 +84,14 @@ def test_exact_columns_and_types(demo_dir, name):
     for year in YEARS:
         schema = pq.read_schema(_path(raw, name, year))
         assert [(f.name, f.type) for f in schema] == EXPECTED_SCHEMAS[name]
+        assert len(schema) == N_COLUMNS[name]
+        for i, (col, typ) in PINNED_COLUMNS[name].items():
+            assert (schema[i].name, schema[i].type) == (col, typ)
 
 
 def test_same_seed_is_byte_identical(demo_dir, tmp_path):
     raw, _ = demo_dir
-    demo.generate(tmp_path, years=YEARS, scale=SCALE, seed=311)
+    generate(tmp_path, years=YEARS, scale=SCALE, seed=311)
     for year in YEARS:
         for name in FILES:
             assert _sha(_path(raw, name, year)) == _sha(_path(tmp_path, name, year))
@@ -110,11 +100,11 @@ def test_same_seed_is_byte_identical(demo_dir, tmp_path):
 
 def test_single_year_matches_and_other_seed_differs(demo_dir, tmp_path):
     raw, _ = demo_dir
-    demo.generate(tmp_path / "one", years=(2024,), scale=SCALE, seed=311)
+    generate(tmp_path / "one", years=(2024,), scale=SCALE, seed=311)
     assert _sha(_path(raw, "service_requests", 2024)) == _sha(
         _path(tmp_path / "one", "service_requests", 2024)
     )
-    demo.generate(tmp_path / "other", years=(2024,), scale=SCALE, seed=312)
+    generate(tmp_path / "other", years=(2024,), scale=SCALE, seed=312)
     assert _sha(_path(raw, "service_requests", 2024)) != _sha(
         _path(tmp_path / "other", "service_requests", 2024)
     )
@@ -145,10 +135,10 @@ def test_allowed_values(demo_dir):
     for year in YEARS:
         it = _read(raw, "interactions", year)
         sr = _read(raw, "service_requests", year)
-        assert set(pc.unique(it["channel"]).to_pylist()) <= set(demo.CHANNELS)
-        assert set(pc.unique(sr["channel"]).to_pylist()) <= set(demo.CHANNELS)
-        assert set(pc.unique(it["interaction_type"]).to_pylist()) == set(demo.INTERACTION_TYPES)
-        assert set(pc.unique(sr["status"]).to_pylist()) <= set(demo.SR_STATUSES)
+        assert set(pc.unique(it["channel"]).to_pylist()) <= set(CHANNELS)
+        assert set(pc.unique(sr["channel"]).to_pylist()) <= set(CHANNELS)
+        assert set(pc.unique(it["interaction_type"]).to_pylist()) == set(INTERACTION_TYPES)
+        assert set(pc.unique(sr["status"]).to_pylist()) <= set(SR_STATUSES)
         assert {"closed", "cancelled"} <= set(pc.unique(sr["status"]).to_pylist())
         assert sr["channel"].null_count == 0
         # outcome only on phone and live chat; queue seconds only on phone
@@ -207,16 +197,16 @@ def test_scale_multiplies_volumes(demo_dir):
 
 def test_calibration_helpers_exact():
     """The count allocation that the full-scale calibration relies on (cheap to check)."""
-    ref = demo._load_reference()
-    types = demo._type_table(ref)
-    counts, total = demo._sr_type_counts(2024, 1.0, ref, types)
+    ref = load_reference()
+    types = type_table(ref)
+    counts, total = sr_type_counts(2024, 1.0, ref, types)
     assert counts.sum() == total == 463_000
     named = {t["sr_type"]: t["count"] for t in ref["figures"]["2024"]["top_service_requests"]}
     for name, count in named.items():
         assert counts[types["index"][name]] == count
     others = [c for n, c in zip(types["names"], counts, strict=True) if n not in named]
     assert max(others) < min(named.values())
-    counts23, total23 = demo._sr_type_counts(2023, 1.0, ref, types)
+    counts23, total23 = sr_type_counts(2023, 1.0, ref, types)
     assert counts23.sum() == total23 == 487_000
     named23 = {t["sr_type"]: t["count"] for t in ref["figures"]["2023"]["top_service_requests"]}
     assert all(counts23[types["index"][n]] == c for n, c in named23.items())
@@ -225,20 +215,51 @@ def test_calibration_helpers_exact():
     )
     new = ref["figures"]["2024"]["new_sr_types_2024"]
     assert all(counts23[types["index"][n]] == 0 for n in new)
-    wards = demo._ward_counts(2023, 1.0, ref, 487_000)
+    wards = ward_counts(2023, 1.0, ref, 487_000)
     names = [w["ward_name"] for w in ref["wards"]]
     assert wards.sum() == 487_000
     assert wards[names.index("Etobicoke-Lakeshore")] == 29_536 == wards[:25].max()
     assert wards[names.index("Don Valley East")] == 11_232 == wards[:25].min()
     assert (wards[:25] >= 10_000).all()
-    assert (demo._ward_counts(2024, 1.0, ref, 463_000)[:25] >= 10_000).all()
-    ch24, ch23 = demo._channel_counts(2024, 1.0, ref), demo._channel_counts(2023, 1.0, ref)
+    assert (ward_counts(2024, 1.0, ref, 463_000)[:25] >= 10_000).all()
+    ch24, ch23 = channel_counts(2024, 1.0, ref), channel_counts(2023, 1.0, ref)
     assert ch24.sum() == 1_290_000
     for name, change in ref["figures"]["2024"]["channel_change_vs_2023"].items():
-        i = demo.CHANNELS.index(name)
+        i = CHANNELS.index(name)
         assert abs(ch24[i] / ch23[i] - 1 - change) < 0.001
 
 
 def test_invalid_scale(tmp_path):
     with pytest.raises(ValueError):
-        demo.generate(tmp_path, scale=0)
+        generate(tmp_path, scale=0)
+
+
+def test_row_group_size_importable_where_the_benchmark_reads_it():
+    assert demo.ROW_GROUP_ROWS == ROW_GROUP_ROWS == 122_880
+
+
+def test_holidays_come_from_the_city_calendar_seed():
+    # observed days included: New Year's Day 2023 (a Sunday) on Monday 2 January, Canada Day
+    # (a Saturday) on Monday 3 July
+    assert {dt.date(2023, 1, 2), dt.date(2023, 7, 3), dt.date(2023, 4, 7)} <= city_holidays(2023)
+    assert len(city_holidays(2024)) == 10 and dt.date(2024, 7, 1) in city_holidays(2024)
+    cal = Calendar(2023)
+    assert cal.holiday[cal.index_of(dt.date(2023, 7, 3))]
+    assert not cal.holiday[cal.index_of(dt.date(2023, 7, 4))]
+    assert int(cal.holiday.sum()) == len(city_holidays(2023)) == 12
+    with pytest.raises(ValueError, match="holiday calendar"):
+        city_holidays(2014)
+
+
+def test_dst_gap_from_the_time_zone_database():
+    # 02:00-03:00 local on the second Sunday of March does not exist in Toronto
+    us = dt.timedelta(microseconds=1)
+    for year, day in ((2023, 12), (2024, 10), (2036, 9)):
+        start = dt.datetime(year, 3, day, 2) - dt.datetime(1970, 1, 1)
+        assert dst_gaps(year) == ((start // us, (start + dt.timedelta(hours=1)) // us),)
+
+
+def test_per_channel_weights_need_every_channel_of_the_contract():
+    assert list(by_channel({c: i for i, c in enumerate(CHANNELS)})) == list(range(len(CHANNELS)))
+    with pytest.raises(ValueError):
+        by_channel({"phone": 1.0})
