@@ -1,6 +1,14 @@
-"""Loading: raw extracts checked against the contract into the warehouse's landing tables."""
+"""Loading: raw extracts checked against the contract into the warehouse's landing tables.
 
-from .loader import LoadError, LoadSummary, load
+Modules, one job each: ``loader`` (the run: ``load()``), ``deliveries`` (what changed since
+the previous load), ``staging`` (a file's columns as text), ``csv_files`` (a CSV's bytes and
+encoding), ``checks`` (typing and checking a row in SQL), ``bia_map`` (a blank BIA from the
+coordinates), ``landing`` (the landing tables, exact duplicates collapsed), ``sql`` (quoting),
+``errors`` (:class:`LoadError`) and ``overrides`` (analyst reference overrides).
+"""
+
+from .errors import LoadError
+from .loader import LoadSummary, load
 from .overrides import OverrideError, load_service_standards
 
 __all__ = ["LoadError", "LoadSummary", "OverrideError", "load", "load_service_standards"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import CxError
+from .errors import LoadError
 
 SERVICE_STANDARDS_DDL = """
     CREATE OR REPLACE TABLE raw.service_standards (
@@ -15,7 +15,7 @@ SERVICE_STANDARDS_DDL = """
     )"""
 
 
-class OverrideError(CxError):
+class OverrideError(LoadError):
     """A reference override file is malformed."""
 
 
@@ -30,12 +30,8 @@ def load_service_standards(raw_dir: Path, con: duckdb.DuckDBPyConnection) -> int
     path = Path(raw_dir) / "reference" / "service_standards.csv"
     if not path.exists():
         return 0
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.DictReader(f))
-            columns = rows[0].keys() if rows else []
-    except UnicodeDecodeError:
-        raise OverrideError(f"{path}: not UTF-8 text; save it as CSV UTF-8.") from None
+    rows = _read_rows(path)
+    columns = rows[0].keys() if rows else []
     missing = {"sr_type", "target_days", "day_basis"} - set(columns)
     if missing:
         raise OverrideError(f"{path}: required column(s) missing: {', '.join(sorted(missing))}.")
@@ -50,3 +46,16 @@ def load_service_standards(raw_dir: Path, con: duckdb.DuckDBPyConnection) -> int
         clean.append((sr_type, int(days), basis.lower()))
     con.executemany("INSERT INTO raw.service_standards VALUES (?, ?, ?)", clean)
     return len(clean)
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        try:
+            return list(reader)
+        except UnicodeDecodeError:
+            raise OverrideError(f"{path}: not UTF-8 text; save it as CSV UTF-8.") from None
+        except csv.Error as e:
+            raise OverrideError(
+                f"{path}, line {reader.reader.line_num}: not a readable CSV file ({e}); save it as CSV UTF-8."
+            ) from None

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.ingest import OverrideError, load_service_standards
+from pipeline.ingest import LoadError, OverrideError, load_service_standards
 
 
 def _standards(raw: Path, text: str | None) -> list[tuple]:
@@ -36,3 +36,10 @@ def test_a_bad_line_is_named(tmp_path: Path) -> None:
 def test_a_missing_column_is_named(tmp_path: Path) -> None:
     with pytest.raises(OverrideError, match="required column\\(s\\) missing: day_basis"):
         _standards(tmp_path, "sr_type,target_days\nGraffiti,7\n")
+
+
+def test_an_unreadable_csv_is_an_override_error(tmp_path: Path) -> None:
+    # a field over the csv module's size limit: an OverrideError (a LoadError) naming the line
+    with pytest.raises(OverrideError, match=r"service_standards.csv, line 3: not a readable CSV") as e:
+        _standards(tmp_path, "sr_type,target_days,day_basis\nNoise,5,calendar\nGraffiti,7," + "x" * 200_000 + "\n")
+    assert isinstance(e.value, LoadError)

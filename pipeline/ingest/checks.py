@@ -1,0 +1,216 @@
+"""The SQL that types and checks a row: each contract column's landing-typed value, and the
+first problem of a row as ``'column|reason'`` (the reasons are fixed phrases, listed in
+:data:`KIND_CHECKS`, :data:`REQUIRED_WHEN` and :data:`CROSS_CHECKS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..contract import CHANNELS, ENTITIES, INTERACTION_TYPES, OUTCOMES, STATUS_MAP, TZ, Col
+from .sql import in_list, qi, ql
+
+MACROS = [
+    # Local wall-clock TIMESTAMP -> instant; first occurrence in the repeated autumn hour;
+    # NULL for a time inside the spring-forward gap.
+    f"""CREATE OR REPLACE TEMP MACRO _local_ts(t) AS CASE
+        WHEN t IS NULL THEN NULL
+        WHEN hour(t) NOT IN (1, 2) THEN timezone('{TZ}', t)
+        WHEN timezone('{TZ}', timezone('{TZ}', t) - INTERVAL 1 HOUR) = t
+            THEN timezone('{TZ}', t) - INTERVAL 1 HOUR
+        WHEN timezone('{TZ}', timezone('{TZ}', t)) = t THEN timezone('{TZ}', t)
+    END""",
+    r"""CREATE OR REPLACE TEMP MACRO _parse_ts(s) AS CASE
+        WHEN regexp_full_match(s, '\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?')
+            THEN _local_ts(try_cast(s AS TIMESTAMP))
+        WHEN regexp_full_match(s,
+                '\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)? ?(Z|[+-]\d{2}(:?\d{2})?)')
+            THEN try_cast(s AS TIMESTAMPTZ)
+        WHEN regexp_full_match(s, '\d{1,2}/[A-Za-z]{3}/\d{4} \d{1,2}:\d{2} ?[AaPp][Mm]')
+            THEN _local_ts(try_strptime(s, '%d/%b/%Y %I:%M %p'))
+    END""",
+    r"""CREATE OR REPLACE TEMP MACRO _norm(s) AS
+        replace(replace(lower(trim(s)), ' ', '_'), '-', '_')""",
+    r"""CREATE OR REPLACE TEMP MACRO _int(d) AS CASE
+        WHEN isfinite(d) AND d = floor(d) AND abs(d) < 2147483648 THEN CAST(d AS BIGINT)
+    END""",
+]
+
+# --------------------------------------------------------------------------- source types
+
+INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                 "UINTEGER", "UBIGINT", "UHUGEINT"}
+SIMPLE_TYPES = {"VARCHAR": "varchar", '"NULL"': "varchar", "NULL": "varchar", "DATE": "date",
+                "TIMESTAMPTZ": "timestamptz", "FLOAT": "float", "DOUBLE": "float",
+                "REAL": "float", "BOOLEAN": "boolean"} | dict.fromkeys(INTEGER_TYPES, "integer")
+
+
+def category(dtype: str) -> str:
+    """The kind of a staged column's DuckDB type: varchar, timestamptz, timestamp, date,
+    integer, float, boolean or other."""
+    t = dtype.upper()
+    if t in SIMPLE_TYPES:
+        return SIMPLE_TYPES[t]
+    if t.startswith("TIMESTAMP WITH TIME ZONE"):
+        return "timestamptz"
+    if t.startswith("TIMESTAMP"):
+        return "timestamp"
+    if t.startswith("DECIMAL"):
+        return "float"
+    return "other"
+
+
+# --------------------------------------------------------------------------- typed values
+
+
+def typed_expr(col: Col, cat: str) -> str:
+    """Expression turning the staged column into its landing type (NULL when invalid)."""
+    x = qi(col.name)
+    if cat == "other":
+        x, cat = f"CAST({x} AS VARCHAR)", "varchar"
+    return TYPERS.get(col.kind, _text)(x, cat, col)
+
+
+def _timestamp(x: str, cat: str, col: Col) -> str:
+    return {
+        "timestamptz": x,
+        "timestamp": f"_local_ts(CAST({x} AS TIMESTAMP))",
+        "date": f"_local_ts(CAST({x} AS TIMESTAMP))",
+    }.get(cat, f"_parse_ts(CAST({x} AS VARCHAR))")
+
+
+def _date(x: str, cat: str, col: Col) -> str:
+    return {
+        "date": x,
+        "timestamp": f"CAST({x} AS DATE)",
+        "timestamptz": f"CAST(timezone('{TZ}', {x}) AS DATE)",
+    }.get(
+        cat,
+        rf"""coalesce(CASE WHEN regexp_full_match({x}, '\d{{4}}-\d{{2}}-\d{{2}}')
+                THEN try_cast({x} AS DATE) END, CAST(timezone('{TZ}', _parse_ts({x})) AS DATE))""",
+    )
+
+
+def _whole_number(x: str, cat: str, col: Col) -> str:
+    if cat == "integer":
+        return f"CAST({x} AS BIGINT)"
+    if cat == "float":
+        return f"_int(CAST({x} AS DOUBLE))"
+    return f"_int(try_cast(CAST({x} AS VARCHAR) AS DOUBLE))"
+
+
+def _boolean(x: str, cat: str, col: Col) -> str:
+    if cat == "boolean":
+        return x
+    v = f"lower(trim(CAST({x} AS VARCHAR)))"
+    return (
+        f"CASE WHEN {v} IN ('true', '1', 'yes', 'y') THEN true "
+        f"WHEN {v} IN ('false', '0', 'no', 'n') THEN false END"
+    )
+
+
+def _coordinate(x: str, cat: str, col: Col) -> str:
+    lim = 90 if col.name == "latitude" else 180
+    d = f"CAST({x} AS DOUBLE)" if cat in ("integer", "float") else f"try_cast({x} AS DOUBLE)"
+    return f"CASE WHEN isfinite({d}) AND abs({d}) <= {lim} THEN {d} END"
+
+
+ALLOWED = {"channel": CHANNELS, "itype": INTERACTION_TYPES, "outcome": OUTCOMES}
+
+
+def _code(x: str, cat: str, col: Col) -> str:
+    n = f"_norm(CAST({x} AS VARCHAR))"
+    return f"CASE WHEN {n} IN {in_list(ALLOWED[col.kind])} THEN {n} END"
+
+
+def _status(x: str, cat: str, col: Col) -> str:
+    n = f"_norm(CAST({x} AS VARCHAR))"
+    whens = " ".join(f"WHEN {ql(a)} THEN {ql(b)}" for a, b in STATUS_MAP.items())
+    return f"CASE {n} {whens} END"
+
+
+def _text(x: str, cat: str, col: Col) -> str:
+    return f"CAST({x} AS VARCHAR)"
+
+
+# (quoted staged column, its category, the contract column) -> typed expression, by kind
+TYPERS: dict[str, Callable[[str, str, Col], str]] = {
+    "ts": _timestamp,
+    "date": _date,
+    "seconds": _whole_number,
+    "count": _whole_number,
+    "bool": _boolean,
+    "coord": _coordinate,
+    "channel": _code,
+    "itype": _code,
+    "outcome": _code,
+    "status": _status,
+    "text": _text,
+}
+
+# --------------------------------------------------------------------------- row problems
+
+# A check is (SQL condition, reason). In a condition, {c} is the typed column and {p} is true
+# when the file gave a value (so "{p} AND {c} IS NULL" is a value that did not parse).
+Check = tuple[str, str]
+MISSING = "required value missing"
+INVALID = "{p} AND {c} IS NULL"
+
+# The checks of every column of a kind, in order.
+KIND_CHECKS: dict[str, list[Check]] = {
+    "ts": [(INVALID, "unparseable timestamp")],
+    "date": [(INVALID, "unparseable date")],
+    "seconds": [(INVALID, "non-integer seconds"), ("{c} < 0", "negative seconds"),
+                ("{c} > 2147483647", "non-integer seconds")],
+    "count": [(INVALID, "non-integer count"), ("{c} < 0", "negative count"),
+              ("{c} > 2147483647", "non-integer count")],
+    "bool": [(INVALID, "invalid boolean")],
+    "coord": [(INVALID, "invalid coordinate")],
+    "channel": [(INVALID, "unknown channel")],
+    "itype": [(INVALID, "unknown interaction type")],
+    "outcome": [(INVALID, "unknown outcome")],
+    "status": [(INVALID, "unknown status")],
+}
+# Optional columns that are required on some rows: (entity, column) -> when.
+REQUIRED_WHEN: dict[tuple[str, str], str] = {
+    ("interactions", "outcome"): "channel IN ('phone', 'live_chat')",
+    ("interactions", "queue_seconds"): "channel = 'phone'",
+    ("interactions", "handle_seconds"): "channel IN ('phone', 'live_chat') AND outcome = 'answered'",
+}
+# Checks of a column against another column of the row, after the column's own checks.
+CROSS_CHECKS: dict[tuple[str, str], list[Check]] = {
+    ("service_requests", "closed_at"): [("closed_at < created_at", "closed before created")],
+}
+
+
+def column_checks(entity: str, col: Col) -> list[Check]:
+    """The checks of one column, in the order they are tried."""
+    checks: list[Check] = []
+    if col.required:
+        checks.append(("NOT {p}", MISSING))
+    elif (entity, col.name) in REQUIRED_WHEN:
+        checks.append(("NOT {p} AND " + REQUIRED_WHEN[entity, col.name], MISSING))
+    checks += KIND_CHECKS.get(col.kind, [])
+    checks += CROSS_CHECKS.get((entity, col.name), [])
+    return checks
+
+
+def problem_expr(entity: str) -> str:
+    """CASE giving 'column|reason' for the first problem in a row of the typed table."""
+    whens = [
+        f"WHEN {condition.format(c=qi(col.name), p=qi(col.name + '__p'))} "
+        f"THEN '{col.name}|{reason}'"
+        for col in ENTITIES[entity]
+        for condition, reason in column_checks(entity, col)
+    ]
+    return "CASE " + "\n".join(whens) + " END"
+
+
+def typed_columns(entity: str, types: dict[str, str]) -> list[str]:
+    """``_line`` and, per contract column, its typed value and ``<column>__p`` (the file gave
+    a value), from the staged columns' DuckDB ``types``."""
+    parts = ["_line"]
+    for col in ENTITIES[entity]:
+        parts.append(f"{typed_expr(col, category(types[col.name]))} AS {qi(col.name)}")
+        parts.append(f"{qi(col.name)} IS NOT NULL AS {qi(col.name + '__p')}")
+    return parts

@@ -1,0 +1,64 @@
+"""Which files a run loads, compared with the previous load (``raw.load_audit``).
+
+Per entity, the files whose (path, SHA-256) sequence in delivery order matches the previous
+load are skipped (only their rank is updated if it moved); from the first difference on, the
+old rows are deleted and the files are (re)loaded.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from ..contract import ENTITIES, RAW_SCHEMA, SourceFile
+
+
+def reconcile(con: duckdb.DuckDBPyConnection,
+              files: list[SourceFile]) -> tuple[list[SourceFile], list[str]]:
+    """Delete the rows of changed and removed files, re-rank the unchanged ones; return the
+    files to load (in delivery order) and the skipped files' paths (sorted)."""
+    previous = con.execute(
+        "SELECT source_file, entity, sha256, delivery_rank FROM raw.load_audit "
+        "ORDER BY delivery_rank"
+    ).fetchall()
+    to_load: list[SourceFile] = []
+    skipped: list[str] = []
+    for entity in ENTITIES:
+        old = [(f, sha, rank) for f, e, sha, rank in previous if e == entity]
+        new = [s for s in files if s.entity == entity]
+        k = unchanged_prefix([(f, sha) for f, sha, _ in old], new)
+        for f, _sha, _rank in old[k:]:
+            forget(con, entity, f)
+        old_rank = {f: rank for f, _sha, rank in old}
+        for sf in new[:k]:
+            skipped.append(sf.rel)
+            if old_rank.get(sf.rel) != sf.rank:
+                rerank(con, sf)
+        to_load.extend(new[k:])
+    return sorted(to_load, key=lambda s: s.rank), sorted(skipped)
+
+
+def unchanged_prefix(old: list[tuple[str, str]], new: list[SourceFile]) -> int:
+    """How many files at the start of ``new`` match ``old`` (path and SHA-256), in order."""
+    k = 0
+    while k < len(old) and k < len(new) and old[k] == (new[k].rel, new[k].sha256):
+        k += 1
+    return k
+
+
+def forget(con: duckdb.DuckDBPyConnection, entity: str, source_file: str) -> None:
+    """Delete a previously loaded file's rows, rejects and audit row."""
+    con.execute(f"DELETE FROM {RAW_SCHEMA}.{entity} WHERE _source_file = ?", [source_file])
+    con.execute("DELETE FROM raw.rejects WHERE source_file = ?", [source_file])
+    con.execute("DELETE FROM raw.load_audit WHERE source_file = ?", [source_file])
+
+
+def rerank(con: duckdb.DuckDBPyConnection, sf: SourceFile) -> None:
+    """Give an unchanged file's rows and audit row its new delivery rank."""
+    con.execute(
+        f"UPDATE {RAW_SCHEMA}.{sf.entity} SET _delivery_rank = ? WHERE _source_file = ?",
+        [sf.rank, sf.rel],
+    )
+    con.execute(
+        "UPDATE raw.load_audit SET delivery_rank = ? WHERE source_file = ?",
+        [sf.rank, sf.rel],
+    )

@@ -1,0 +1,141 @@
+"""The landing tables (schema ``raw``): creating them, and inserting a file's good rows with
+exact duplicates collapsed.
+
+Exact duplicates share the dedup key (contract ``DEDUP_KEYS``): only the rows whose key repeats
+in the file or already exists in an earlier delivery go through the (expensive) all-column
+comparison. Every repeated id is listed in ``raw.repeated_ids``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from ..contract import DDL, DEDUP_KEYS, ENTITIES, ID_COLUMNS, RAW_SCHEMA, SourceFile
+from .sql import column_list, qi
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the schema and its tables when missing; list the repeated ids of a warehouse
+    loaded before ``raw.repeated_ids`` existed."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    had_repeated_ids = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = ? AND table_name = 'repeated_ids'", [RAW_SCHEMA]
+    ).fetchone()[0]  # type: ignore[index]
+    for ddl in DDL.values():
+        con.execute(ddl)
+    if not had_repeated_ids:
+        for entity, id_col in ID_COLUMNS.items():
+            con.execute(
+                f"INSERT INTO raw.repeated_ids SELECT ?, {qi(id_col)} FROM {RAW_SCHEMA}.{entity} "
+                "GROUP BY ALL HAVING count(*) > 1", [entity]
+            )
+
+
+@dataclass(frozen=True)
+class _Insert:
+    """The SQL pieces of inserting one file's rows into its landing table."""
+
+    sf: SourceFile
+
+    @property
+    def target(self) -> str:
+        return f"{RAW_SCHEMA}.{self.sf.entity}"
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in ENTITIES[self.sf.entity]]
+
+    @property
+    def keys(self) -> list[str]:
+        return DEDUP_KEYS[self.sf.entity]
+
+    @property
+    def klist(self) -> str:
+        return column_list(self.keys)
+
+    @property
+    def kjoin(self) -> str:
+        return " AND ".join(f"d.{qi(k)} = g.{qi(k)}" for k in self.keys)
+
+    @property
+    def same_row(self) -> str:
+        """An existing row ``e`` equal to the new row ``g`` in every contract column."""
+        return " AND ".join(
+            [f"e.{qi(k)} = g.{qi(k)}" for k in self.keys]
+            + [f"e.{qi(n)} IS NOT DISTINCT FROM g.{qi(n)}" for n in self.names if n not in self.keys]
+        )
+
+    @property
+    def columns(self) -> str:
+        extra = ["closed_at_available"] if self.sf.entity == "service_requests" else []
+        return ", ".join([column_list(self.names), *extra, "_source_file", "_source_line",
+                          "_delivery_rank"])
+
+    @property
+    def values(self) -> str:
+        """The inserted values of a row ``g`` (parameters: source file, delivery rank)."""
+        closed_avail = []
+        if self.sf.entity == "service_requests":
+            closed_avail = ["false" if self.sf.file_format == "open_data" else "true"]
+        return ", ".join([column_list(self.names, "g."), *closed_avail, "?", "g._line", "?"])
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, sf: SourceFile) -> int:
+    """Insert the rows of temp view ``good`` (keys of good rows: ``_problem IS NULL`` in temp
+    table ``checked``) into the landing table, except exact duplicates of a row already there
+    or of an earlier line. Returns the number of rows inserted."""
+    ins = _Insert(sf)
+    repeated = _find_repeated_keys(con, ins)
+    loaded = 0
+    if repeated:
+        if sf.entity in ID_COLUMNS:
+            _list_repeated_ids(con, ins)
+        loaded += _insert_repeats(con, ins)
+    loaded += con.execute(
+        f"INSERT INTO {ins.target} ({ins.columns}) SELECT {ins.values} FROM good g"
+        + (f" WHERE NOT EXISTS (SELECT 1 FROM dupkeys d WHERE {ins.kjoin})" if repeated else ""),
+        [sf.rel, sf.rank],
+    ).fetchone()[0]  # type: ignore[index]
+    con.execute("DROP TABLE dupkeys")
+    return loaded
+
+
+def _find_repeated_keys(con: duckdb.DuckDBPyConnection, ins: _Insert) -> int:
+    """Temp table ``dupkeys``: the keys repeated in the file or already in the landing table."""
+    klist = ins.klist
+    key_of_good = f"SELECT {klist} FROM checked WHERE _problem IS NULL"
+    con.execute(
+        f"CREATE TEMP TABLE dupkeys AS {key_of_good} GROUP BY ALL HAVING count(*) > 1 "
+        f"UNION SELECT DISTINCT {klist} FROM {ins.target} WHERE "
+        + (f"({klist}) IN (SELECT ({klist}) FROM checked WHERE _problem IS NULL)"
+           if len(ins.keys) > 1 else f"{klist} IN ({key_of_good})")
+    )
+    return con.execute("SELECT count(*) FROM dupkeys").fetchone()[0]  # type: ignore[index]
+
+
+def _list_repeated_ids(con: duckdb.DuckDBPyConnection, ins: _Insert) -> None:
+    con.execute(
+        f"INSERT INTO raw.repeated_ids SELECT DISTINCT ?, {ins.klist} FROM dupkeys d "
+        f"WHERE NOT EXISTS (SELECT 1 FROM raw.repeated_ids r "
+        f"WHERE r.entity = ? AND r.id = d.{ins.klist})",
+        [ins.sf.entity, ins.sf.entity],
+    )
+
+
+def _insert_repeats(con: duckdb.DuckDBPyConnection, ins: _Insert) -> int:
+    """Insert the good rows with a repeated key, once each (first line), unless an equal row
+    is already in the landing table."""
+    con.execute(
+        f"CREATE TEMP TABLE repeats AS SELECT {column_list(ins.names)}, min(_line) AS _line "
+        f"FROM good g WHERE EXISTS (SELECT 1 FROM dupkeys d WHERE {ins.kjoin}) GROUP BY ALL"
+    )
+    loaded = con.execute(
+        f"INSERT INTO {ins.target} ({ins.columns}) SELECT {ins.values} FROM repeats g "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {ins.target} e WHERE {ins.same_row}) ORDER BY g._line",
+        [ins.sf.rel, ins.sf.rank],
+    ).fetchone()[0]  # type: ignore[index]
+    con.execute("DROP TABLE repeats")
+    return loaded
