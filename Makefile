@@ -2,6 +2,8 @@
 YEAR   ?= 2024
 MONTH  ?=
 RAW    ?= raw
+# --raw only when RAW was given: only the repository's own raw/ ever gets the demo data
+RAW_ARG := $(if $(filter command line environment,$(origin RAW)),--raw $(RAW))
 OUTPUT ?= output
 SCALE  ?= 1
 PYTHON ?= python3
@@ -25,18 +27,18 @@ $(STAMP): pyproject.toml
 install: $(STAMP)  ## create .venv and install the pipeline and its test tools
 
 report: $(STAMP)  ## annual report for YEAR (demo data when RAW holds no extracts)
-	$(CX) report --year $(YEAR) --raw $(RAW) --output $(OUTPUT)
+	$(CX) report --year $(YEAR) $(RAW_ARG) --output $(OUTPUT)
 
 bia: $(STAMP)  ## BIA monthly reports for MONTH=YYYY-MM into OUTPUT/bia/MONTH
 	@test -n "$(MONTH)" || { echo "usage: make bia MONTH=2024-07" >&2; exit 2; }
-	$(CX) bia --month $(MONTH) --raw $(RAW) --output $(OUTPUT)
+	$(CX) bia --month $(MONTH) $(RAW_ARG) --output $(OUTPUT)
 
 bia-send: $(STAMP)  ## e-mail the BIA reports of MONTH (.eml outbox; SEND=1 sends via SMTP_*)
 	@test -n "$(MONTH)" || { echo "usage: make bia-send MONTH=2024-07 [SEND=1]" >&2; exit 2; }
-	$(CX) bia-send --month $(MONTH) --raw $(RAW) --output $(OUTPUT)$(if $(filter 1 yes true,$(SEND)), --send)
+	$(CX) bia-send --month $(MONTH) $(RAW_ARG) --output $(OUTPUT)$(if $(filter 1 yes true,$(SEND)), --send)
 
 load: $(STAMP)  ## load RAW into the warehouse and run dbt build
-	$(CX) load --raw $(RAW) --output $(OUTPUT)
+	$(CX) load $(RAW_ARG) --output $(OUTPUT)
 
 bench: $(STAMP)  ## time every stage on demo data at SCALE into OUTPUT/bench (SKIP=report,bia,incremental,e2e)
 	$(BIN)/python -m benchmarks.bench --scale $(SCALE) --out $(OUTPUT)/bench$(if $(SKIP), --skip $(SKIP))
@@ -63,10 +65,6 @@ lint: $(STAMP)  ## ruff on the Python, sqlfluff on the dbt models
 	$(BIN)/ruff check pipeline tests benchmarks
 	cd dbt_project && ../$(BIN)/sqlfluff lint models --disable-progress-bar --nocolor
 
-clean:  ## remove generated state (output/, dbt target) and the demo data (never real extracts)
+clean:  ## remove generated state (output/, dbt target) and the unchanged demo files (never real extracts)
 	rm -rf $(OUTPUT) dbt_project/target dbt_project/logs
-	if [ -f $(RAW)/DEMO_DATA.md ]; then \
-	  rm -rf $(RAW)/2023 $(RAW)/2024 $(RAW)/DEMO_DATA.md; \
-	else \
-	  echo "$(RAW) holds no demo data marker (DEMO_DATA.md): extracts left untouched"; \
-	fi
+	if [ -x $(BIN)/python ]; then $(CX) demo-data --remove --raw $(RAW); fi

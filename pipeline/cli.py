@@ -16,9 +16,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from .contract import has_extracts
 from .errors import CxError, UsageError
+from .outputs import os_error_message, private_tmp, publish, recover, run_lock, staged
 from .paths import PROJECT_DIR
 
 DEFAULT_RAW = PROJECT_DIR / "raw"
@@ -70,6 +72,8 @@ def raw_option(func: Callable) -> Callable:
 
 def state_options(func: Callable) -> Callable:
     """Options of every command that loads and builds the warehouse."""
+    func = click.option("--wait", is_flag=True,
+                        help="If another run is using OUTPUT, wait for it instead of stopping.")(func)
     func = click.option("--max-reject-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True,
                         help="Stop when a file's rejected rows exceed this share of its rows.")(func)
     func = click.option("--output", type=click.Path(path_type=Path), default=DEFAULT_OUTPUT,
@@ -110,14 +114,48 @@ def cli(ctx: click.Context, quiet: bool, debug: bool) -> None:
     ctx.meta["debug"] = debug
 
 
+EXPECTED = ("raw/<YEAR>/interactions*, service_requests* or kb_views* files (.csv, .csv.gz or "
+            ".parquet), or City Open Data files in raw/open_data/ (see docs/data-contract.md)")
+
+
 def ensure_extracts(console: Console, raw_dir: Path) -> None:
-    """Generate the demo data set when the raw folder holds no extracts."""
+    """Check the raw folder before any work. Only the repository's own raw/ (no --raw given)
+    gets the demo data set, and only when it holds no extract; demo files and other extracts
+    never mix."""
+    from .contract import foreign_extracts, is_demo
+
+    explicit = click.get_current_context().get_parameter_source("raw") != ParameterSource.DEFAULT
+    if explicit and not raw_dir.is_dir():
+        raise UsageError(f"RAW folder not found: {raw_dir}. Give the folder that holds your extracts.")
     if has_extracts(raw_dir):
+        foreign = foreign_extracts(raw_dir) if is_demo(raw_dir) else []
+        if foreign:
+            raise UsageError(
+                f"{raw_dir} holds the synthetic demo data set and other extracts: {', '.join(foreign)}. "
+                "Demo and real rows must not mix: run `make clean` (it removes only the unchanged demo "
+                "files), or put your extracts in a folder of their own and give it as RAW.")
         return
+    if explicit:
+        raise UsageError(f"{raw_dir} holds no extracts. Expected {EXPECTED}. "
+                         "`make demo-data` makes the synthetic demo data set.")
     from .demo import generate
 
     console.say(f"no extracts in {raw_dir}: generating the synthetic demo data set")
     console.timed("demo data", lambda: generate(raw_dir))
+
+
+@contextlib.contextmanager
+def owned(console: Console, output: Path, wait: bool) -> Iterator[None]:
+    """Run with OUTPUT to ourselves: the run lock, what a killed run left cleaned up, and this
+    run's temporary files kept inside OUTPUT (removed at the end)."""
+    ctx = click.get_current_context()
+    shown = {k: v for k, v in ctx.params.items() if k in ("year", "month", "raw", "output") and v}
+    command = " ".join([ctx.command_path, *(f"--{k} {v}" for k, v in shown.items())])
+    with run_lock(output, command, wait=wait, say=console.say):
+        for note in recover(output):
+            console.say(note)
+        with private_tmp(output):
+            yield
 
 
 def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rate: float) -> Path:
@@ -126,7 +164,6 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
     from .transform import build
     from .warehouse import connect
 
-    output.mkdir(parents=True, exist_ok=True)
     db_path = output / "warehouse.duckdb"
     with console.progress("load") as progress:
         summary = console.timed("load", lambda: load(raw_dir, db_path, max_reject_rate, progress=progress))
@@ -152,15 +189,28 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
 @click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Multiple of Toronto's 2023-2024 volume.")
 @click.option("--seed", type=int, default=311, show_default=True, help="Random seed.")
+@click.option("--remove", is_flag=True,
+              help="Delete the demo files instead (only those unchanged since they were generated).")
 @pass_console
-def demo_data(console: Console, raw: Path, scale: float, seed: int) -> None:
+def demo_data(console: Console, raw: Path, scale: float, seed: int, remove: bool) -> None:
     """Generate the synthetic demo data set (2023 and 2024) into the raw folder.
 
-    The rows are synthetic, calibrated to figures 311 Toronto published; a DEMO_DATA.md file
-    marks the folder as demo data, and every report made from it says so.
+    The rows are synthetic, calibrated to figures 311 Toronto published; DEMO_DATA.md marks
+    the folder as demo data, with the SHA-256 of every file it wrote, and every report made
+    from it says so. A run refuses a folder that holds demo files and other extracts.
     """
+    from .contract import extract_paths, is_demo
     from .demo import generate
+    from .demo import remove as remove_demo
 
+    if remove:
+        removed, kept = remove_demo(raw)
+        console.say(f"removed {len(removed)} demo file(s) from {raw}"
+                    + (f"; kept {', '.join(kept)} (changed since generated)" if kept else ""))
+        return
+    if extract_paths(raw) and not is_demo(raw):
+        raise UsageError(f"{raw} already holds extracts that are not demo data: the demo set goes "
+                         "into a folder of its own (--raw).")
     summary = console.timed("demo data", lambda: generate(raw, scale=scale, seed=seed))
     console.say(f"wrote demo data to {raw}: {summary}")
 
@@ -168,21 +218,22 @@ def demo_data(console: Console, raw: Path, scale: float, seed: int) -> None:
 @cli.command()
 @state_options
 @pass_console
-def load(console: Console, raw: Path, output: Path, max_reject_rate: float) -> None:
+def load(console: Console, raw: Path, output: Path, max_reject_rate: float, wait: bool) -> None:
     """Load the raw extracts into the warehouse and run dbt build (no report).
 
     Rows that break the data contract are set aside with their file, line, column and reason;
     the rest load. With no extracts in the raw folder, the demo data set is generated first.
     """
     ensure_extracts(console, raw)
-    load_and_build(console, raw, output, max_reject_rate)
+    with owned(console, output, wait):
+        load_and_build(console, raw, output, max_reject_rate)
 
 
 @cli.command()
 @click.option("--year", type=click.IntRange(2000, 2100), required=True, help="Calendar year to report on.")
 @state_options
 @pass_console
-def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate: float) -> None:
+def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate: float, wait: bool) -> None:
     """The annual report for a year: load, dbt build, key_metrics.json, HTML and PDF.
 
     Writes the annual report, Appendix A (key metrics with charts) and Appendix B (text only),
@@ -198,29 +249,44 @@ def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate
     from .warehouse import input_files
 
     ensure_extracts(console, raw)
-    db_path = load_and_build(console, raw, output, max_reject_rate)
-    metrics = key_metrics(db_path, year)
-    if metrics["interactions"] is None and metrics["service_requests"] is None:
-        raise UsageError(f"The extracts in {raw} hold no data for {year}.")
-    out_dir = output / str(year)
-    written = write_key_metrics(metrics, out_dir)
-    meta = report_meta(raw, db_path, year)
-    with console.progress("render") as progress:
-        written += console.timed("render", lambda: render_annual_report(metrics, meta, out_dir, progress))
-    written.append(write_manifest(out_dir, input_files(db_path, year), written))
+    with owned(console, output, wait):
+        db_path = load_and_build(console, raw, output, max_reject_rate)
+        metrics = key_metrics(db_path, year)
+        if metrics["interactions"] is None and metrics["service_requests"] is None:
+            raise UsageError(f"The extracts in {raw} hold no data for {year}{covered_years(db_path)}.")
+        final = output / str(year)
+        with staged(output, final) as work:
+            written = write_key_metrics(metrics, work)
+            meta = report_meta(raw, db_path, year)
+            with console.progress("render") as progress:
+                written += console.timed("render", lambda: render_annual_report(metrics, meta, work, progress))
+            written.append(write_manifest(work, input_files(db_path, year), written))  # last
+            publish(work, final)
     for path in written:
-        console.say(f"wrote {path}")
+        console.say(f"wrote {final / path.name}")
+
+
+def covered_years(db_path: Path) -> str:
+    """' (they cover 2023 to 2024)': the years the loaded extracts hold, for a message."""
+    from .warehouse import extract_years
+
+    years = extract_years(db_path)
+    return f" (they cover {years[0]} to {years[-1]})" if years else ""
 
 
 def _render_bia(console: Console, raw: Path, output: Path, max_reject_rate: float, month: str,
                 workers: int, only: tuple[str, ...]) -> bool:
-    from .bia import run_batch, summary_lines
+    """Load, build and render the month's BIA reports, published as one set (keeping the
+    month's send log, so nothing is e-mailed twice)."""
+    from .bia import SEND_LOG, run_batch, summary_lines
 
-    ensure_extracts(console, raw)
     db_path = load_and_build(console, raw, output, max_reject_rate)
-    with console.progress("BIA PDFs") as progress:
-        result = run_batch(db_path, raw, output, month, workers=workers, only=list(only) or None,
+    final = output / "bia" / month
+    with staged(output, final) as work, console.progress("BIA PDFs") as progress:
+        result = run_batch(db_path, raw, work, month, workers=workers, only=list(only) or None,
                            progress=progress)
+        publish(result.out_dir, final, keep=(SEND_LOG,))
+    result.out_dir = final
     for line in summary_lines(result):
         console.say(line)
     if not result.ok:
@@ -233,14 +299,17 @@ def _render_bia(console: Console, raw: Path, output: Path, max_reject_rate: floa
 @bia_options
 @pass_console
 def bia(console: Console, month: str, workers: int, only: tuple[str, ...], raw: Path, output: Path,
-        max_reject_rate: float) -> None:
+        max_reject_rate: float, wait: bool) -> None:
     """The BIA monthly reports for a month: one accessible PDF and HTML per Business
     Improvement Area, with index.html, bia_metrics.json and manifest.json, in
     OUTPUT/bia/<MONTH>/ (loads and builds what it needs first).
 
     A BIA whose report fails is named at the end; the others are still written.
     """
-    if not _render_bia(console, raw, output, max_reject_rate, month, workers, only):
+    ensure_extracts(console, raw)
+    with owned(console, output, wait):
+        ok = _render_bia(console, raw, output, max_reject_rate, month, workers, only)
+    if not ok:
         sys.exit(1)
 
 
@@ -251,7 +320,7 @@ def bia(console: Console, month: str, workers: int, only: tuple[str, ...], raw: 
 @click.option("--force", is_flag=True, help="Send again even if the send log shows it was sent.")
 @pass_console
 def bia_send(console: Console, month: str, workers: int, only: tuple[str, ...], raw: Path, output: Path,
-             max_reject_rate: float, really_send: bool, force: bool) -> None:
+             max_reject_rate: float, wait: bool, really_send: bool, force: bool) -> None:
     """E-mail each BIA its report for a month.
 
     Recipients come from raw/reference/bia_contacts.csv, with the columns bia_name, email and
@@ -263,10 +332,12 @@ def bia_send(console: Console, month: str, workers: int, only: tuple[str, ...], 
     from .bia import send_reports
 
     out_dir = output / "bia" / month
-    if not (out_dir / "bia_metrics.json").exists():
-        console.say(f"no BIA reports in {out_dir}: rendering them first")
-        _render_bia(console, raw, output, max_reject_rate, month, workers, only)
-    summary = send_reports(out_dir, raw, send=really_send, force=force, only=list(only) or None)
+    with owned(console, output, wait):
+        if not (out_dir / "bia_metrics.json").exists():
+            console.say(f"no BIA reports in {out_dir}: rendering them first")
+            ensure_extracts(console, raw)
+            _render_bia(console, raw, output, max_reject_rate, month, workers, only)
+        summary = send_reports(out_dir, raw, send=really_send, force=force, only=list(only) or None)
     for line in summary.lines():
         console.say(line)
     if not summary.ok:
@@ -287,7 +358,8 @@ def docs(console: Console, output: Path) -> None:
     db_path = output / "warehouse.duckdb"
     if not db_path.exists():
         raise UsageError(f"There is no warehouse at {db_path}: run `make load` (or `make report`) first.")
-    run_dbt(["docs", "generate", "--static"], db_path, output)
+    with owned(console, output, wait=False):
+        run_dbt(["docs", "generate", "--static"], db_path, output)
     site = output / "docs"
     site.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(output / "dbt_target" / "static_index.html", site / "index.html")
@@ -320,6 +392,11 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         click.echo(f"error: {error}", err=True)
         return error.exit_code
+    except OSError as error:  # a full disk, an unreadable file, a folder that is a file
+        if "--debug" in (argv if argv is not None else sys.argv[1:]):
+            traceback.print_exc()
+        click.echo(f"error: {os_error_message(error)}", err=True)
+        return 1
     except SystemExit as done:
         return int(done.code or 0)
     return 0

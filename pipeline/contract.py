@@ -277,6 +277,26 @@ def is_demo(raw_dir: Path) -> bool:
     return (Path(raw_dir) / DEMO_MARKER).exists()
 
 
+def demo_files(raw_dir: Path) -> dict[str, str]:
+    """{path relative to raw_dir: SHA-256} of the demo files listed in the demo marker."""
+    marker = Path(raw_dir) / DEMO_MARKER
+    if not marker.is_file():
+        return {}
+    lines = marker.read_text(encoding="utf-8").splitlines()
+    return {m.group(2): m.group(1) for m in map(_DEMO_LINE.fullmatch, lines) if m}
+
+
+_DEMO_LINE = re.compile(r"([0-9a-f]{64})  (\S.*)")
+
+
+def foreign_extracts(raw_dir: Path) -> list[str]:
+    """Extracts in a demo folder that the demo generator did not write (or that changed since):
+    demo and real rows must never mix."""
+    listed = demo_files(raw_dir)
+    return [rel for rel in (p.relative_to(raw_dir).as_posix() for p, _, _ in extract_paths(Path(raw_dir)))
+            if listed.get(rel) != sha256(Path(raw_dir) / rel)]
+
+
 def discover(raw_dir: Path) -> list[SourceFile]:
     """The files the contract covers, ranked by delivery (mtime, then name, then path)."""
     files = []

@@ -89,3 +89,13 @@ def report_sources(db_path: Path, year: int) -> dict[str, Any]:
         "closing_times_available": None if closing is None else bool(closing[0]),
         "standards_illustrative": illustrative > 0,
     }
+
+
+def extract_years(db_path: Path) -> list[int]:
+    """The calendar years the loaded interactions and service requests cover, in order."""
+    with reading(db_path) as con:
+        found = con.execute(
+            "SELECT activity_year AS y FROM marts.mart_interaction_mix "
+            "UNION SELECT created_year FROM marts.mart_sr_yearly ORDER BY y"
+        ).fetchall()
+    return [int(y) for (y,) in found if y is not None]

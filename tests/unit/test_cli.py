@@ -1,0 +1,114 @@
+"""The CLI's checks before any work: arguments, the raw folder, the output folder, help texts.
+None of these runs the loader or dbt."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.contract import DEMO_MARKER
+
+
+def run(capsys, *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_a_month_that_is_no_month_stops_before_any_work(tmp_path: Path, capsys) -> None:
+    code, text = run(capsys, "bia", "--month", "2024-13", "--output", str(tmp_path / "out"))
+    assert code == 2
+    assert "'2024-13' is not a month: write it as YYYY-MM, e.g. 2024-07." in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_year_outside_the_range_stops_before_any_work(tmp_path: Path, capsys) -> None:
+    code, text = run(capsys, "report", "--year", "99", "--output", str(tmp_path / "out"))
+    assert code == 2 and "99 is not in the range 2000<=x<=2100" in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_raw_folder_that_does_not_exist_is_named(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "extracts-typo"
+    code, text = run(capsys, "report", "--year", "2024", "--raw", str(missing), "--output", str(tmp_path / "o"))
+    assert code == 2
+    assert f"error: RAW folder not found: {missing}." in text
+    assert not missing.exists()  # no demo data written into a mistyped path
+
+
+def test_a_raw_folder_without_extracts_gets_no_demo_data(tmp_path: Path, capsys) -> None:
+    raw = tmp_path / "raw"
+    (raw / "2024").mkdir(parents=True)
+    (raw / "2024" / "notes.csv").write_text("not an extract\n", encoding="utf-8")
+    code, text = run(capsys, "load", "--raw", str(raw), "--output", str(tmp_path / "o"))
+    assert code == 2
+    assert f"{raw} holds no extracts. Expected raw/<YEAR>/interactions*" in text
+    assert "`make demo-data` makes the synthetic demo data set." in text
+    assert sorted(p.name for p in raw.rglob("*")) == ["2024", "notes.csv"]
+
+
+def test_demo_files_and_other_extracts_never_mix(tmp_path: Path, capsys) -> None:
+    raw = tmp_path / "raw"
+    (raw / "2024").mkdir(parents=True)
+    demo = raw / "2024" / "kb_views_2024.csv"
+    demo.write_text("date,article_id,article_title,views\n2024-01-01,A1,Tax,1\n", encoding="utf-8")
+    digest = hashlib.sha256(demo.read_bytes()).hexdigest()
+    (raw / DEMO_MARKER).write_text(f"# DEMO DATA\n\n```text\n{digest}  2024/kb_views_2024.csv\n```\n",
+                                   encoding="utf-8")
+    (raw / "2024" / "service_requests_real.csv").write_text("sr_id\n", encoding="utf-8")
+    code, text = run(capsys, "load", "--raw", str(raw), "--output", str(tmp_path / "o"))
+    assert code == 2
+    assert "holds the synthetic demo data set and other extracts: 2024/service_requests_real.csv." in text
+    # a demo file changed since it was generated is no longer demo data either
+    demo.write_text("date,article_id,article_title,views\n2024-01-01,A1,Tax,2\n", encoding="utf-8")
+    code, text = run(capsys, "load", "--raw", str(raw), "--output", str(tmp_path / "o"))
+    assert "other extracts: 2024/kb_views_2024.csv, 2024/service_requests_real.csv." in text
+
+
+def test_demo_remove_deletes_only_unchanged_demo_files(tmp_path: Path, capsys) -> None:
+    raw = tmp_path / "raw"
+    (raw / "2024").mkdir(parents=True)
+    kept, gone = raw / "2024" / "kb_views_2024.csv", raw / "2024" / "interactions_2024.csv"
+    for path in (kept, gone):
+        path.write_text("generated\n", encoding="utf-8")
+    digest = hashlib.sha256(b"generated\n").hexdigest()
+    (raw / DEMO_MARKER).write_text(
+        f"```text\n{digest}  2024/interactions_2024.csv\n{digest}  2024/kb_views_2024.csv\n```\n",
+        encoding="utf-8")
+    kept.write_text("the analyst's own rows\n", encoding="utf-8")
+    code, text = run(capsys, "demo-data", "--remove", "--raw", str(raw))
+    assert code == 0
+    assert "removed 1 demo file(s)" in text and "kept 2024/kb_views_2024.csv (changed since generated)" in text
+    assert not gone.exists() and kept.read_text(encoding="utf-8") == "the analyst's own rows\n"
+
+
+def test_output_that_is_a_file_is_one_message(tmp_path: Path, capsys) -> None:
+    raw = tmp_path / "raw"
+    (raw / "2024").mkdir(parents=True)
+    (raw / "2024" / "kb_views_2024.csv").write_text("date,article_id,article_title,views\n", encoding="utf-8")
+    output = tmp_path / "output"
+    output.write_text("a file\n", encoding="utf-8")
+    code, text = run(capsys, "load", "--raw", str(raw), "--output", str(output))
+    assert code == 1
+    assert text == f"error: OUTPUT {output} is a file, not a folder: give a folder (it is created if missing).\n"
+
+
+def test_help_says_what_a_user_needs(capsys) -> None:
+    _, report_help = run(capsys, "report", "--help")
+    assert "Demo data: when the raw folder holds no extract" in report_help
+    _, send_help = run(capsys, "bia-send", "--help")
+    assert "raw/reference/bia_contacts.csv" in send_help and "bia_name, email" in send_help
+    for command in ("report", "load", "bia", "bia-send", "demo-data", "docs", "seeds"):
+        _, text = run(capsys, command, "--help")
+        assert "issue" not in text.lower() and "\\b" not in text and ":func:" not in text
+
+
+@pytest.mark.parametrize("flag", ["--version"])
+def test_version_is_the_package_version(flag: str, capsys) -> None:
+    from importlib.metadata import version
+
+    code, text = run(capsys, flag)
+    assert code == 0 and text.strip() == f"cx311, version {version('cx311')}"

@@ -1,0 +1,144 @@
+"""pipeline.outputs: one run per OUTPUT, result sets published whole, recovery after a kill."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import CxError
+from pipeline.outputs import (
+    LOCK_NAME,
+    OutputBusy,
+    os_error_message,
+    prepare_folder,
+    private_tmp,
+    publish,
+    recover,
+    run_lock,
+    staged,
+)
+
+
+def _hold_lock(output: str, ready, release) -> None:
+    with run_lock(Path(output), "cx311 report --year 2024"):
+        ready.set()
+        release.wait(30)
+
+
+def test_a_second_run_is_refused_with_the_owner_named(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(OutputBusy) as busy, run_lock(tmp_path, "cx311 bia"):
+            pass
+        message = str(busy.value)
+        assert f"{tmp_path} is in use by pid {holder.pid} since " in message
+        assert "(cx311 report --year 2024)" in message and "--wait" in message
+    finally:
+        release.set()
+        holder.join(10)
+    with run_lock(tmp_path, "cx311 bia"):  # free again once the holder ended
+        owner = json.loads((tmp_path / LOCK_NAME).read_text(encoding="utf-8"))
+        assert owner["pid"] == os.getpid() and owner["command"] == "cx311 bia"
+
+
+def test_a_killed_owner_leaves_a_stale_lock_that_is_taken_over_with_a_note(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
+    holder.start()
+    assert ready.wait(10)
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.join(10)
+    notes: list[str] = []
+    with run_lock(tmp_path, "cx311 report", say=notes.append):
+        pass
+    assert notes == [f"note: taking over the lock of pid {holder.pid} (cx311 report --year 2024), "
+                     "which is no longer running"]
+
+
+def test_wait_queues_behind_the_owner(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
+    holder.start()
+    assert ready.wait(10)
+    notes: list[str] = []
+    ctx.Process(target=lambda: (time.sleep(0.3), release.set())).start()
+    with run_lock(tmp_path, "cx311 bia", wait=True, say=notes.append):
+        assert not holder.is_alive() or release.is_set()
+    holder.join(10)
+    assert len(notes) == 1 and notes[0].startswith(f"waiting: {tmp_path} is in use by pid {holder.pid}")
+
+
+def test_publish_replaces_the_set_whole_and_keeps_named_files(tmp_path: Path) -> None:
+    final = tmp_path / "bia" / "2024-07"
+    final.mkdir(parents=True)
+    (final / "old.pdf").write_text("old", encoding="utf-8")
+    (final / "send_log.jsonl").write_text('{"bia": "x"}\n', encoding="utf-8")
+    with staged(tmp_path, final) as work:
+        (work / "new.pdf").write_text("new", encoding="utf-8")
+        publish(work, final, keep=("send_log.jsonl",))
+    assert sorted(p.name for p in final.iterdir()) == ["new.pdf", "send_log.jsonl"]
+    assert (final / "send_log.jsonl").read_text(encoding="utf-8") == '{"bia": "x"}\n'
+    assert [p.name for p in (tmp_path / ".staging").iterdir()] == []
+
+
+def test_a_failed_run_leaves_the_previous_set_untouched(tmp_path: Path) -> None:
+    final = tmp_path / "2024"
+    final.mkdir()
+    (final / "manifest.json").write_text("previous", encoding="utf-8")
+    with pytest.raises(RuntimeError), staged(tmp_path, final) as work:
+        (work / "manifest.json").write_text("half", encoding="utf-8")
+        raise RuntimeError("narrative error")
+    assert (final / "manifest.json").read_text(encoding="utf-8") == "previous"
+    assert list((tmp_path / ".staging").iterdir()) == []
+
+
+def test_recover_puts_back_a_set_moved_aside_by_a_killed_publish(tmp_path: Path) -> None:
+    # what a kill between publish's two renames leaves: the old set aside, the new one staged
+    final = tmp_path / "2024"
+    aside = tmp_path / ".staging" / "previous-2024-1-2"
+    aside.mkdir(parents=True)
+    (aside / "manifest.json").write_text("previous", encoding="utf-8")
+    (aside / ".published-as").write_text(str(final.resolve()), encoding="utf-8")
+    (tmp_path / ".staging" / "2024-abc").mkdir()
+    assert recover(tmp_path) == [f"restored {final.resolve()}: a run was killed while publishing it"]
+    assert (final / "manifest.json").read_text(encoding="utf-8") == "previous"
+    assert not (final / ".published-as").exists()
+    assert not (tmp_path / ".staging").exists()
+
+
+def test_private_tmp_keeps_temporary_files_inside_output_and_removes_them(tmp_path: Path) -> None:
+    with private_tmp(tmp_path) as tmp:
+        assert os.environ["TMPDIR"] == str(tmp)
+        made = Path(tempfile.mkdtemp(prefix="weasyprint-"))
+        assert made.parent == tmp
+    assert not tmp.exists()
+    assert os.environ.get("TMPDIR") != str(tmp)
+
+
+def test_output_that_is_a_file_gets_one_paragraph(tmp_path: Path) -> None:
+    target = tmp_path / "output"
+    target.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(CxError, match="is a file, not a folder"):
+        prepare_folder(target)
+
+
+def test_os_errors_read_as_one_paragraph_naming_the_path() -> None:
+    import errno
+
+    assert os_error_message(OSError(errno.ENOSPC, "No space left on device", "/out/2024/a.pdf")) == (
+        "The disk is full: could not write /out/2024/a.pdf. Free some space and run again.")
+    assert os_error_message(PermissionError(errno.EACCES, "Permission denied", "/raw/2024/x.csv")) == (
+        "Permission denied: /raw/2024/x.csv cannot be read or written by this user.")
