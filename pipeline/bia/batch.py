@@ -40,8 +40,10 @@ from ..contract import is_demo
 from ..errors import CxError
 from ..files import atomic_write
 from ..manifest import write_manifest
-from ..report import render
-from ..report.formatting import MONTHS, fmt_month, fmt_pct
+from ..report.environment import ENV
+from ..report.formatting import MONTHS, REPORT_AUTHOR, fmt_month, fmt_year_over_year
+from ..report.pdf import html_to_pdf, pdf_worker_init, source_date
+from ..report.styles import stylesheet
 from ..warehouse import input_files, reading
 from ..warehouse import rows as query
 
@@ -211,74 +213,23 @@ def month_data(db_path: Path, month: str) -> MonthData:
 # --------------------------------------------------------------------------- chart
 
 
-def trend_svg(name: str, trend: list[dict], month: str, chart_id: str = "chart-trend") -> str | None:
-    """Column chart of a BIA's SRs over 13 months, the report month highlighted and labelled."""
-    import altair as alt
-    import vl_convert as vlc
+def trend_chart(name: str, trend: list[dict], month: str) -> str:
+    """The BIA's 13-month trend chart (``pipeline.report.charts.trend_svg``), '' without data.
 
-    from ..report import charts
+    Altair and vl-convert are imported at the first chart, not with this module: the charts are
+    drawn in the parent, after the workers have forked (see ``run_batch``).
+    """
+    from ..report.charts import trend_svg
 
-    rows = [t for t in trend if t["service_requests"] is not None]
-    if not rows:
-        return None
-    values = [
-        {
-            "key": t["month"],
-            "label": _short_month(t["month"]),
-            "count": t["service_requests"],
-            "text": f"{t['service_requests']:,}",
-            "kind": "Report month" if t["month"] == month else "Earlier months",
-        }
-        for t in rows
-    ]
-    order = [v["label"] for v in values]
-    base = alt.Chart(alt.Data(values=values)).encode(
-        x=alt.X("label:N", sort=order, title=None,
-                axis=alt.Axis(labelAngle=0, labelFontSize=11, labelExpr="split(datum.label, ' ')")),
-    )
-    top = max(v["count"] for v in values)
-    bars = base.mark_bar(size=24).encode(
-        y=alt.Y("count:Q", title="Service requests", scale=alt.Scale(domain=[0, max(top * 1.15, 4)]),
-                axis=alt.Axis(format=",d", tickCount=4, tickMinStep=1)),
-        color=alt.Color("kind:N", scale=alt.Scale(domain=["Earlier months", "Report month"],
-                                                  range=["#6f8fa8", charts.BAR]),
-                        legend=alt.Legend(title=None, orient="top", labelFontSize=11)),
-    )
-    labels = base.mark_text(baseline="bottom", dy=-3, fontSize=10, color=charts.INK).encode(
-        y="count:Q", text="text:N")
-    chart = alt.layer(bars, labels).properties(width=430, height=200)
-    svg = vlc.vegalite_to_svg(charts.vega_lite(chart))
-    current = next((v for v in values if v["key"] == month), None)
-    high = max(values, key=lambda v: (v["count"], v["key"]))
-    low = min(values, key=lambda v: (v["count"], v["key"]))
-    first, last = _long_month(values[0]["key"]), _long_month(values[-1]["key"])
-    alt_text = (
-        f"Column chart of service requests in {name}, by month, {first} to {last}. "
-        + (f"{_long_month(month)}: {current['text']}. " if current else "")
-        + f"Highest: {_long_month(high['key'])} with {high['text']}; "
-        f"lowest: {_long_month(low['key'])} with {low['text']}. "
-        "The table below gives every month's figure."
-    )
-    return charts._accessible_svg(svg, chart_id, alt_text)
-
-
-def _short_month(month: str) -> str:
-    year, mon = month.split("-")
-    return f"{MONTHS[int(mon) - 1][:3]} {year[2:]}"
-
-
-def _long_month(month: str) -> str:
-    return fmt_month(month)
+    return trend_svg(name, trend, month) or ""
 
 
 # --------------------------------------------------------------------------- rendering
 
 
-@functools.cache
-def _stylesheet(output: str) -> Markup:
-    """render's stylesheet for the output ('html': fonts embedded) plus css/bia.css."""
-    extra = (render.TEMPLATES_DIR / "css" / "bia.css").read_text(encoding="utf-8")
-    return Markup(render._stylesheet(output) + "\n" + extra)
+def bia_stylesheet(output: str) -> Markup:
+    """The reports' stylesheet for the output ('html': fonts embedded) plus css/bia.css."""
+    return Markup(stylesheet(output, "bia.css"))
 
 
 def _period_words(first: dt.date) -> dict[str, str]:
@@ -301,16 +252,9 @@ def _period_words(first: dt.date) -> dict[str, str]:
 
 
 def change_words(rec: dict[str, Any], prior_label: str) -> str | None:
-    """'26% fewer than the 61 in July 2023' / '12% more than …' / 'the same as …'; None: no data."""
-    prior, change = rec["same_month_prior_year"], rec["change_vs_same_month_prior_year"]
-    if prior is None:
-        return None
-    if prior == 0:
-        return f"none were made in {prior_label}"
-    if rec["service_requests"] == prior:
-        return f"the same as in {prior_label}"
-    direction = "more" if change > 0 else "fewer"
-    return f"{fmt_pct(abs(change))} {direction} than the {prior:,} in {prior_label}"
+    """'26% fewer than the 61 in July 2023', 'up from 0 in July 2023', …; None: no prior data."""
+    return fmt_year_over_year(rec["service_requests"], rec["same_month_prior_year"],
+                              rec["change_vs_same_month_prior_year"], f"in {prior_label}")
 
 
 def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
@@ -339,17 +283,17 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
     ]
     svg = job.get("_svg")
     if svg is None:
-        svg = job["_svg"] = trend_svg(name, job["trend"], rec["month"]) or ""
+        svg = job["_svg"] = trend_chart(name, job["trend"], rec["month"])
     return {
         "output": output,
-        "stylesheet": _stylesheet(output),
+        "stylesheet": bia_stylesheet(output),
         "title": title,
         "description": (f"311 Toronto's monthly service request report for {name}, "
                         f"{words['period']}."),
-        "author": render.REPORT_AUTHOR,
+        "author": REPORT_AUTHOR,
         "year": first.year,
         "demo": demo,
-        "source_date": render._source_date(),
+        "source_date": source_date(),
         "r": rec,
         "name": name,
         "extent": job.get("extent") or "",
@@ -368,7 +312,7 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
 
 
 def render_bia_html(job: dict[str, Any], output: str) -> str:
-    return render.ENV.get_template("bia_report.html").render(**report_context(job, output))
+    return ENV.get_template("bia_report.html").render(**report_context(job, output))
 
 
 def render_one(job: dict[str, Any]) -> dict[str, Any]:
@@ -376,7 +320,7 @@ def render_one(job: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     out_dir = Path(job["out_dir"])
     html = render_bia_html(job, "html")
-    pdf = render.html_to_pdf(render_bia_html(job, "pdf"))
+    pdf = html_to_pdf(render_bia_html(job, "pdf"))
     html_path = out_dir / f"{job['slug']}.html"
     pdf_path = out_dir / f"{job['slug']}.pdf"
     atomic_write(html_path, html.encode("utf-8"))
@@ -396,7 +340,7 @@ def _has_chart(job: dict[str, Any]) -> bool:
 
 def _add_chart(job: dict[str, Any]) -> None:
     """Draw the job's trend chart here, in the parent, before a worker renders the report."""
-    job["_svg"] = trend_svg(job["record"]["name"], job["trend"], job["record"]["month"]) or ""
+    job["_svg"] = trend_chart(job["record"]["name"], job["trend"], job["record"]["month"])
 
 
 def _worker_ready() -> None:
@@ -410,15 +354,15 @@ def render_index(data: MonthData, entries: list[dict[str, Any]], failed: dict[st
     title = f"311 service request reports for Business Improvement Areas, {words['month_label']}"
     if demo:
         title += " (synthetic demo data)"
-    return render.ENV.get_template("bia_index.html").render(
+    return ENV.get_template("bia_index.html").render(
         output=output,
-        stylesheet=_stylesheet(output),
+        stylesheet=bia_stylesheet(output),
         title=title,
         description=f"Monthly 311 service request reports for Toronto's BIAs, {words['period']}.",
-        author=render.REPORT_AUTHOR,
+        author=REPORT_AUTHOR,
         year=first.year,
         demo=demo,
-        source_date=render._source_date(),
+        source_date=source_date(),
         w=words,
         entries=entries,
         failed=sorted(failed),
@@ -485,9 +429,9 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
             raise BiaError(f"not BIAs in the seed: {', '.join(sorted(missing))}")
     out_dir = Path(out_root) / "bia" / data.month
     out_dir.mkdir(parents=True, exist_ok=True)
-    _stylesheet("html")  # read (or subset) the embedded fonts once, before the workers fork
-    _stylesheet("pdf")
-    render.ENV.get_template("bia_report.html")  # compiled once, before the workers fork
+    stylesheet("html", "bia.css")  # read (or subset) the embedded fonts once, before the workers fork
+    stylesheet("pdf", "bia.css")
+    ENV.get_template("bia_report.html")  # compiled once, before the workers fork
     demo = is_demo(Path(raw_dir))
     input_files = _generated_from(db_path, parse_month(data.month).year)
     slugs = {r["name"]: slugify(r["name"]) for r in records}
@@ -510,36 +454,12 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     result = BatchResult(out_dir=out_dir, month=data.month, unknown_names=data.unknown_names)
     bar = _Counter(len(jobs), progress)
     done: dict[str, dict[str, Any]] = {}
-    by_slug = {j["slug"]: j for j in jobs}
     n_workers = max(1, min(workers, len(jobs)))
     if n_workers == 1:
         for job in jobs:
             _collect(job, lambda job=job: _run_job(job), done, result, bar)
     else:
-        # fork: the workers inherit the imported modules (fast start); the parent holds no
-        # open DuckDB connection at this point. The workers only lay out HTML and PDF
-        # (importing WeasyPrint as they start); the charts are drawn here, by one vl-convert
-        # runtime, and each job is submitted as soon as its chart is ready. A forked worker
-        # never calls vl-convert: its runtime's threads do not survive a fork, so a worker
-        # forked from a process that had used it would wait for them forever.
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx,
-                                 initializer=render._pdf_worker_init) as pool:
-            pool.submit(_worker_ready)  # fork now, before vl-convert's threads start
-            futures: dict[Future, str] = {}
-            # reports without a chart first: nothing to draw before the workers start on them
-            for job in sorted(jobs, key=_has_chart):
-                try:
-                    _add_chart(job)
-                except Exception as error:  # this BIA fails; the others go on
-                    _collect(job, functools.partial(_raise, error), done, result, bar)
-                    continue
-                futures[pool.submit(_run_job, job)] = job["slug"]
-                for future in [f for f in futures if f.done()]:
-                    _collect(by_slug[futures.pop(future)], future.result, done, result, bar)
-            for future in as_completed(futures):
-                job = by_slug[futures[future]]
-                _collect(job, future.result, done, result, bar)
+        _render_in_workers(jobs, n_workers, done, result, bar)
 
     entries = []
     for job in jobs:
@@ -557,6 +477,37 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     result.written.append(write_manifest(out_dir, input_files, result.written))
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _render_in_workers(jobs: list[dict[str, Any]], n_workers: int, done: dict[str, dict[str, Any]],
+                       result: BatchResult, bar: _Counter) -> None:
+    """Render the jobs in ``n_workers`` forked processes, drawing each chart here first.
+
+    Fork: the workers inherit the imported modules (fast start); the parent holds no open
+    DuckDB connection at this point. The workers only lay out HTML and PDF (importing
+    WeasyPrint as they start); the charts are drawn here, by one vl-convert runtime, and each
+    job is submitted as soon as its chart is ready. A forked worker never calls vl-convert: its
+    runtime's threads do not survive a fork, so a worker forked from a process that had used it
+    would wait for them forever.
+    """
+    by_slug = {j["slug"]: j for j in jobs}
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=pdf_worker_init) as pool:
+        pool.submit(_worker_ready)  # fork now, before vl-convert's threads start
+        futures: dict[Future, str] = {}
+        # reports without a chart first: nothing to draw before the workers start on them
+        for job in sorted(jobs, key=_has_chart):
+            try:
+                _add_chart(job)
+            except Exception as error:  # this BIA fails; the others go on
+                _collect(job, functools.partial(_raise, error), done, result, bar)
+                continue
+            futures[pool.submit(_run_job, job)] = job["slug"]
+            for future in [f for f in futures if f.done()]:
+                _collect(by_slug[futures.pop(future)], future.result, done, result, bar)
+        for future in as_completed(futures):
+            job = by_slug[futures[future]]
+            _collect(job, future.result, done, result, bar)
 
 
 def _raise(error: BaseException) -> None:

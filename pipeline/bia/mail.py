@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 from ..contract import is_demo
 from ..errors import CxError
 from ..files import atomic_write, env_flag
-from ..report.formatting import fmt_month, fmt_pct
+from ..report.formatting import fmt_month, fmt_year_over_year
 from .batch import name_key, parse_month, shift_month, slugify
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -143,13 +143,9 @@ def body_text(rec: dict[str, Any], contact_names: list[str], demo: bool) -> str:
     n = rec["service_requests"] or 0
     if n:
         figure = f"In {month}, 311 received {n:,} service request{'s' if n != 1 else ''} in the {rec['name']} area"
-        prior = rec.get("same_month_prior_year")
-        change = rec.get("change_vs_same_month_prior_year")
-        if prior and change is not None:
-            direction = "more" if change > 0 else "fewer"
-            figure += (f" ({fmt_pct(abs(change))} {direction} than the {prior:,} a year earlier)"
-                       if rec["service_requests"] != prior else " (the same as a year earlier)")
-        figure += "."
+        change = fmt_year_over_year(n, rec.get("same_month_prior_year"),
+                                    rec.get("change_vs_same_month_prior_year"), "a year earlier")
+        figure += f" ({change})." if change else "."
     else:
         figure = f"311 received no service requests in the {rec['name']} area in {month}."
     lines = [
@@ -252,11 +248,11 @@ def _connect(s: SmtpSettings) -> smtplib.SMTP:
 # --------------------------------------------------------------------------- main
 
 
-def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: bool = False,
-                 env: Mapping[str, str] | None = None, only: list[str] | None = None) -> SendSummary:
-    """Write the month's .eml files and, when asked and configured, send them (see module doc)."""
-    env = os.environ if env is None else env
-    out_dir = Path(out_dir)
+Message = tuple[dict[str, Any], str, EmailMessage, str]  # record, slug, message, PDF sha256
+
+
+def _read_records(out_dir: Path, only: list[str] | None) -> list[dict[str, Any]]:
+    """The month's BIA records from bia_metrics.json, only those named in ``only`` if given."""
     metrics_path = out_dir / "bia_metrics.json"
     if not metrics_path.exists():
         raise SendError(f"no BIA reports in {out_dir}: run `make bia MONTH=…` first")
@@ -264,22 +260,20 @@ def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: boo
     if only:
         wanted = {name_key(n) for n in only}
         records = [r for r in records if name_key(r["name"]) in wanted]
-    month = out_dir.name
-    settings = smtp_settings(env)
-    if send and settings is None:
-        raise SendError("sending was asked for (SEND=1 / --send) but SMTP_HOST is not set")
+    return records
+
+
+def _sender(settings: SmtpSettings | None, env: Mapping[str, str]) -> str:
     sender = settings.sender if settings else (env.get("SMTP_FROM") or DEFAULT_FROM)
     if not getaddresses([sender])[0][1]:
         raise SendError(f"SMTP_FROM {sender!r} is not an e-mail address")
-    contacts = read_contacts(raw_dir)
-    demo = is_demo(Path(raw_dir))
-    outbox = out_dir / "outbox"
-    outbox.mkdir(parents=True, exist_ok=True)
-    summary = SendSummary(month=month, outbox=outbox, sending=send)
-    seed_keys = {name_key(r["name"]) for r in records}
-    summary.unknown_contacts = sorted(_CONTACT_NAMES.get(k, k) for k in contacts if k not in seed_keys)
+    return sender
 
-    messages: list[tuple[dict[str, Any], str, EmailMessage, str]] = []
+
+def _write_messages(records: list[dict[str, Any]], contacts: dict[str, list[tuple[str, str]]],
+                    out_dir: Path, sender: str, demo: bool, summary: SendSummary) -> list[Message]:
+    """One .eml per BIA with a contact and a report, in the outbox; the others are listed."""
+    messages: list[Message] = []
     for rec in records:
         slug = slugify(rec["name"])
         recipients = contacts.get(name_key(rec["name"]))
@@ -292,12 +286,72 @@ def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: boo
             continue
         pdf = pdf_path.read_bytes()
         msg = build_message(rec, slug, pdf, recipients, sender, demo)
-        eml = outbox / f"{slug}.eml"
+        eml = summary.outbox / f"{slug}.eml"
         atomic_write(eml, msg.as_bytes())
         summary.written.append(eml)
         messages.append((rec, slug, msg, hashlib.sha256(pdf).hexdigest()))
+    return messages
 
-    if not send:
+
+def _deliver(settings: SmtpSettings, sender: str, todo: list[Message], log_path: Path,
+             resent: set[str], summary: SendSummary) -> None:
+    """Send each message (the Date set to now), logging each one sent at once. ``resent``:
+    BIAs already in the send log (sent again because of --force)."""
+    from_addr = getaddresses([sender])[0][1]
+    conn = _connect(settings)
+    try:
+        for rec, slug, msg, pdf_sha in todo:
+            now = dt.datetime.now(tz=TORONTO).replace(microsecond=0)
+            del msg["Date"]
+            msg["Date"] = format_datetime(now)
+            recipients = [addr for _, addr in getaddresses([msg["To"]])]
+            try:
+                refused = conn.send_message(msg, from_addr=from_addr, to_addrs=recipients)
+            except smtplib.SMTPServerDisconnected:
+                conn = _connect(settings)
+                refused = conn.send_message(msg, from_addr=from_addr, to_addrs=recipients)
+            except (smtplib.SMTPException, OSError) as error:
+                summary.failed[rec["name"]] = f"{type(error).__name__}: {error}"
+                continue
+            append_send_log(log_path, {
+                "bia": rec["name"],
+                "month": summary.month,
+                "recipients": [r for r in recipients if r not in refused],
+                "refused": sorted(refused),
+                "message_id": msg["Message-ID"],
+                "attachment": f"{slug}.pdf",
+                "attachment_sha256": pdf_sha,
+                "sent_at": now.isoformat(),
+                "forced": rec["name"] in resent,
+            })
+            summary.sent.append(rec["name"])
+    finally:
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+
+
+def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: bool = False,
+                 env: Mapping[str, str] | None = None, only: list[str] | None = None) -> SendSummary:
+    """Write the month's .eml files and, when asked and configured, send them (see module doc)."""
+    env = os.environ if env is None else env
+    out_dir = Path(out_dir)
+    records = _read_records(out_dir, only)
+    month = out_dir.name
+    settings = smtp_settings(env)
+    if send and settings is None:
+        raise SendError("sending was asked for (SEND=1 / --send) but SMTP_HOST is not set")
+    sender = _sender(settings, env)
+    contacts = read_contacts(raw_dir)
+    demo = is_demo(Path(raw_dir))
+    outbox = out_dir / "outbox"
+    outbox.mkdir(parents=True, exist_ok=True)
+    summary = SendSummary(month=month, outbox=outbox, sending=send)
+    seed_keys = {name_key(r["name"]) for r in records}
+    summary.unknown_contacts = sorted(_CONTACT_NAMES.get(k, k) for k in contacts if k not in seed_keys)
+    messages = _write_messages(records, contacts, out_dir, sender, demo, summary)
+    if not send or settings is None:
         return summary
 
     log_path = out_dir / "send_log.jsonl"
@@ -308,41 +362,6 @@ def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: boo
             summary.already_sent.append(item[0]["name"])
         else:
             todo.append(item)
-    if not todo:
-        return summary
-    assert settings is not None
-    conn = _connect(settings)
-    try:
-        for rec, slug, msg, pdf_sha in todo:
-            now = dt.datetime.now(tz=TORONTO).replace(microsecond=0)
-            del msg["Date"]
-            msg["Date"] = format_datetime(now)
-            recipients = [addr for _, addr in getaddresses([msg["To"]])]
-            try:
-                refused = conn.send_message(msg, from_addr=getaddresses([sender])[0][1],
-                                            to_addrs=recipients)
-            except smtplib.SMTPServerDisconnected:
-                conn = _connect(settings)
-                refused = conn.send_message(msg, from_addr=getaddresses([sender])[0][1],
-                                            to_addrs=recipients)
-            except (smtplib.SMTPException, OSError) as error:
-                summary.failed[rec["name"]] = f"{type(error).__name__}: {error}"
-                continue
-            append_send_log(log_path, {
-                "bia": rec["name"],
-                "month": month,
-                "recipients": [r for r in recipients if r not in refused],
-                "refused": sorted(refused),
-                "message_id": msg["Message-ID"],
-                "attachment": f"{slug}.pdf",
-                "attachment_sha256": pdf_sha,
-                "sent_at": now.isoformat(),
-                "forced": bool(force and rec["name"] in done),
-            })
-            summary.sent.append(rec["name"])
-    finally:
-        try:
-            conn.quit()
-        except (smtplib.SMTPException, OSError):
-            pass
+    if todo:
+        _deliver(settings, sender, todo, log_path, done if force else set(), summary)
     return summary

@@ -19,13 +19,15 @@ import altair as alt
 import vl_convert as vlc
 
 from ..paths import DATA_DIR, TEMPLATES_DIR
+from .formatting import MONTHS, fmt_month
 
-FONT = "Lato"
+FONT = "Lato"  # laid out with the shipped TTFs (``_register_fonts``), as the documents embed it
 INK = "#1b1b1b"
 BAR = "#0b3a5b"          # 11.9:1 on white
 BAR_BELOW = "#8a5a00"    # 5.9:1 on white; used for months below target (also labelled in text)
 TARGET = "#b00020"       # 6.6:1 on white
 GRID = "#c4ced6"
+EARLIER = "#6f8fa8"      # 3.4:1 on white; the BIA trend's months before the report month
 
 
 def _pct(value: float) -> str:
@@ -43,7 +45,7 @@ def _config(chart: alt.Chart) -> alt.Chart:
     )
 
 
-def _accessible_svg(svg: str, chart_id: str, alt_text: str) -> str:
+def accessible_svg(svg: str, chart_id: str, alt_text: str) -> str:
     """Add role/aria-labelledby and a first-child <title>; prefix ids; make it scalable."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", chart_id):
         raise ValueError(f"bad chart id {chart_id!r}")
@@ -122,7 +124,7 @@ def monthly_service_level_svg(monthly: list[dict], target: float, chart_id: str)
         + (f"Below target in {_join(below)}." if below else "The target was met every month.")
         + " The table below gives every month's figures."
     )
-    return _accessible_svg(svg, chart_id, alt_text)
+    return accessible_svg(svg, chart_id, alt_text)
 
 
 def top_types_svg(top_types: list[dict], chart_id: str) -> str | None:
@@ -145,7 +147,7 @@ def top_types_svg(top_types: list[dict], chart_id: str) -> str | None:
     parts = [f"{v['sr_type']} {v['label']}" for v in values]
     alt_text = (f"Bar chart of the {len(values)} most frequent service request types: "
                 + "; ".join(parts) + ".")
-    return _accessible_svg(svg, chart_id, alt_text)
+    return accessible_svg(svg, chart_id, alt_text)
 
 
 def _month_abbr(month: str) -> str:
@@ -192,7 +194,7 @@ def hbar_svg(chart_id: str, rows: list[tuple[str, float, str]], alt_text: str, *
     labels = base.mark_text(align="left", dx=4, fontSize=12, color=INK).encode(
         x="value:Q", text="text:N")
     chart = alt.layer(bars, labels).properties(width=width, height=28 * len(values))
-    return _accessible_svg(_to_svg(chart), chart_id, alt_text)
+    return accessible_svg(_to_svg(chart), chart_id, alt_text)
 
 
 def diverging_svg(chart_id: str, rows: list[tuple[str, float | None, str]], alt_text: str, *,
@@ -223,7 +225,7 @@ def diverging_svg(chart_id: str, rows: list[tuple[str, float | None, str]], alt_
         align="right", dx=-4, fontSize=12, color=INK).encode(x="value:Q", text="text:N")
     zero = alt.Chart(alt.Data(values=[{"z": 0}])).mark_rule(color=INK).encode(x="z:Q")
     chart = alt.layer(bars, zero, pos, neg).properties(width=width, height=28 * len(values))
-    return _accessible_svg(_to_svg(chart), chart_id, alt_text)
+    return accessible_svg(_to_svg(chart), chart_id, alt_text)
 
 
 def monthly_bar_svg(chart_id: str, rows: list[tuple[str, float, str]], alt_text: str, *,
@@ -253,7 +255,7 @@ def monthly_bar_svg(chart_id: str, rows: list[tuple[str, float, str]], alt_text:
                                                fontSize=12, fontWeight="bold")
                       .encode(y="r:Q", text="label:N", x=alt.value(560)))
     chart = alt.layer(*layers).properties(width=560, height=220)
-    return _accessible_svg(_to_svg(chart), chart_id, alt_text)
+    return accessible_svg(_to_svg(chart), chart_id, alt_text)
 
 
 @functools.cache
@@ -328,7 +330,7 @@ def ward_map_svg(chart_id: str, wards: list[dict], alt_text: str, *,
         fontSize=11, fontWeight="bold", color="white").encode(
         longitude="lon:Q", latitude="lat:Q", text="text:N")
     chart = alt.layer(geo, text).project(type="mercator").properties(width=620, height=420)
-    return _accessible_svg(_to_svg(chart), chart_id, alt_text)
+    return accessible_svg(_to_svg(chart), chart_id, alt_text)
 
 
 def _threshold_labels(breaks: list[float]) -> list[str]:
@@ -348,6 +350,69 @@ def _band(rate: float | None, breaks: list[float], labels: list[str]) -> str | N
         if rate < b:
             return labels[i]
     return labels[len(breaks)]
+
+
+# --------------------------------------------------------------------------- BIA trend
+
+
+def _trend_values(trend: list[dict], month: str) -> list[dict]:
+    return [
+        {
+            "key": t["month"],
+            "label": _short_month(t["month"]),
+            "count": t["service_requests"],
+            "text": f"{t['service_requests']:,}",
+            "kind": "Report month" if t["month"] == month else "Earlier months",
+        }
+        for t in trend if t["service_requests"] is not None
+    ]
+
+
+def _trend_alt(name: str, values: list[dict], month: str) -> str:
+    current = next((v for v in values if v["key"] == month), None)
+    high = max(values, key=lambda v: (v["count"], v["key"]))
+    low = min(values, key=lambda v: (v["count"], v["key"]))
+    first, last = fmt_month(values[0]["key"]), fmt_month(values[-1]["key"])
+    return (
+        f"Column chart of service requests in {name}, by month, {first} to {last}. "
+        + (f"{fmt_month(month)}: {current['text']}. " if current else "")
+        + f"Highest: {fmt_month(high['key'])} with {high['text']}; "
+        f"lowest: {fmt_month(low['key'])} with {low['text']}. "
+        "The table below gives every month's figure."
+    )
+
+
+def trend_svg(name: str, trend: list[dict], month: str, chart_id: str = "chart-trend") -> str | None:
+    """Column chart of a BIA's SRs over 13 months ({month, service_requests | None}), the
+    report month (YYYY-MM) highlighted and labelled."""
+    values = _trend_values(trend, month)
+    if not values:
+        return None
+    base = alt.Chart(alt.Data(values=values)).encode(
+        x=alt.X("label:N", sort=[v["label"] for v in values], title=None,
+                axis=alt.Axis(labelAngle=0, labelFontSize=11, labelExpr="split(datum.label, ' ')")),
+    )
+    top = max(v["count"] for v in values)
+    bars = base.mark_bar(size=24).encode(
+        y=alt.Y("count:Q", title="Service requests", scale=alt.Scale(domain=[0, max(top * 1.15, 4)]),
+                axis=alt.Axis(format=",d", tickCount=4, tickMinStep=1)),
+        color=alt.Color("kind:N", scale=alt.Scale(domain=["Earlier months", "Report month"],
+                                                  range=[EARLIER, BAR]),
+                        legend=alt.Legend(title=None, orient="top", labelFontSize=11)),
+    )
+    labels = base.mark_text(baseline="bottom", dy=-3, fontSize=10, color=INK).encode(
+        y="count:Q", text="text:N")
+    chart = alt.layer(bars, labels).properties(width=430, height=200)
+    return accessible_svg(_to_svg(chart), chart_id, _trend_alt(name, values, month))
+
+
+def _short_month(month: str) -> str:
+    """'2024-07' → 'Jul 24' (the trend's axis labels, split onto two lines)."""
+    year, mon = month.split("-")
+    return f"{MONTHS[int(mon) - 1][:3]} {year[2:]}"
+
+
+# --------------------------------------------------------------------------- export
 
 
 def vega_lite(chart: alt.Chart) -> dict:

@@ -1,5 +1,6 @@
-"""The one Jinja environment factory: the report templates, and a sandboxed variant for the
-analyst's narrative. Both carry the same filters, so a figure reads the same everywhere."""
+"""The one Jinja environment factory: the report templates (``ENV``, shared by every document),
+and a sandboxed variant for the analyst's narrative. Both carry the same filters, so a figure reads
+the same everywhere."""
 
 from __future__ import annotations
 
@@ -51,3 +52,8 @@ def make_sandboxed_environment() -> SandboxedEnvironment:
     env.filters.update(FILTERS)
     env.globals.update(GLOBALS)  # only the project's names: the sandbox keeps its safe range
     return env
+
+
+# The report templates' one shared environment: every document (annual report, appendices, BIA
+# reports) renders through it, so a template is compiled once (before the PDF workers fork).
+ENV = make_environment()

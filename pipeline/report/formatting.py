@@ -133,3 +133,27 @@ def fmt_duration_words(value: Any) -> str:
     if seconds or not parts:
         parts.append(f"{seconds} second{'s' if seconds != 1 else ''}")
     return " ".join(parts)
+
+
+def fmt_year_over_year(current: Any, prior: Any, change: Any, when: str) -> str | None:
+    """A count against the same period a year earlier, in words, for running text.
+
+    ``when`` names the earlier period as it reads after "than the 61": 'in July 2023' or 'a
+    year earlier'. ``change`` is (current − prior) / prior as the marts compute it.
+
+    - 45 vs 61 (change −0.262) → '26% fewer than the 61 in July 2023'
+    - 3 vs 2 (change 0.5) → '50% more than the 2 a year earlier'
+    - equal counts (0 and 0 included) → 'the same as in July 2023'
+    - 5 vs 0 → 'up from 0 in July 2023' (no percent of nothing; ``change`` is then None)
+    - no prior figure, or no change for a non-zero prior → None: say nothing
+    """
+    if current is None or prior is None:
+        return None
+    if current == prior:
+        return f"the same as {when}"
+    if prior == 0:
+        return f"up from {fmt_thousands(prior)} {when}"
+    if change is None:
+        return None
+    direction = "more" if change > 0 else "fewer"
+    return f"{fmt_pct(abs(change))} {direction} than the {fmt_thousands(prior)} {when}"

@@ -1,16 +1,19 @@
-"""Tests for the annual report renderer (pipeline/render.py) and its templates."""
+"""The annual report and its appendices as written to disk (pipeline/report/annual.py): file
+names, byte-identical re-runs, PDF/UA, and axe in Chromium. The HTML-only checks (figures,
+missing data, escaping) are in tests/unit/test_documents.py."""
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from pipeline.report import render
+from pipeline.report.annual import render_annual_report
+from pipeline.report.chart_specs import key_metric_specs
 from tests.integration import a11y
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "key_metrics_sample.json"
@@ -52,7 +55,7 @@ FIGURES = {"annual": 3, "appendix_a": 10, "appendix_b": 0}
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    paths = render.render_annual_report(load_metrics(), META, out)
+    paths = render_annual_report(load_metrics(), META, out)
     docs = {}
     for kind, (html_path, pdf_path) in zip(KINDS, zip(paths[::2], paths[1::2], strict=True), strict=True):
         docs[kind] = {"html_path": html_path, "pdf_path": pdf_path,
@@ -98,56 +101,8 @@ def test_writes_html_and_pdf_with_expected_names(rendered):
 
 
 def test_render_is_byte_identical_on_second_run(rendered, tmp_path):
-    again = render.render_annual_report(load_metrics(), META, tmp_path)
+    again = render_annual_report(load_metrics(), META, tmp_path)
     assert [sha256(p) for p in again] == [sha256(p) for p in rendered["paths"]]
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [(0.815, "82%"), (0.8149, "81%"), (0.82, "82%"), (0.005, "1%"), (0.0049, "0%"),
-     (1.0, "100%"), (None, "n/a"), (-0.005, "\u22121%")],
-)
-def test_pct_rounds_half_away_from_zero(value, expected):
-    assert render.fmt_pct(value) == expected
-    assert render.ENV.filters["pct"](value) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [((463000 - 487000) / 487000, "\u22125%"), (0.1013, "+10%"), (0.0, "0%"),
-     (-0.004, "0%"), (-0.005, "\u22121%"), (None, "n/a")],
-)
-def test_signed_pct(value, expected):
-    assert render.fmt_signed_pct(value) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [(47, "0:00:47"), (292, "0:04:52"), (46.5, "0:00:47"), (3725.2, "1:02:05"), (None, "n/a")],
-)
-def test_hms(value, expected):
-    assert render.fmt_hms(value) == expected
-
-
-def test_thousands():
-    assert render.fmt_thousands(1290000) == "1,290,000"
-    assert render.fmt_thousands(999.5) == "1,000"
-    assert render.fmt_thousands(None) == "n/a"
-    assert render.fmt_thousands(0) == "0"
-
-
-def test_environment_is_strict_and_escaping():
-    env = render.ENV
-    assert env.autoescape is True
-    assert env.trim_blocks and env.lstrip_blocks
-    assert {"thousands", "pct", "hms", "signed_pct"} <= set(env.filters)
-    import jinja2
-
-    with pytest.raises(jinja2.UndefinedError):
-        env.from_string("{{ nope }}").render()
 
 
 # --------------------------------------------------------------------------- content
@@ -169,52 +124,6 @@ def test_demo_notice_in_every_section(rendered):
     assert len(sections) == 10  # 7 report sections + 3 narrative sections
     for section in sections:
         assert "Synthetic demo data" in section
-
-
-def test_no_demo_notice_for_real_data(tmp_path):
-    html = render.render_html(load_metrics(), {**META, "demo": False})
-    assert "Synthetic demo data" not in html
-    assert "synthetic" not in a11y.html_title(html).lower()
-
-
-def test_null_sections_and_metrics_render_not_available():
-    metrics = load_metrics()
-    metrics["knowledge_base"] = None
-    metrics["phone"] = None
-    metrics["email"] = None
-    metrics["service_requests"]["median_days_to_close"] = None
-    metrics["service_requests"]["on_time_rate"] = None
-    html = render.render_html(metrics, META)
-    assert "Median days to close</th><td class=\"num\">not available in this extract" in html
-    assert "Closed on time (within the service standard)</th><td class=\"num\">not available" in html
-    assert "Phone service levels: not available in this extract" in html
-    assert "Knowledge-base article views: not available in this extract" in html
-    assert a11y.html_structure_problems(html) == []
-
-
-def test_everything_null_still_renders():
-    metrics = {"year": 2024, "interactions": None, "general_inquiries": None, "phone": None,
-               "email": None, "service_requests": None, "knowledge_base": None,
-               "data_quality": None}
-    html = render.render_html(metrics, {"demo": False, "generated_from": [],
-                                        "cancelled_note": None, "not_available": []})
-    assert "not available in this extract" in html
-    assert ">0<" not in html and ">0%<" not in html
-    assert a11y.html_structure_problems(html) == []
-
-
-def test_markup_in_data_is_escaped():
-    metrics = load_metrics()
-    evil = "<script>alert(1)</script>"
-    metrics["service_requests"]["top_types"][0]["sr_type"] = evil
-    metrics["service_requests"]["by_ward"][0]["ward_name"] = evil
-    meta = copy.deepcopy(META)
-    meta["cancelled_note"] = evil
-    meta["generated_from"] = [evil]
-    html = render.render_html(metrics, meta)
-    assert evil not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<script" not in html
 
 
 # --------------------------------------------------------------------------- HTML structure
@@ -394,44 +303,45 @@ def test_empty_heading_check_catches_an_empty_heading(rendered, tmp_path):
 # --------------------------------------------------------------------------- appendices
 
 
+class _TableParser(HTMLParser):
+    """Collects every table by id: caption, header row and body rows as cell texts."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tables: dict[str, list[list[str]]] = {}
+        self.current = None
+        self.row = None
+        self.cell = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.current = self.tables.setdefault(dict(attrs)["id"], [])
+        elif tag == "tr" and self.current is not None:
+            self.row = []
+        elif tag in ("th", "td", "caption") and self.current is not None:
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.current = None
+        elif tag == "caption" and self.cell is not None:
+            self.current.append(["caption", "".join(self.cell).strip()])
+            self.cell = None
+        elif tag in ("th", "td") and self.cell is not None:
+            self.row.append("".join(self.cell).strip())
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.current.append(self.row)
+            self.row = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
 def _tables(html: str) -> dict[str, list[list[str]]]:
     """Every table by id: caption, header row and body rows as cell texts."""
-    from html.parser import HTMLParser
-
-    class Tables(HTMLParser):
-        def __init__(self):
-            super().__init__(convert_charrefs=True)
-            self.tables: dict[str, list[list[str]]] = {}
-            self.current = None
-            self.row = None
-            self.cell = None
-
-        def handle_starttag(self, tag, attrs):
-            if tag == "table":
-                self.current = self.tables.setdefault(dict(attrs)["id"], [])
-            elif tag == "tr" and self.current is not None:
-                self.row = []
-            elif tag in ("th", "td", "caption") and self.current is not None:
-                self.cell = []
-
-        def handle_endtag(self, tag):
-            if tag == "table":
-                self.current = None
-            elif tag == "caption" and self.cell is not None:
-                self.current.append(["caption", "".join(self.cell).strip()])
-                self.cell = None
-            elif tag in ("th", "td") and self.cell is not None:
-                self.row.append("".join(self.cell).strip())
-                self.cell = None
-            elif tag == "tr" and self.row is not None:
-                self.current.append(self.row)
-                self.row = None
-
-        def handle_data(self, data):
-            if self.cell is not None:
-                self.cell.append(data)
-
-    parser = Tables()
+    parser = _TableParser()
     parser.feed(html)
     return parser.tables
 
@@ -445,7 +355,7 @@ def test_appendix_b_has_no_images(rendered):
 def test_appendix_b_tables_equal_appendix_a_tables(rendered):
     a = _tables(rendered["docs"]["appendix_a"]["html"])
     b = _tables(rendered["docs"]["appendix_b"]["html"])
-    specs = render.key_metric_specs(load_metrics(), with_svg=False)
+    specs = key_metric_specs(load_metrics(), with_svg=False)
     assert len(specs) == 10
     assert set(a) == set(b) == {f"table-{s.id}" for s in specs}
     for table_id, rows in a.items():
@@ -506,42 +416,6 @@ def test_headline_figures_equal_key_metrics(rendered):
         assert {"Residential Bin Lid Damaged", "22,647"} <= cells
 
 
-def test_every_table_figure_comes_from_key_metrics(rendered):
-    """Every cell of the appendices' tables is a value of key_metrics formatted by a filter."""
-    metrics = load_metrics()
-    specs = render.key_metric_specs(metrics, with_svg=False)
-    by_id = {s.id: s for s in specs}
-    top = metrics["service_requests"]["top_types"]
-    assert by_id["top-types"].rows[0] == ["1", top[0]["sr_type"], render.fmt_thousands(top[0]["count"]),
-                                          render.fmt_pct(top[0]["count"] / metrics["service_requests"]["total"])]
-    months = metrics["phone"]["monthly"]
-    assert [r[1] for r in by_id["service-level"].rows] == [render.fmt_pct(m["service_level"]) for m in months]
-    assert [r[1] for r in by_id["asa-monthly"].rows] == [render.fmt_hms(m["asa_seconds"]) for m in months]
-    wards = {w["ward_name"]: w for w in metrics["service_requests"]["by_ward"]}
-    for row in by_id["ward-map"].rows:
-        w = wards[row[1]]
-        assert row[2:] == [render.fmt_thousands(w["count"]), render.fmt_decimal(w["per_1000_residents"], 1)]
-    kb = metrics["knowledge_base"]["top_articles"]
-    assert [r[1:] for r in by_id["kb-articles"].rows] == [[a["article_title"], render.fmt_thousands(a["views"])] for a in kb]
-
-
-# --------------------------------------------------------------------------- injection
-
-
-def test_markup_in_data_is_text_in_all_three_documents():
-    metrics = load_metrics()
-    evil = "<script>alert(1)</script>"
-    metrics["service_requests"]["top_types"][0]["sr_type"] = evil
-    metrics["service_requests"]["by_division"][0]["division"] = evil
-    metrics["knowledge_base"]["top_articles"][0]["article_title"] = evil
-    specs = render.key_metric_specs(metrics)
-    for kind in KINDS:
-        for output in ("html", "pdf"):
-            html = render.render_html(metrics, META, output, kind, specs)
-            assert "<script" not in html, (kind, output)
-            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, (kind, output)
-
-
 # --------------------------------------------------------------------------- browser, all documents
 
 
@@ -552,13 +426,3 @@ def test_every_document_axe_and_320px_reflow(rendered, browser, kind):
     assert a11y.axe_violations(browser) == []
     assert a11y.horizontal_overflow(browser, 320) == 0
     assert a11y.axe_violations(browser) == []
-
-
-def test_shipped_web_fonts_match_the_ttfs():
-    """report_templates/fonts/web/*.woff2 are the subsets render would make (rebuild with
-    ``python -c 'from pipeline.render import build_web_fonts; build_web_fonts()'``)."""
-    ttfs = sorted((render.TEMPLATES_DIR / "fonts").glob("*.ttf"))
-    assert ttfs
-    for ttf in ttfs:
-        shipped = render.WEB_FONTS_DIR / f"{ttf.stem}.woff2"
-        assert shipped.read_bytes() == render.subset_font(ttf), shipped.name

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.report import narrative, render
+from pipeline.report import narrative
+from pipeline.report.annual import render_annual_report, render_html
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "key_metrics_sample.json"
 
@@ -127,7 +128,7 @@ def test_annual_report_places_every_section(ndir):
     (ndir / "recommendations.md").write_text("- Hire **12** agents for {{ year }}.\n", encoding="utf-8")
     meta = {"demo": False, "generated_from": [], "cancelled_note": None, "not_available": [],
             "narrative_dir": ndir}
-    html = render.render_html(load_metrics(), meta)
+    html = render_html(load_metrics(), meta)
     for heading in ("Highlights of the year", "Ongoing improvements", "Partnerships", "Recommendations"):
         assert f">{heading}</h" in html
     assert "<li>Hire <strong>12</strong> agents for 2024.</li>" in html
@@ -142,5 +143,5 @@ def test_bad_narrative_stops_the_render_before_writing(ndir, tmp_path):
             "narrative_dir": ndir}
     out = tmp_path / "out"
     with pytest.raises(narrative.NarrativeError, match="partnerships.md, line 1"):
-        render.render_annual_report(load_metrics(), meta, out)
+        render_annual_report(load_metrics(), meta, out)
     assert not out.exists() or not any(out.iterdir())

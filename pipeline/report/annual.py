@@ -1,0 +1,102 @@
+"""Render the annual report and its two appendices (HTML and tagged PDF/UA-1) from
+``key_metrics.json`` data.
+
+Public interface::
+
+    render_annual_report(metrics: dict, meta: dict, out_dir: Path) -> list[Path]
+    render_html(metrics, meta, output="html", kind="annual", specs=None, narrative=None) -> str
+
+writes, for year Y, ``cx-annual-report-Y``, ``appendix-a-key-metrics-Y`` (charts, each with
+its data table) and ``appendix-b-key-metrics-Y-text-only`` (the same tables, no images), each
+as ``.html`` and ``.pdf``. Appendix A and B are built from one list of ``ChartSpec``
+(``pipeline.report.chart_specs.key_metric_specs``), so their tables cannot differ.
+
+``metrics`` has the shape of ``key_metrics.json`` (see docs / metric definitions); any
+section may be ``None``. ``meta`` carries ``demo`` (bool), ``generated_from`` (list of
+input file names), ``cancelled_note`` (str | None), ``not_available`` (list of str),
+``rejects`` (list of ``{"file", "reasons"}``), ``standards_illustrative`` (bool) and
+``narrative_dir`` (Path | None: the analyst's Markdown, see ``pipeline.report.narrative``).
+
+All outputs are deterministic: rendering the same input twice gives identical bytes.
+The PDF has fixed metadata (no wall-clock dates unless ``SOURCE_DATE_EPOCH`` is set)
+and a document identifier derived from its content (``pipeline.report.pdf``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..files import atomic_write
+from .chart_specs import ChartSpec, key_metric_specs
+from .context import DOCUMENTS, build_context
+from .environment import ENV
+from .pdf import PdfJobs
+
+__all__ = ["DOCUMENTS", "render_annual_report", "render_html"]
+
+Progress = Callable[[str, int, int], None]  # (file just finished, done, total)
+
+
+def render_html(metrics: dict, meta: dict, output: str = "html", kind: str = "annual",
+                specs: list[ChartSpec] | None = None, narrative: dict | None = None) -> str:
+    """One document as a self-contained HTML string ('html' for screen, 'pdf' for WeasyPrint).
+
+    ``kind`` is 'annual', 'appendix_a' or 'appendix_b'. ``specs`` (from ``key_metric_specs``)
+    and ``narrative`` (from ``pipeline.report.narrative.render_narrative``) are computed when
+    not given.
+    """
+    template = ENV.get_template(DOCUMENTS[kind][3])
+    return template.render(**build_context(metrics, meta, output, kind, specs, narrative))
+
+
+def _render_documents(metrics: dict, meta: dict, narrative: dict,
+                      progress: Progress | None) -> tuple[dict[str, str], dict[str, bytes]]:
+    """The three documents' screen HTML and PDF bytes, by kind.
+
+    Appendix B (text only) needs no chart: its PDF starts at once, in a worker (the first
+    submit forks them), while this process draws the charts.
+    """
+    year = int(metrics["year"])
+    htmls: dict[str, str] = {}
+    pdfs: dict[str, bytes] = {}
+    with PdfJobs() as jobs:
+        plain = key_metric_specs(metrics, with_svg=False)
+        results = {"appendix_b": jobs.submit(render_html(metrics, meta, "pdf", "appendix_b", plain, narrative))}
+        htmls["appendix_b"] = render_html(metrics, meta, "html", "appendix_b", plain, narrative)
+        specs = key_metric_specs(metrics)  # every chart exported once, shared by all documents
+        for kind in ("annual", "appendix_a"):
+            results[kind] = jobs.submit(render_html(metrics, meta, "pdf", kind, specs, narrative))
+        for kind in ("annual", "appendix_a"):
+            htmls[kind] = render_html(metrics, meta, "html", kind, specs, narrative)
+        for kind in DOCUMENTS:
+            pdfs[kind] = results[kind]()
+            if progress is not None:
+                progress(DOCUMENTS[kind][0].format(year=year) + ".pdf", len(pdfs), len(DOCUMENTS))
+    return htmls, pdfs
+
+
+def render_annual_report(metrics: dict, meta: dict, out_dir: Path,
+                         progress: Progress | None = None) -> list[Path]:
+    """Write the annual report and Appendix A and B (``.html`` and ``.pdf`` each) to ``out_dir``.
+
+    Returns the six paths: annual HTML, annual PDF, Appendix A HTML, PDF, Appendix B HTML, PDF.
+    Raises ``pipeline.report.narrative.NarrativeError`` (file and line) for a bad narrative
+    file, before anything is written.
+    """
+    from .narrative import render_narrative
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    year = int(metrics["year"])
+    narrative = render_narrative(metrics, meta.get("narrative_dir"))
+    htmls, pdfs = _render_documents(metrics, meta, narrative, progress)
+    paths: list[Path] = []
+    for kind in DOCUMENTS:
+        stem = DOCUMENTS[kind][0].format(year=year)
+        html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
+        atomic_write(html_path, htmls[kind].encode("utf-8"))
+        atomic_write(pdf_path, pdfs[kind])
+        paths.append(html_path)
+        paths.append(pdf_path)
+    return paths

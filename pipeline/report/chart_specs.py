@@ -1,0 +1,401 @@
+"""The key-metric charts: what Appendix A draws and Appendix B states, from the same rows.
+
+Public interface::
+
+    key_metric_specs(metrics, with_svg=True) -> list[ChartSpec]
+
+Each chart has one builder (``BUILDERS``, in document order). A builder turns
+``key_metrics.json`` into a ``ChartSpec`` (table rows, summary sentence, alt text) and, when
+there is something to draw, a function that draws it with ``pipeline.report.charts``.
+Without ``with_svg`` nothing is drawn and Altair/vl-convert are not imported (Appendix B's
+PDF starts before any chart is drawn).
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from markupsafe import Markup
+
+from .formatting import (
+    NA,
+    fmt_decimal,
+    fmt_duration_words,
+    fmt_hms,
+    fmt_month,
+    fmt_pct,
+    fmt_signed_pct,
+    fmt_thousands,
+)
+from .rows import channel_rows, prior_year, type_rows, ward_rows
+
+GROUP_HEADINGS = {
+    "interaction-metrics": "Interactions",
+    "phone-metrics": "Phone",
+    "service-request-metrics": "Service requests",
+    "knowledge-base-metrics": "Knowledge base",
+}
+
+
+@dataclass
+class ChartSpec:
+    """One key-metrics chart: what Appendix A draws and Appendix B states, from the same rows.
+
+    ``rows`` hold the cells as displayed (formatted strings); the first cell of a row is its
+    row header. ``summary`` is one sentence stating the point of the chart (generated from the
+    data); ``alt`` is the chart's alt text; ``svg`` is None when there is nothing to draw.
+    """
+
+    id: str
+    group: str
+    title: str
+    caption: str
+    columns: list[tuple[str, bool]]
+    rows: list[list[str]]
+    summary: str
+    unavailable: str
+    note: str | None = None
+    alt: str = ""
+    svg: Markup | None = field(default=None, repr=False)
+
+
+Draw = Callable[[ModuleType], str | None]  # charts module → SVG markup or None
+Built = tuple[ChartSpec, Draw | None]
+
+
+def _min_sec(seconds: Any) -> str:
+    """Short chart label for a duration under an hour: 47 → '0:47', 292 → '4:52'."""
+    hms = fmt_hms(seconds)
+    return hms[2:].lstrip("0").rjust(4, "0") if hms.startswith("0:") else hms
+
+
+def _svg_title(svg: str | None) -> str:
+    if not svg:
+        return ""
+    m = re.search(r"<title[^>]*>(.*?)</title>", svg, flags=re.S)
+    return html_lib.unescape(m.group(1)) if m else ""
+
+
+def _listing(items: list[dict], label: str, value: Callable[[dict], str]) -> str:
+    """'A 1,000; B 900' for alt texts."""
+    return "; ".join(f"{item[label]} {value(item)}" for item in items)
+
+
+# --------------------------------------------------------------------------- interactions
+
+
+def _channels(metrics: dict) -> Built:
+    year, prior = int(metrics["year"]), prior_year(metrics)
+    total = (metrics.get("interactions") or {}).get("total")
+    ch = channel_rows(metrics)
+    spec = ChartSpec(
+        "channels", "interaction-metrics", "Interactions by channel",
+        f"Interactions by channel, {year}, with change from {prior}",
+        [("Channel", False), ("Interactions", True), ("Share", True), (f"Change vs {prior}", True)],
+        [[c["label"], fmt_thousands(c["count"]), fmt_pct(c["share"]), fmt_signed_pct(c["change"])]
+         for c in ch],
+        "", "Interactions by channel", note=f"n/a: no data for that channel in {prior}.")
+    if not ch:
+        return spec, None
+    top = ch[0]
+    spec.summary = (f"{top['label']} carried the most interactions in {year}: "
+                    f"{fmt_thousands(top['count'])} of {fmt_thousands(total)} "
+                    f"({fmt_pct(top['share'])}).")
+    spec.alt = (f"Bar chart of interactions by channel in {year}. {spec.summary} "
+                + _listing(ch, "label", lambda c: fmt_thousands(c["count"])) + ".")
+    return spec, lambda charts: charts.hbar_svg(
+        "chart-channels",
+        [(c["label"], c["count"], f"{fmt_thousands(c['count'])} ({fmt_pct(c['share'])})") for c in ch],
+        spec.alt, x_title="Interactions")
+
+
+def _channel_change_summary(changes: list[dict], prior: int) -> str:
+    up = max(changes, key=lambda c: (c["change"], c["label"]))
+    down = min(changes, key=lambda c: (c["change"], c["label"]))
+    parts = []
+    if up["change"] > 0:
+        parts.append(f"{up['label']} grew the most ({fmt_signed_pct(up['change'])})")
+    if down["change"] < 0:
+        parts.append(f"{down['label']} fell the most ({fmt_signed_pct(down['change'])})")
+    if not parts:
+        return f"No channel changed compared with {prior}."
+    return f"Compared with {prior}, " + " and ".join(parts) + "."
+
+
+def _channel_change(metrics: dict) -> Built:
+    year, prior = int(metrics["year"]), prior_year(metrics)
+    ch = channel_rows(metrics)
+    changes = [c for c in ch if c["change"] is not None]
+    spec = ChartSpec(
+        "channel-change", "interaction-metrics", f"Change in interactions by channel since {prior}",
+        f"Change in interactions by channel, {prior} to {year}",
+        [("Channel", False), (f"Change vs {prior}", True)],
+        [[c["label"], fmt_signed_pct(c["change"])] for c in ch],
+        "", "Change by channel", note=f"n/a: no data for that channel in {prior}.")
+    if not changes:
+        if ch:
+            spec.summary = f"There is no {prior} data to compare the channels with."
+        return spec, None
+    spec.summary = _channel_change_summary(changes, prior)
+    spec.alt = (f"Bar chart of the change in interactions by channel from {prior} to {year}; "
+                f"increases right of zero, decreases left. {spec.summary}")
+    return spec, lambda charts: charts.diverging_svg(
+        "chart-channel-change", [(c["label"], c["change"], fmt_signed_pct(c["change"])) for c in ch],
+        spec.alt, x_title=f"Change vs {prior}")
+
+
+def _type_mix(metrics: dict) -> Built:
+    year = int(metrics["year"])
+    types = type_rows(metrics)
+    spec = ChartSpec(
+        "type-mix", "interaction-metrics", "Interactions by type", f"Interactions by type, {year}",
+        [("Interaction type", False), ("Interactions", True), ("Share of all interactions", True)],
+        [[t["label"], fmt_thousands(t["count"]), fmt_pct(t["share"])] for t in types],
+        "", "Interactions by type")
+    if not types:
+        return spec, None
+    big = max(types, key=lambda t: (t["count"], t["label"]))
+    spec.summary = (f"{big['label']} were the largest share of interactions in {year}: "
+                    f"{fmt_pct(big['share'])} ({fmt_thousands(big['count'])}).")
+    spec.alt = (f"Bar chart of interactions by type in {year}. {spec.summary} "
+                + _listing(types, "label", lambda t: fmt_pct(t["share"])) + ".")
+    return spec, lambda charts: charts.hbar_svg(
+        "chart-type-mix",
+        [(t["label"], t["count"], f"{fmt_thousands(t['count'])} ({fmt_pct(t['share'])})") for t in types],
+        spec.alt, x_title="Interactions")
+
+
+# --------------------------------------------------------------------------- phone
+
+
+def _target_met(service_level: float | None, target: float | None) -> str:
+    if service_level is None or target is None:
+        return NA
+    return "Yes" if service_level >= target else "No"
+
+
+def _service_level(metrics: dict) -> Built:
+    year = int(metrics["year"])
+    phone = metrics.get("phone") or {}
+    monthly = phone.get("monthly") or []
+    target = phone.get("target")
+    spec = ChartSpec(
+        "service-level", "phone-metrics", "Phone service level by month",
+        f"Phone service level by month, {year}, against the {fmt_pct(target)} target",
+        [("Month", False), ("Service level", True), ("Target met", False), ("Calls offered", True)],
+        [[fmt_month(r["month"]), fmt_pct(r["service_level"]), _target_met(r["service_level"], target),
+          fmt_thousands(r["offered"])] for r in monthly],
+        "", "Monthly service levels",
+        note="Service level: calls answered within 75 seconds.")
+    valid = [r for r in monthly if r["service_level"] is not None]
+    if not valid or target is None:
+        return spec, None
+    met = [r for r in valid if r["service_level"] >= target]
+    low = min(valid, key=lambda r: (r["service_level"], r["month"]))
+    spec.summary = (f"The phone service level met the {fmt_pct(target)} target in {len(met)} "
+                    f"of {len(valid)} months; it was lowest in {fmt_month(low['month'])} "
+                    f"({fmt_pct(low['service_level'])}).")
+
+    def draw(charts: ModuleType) -> str | None:
+        svg = charts.monthly_service_level_svg(monthly, target, "chart-monthly-sl")
+        spec.alt = _svg_title(svg)  # the chart writes its own alt text
+        return svg
+
+    return spec, draw
+
+
+def _asa_monthly(metrics: dict) -> Built:
+    year = int(metrics["year"])
+    phone = metrics.get("phone") or {}
+    monthly = phone.get("monthly") or []
+    spec = ChartSpec(
+        "asa-monthly", "phone-metrics", "Average speed of answer by month",
+        f"Average speed of answer by month, {year}",
+        [("Month", False), ("Average speed of answer", True), ("Calls offered", True)],
+        [[fmt_month(r["month"]), fmt_hms(r["asa_seconds"]), fmt_thousands(r["offered"])]
+         for r in monthly],
+        "", "Monthly average speed of answer",
+        note="Durations are shown as hours:minutes:seconds.")
+    asa_rows = [r for r in monthly if r.get("asa_seconds") is not None]
+    if not asa_rows:
+        return spec, None
+    slow = max(asa_rows, key=lambda r: (r["asa_seconds"], r["month"]))
+    fast = min(asa_rows, key=lambda r: (r["asa_seconds"], r["month"]))
+    year_avg = phone.get("asa_seconds")
+    spec.summary = (f"Callers waited longest for an answer in {fmt_month(slow['month'])} "
+                    f"({fmt_hms(slow['asa_seconds'])}) and shortest in "
+                    f"{fmt_month(fast['month'])} ({fmt_hms(fast['asa_seconds'])})"
+                    + (f"; the average for the year was {fmt_hms(year_avg)}."
+                       if year_avg is not None else "."))
+    spec.alt = f"Bar chart of the average speed of answer by month in {year}. {spec.summary}"
+    return spec, lambda charts: charts.monthly_bar_svg(
+        "chart-asa-monthly",
+        [(fmt_month(r["month"])[:3], r["asa_seconds"], _min_sec(r["asa_seconds"])) for r in asa_rows],
+        spec.alt, y_title="Seconds")
+
+
+def _asa_aht(metrics: dict) -> Built:
+    year = int(metrics["year"])
+    phone = metrics.get("phone") or {}
+    measures = [(label, phone.get(key)) for label, key in
+                (("Average speed of answer", "asa_seconds"), ("Average handle time", "aht_seconds"))
+                if phone.get(key) is not None]
+    spec = ChartSpec(
+        "asa-aht", "phone-metrics", "Average speed of answer and handle time",
+        f"Average speed of answer and average handle time, {year}",
+        [("Measure", False), ("Duration", True)],
+        [[label, fmt_hms(value)] for label, value in measures],
+        "", "Average speed of answer and handle time",
+        note="Durations are shown as hours:minutes:seconds.")
+    if not measures:
+        return spec, None
+    asa, aht = phone.get("asa_seconds"), phone.get("aht_seconds")
+    bits = []
+    if asa is not None:
+        bits.append(f"a caller waited {fmt_duration_words(asa)} for an answer")
+    if aht is not None:
+        bits.append(f"a call took {fmt_duration_words(aht)} to handle")
+    spec.summary = f"On average in {year}, " + " and ".join(bits) + "."
+    spec.alt = f"Bar chart comparing the average speed of answer and the average handle time. {spec.summary}"
+    return spec, lambda charts: charts.hbar_svg(
+        "chart-asa-aht", [(label, value, fmt_hms(value)) for label, value in measures],
+        spec.alt, x_title="Seconds", x_format="d", label_limit=200)
+
+
+# --------------------------------------------------------------------------- service requests
+
+
+def _top_types(metrics: dict) -> Built:
+    year = int(metrics["year"])
+    srs = metrics.get("service_requests") or {}
+    top = srs.get("top_types") or []
+    total = srs.get("total")
+
+    def share(t: dict) -> str:
+        return fmt_pct(t["count"] / total if total else None)
+
+    spec = ChartSpec(
+        "top-types", "service-request-metrics", f"Top {len(top)} service request types",
+        f"Top {len(top)} service request types, {year}",
+        [("Rank", True), ("Service request type", False), ("Requests", True), ("Share of all requests", True)],
+        [[str(i), t["sr_type"], fmt_thousands(t["count"]), share(t)] for i, t in enumerate(top, 1)],
+        "", "Service request types")
+    if not top:
+        return spec, None
+    first = top[0]
+    spec.summary = (f"{first['sr_type']} was the most frequent service request type in {year}, "
+                    f"with {fmt_thousands(first['count'])} requests "
+                    f"({share(first)} of all requests).")
+    spec.alt = (f"Bar chart of the {len(top)} most frequent service request types in {year}: "
+                + _listing(top, "sr_type", lambda t: fmt_thousands(t["count"])) + ".")
+    return spec, lambda charts: charts.hbar_svg(
+        "chart-top-types-10", [(t["sr_type"], t["count"], fmt_thousands(t["count"])) for t in top],
+        spec.alt, x_title="Service requests")
+
+
+def _divisions(metrics: dict) -> Built:
+    year = int(metrics["year"])
+    divisions = (metrics.get("service_requests") or {}).get("by_division") or []
+    spec = ChartSpec(
+        "divisions", "service-request-metrics", "Service requests by division",
+        f"Service requests by responsible division, {year}",
+        [("Division", False), ("Requests", True), ("Share", True)],
+        [[d["division"], fmt_thousands(d["count"]), fmt_pct(d["share"])] for d in divisions],
+        "", "Service requests by division")
+    if not divisions:
+        return spec, None
+    first = divisions[0]
+    spec.summary = (f"{first['division']} was responsible for the most service requests in "
+                    f"{year}: {fmt_thousands(first['count'])} ({fmt_pct(first['share'])}).")
+    spec.alt = (f"Bar chart of service requests by responsible division in {year}. {spec.summary} "
+                + _listing(divisions, "division", lambda d: fmt_thousands(d["count"])) + ".")
+    return spec, lambda charts: charts.hbar_svg(
+        "chart-divisions",
+        [(d["division"], d["count"], f"{fmt_thousands(d['count'])} ({fmt_pct(d['share'])})")
+         for d in divisions], spec.alt, x_title="Service requests", label_limit=280, width=300)
+
+
+def _ward_map(metrics: dict) -> Built:
+    year = int(metrics["year"])
+    wards = ward_rows(metrics)
+    spec = ChartSpec(
+        "ward-map", "service-request-metrics", "Service requests per 1,000 residents by ward",
+        f"Service requests by ward, {year}, per 1,000 residents (2021 Census)",
+        [("Ward", True), ("Ward name", False), ("Requests", True), ("Per 1,000 residents", True)],
+        [["–" if w.get("ward_number") is None else str(w["ward_number"]), w["ward_name"],
+          fmt_thousands(w["count"]), fmt_decimal(w.get("per_1000_residents"), 1)] for w in wards],
+        "", "Service requests by ward",
+        note="Unknown: requests without a recognisable location; it has no population.")
+    rated = [w for w in wards if w.get("ward_number") is not None and w.get("per_1000_residents") is not None]
+    if not rated:
+        return spec, None
+    hi = max(rated, key=lambda w: (w["per_1000_residents"], -w["ward_number"]))
+    lo = min(rated, key=lambda w: (w["per_1000_residents"], w["ward_number"]))
+    spec.summary = (f"Ward {hi['ward_number']} {hi['ward_name']} had the most service requests "
+                    f"per 1,000 residents in {year} ({fmt_decimal(hi['per_1000_residents'], 1)}) "
+                    f"and Ward {lo['ward_number']} {lo['ward_name']} the fewest "
+                    f"({fmt_decimal(lo['per_1000_residents'], 1)}).")
+    spec.alt = (f"Map of Toronto's {len(rated)} wards, each labelled with its number and shaded "
+                f"by service requests per 1,000 residents (darker is more). {spec.summary} "
+                f"The table gives every ward's figures.")
+    return spec, lambda charts: charts.ward_map_svg("chart-ward-map", wards, spec.alt)
+
+
+# --------------------------------------------------------------------------- knowledge base
+
+
+def _kb_articles(metrics: dict) -> Built:
+    year = int(metrics["year"])
+    articles = (metrics.get("knowledge_base") or {}).get("top_articles") or []
+    spec = ChartSpec(
+        "kb-articles", "knowledge-base-metrics", f"Top {len(articles)} knowledge-base articles",
+        f"Most viewed knowledge-base articles, {year}",
+        [("Rank", True), ("Article", False), ("Page views", True)],
+        [[str(i), a["article_title"], fmt_thousands(a["views"])] for i, a in enumerate(articles, 1)],
+        "", "Knowledge-base article views")
+    if not articles:
+        return spec, None
+    first = articles[0]
+    spec.summary = (f"“{first['article_title']}” was the most viewed knowledge-base article in "
+                    f"{year}, with {fmt_thousands(first['views'])} page views.")
+    spec.alt = (f"Bar chart of the {len(articles)} most viewed knowledge-base articles in {year}: "
+                + _listing(articles, "article_title", lambda a: fmt_thousands(a["views"])) + ".")
+    return spec, lambda charts: charts.hbar_svg(
+        "chart-kb-articles", [(a["article_title"], a["views"], fmt_thousands(a["views"])) for a in articles],
+        spec.alt, x_title="Page views")
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+BUILDERS: list[Callable[[dict], Built]] = [
+    _channels,
+    _channel_change,
+    _type_mix,
+    _service_level,
+    _asa_monthly,
+    _asa_aht,
+    _top_types,
+    _divisions,
+    _ward_map,
+    _kb_articles,
+]
+
+
+def key_metric_specs(metrics: dict, *, with_svg: bool = True) -> list[ChartSpec]:
+    """The charts of the key-metrics appendices, in order, with their tables and summaries."""
+    charts = None
+    if with_svg:  # without, no Altair/vl-convert import (Appendix B starts before the charts)
+        from . import charts
+    specs = []
+    for build in BUILDERS:
+        spec, draw = build(metrics)
+        if charts is not None and draw is not None:
+            svg = draw(charts)
+            spec.svg = Markup(svg) if svg else None
+        specs.append(spec)
+    return specs
