@@ -416,41 +416,32 @@ def _render_inputs(p: dict) -> tuple[dict, dict, Path, int]:
 
 
 def render_documents() -> list[str]:
-    """The annual report's documents the renderer can render one at a time: its ``DOCUMENTS``
-    kinds when ``render_html`` takes a ``kind``; else the HTML and PDF of the one report."""
-    import inspect
+    """The annual report's documents, each of which the bench also renders alone."""
+    from pipeline.report.context import DOCUMENTS
 
-    from . import render
-
-    if hasattr(render, "DOCUMENTS") and "kind" in inspect.signature(render.render_html).parameters:
-        return list(render.DOCUMENTS)
-    if hasattr(render, "render_html") and hasattr(render, "html_to_pdf"):
-        return ["html", "pdf"]
-    return []
+    return list(DOCUMENTS)
 
 
 def _stage_render(p: dict) -> dict:
-    """One document (HTML + PDF of a ``DOCUMENTS`` kind, or the old HTML/PDF split), or with
-    ``document == 'all'`` what ``make report`` runs: ``render_annual_report``."""
-    from . import render
+    """One document (HTML + PDF of a ``DOCUMENTS`` kind), or with ``document == 'all'`` what
+    ``make report`` runs: ``render_annual_report``."""
+    from pipeline.report import render_annual_report
+    from pipeline.report.annual import render_html
+    from pipeline.report.context import DOCUMENTS
+    from pipeline.report.pdf import html_to_pdf
 
     metrics, meta, out_dir, year = _render_inputs(p)
     out_dir.mkdir(parents=True, exist_ok=True)
     doc = p["document"]
     start = time.perf_counter()
     if doc == "all":
-        written = render.render_annual_report(metrics, meta, out_dir)
+        written = render_annual_report(metrics, meta, out_dir)
         return {"inner_s": time.perf_counter() - start, "documents": [f.name for f in written]}
     scratch = out_dir / "bench-documents"
     scratch.mkdir(exist_ok=True)
-    if doc == "html":
-        (scratch / f"annual-{year}.html").write_text(render.render_html(metrics, meta, "html"), encoding="utf-8")
-    elif doc == "pdf":
-        (scratch / f"annual-{year}.pdf").write_bytes(render.html_to_pdf(render.render_html(metrics, meta, "pdf")))
-    else:
-        stem = render.DOCUMENTS[doc][0].format(year=year)
-        (scratch / f"{stem}.html").write_text(render.render_html(metrics, meta, "html", doc), encoding="utf-8")
-        (scratch / f"{stem}.pdf").write_bytes(render.html_to_pdf(render.render_html(metrics, meta, "pdf", doc)))
+    stem = DOCUMENTS[doc][0].format(year=year)
+    (scratch / f"{stem}.html").write_text(render_html(metrics, meta, "html", doc), encoding="utf-8")
+    (scratch / f"{stem}.pdf").write_bytes(html_to_pdf(render_html(metrics, meta, "pdf", doc)))
     return {"inner_s": time.perf_counter() - start}
 
 
@@ -603,8 +594,7 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
         bench.child("manifest", "report", "manifest", p)
         # each document alone (informational: not part of the report total)
         for doc in render_documents():
-            label = {"html": "annual report HTML", "pdf": "annual report PDF/UA"}.get(doc, f"{doc} HTML + PDF")
-            bench.child(f"  one document: {label}", "document", "render", {**p, "document": doc})
+            bench.child(f"  one document: {doc} HTML + PDF", "document", "render", {**p, "document": doc})
 
     bia_name = f"BIA batch {bia_month} (python -m pipeline bia)"
     if "bia" in skip:

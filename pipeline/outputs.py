@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import fcntl
@@ -134,6 +135,7 @@ def staged(output: Path, final: Path) -> Iterator[Path]:
     root = staging_root(output)
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{final.name}-", dir=root))
+    work.chmod(0o755)  # mkdtemp makes it private; a published set is meant to be shared
     try:
         yield work
     finally:
@@ -178,6 +180,20 @@ def private_tmp(output: Path) -> Iterator[Path]:
         else:
             os.environ["TMPDIR"] = saved_env
         shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            tmp.parent.rmdir()  # .staging itself, once nothing else is in it
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies: a dbt child or a PDF worker never
+    outlives a killed run (call it in the child: ``preexec_fn`` or a pool initializer)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: nothing to ask for
+        pass
 
 
 def os_error_message(error: OSError) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -15,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import CxError
+from .outputs import die_with_parent
 from .paths import DBT_DIR
 
 # What a build depends on besides the landing tables: the dbt project's own files.
@@ -48,16 +48,6 @@ def dbt_env(db_path: Path, work_dir: Path) -> dict[str, str]:
     return env
 
 
-def _die_with_parent() -> None:
-    """In the dbt child: ask Linux to kill it when its parent dies (no orphan holding the
-    warehouse lock after the pipeline is killed)."""
-    import ctypes
-    import signal
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 def _event(line: str) -> dict | None:
     try:
         event = json.loads(line)
@@ -83,7 +73,7 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
     lines: list[str] = []
     done = 0
     with subprocess.Popen(args, env=env, cwd=Path(db_path).resolve().parent, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, preexec_fn=_die_with_parent) as child:
+                          stderr=subprocess.STDOUT, text=True, preexec_fn=die_with_parent) as child:
         for raw in child.stdout or ():
             event = _event(raw)
             if event is None:

@@ -1,6 +1,6 @@
 """The BIA monthly reports: one PDF per Business Improvement Area, and their e-mail."""
 
 from .batch import BiaError, run_batch, summary_lines
-from .mail import SendError, send_reports
+from .mail import SEND_LOG, SendError, send_reports
 
-__all__ = ["BiaError", "SendError", "run_batch", "send_reports", "summary_lines"]
+__all__ = ["SEND_LOG", "BiaError", "SendError", "run_batch", "send_reports", "summary_lines"]

@@ -65,6 +65,8 @@ Progress = Callable[[str, int, int], None]  # (report just finished, done, total
 class BiaError(CxError):
     """A BIA batch cannot run (bad month, no data for the month, no warehouse)."""
 
+    exit_code = 2  # a month or BIA the data does not hold
+
 
 # --------------------------------------------------------------------------- data
 

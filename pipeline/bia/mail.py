@@ -49,8 +49,13 @@ TORONTO = ZoneInfo("America/Toronto")
 DEFAULT_FROM = "311 Toronto Customer Experience Division <cx311-reports@localhost>"
 
 
+SEND_LOG = "send_log.jsonl"  # every message sent: a BIA's report for a month goes out once
+
+
 class SendError(CxError):
     """The sending step cannot run (no reports, bad contacts file, SEND without SMTP settings)."""
+
+    exit_code = 2  # a settings or contacts problem: fix it and run again
 
 
 @dataclass
@@ -354,7 +359,7 @@ def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: boo
     if not send or settings is None:
         return summary
 
-    log_path = out_dir / "send_log.jsonl"
+    log_path = out_dir / SEND_LOG
     done = {e["bia"] for e in read_send_log(log_path) if e.get("month") == month}
     todo = []
     for item in messages:

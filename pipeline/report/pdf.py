@@ -21,7 +21,9 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
+from ..outputs import die_with_parent
 from ..paths import TEMPLATES_DIR
+from .pdf_tags import add_table_semantics
 
 # PDFs are rendered in parallel worker processes when there is more than one CPU.
 PDF_WORKERS = max(1, min(2, os.cpu_count() or 1))
@@ -44,18 +46,20 @@ def html_to_pdf(html: str) -> bytes:
     font_config = FontConfiguration()
     document = weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR / "annual_report.html"))
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    return document.write_pdf(
+    pdf = document.write_pdf(
         pdf_variant="pdf/ua-1",
         pdf_identifier=identifier,
         font_config=font_config,
         custom_metadata=False,
     )
+    return add_table_semantics(pdf, html)  # /IDTree and /Scope, which WeasyPrint 70 leaves out
 
 
 def pdf_worker_init() -> None:
     """Each PDF worker imports WeasyPrint (about 0.5 s) as it starts, unless it was forked from
     a process that had imported it. A failure is left to the task that needs it to report
     (a failing initializer would break the whole pool)."""
+    die_with_parent()  # a worker never outlives a killed run
     with contextlib.suppress(Exception):
         import weasyprint  # noqa: F401
 

@@ -69,8 +69,10 @@ def make_raw(raw: Path, demo: bool = True) -> None:
     (raw / "reference").mkdir()
     (raw / "reference" / "service_standards.csv").write_text(STANDARDS, encoding="utf-8")
     (raw / "reference" / "bia_boundaries.geojson").write_text(json.dumps(SQUARE), encoding="utf-8")
-    if demo:
-        (raw / "DEMO_DATA.md").write_text("synthetic\n", encoding="utf-8")
+    if demo:  # marked as the demo set: the marker lists each file with its SHA-256
+        listed = "\n".join(f"{sha256(raw / str(y) / f'service_requests_{y}.csv')}  "
+                           f"{y}/service_requests_{y}.csv" for y in (2023, 2024))
+        (raw / "DEMO_DATA.md").write_text(f"synthetic\n\n```text\n{listed}\n```\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -274,3 +276,14 @@ def test_axe_finds_no_violations(built: dict) -> None:
             assert a11y.horizontal_overflow(page, 320) == 0, name
             page.set_viewport_size({"width": 1280, "height": 900})
         browser.close()
+
+
+def test_pdf_table_headers_are_resolvable_and_scoped(built: dict) -> None:
+    from pipeline.report.pdf_tags import table_semantics_report
+
+    report = table_semantics_report(built["out"] / "kensington-market-bia.pdf")
+    html = (built["out"] / "kensington-market-bia.html").read_text("utf-8")
+    assert report["th"] == report["th_with_scope"] >= html.count("<th ")
+    assert report["unresolved"] == report["duplicate_ids"] == report["ids_not_in_tree"] == 0
+    assert report["headers_refs"] > 0 and report["id_tree_sorted"]
+    assert report["th_scope_row"] == html.count('<th scope="row"')

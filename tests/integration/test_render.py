@@ -426,3 +426,19 @@ def test_every_document_axe_and_320px_reflow(rendered, browser, kind):
     assert a11y.axe_violations(browser) == []
     assert a11y.horizontal_overflow(browser, 320) == 0
     assert a11y.axe_violations(browser) == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_table_header_is_resolvable_and_scoped(rendered, kind):
+    """/IDTree resolves every /Headers reference and every TH carries the scope its HTML cell has."""
+    from pipeline.report.pdf_tags import table_semantics_report
+
+    doc = rendered["docs"][kind]
+    report = table_semantics_report(doc["pdf_path"])
+    html = doc["html"]
+    assert report["th"] >= html.count("<th ")  # the PDF repeats thead rows on continuation pages
+    assert report["th_with_scope"] == report["th"]
+    assert report["unresolved"] == report["duplicate_ids"] == report["ids_not_in_tree"] == 0
+    assert report["headers_refs"] > 0 and report["id_tree_sorted"]
+    # every row header in the HTML is a /Row header in the PDF, and nothing else is
+    assert report["th_scope_row"] == html.count('<th scope="row"')
