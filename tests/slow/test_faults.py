@@ -1,0 +1,174 @@
+"""Fault injection: `python -m pipeline report` killed with SIGKILL in each stage (load, dbt
+build, PDF rendering) over an existing output set. Afterwards no child process survives, the
+previous set is intact (its manifest's hashes match its files), an immediate rerun succeeds
+and its outputs are byte-identical to an uninterrupted run's. Also: two runs on one OUTPUT.
+
+Real processes, a real DuckDB file, real dbt and WeasyPrint; the demo data at 1% of Toronto's
+volume keeps each run to seconds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pipeline.demo import generate
+
+PROJECT = Path(__file__).resolve().parents[2]
+PREVIOUS = "PREVIOUS SET: this sentence is only in the set made before the faults."
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid``, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def report_args(raw: Path, output: Path) -> list[str]:
+    return [sys.executable, "-m", "pipeline", "report", "--year", "2024", "--raw", str(raw),
+            "--output", str(output)]
+
+
+def run_report(raw: Path, output: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(report_args(raw, output), cwd=PROJECT, capture_output=True, text=True,
+                          timeout=600, check=False)
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def manifest_matches(folder: Path) -> bool:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    files = hashes(folder)
+    return all(files.get(o["name"]) == o["sha256"] for o in manifest["outputs"]) and \
+        set(files) == {o["name"] for o in manifest["outputs"]} | {"manifest.json"}
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    base = tmp_path_factory.mktemp("faults")
+    raw = base / "raw"
+    generate(raw, scale=0.01)
+    # the uninterrupted run, with the shipped narrative
+    reference = base / "reference"
+    done = run_report(raw, reference)
+    assert done.returncode == 0, done.stderr
+    return {"base": base, "raw": raw, "reference": hashes(reference / "2024")}
+
+
+def previous_set(setup: dict, name: str) -> Path:
+    """An OUTPUT whose 2024 set was made with a narrative the later runs do not have."""
+    output = setup["base"] / name
+    narrative = setup["raw"] / "narrative" / "2024"
+    narrative.mkdir(parents=True, exist_ok=True)
+    (narrative / "highlights.md").write_text(PREVIOUS + "\n", encoding="utf-8")
+    try:
+        done = run_report(setup["raw"], output)
+        assert done.returncode == 0, done.stderr
+    finally:
+        shutil.rmtree(setup["raw"] / "narrative")
+    assert PREVIOUS in (output / "2024" / "cx-annual-report-2024.html").read_text(encoding="utf-8")
+    return output
+
+
+def in_load(proc: subprocess.Popen, output: Path) -> bool:
+    lock = output / ".cx311.lock"
+    return lock.exists() and str(proc.pid) in lock.read_text() and (output / "warehouse.duckdb").exists()
+
+
+def in_dbt(proc: subprocess.Popen, output: Path) -> bool:
+    return any("dbt" in cmdline(p) and " build" in cmdline(p) for p in descendants(proc.pid))
+
+
+def in_render(proc: subprocess.Popen, output: Path) -> bool:
+    staging = output / ".staging"
+    return staging.is_dir() and any(staging.glob("2024-*/*.html"))
+
+
+def kill_when(setup: dict, output: Path, ready: Callable[[subprocess.Popen, Path], bool]) -> dict[int, str]:
+    """Start a report over ``output``, SIGKILL it once ``ready``; return its children then
+    ({pid: command line})."""
+    # the warehouse is dropped so that the load and the dbt build take their full time
+    for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
+        (output / name).unlink(missing_ok=True)
+    proc = subprocess.Popen(report_args(setup["raw"], output), cwd=PROJECT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not ready(proc, output):
+        assert proc.poll() is None, "the run ended before the stage was reached"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    children = {pid: cmdline(pid) for pid in descendants(proc.pid)}
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    return children
+
+
+@pytest.mark.parametrize("stage, ready", [("load", in_load), ("dbt", in_dbt), ("render", in_render)])
+def test_a_killed_run_leaves_the_previous_set_and_no_process(setup: dict, stage: str, ready) -> None:
+    output = previous_set(setup, f"out-{stage}")
+    before = hashes(output / "2024")
+    children = kill_when(setup, output, ready)
+    if stage == "dbt":  # dbt's own process was running
+        assert [c for c in children.values() if "dbt" in c and " build" in c]
+    if stage == "render":  # the PDF workers were running
+        assert [c for c in children.values() if "pipeline" in c]
+    time.sleep(5)
+    assert [p for p in children if alive(p)] == []
+    assert hashes(output / "2024") == before and manifest_matches(output / "2024")
+    rerun = run_report(setup["raw"], output)
+    assert rerun.returncode == 0, rerun.stderr
+    assert hashes(output / "2024") == setup["reference"]
+    assert not (output / ".staging").exists()
+
+
+def test_two_runs_on_one_output(setup: dict) -> None:
+    output = setup["base"] / "out-concurrent"
+    first = subprocess.Popen(report_args(setup["raw"], output), cwd=PROJECT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not in_load(first, output):
+        assert time.monotonic() < deadline and first.poll() is None
+        time.sleep(0.05)
+    second = run_report(setup["raw"], output)
+    assert first.wait(600) == 0
+    assert second.returncode == 1
+    assert f"error: {output} is in use by pid {first.pid} since " in second.stderr
+    assert "(cx311 report --year 2024" in second.stderr
+    assert hashes(output / "2024") == setup["reference"]
