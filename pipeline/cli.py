@@ -162,9 +162,13 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
     """Load the extracts into the warehouse and run ``dbt build``; return the warehouse path."""
     from .ingest import load, load_service_standards
     from .transform import build
-    from .warehouse import connect
+    from .warehouse import connect, set_aside_if_unreadable
 
     db_path = output / "warehouse.duckdb"
+    unreadable = set_aside_if_unreadable(db_path)
+    if unreadable is not None:
+        console.say(f"the warehouse {db_path} could not be read ({unreadable[1]}): moved it to "
+                    f"{unreadable[0]}; building a new one from {raw_dir}")
     with console.progress("load") as progress:
         summary = console.timed("load", lambda: load(raw_dir, db_path, max_reject_rate, progress=progress))
     console.say(

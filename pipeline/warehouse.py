@@ -29,6 +29,35 @@ def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection
     return con
 
 
+def set_aside_if_unreadable(db_path: Path) -> tuple[Path, str] | None:
+    """The warehouse is derived state, rebuilt from the raw folder: when its file cannot be
+    read (corrupt, truncated), move it aside as ``<name>.unreadable-<n>`` and return (where it
+    went, why), so the caller says so and builds a new one. None when it is fine or absent."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            con.execute("SELECT * FROM pragma_database_size()").fetchall()
+        finally:
+            con.close()
+        return None
+    except duckdb.Error as error:
+        reason = str(error).strip().splitlines()[0]
+        if "lock" in reason.lower():
+            raise WarehouseError(f"The warehouse {db_path} is in use by another program: {reason}") from error
+    n = 1
+    while db_path.with_name(f"{db_path.name}.unreadable-{n}").exists():
+        n += 1
+    aside = db_path.with_name(f"{db_path.name}.unreadable-{n}")
+    db_path.rename(aside)
+    wal = db_path.with_name(db_path.name + ".wal")
+    if wal.exists():
+        wal.rename(aside.with_name(aside.name + ".wal"))
+    return aside, reason
+
+
 @contextmanager
 def reading(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to a built warehouse, closed on exit."""

@@ -142,3 +142,22 @@ def test_os_errors_read_as_one_paragraph_naming_the_path() -> None:
         "The disk is full: could not write /out/2024/a.pdf. Free some space and run again.")
     assert os_error_message(PermissionError(errno.EACCES, "Permission denied", "/raw/2024/x.csv")) == (
         "Permission denied: /raw/2024/x.csv cannot be read or written by this user.")
+
+
+def test_an_unreadable_warehouse_is_set_aside(tmp_path: Path) -> None:
+    import duckdb
+
+    from pipeline.warehouse import set_aside_if_unreadable
+
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE t AS SELECT range AS i FROM range(300000)")
+    assert set_aside_if_unreadable(db) is None and db.exists()  # a good file stays
+    size = db.stat().st_size
+    with db.open("r+b") as f:
+        f.truncate(size // 2)  # what a full disk or a killed copy leaves
+    aside, reason = set_aside_if_unreadable(db)
+    assert aside == tmp_path / "warehouse.duckdb.unreadable-1" and aside.stat().st_size == size // 2
+    assert not db.exists() and reason.startswith("IO Error")
+    db.write_bytes(b"not a database at all" * 100)
+    assert set_aside_if_unreadable(db)[0] == tmp_path / "warehouse.duckdb.unreadable-2"
