@@ -75,11 +75,16 @@ class SendSummary:
     def ok(self) -> bool:
         return not self.failed
 
+    @property
+    def skipped(self) -> int:
+        """BIAs with no e-mail sent on purpose: sent earlier, no contact, or no report."""
+        return len(self.already_sent) + len(self.no_contact) + len(self.no_report)
+
     def lines(self) -> list[str]:
-        out = [f"BIA report e-mails for {self.month}: {len(self.written)} written to {self.outbox}"]
+        out = [f"BIA report e-mails for {self.month}: sent {len(self.sent)}, written {len(self.written)}, "
+               f"skipped {self.skipped}, failed {len(self.failed)} (outbox: {self.outbox})"]
         if self.sending:
-            out.append(f"  sent {len(self.sent)}; already sent earlier (see send_log.jsonl) "
-                       f"{len(self.already_sent)}; failed {len(self.failed)}")
+            out.append(f"  already sent earlier (see {SEND_LOG}): {len(self.already_sent)}")
         else:
             out.append("  nothing sent (set SMTP_HOST etc. and SEND=1 / --send to send)")
         if self.no_contact:
@@ -176,6 +181,12 @@ def body_text(rec: dict[str, Any], contact_names: list[str], demo: bool) -> str:
 
 def build_message(rec: dict[str, Any], slug: str, pdf: bytes, recipients: list[tuple[str, str]],
                   sender: str, demo: bool) -> EmailMessage:
+    """The e-mail of one BIA's report. ValueError when a header value would carry a line break
+    (CR/LF: header injection) — the contact is refused, never cleaned up silently."""
+    for name, email in recipients:
+        if any(c in f"{name}{email}" for c in "\r\n"):
+            raise ValueError(f"the contact {email.strip()!r} in bia_contacts.csv has a line break in its "
+                             "name or address: refused (fix the file and run again)")
     month = rec["month"]
     msg = EmailMessage()
     subject = f"311 service request report for {rec['name']}, {fmt_month(month)}"
@@ -290,7 +301,11 @@ def _write_messages(records: list[dict[str, Any]], contacts: dict[str, list[tupl
             summary.no_report.append(rec["name"])
             continue
         pdf = pdf_path.read_bytes()
-        msg = build_message(rec, slug, pdf, recipients, sender, demo)
+        try:
+            msg = build_message(rec, slug, pdf, recipients, sender, demo)
+        except ValueError as error:  # this BIA's message is refused; the others go on
+            summary.failed[rec["name"]] = str(error)
+            continue
         eml = summary.outbox / f"{slug}.eml"
         atomic_write(eml, msg.as_bytes())
         summary.written.append(eml)
@@ -303,20 +318,18 @@ def _deliver(settings: SmtpSettings, sender: str, todo: list[Message], log_path:
     """Send each message (the Date set to now), logging each one sent at once. ``resent``:
     BIAs already in the send log (sent again because of --force)."""
     from_addr = getaddresses([sender])[0][1]
-    conn = _connect(settings)
+    conn: smtplib.SMTP | None = None
     try:
         for rec, slug, msg, pdf_sha in todo:
             now = dt.datetime.now(tz=TORONTO).replace(microsecond=0)
             del msg["Date"]
             msg["Date"] = format_datetime(now)
             recipients = [addr for _, addr in getaddresses([msg["To"]])]
-            try:
-                refused = conn.send_message(msg, from_addr=from_addr, to_addrs=recipients)
-            except smtplib.SMTPServerDisconnected:
-                conn = _connect(settings)
-                refused = conn.send_message(msg, from_addr=from_addr, to_addrs=recipients)
+            try:  # each BIA on its own: a failed connection or send fails this one only
+                conn, refused = _send_one(settings, conn, msg, from_addr, recipients)
             except (smtplib.SMTPException, OSError) as error:
                 summary.failed[rec["name"]] = f"{type(error).__name__}: {error}"
+                conn = None
                 continue
             append_send_log(log_path, {
                 "bia": rec["name"],
@@ -331,10 +344,24 @@ def _deliver(settings: SmtpSettings, sender: str, todo: list[Message], log_path:
             })
             summary.sent.append(rec["name"])
     finally:
-        try:
-            conn.quit()
-        except (smtplib.SMTPException, OSError):
-            pass
+        if conn is not None:
+            try:
+                conn.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+
+
+def _send_one(settings: SmtpSettings, conn: smtplib.SMTP | None, msg: EmailMessage, from_addr: str,
+              recipients: list[str]) -> tuple[smtplib.SMTP, dict]:
+    """Send one message, connecting (again) when there is no live connection; once more after
+    the server dropped the connection. Returns the connection and the refused recipients."""
+    if conn is None:
+        conn = _connect(settings)
+    try:
+        return conn, conn.send_message(msg, from_addr=from_addr, to_addrs=recipients)
+    except smtplib.SMTPServerDisconnected:
+        conn = _connect(settings)
+        return conn, conn.send_message(msg, from_addr=from_addr, to_addrs=recipients)
 
 
 def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: bool = False,

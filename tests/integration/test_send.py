@@ -157,3 +157,31 @@ def test_cli_sends_only_with_send_and_smtp_settings(reports, smtp_server, monkey
     assert "sent 2" in err and "Bloor Annex BIA" in err
     assert main([*args, "--send"]) == 0
     assert len(recorder.messages) == 2  # already sent: nothing again
+
+
+def test_a_contact_with_a_line_break_is_refused_and_the_rest_go_out(reports, smtp_server) -> None:
+    raw, out = reports
+    recorder, port = smtp_server
+    # Baby Point Gates' contact name carries CR/LF and a header: a header-injection attempt
+    (raw / "reference" / "bia_contacts.csv").write_text(
+        'bia_name,email,contact_name\n'
+        'Baby Point Gates BIA,office@bpg.example,"Ana\r\nBcc: evil@attacker.example"\n'
+        'Kensington Market BIA,staff@km.example,\n'
+        'Bloor Annex BIA,annex@ba.example,Bo\n', encoding="utf-8")
+    summary = send.send_reports(out, raw, send=True, env=env_for(port))
+    assert list(summary.failed) == ["Baby Point Gates BIA"]
+    assert "line break" in summary.failed["Baby Point Gates BIA"] and "refused" in summary.failed["Baby Point Gates BIA"]
+    assert sorted(summary.sent) == ["Bloor Annex BIA", "Kensington Market BIA"]
+    assert sorted(r for rcpts, _ in recorder.messages for r in rcpts) == ["annex@ba.example", "staff@km.example"]
+    assert not any(b"attacker" in data for _, data in recorder.messages)
+    assert summary.lines()[0].startswith("BIA report e-mails for 2024-07: sent 2, written 2, skipped 0, failed 1")
+
+
+def test_a_server_that_cannot_be_reached_fails_each_bia_without_a_traceback(reports) -> None:
+    raw, out = reports
+    closed = free_port()  # nothing listens there
+    summary = send.send_reports(out, raw, send=True, env={**env_for(closed)})
+    assert sorted(summary.failed) == ["Baby Point Gates BIA", "Kensington Market BIA"]
+    assert all(e.startswith("ConnectionRefusedError") for e in summary.failed.values())
+    assert summary.sent == [] and not (out / "send_log.jsonl").exists()
+    assert summary.lines()[0].startswith("BIA report e-mails for 2024-07: sent 0, written 2, skipped 1, failed 2")

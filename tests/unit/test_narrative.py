@@ -84,6 +84,25 @@ def test_sandbox_blocks_python_internals(ndir):
         narrative.render_narrative(load_metrics(), ndir)
 
 
+def test_sandbox_keeps_its_range_limit(ndir):
+    # the sandbox's own range refuses more than 100,000 items; the report's plain range once
+    # replaced it, so this ran for 31 s and wrote a 10 MB page
+    (ndir / "highlights.md").write_text("Fine.\n\n{% for i in range(10**7) %}x{% endfor %}\n",
+                                        encoding="utf-8")
+    with pytest.raises(narrative.NarrativeError, match=r"highlights\.md, line 3: OverflowError: .*range"):
+        narrative.render_narrative(load_metrics(), ndir)
+
+
+def test_a_narrative_error_is_one_message_naming_file_and_line(ndir, tmp_path, capsys):
+    from pipeline.errors import CxError
+
+    (ndir / "partnerships.md").write_text("Line one.\n{{ no_such_figure }}\n", encoding="utf-8")
+    with pytest.raises(CxError) as error:
+        narrative.render_narrative(load_metrics(), ndir)
+    assert str(error.value) == "raw/narrative/2024/partnerships.md, line 2: 'no_such_figure' is undefined"
+    assert "\n" not in str(error.value)
+
+
 @pytest.mark.parametrize(
     "source",
     [
