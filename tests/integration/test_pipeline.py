@@ -185,6 +185,38 @@ def test_rerun_is_idempotent(built: tuple[Path, Path]) -> None:
     assert (output / "2024" / "cx-annual-report-2024.pdf").read_bytes() == pdf_before
 
 
+def test_a_failed_run_leaves_the_previous_set_untouched(built: tuple[Path, Path], capsys) -> None:
+    raw, output = built
+    before = {p.name: p.read_bytes() for p in (output / "2024").iterdir()}
+    narrative = raw / "narrative" / "2024"
+    narrative.mkdir(parents=True)
+    try:
+        (narrative / "highlights.md").write_text("Calls: {{ phone.no_such_figure }}\n", encoding="utf-8")
+        code = main(["report", "--year", "2024", "--raw", str(raw), "--output", str(output),
+                     "--max-reject-rate", "0.5"])
+    finally:
+        (narrative / "highlights.md").unlink()
+        narrative.rmdir()
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.splitlines()[-1].startswith("error: ") and "narrative/2024/highlights.md, line 1: " in err
+    assert "Traceback" not in err
+    # key_metrics.json, the documents and the manifest are all the previous run's
+    assert {p.name: p.read_bytes() for p in (output / "2024").iterdir()} == before
+    assert not (output / ".staging").exists()
+
+
+def test_a_year_without_data_names_the_years_there_are(built: tuple[Path, Path], capsys) -> None:
+    raw, output = built
+    code = main(["report", "--year", "2019", "--raw", str(raw), "--output", str(output),
+                 "--max-reject-rate", "0.5"])
+    assert code == 2
+    # 2023 and 2024 folders; i9 (2025-01-01 04:30 UTC) is 2024-12-31 23:30 in Toronto
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"error: The extracts in {raw} hold no data for 2019 (they cover 2023 to 2024).")
+    assert not (output / "2019").exists()
+
+
 def test_manifest_lists_inputs_version_and_outputs(built: tuple[Path, Path]) -> None:
     import hashlib
 
