@@ -272,6 +272,16 @@ def html_title(html: str) -> str:
     return (html_outline(html).title or "").strip()
 
 
+def heading_skips(levels: list[int]) -> list[str]:
+    """A heading deeper than one level below the one before it."""
+    problems, previous = [], 0
+    for level in levels:
+        if level > previous + 1:
+            problems.append(f"heading level skipped: h{previous} → h{level}")
+        previous = level
+    return problems
+
+
 def html_structure_problems(html: str, *, lang: str = "en-CA") -> list[str]:
     """Static checks axe does not make (or makes only as best practice)."""
     o = html_outline(html)
@@ -282,11 +292,7 @@ def html_structure_problems(html: str, *, lang: str = "en-CA") -> list[str]:
         problems.append("missing or empty <title>")
     if o.headings.count(1) != 1:
         problems.append(f"expected exactly one <h1>, found {o.headings.count(1)}")
-    previous = 0
-    for level in o.headings:
-        if level > previous + 1:
-            problems.append(f"heading level skipped: h{previous} → h{level}")
-        previous = level
+    problems += heading_skips(o.headings)
     if o.th_without_scope:
         problems.append(f"{o.th_without_scope} <th> without scope")
     if o.captions != o.tables:
