@@ -26,8 +26,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install the pipeline and its test tools
 
-report: $(STAMP)  ## annual report for YEAR (demo data when RAW holds no extracts)
-	$(CX) report --year $(YEAR) $(RAW_ARG) --output $(OUTPUT)
+report: $(STAMP)  ## annual report for YEAR (demo data when RAW holds no extracts; FINAL=1 refuses a draft)
+	$(CX) report --year $(YEAR) $(RAW_ARG) --output $(OUTPUT)$(if $(filter 1 yes true,$(FINAL)), --final)
 
 bia: $(STAMP)  ## BIA monthly reports for MONTH=YYYY-MM into OUTPUT/bia/MONTH
 	@test -n "$(MONTH)" || { echo "usage: make bia MONTH=2024-07" >&2; exit 2; }

@@ -235,13 +235,21 @@ def load(console: Console, raw: Path, output: Path, max_reject_rate: float, wait
 
 @cli.command()
 @click.option("--year", type=click.IntRange(2000, 2100), required=True, help="Calendar year to report on.")
+@click.option("--final", is_flag=True, envvar="FINAL",
+              help="Refuse to render a draft: stop (exit 1) when any narrative file or report.yaml key "
+                   "of RAW/narrative/<YEAR>/ is missing, listing them.")
 @state_options
 @pass_console
-def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate: float, wait: bool) -> None:
+def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate: float, wait: bool,
+           final: bool) -> None:
     """The annual report for a year: load, dbt build, key_metrics.json, HTML and PDF.
 
     Writes the annual report, Appendix A (key metrics with charts) and Appendix B (text only),
     each as HTML and PDF, with key_metrics.json/.csv and manifest.json, to OUTPUT/<YEAR>/.
+
+    The report's words come from RAW/narrative/<YEAR>/ (report.yaml and Markdown files; see
+    report_templates/narrative/README.md). What is missing there falls back to a neutral
+    default and makes the documents a DRAFT: the console lists it; --final refuses to render.
 
     Demo data: when the raw folder holds no extract (no raw/<YEAR>/interactions*,
     service_requests* or kb_views* file and no raw/open_data/ file), the synthetic demo data
@@ -253,6 +261,7 @@ def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate
     from .warehouse import input_files
 
     ensure_extracts(console, raw)
+    check_narrative(console, raw, year, final)
     with owned(console, output, wait):
         db_path = load_and_build(console, raw, output, max_reject_rate)
         metrics = key_metrics(db_path, year)
@@ -262,12 +271,54 @@ def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate
         with staged(output, final) as work:
             written = write_key_metrics(metrics, work)
             meta = report_meta(raw, db_path, year)
+            say_unavailable(console, metrics, meta["not_available"])
             with console.progress("render") as progress:
                 written += console.timed("render", lambda: render_annual_report(metrics, meta, work, progress))
-            written.append(write_manifest(work, input_files(db_path, year), written))  # last
+            written.append(write_manifest(work, input_files(db_path, year, with_prior_year=True), written))  # last
             publish(work, final)
     for path in written:
         console.say(f"wrote {final / path.name}")
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def check_narrative(console: Console, raw: Path, year: int, final: bool) -> None:
+    """Before any work: validate RAW/narrative/<YEAR>/ and list what falls back to a default
+    (the documents are then a draft). With ``final``, a draft stops the run (exit 1)."""
+    from .report.narrative import DraftError, missing_items
+
+    missing = missing_items(raw / "narrative" / str(year))
+    if not missing:
+        return
+    items = [f"{_shown(m['path'])} ({m['what']})" for m in missing]
+    if final:
+        raise DraftError(
+            f"--final: the {year} report would be a draft, so nothing was rendered. Missing: "
+            + "; ".join(items) + ". Write them (report_templates/narrative/ holds the neutral defaults "
+            "to start from, and its README the keys of report.yaml), or render without --final.")
+    console.say(f"draft: the {year} documents are marked DRAFT; their text falls back to the neutral "
+                "default for:")
+    for item in items:
+        console.say(f"  {item}")
+    console.say("  create these (defaults to start from: report_templates/narrative/); --final refuses a draft")
+
+
+def say_unavailable(console: Console, metrics: dict, notes: list[str]) -> None:
+    """What the documents will leave empty or say is not available (``notes`` from the report's
+    sources, then the empty sections), before rendering."""
+    from .report.sources import unavailable_sections
+
+    notes = list(notes) + unavailable_sections(metrics)
+    if notes:
+        console.say(f"not available in the extracts for {metrics['year']} (the documents say so):")
+        for note in notes:
+            console.say(f"  {note}")
 
 
 def covered_years(db_path: Path) -> str:
@@ -330,8 +381,9 @@ def bia_send(console: Console, month: str, workers: int, only: tuple[str, ...], 
     Recipients come from raw/reference/bia_contacts.csv, with the columns bia_name, email and
     (optional) contact_name: one row per recipient, so a BIA may have several. Each message is written as an .eml
     file to OUTPUT/bia/<MONTH>/outbox/. It is sent by SMTP only with --send (or SEND=1) and
-    SMTP_HOST set (also SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS, SMTP_FROM); a send
-    log keeps a BIA's report for a month from being sent twice, unless --force.
+    SMTP_HOST set (also SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS, SMTP_FROM,
+    SMTP_REPLY_TO); a send log keeps a BIA's report for a month from being sent twice, unless
+    --force.
     """
     from .bia import send_reports
 

@@ -9,9 +9,11 @@ underscore.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .files import sha256
 
@@ -220,6 +222,17 @@ ENTITY_PREFIXES = ("interactions", "service_requests", "kb_views")
 YEAR_EXTS = (".csv", ".csv.gz", ".parquet")
 OPEN_DATA_EXTS = (".csv", ".csv.gz", ".zip")
 
+# --------------------------------------------------------------------------- limits
+# A CSV field longer than this many bytes (UTF-8) rejects its row as "field too long" (and so
+# does a longer text value in a Parquet file's contract column).
+FIELD_MAX_BYTES = 1 << 20  # 1 MiB
+# Plausibility (the row is rejected, reason "implausible date" / "implausible duration"):
+# a timestamp or date before EARLIEST_PLAUSIBLE (local time), or later than the file's extract
+# time (see extract_time) plus FUTURE_TOLERANCE; queue or handle seconds above
+# MAX_PLAUSIBLE_SECONDS (one day).
+EARLIEST_PLAUSIBLE = dt.date(2000, 1, 1)
+FUTURE_TOLERANCE = dt.timedelta(days=1)
+MAX_PLAUSIBLE_SECONDS = 86_400
 
 
 @dataclass
@@ -267,6 +280,46 @@ def extract_paths(raw_dir: Path) -> list[tuple[Path, str, str]]:
     return found
 
 
+IGNORED_NAMES = ("DEMO_DATA.md",)  # plus README* files, dotfiles and the folders below
+IGNORED_FOLDERS = ("reference", "narrative")  # read by other stages, not extracts
+
+
+def non_extract_paths(raw_dir: Path) -> list[tuple[str, str]]:
+    """(path relative to ``raw_dir``, why it is not read) of every file in the raw folder that
+    :func:`extract_paths` does not cover, in name order. Not listed: README* files,
+    ``DEMO_DATA.md``, dotfiles and dot-folders, and the ``reference/`` and ``narrative/``
+    folders (read by other stages)."""
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        return []
+    extracts = {p for p, _, _ in extract_paths(raw_dir)}
+    found = []
+    for path in sorted(raw_dir.rglob("*")):
+        rel = path.relative_to(raw_dir)
+        if (not path.is_file() or path in extracts or any(p.startswith(".") for p in rel.parts)
+                or rel.parts[0] in IGNORED_FOLDERS or path.name in IGNORED_NAMES
+                or path.name.upper().startswith("README")):
+            continue
+        found.append((rel.as_posix(), _why_not_read(rel)))
+    return found
+
+
+def _why_not_read(rel: Path) -> str:
+    top, name = rel.parts[0], rel.name.lower()
+    if len(rel.parts) == 2 and re.fullmatch(r"\d{4}", top):
+        if name.endswith(".zip"):
+            return ("a zip archive in a year folder is not read (only open_data/ reads .zip "
+                    "files); unzip it into the year folder")
+        return ("its name or type is not an extract's: a year folder holds interactions*, "
+                "service_requests* and kb_views* files (.csv, .csv.gz or .parquet)")
+    if len(rel.parts) == 2 and top == "open_data":
+        return "open_data/ reads only .csv, .csv.gz and .zip files"
+    if len(rel.parts) == 1:
+        return "a file at the top of the raw folder is not read; extracts go in <YEAR>/ or open_data/"
+    return ("not in a folder that is read: extracts go directly in <YEAR>/ (4 digits) or "
+            "open_data/")
+
+
 def has_extracts(raw_dir: Path) -> bool:
     """True when ``raw_dir`` holds at least one file the contract covers."""
     return bool(extract_paths(Path(raw_dir)))
@@ -295,6 +348,26 @@ def foreign_extracts(raw_dir: Path) -> list[str]:
     listed = demo_files(raw_dir)
     return [rel for rel in (p.relative_to(raw_dir).as_posix() for p, _, _ in extract_paths(Path(raw_dir)))
             if listed.get(rel) != sha256(Path(raw_dir) / rel)]
+
+
+def extract_time(sf: SourceFile) -> dt.datetime:
+    """The file's extract time, from which its future timestamps are implausible: its
+    modification time or, for a file in a year folder, the end of that year (local), whichever
+    is later. It depends on this file only, so loading a file gives the same rows whatever
+    else is in the folder (incremental loads equal a fresh load)."""
+    mtime = dt.datetime.fromtimestamp(sf.mtime_ns / 1e9, dt.UTC)
+    year = re.match(r"(\d{4})/", sf.rel)
+    if not year:
+        return mtime
+    next_year = min(int(year.group(1)), 9998) + 1  # a folder named 9999 must not overflow
+    return max(mtime, dt.datetime(next_year, 1, 1, tzinfo=ZoneInfo(TZ)).astimezone(dt.UTC))
+
+
+def plausible_range(sf: SourceFile) -> tuple[dt.datetime, dt.datetime]:
+    """(earliest, latest) plausible instant of a timestamp in the file: EARLIEST_PLAUSIBLE at
+    local midnight, and the file's extract time plus FUTURE_TOLERANCE."""
+    earliest = dt.datetime.combine(EARLIEST_PLAUSIBLE, dt.time(), ZoneInfo(TZ)).astimezone(dt.UTC)
+    return earliest, extract_time(sf) + FUTURE_TOLERANCE
 
 
 def discover(raw_dir: Path) -> list[SourceFile]:

@@ -47,7 +47,33 @@ def general_inquiries(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> 
         "WHERE activity_year = ? AND topic_rank <= ? ORDER BY topic_rank",
         [year, top_n],
     )
-    return {"top_topics": topics} if topics else None
+    if not topics:
+        return None
+    surges = rows(
+        con,
+        "SELECT topic, quarter_label AS quarter, interactions AS count, phone_interactions AS phone_count, "
+        "baseline_median, baseline_multiple AS multiple FROM marts.mart_inquiry_quarters "
+        "WHERE is_surge AND quarter_year = ? ORDER BY interactions DESC, topic, quarter_start",
+        [year],
+    )
+    return {"top_topics": topics, "inquiry_surges": surges,
+            "quarterly": inquiry_quarters(con, year, surges, topics[0]["topic"])}
+
+
+def inquiry_quarters(con: duckdb.DuckDBPyConnection, year: int, surges: list[dict],
+                     top_topic: str) -> list[dict[str, Any]]:
+    """The quarters of the year and the 4 before (as far as the data go) of each topic that
+    surged in the year, or, when none did, of the year's most frequent topic."""
+    wanted = list(dict.fromkeys(s["topic"] for s in surges)) or [top_topic]
+    quarters = rows(
+        con,
+        "SELECT topic, quarter_label AS quarter, interactions AS count, phone_interactions AS phone_count, "
+        "baseline_median, is_evaluated AS evaluated, is_surge AS surge FROM marts.mart_inquiry_quarters "
+        "WHERE topic IN (SELECT unnest(?)) AND quarter_year IN (?, ?) ORDER BY quarter_start",
+        [wanted, year - 1, year],
+    )
+    return [{"topic": t, "quarters": [{k: v for k, v in q.items() if k != "topic"}
+                                      for q in quarters if q["topic"] == t]} for t in wanted]
 
 
 def phone(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
@@ -79,6 +105,61 @@ def email(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
         "WHERE activity_year = ?",
         [year],
     )
+
+
+TRANSFER_CHANNELS = ("phone", "live_chat")
+
+
+def transfers(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
+    """Answered phone calls and live chats handled without transfer; None when the year has no
+    recorded ``transferred`` value (the column is absent or blank throughout)."""
+    yearly = rows(
+        con,
+        "SELECT period_year, channel, answered, recorded, transferred, handled_without_transfer "
+        "FROM marts.mart_transfers WHERE grain = 'year' AND period_year IN (?, ?)",
+        [year, year - 1],
+    )
+    this_year = {r["channel"]: r for r in yearly if r["period_year"] == year}
+    total = this_year.get("all")
+    if total is None or not total["recorded"]:
+        return None
+    prior = next((r for r in yearly if r["period_year"] == year - 1 and r["channel"] == "all"), None)
+    monthly = rows(
+        con,
+        "SELECT strftime(period_start, '%Y-%m') AS month, handled_without_transfer, recorded "
+        "FROM marts.mart_transfers WHERE grain = 'month' AND channel = 'all' AND period_year = ? "
+        "ORDER BY period_start",
+        [year],
+    )
+    return {
+        "answered": total["answered"],
+        "recorded": total["recorded"],
+        "transferred": total["transferred"],
+        "handled_without_transfer": total["handled_without_transfer"],
+        # not in the v2 shape: the annual report's comparison with the prior year
+        "prior_year_handled_without_transfer": prior["handled_without_transfer"] if prior else None,
+        "by_channel": {c: (this_year.get(c) or {}).get("handled_without_transfer") for c in TRANSFER_CHANNELS},
+        "monthly": monthly,
+    }
+
+
+def languages(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dict[str, Any] | None:
+    """Languages of service; None when no interaction of the year has a recorded language."""
+    yearly = one(
+        con,
+        "SELECT recorded, not_recorded, distinct_languages AS \"distinct\", other_than_english_share "
+        "FROM marts.mart_languages WHERE activity_year = ?",
+        [year],
+    )
+    if yearly is None or not yearly["recorded"]:
+        return None
+    top = rows(
+        con,
+        "SELECT language, interactions AS count FROM marts.mart_top_languages "
+        "WHERE activity_year = ? AND language_rank <= ? ORDER BY language_rank",
+        [year, top_n],
+    )
+    return {**yearly, "top_other_than_english": top}
 
 
 def service_requests(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dict[str, Any] | None:
@@ -118,8 +199,17 @@ def service_requests(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> d
         ]
     surge_days = rows(
         con,
-        "SELECT strftime(surge_date, '%Y-%m-%d') AS date, service_requests AS count "
-        "FROM marts.mart_surge_days WHERE surge_year = ? ORDER BY surge_date",
+        "SELECT strftime(surge_date, '%Y-%m-%d') AS date, service_requests AS count, baseline_median, "
+        "baseline_multiple AS multiple FROM marts.mart_surge_days WHERE surge_year = ? ORDER BY surge_date",
+        [year],
+    )
+    profile = rows(
+        con,
+        "SELECT strftime(surge_date, '%Y-%m-%d') AS date, sr_type, "
+        "list(cumulative_service_requests ORDER BY clock_hour) AS cumulative_by_hour, "
+        "max(cumulative_service_requests) FILTER (WHERE clock_hour = 16) AS by_4pm "
+        "FROM marts.mart_surge_day_profile WHERE year(surge_date) = ? "
+        "GROUP BY surge_date, type_rank, sr_type ORDER BY surge_date, type_rank",
         [year],
     )
     surge_types = rows(
@@ -132,6 +222,8 @@ def service_requests(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> d
         day["top_types"] = [
             {"sr_type": t["sr_type"], "count": t["count"]} for t in surge_types if t["date"] == day["date"]
         ]
+        day["profile"] = [{k: p[k] for k in ("sr_type", "cumulative_by_hour", "by_4pm")}
+                          for p in profile if p["date"] == day["date"]]
     return {
         "total": yearly["service_requests"],
         "cancelled": yearly["cancelled"],
@@ -158,14 +250,15 @@ def knowledge_base(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dic
 
 
 def data_quality(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any]:
-    """Load-audit totals over the year's extract folder and any Open Data files."""
+    """Load-audit totals over the files the year's figures depend on: the year's and the prior
+    year's extract folders (every comparison reads the prior year) and any Open Data files."""
     totals = one(
         con,
         "SELECT coalesce(sum(rows_read), 0) AS rows_read, coalesce(sum(rows_loaded), 0) AS rows_loaded, "
         "coalesce(sum(rows_rejected), 0) AS rows_rejected, "
         "coalesce(sum(duplicates_collapsed), 0) AS duplicates_collapsed "
-        "FROM marts.mart_data_quality WHERE extract_year = ? OR extract_year IS NULL",
-        [year],
+        "FROM marts.mart_data_quality WHERE extract_year IN (?, ?) OR extract_year IS NULL",
+        [year, year - 1],
     )
     return {k: int(v) for k, v in (totals or {}).items()}
 
@@ -179,6 +272,8 @@ def key_metrics(db_path: Path, year: int, top_n: int = 10) -> dict[str, Any]:
             "general_inquiries": general_inquiries(con, year, top_n),
             "phone": phone(con, year),
             "email": email(con, year),
+            "transfers": transfers(con, year),
+            "languages": languages(con, year, top_n),
             "service_requests": service_requests(con, year, top_n),
             "knowledge_base": knowledge_base(con, year, top_n),
             "data_quality": data_quality(con, year),

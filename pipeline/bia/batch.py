@@ -104,12 +104,20 @@ def name_key(name: str) -> str:
 @dataclass
 class MonthData:
     month: str
-    records: list[dict[str, Any]]              # bia_metrics.json objects, sorted by name
+    records: list[dict[str, Any]]              # bia_metrics.json objects, sorted by bia_name
     trends: dict[str, list[dict[str, Any]]]    # name → 13 {month, service_requests|None}
     extents: dict[str, str]
     city_service_requests: int | None
     closing_times_available: bool
     unknown_names: list[dict[str, Any]]        # {bia_raw, service_requests, in_month}
+
+
+def status_list(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """{status: count} → [{status, count}] in the order initiated, in_progress, closed,
+    cancelled, unknown (any other status after them, alphabetical); statuses without SRs left out."""
+    order = {key: i for i, key in enumerate(STATUS_LABELS)}
+    return [{"status": key, "count": counts[key]}
+            for key in sorted(counts, key=lambda k: (order.get(k, len(order)), k)) if counts[key]]
 
 
 def month_data(db_path: Path, month: str) -> MonthData:
@@ -181,7 +189,7 @@ def month_data(db_path: Path, month: str) -> MonthData:
     for r in sorted(rows, key=lambda r: (r["bia_name"].casefold(), r["bia_name"])):
         name = r["bia_name"]
         records.append({
-            "name": name,
+            "bia_name": name,
             "month": month_key(first),
             "service_requests": r["service_requests"],
             "quarter_to_date": r["quarter_to_date"],
@@ -189,7 +197,8 @@ def month_data(db_path: Path, month: str) -> MonthData:
             "same_month_prior_year": r["same_month_prior_year"],
             "change_vs_same_month_prior_year": r["change_vs_same_month_prior_year"],
             "top_types": top_by.get(name, []),
-            "by_status": status_by.get(name, {}),
+            "by_status": status_list(status_by.get(name, {})),
+            # 0 when nothing was closed in the month; null only without closing times
             "closed_in_month": r["closed_in_month"] if closing else None,
             "median_days_to_close": r["median_days_to_close"] if closing else None,
             "on_time_rate": r["on_time_rate"] if closing else None,
@@ -199,7 +208,7 @@ def month_data(db_path: Path, month: str) -> MonthData:
         })
     trends = {
         name: [{"month": m, "service_requests": by_month.get(m)} for m in months]
-        for name, by_month in ((rec["name"], trend_by.get(rec["name"], {})) for rec in records)
+        for name, by_month in ((rec["bia_name"], trend_by.get(rec["bia_name"], {})) for rec in records)
     }
     return MonthData(
         month=month_key(first),
@@ -263,7 +272,7 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
     rec = job["record"]
     first = parse_month(rec["month"])
     words = _period_words(first)
-    name = rec["name"]
+    name = rec["bia_name"]
     demo = bool(job.get("demo"))
     title = f"{name}: 311 service requests, {words['month_label']}"
     if demo:
@@ -273,11 +282,9 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
         {**t, "share": (t["count"] / sr_total) if sr_total else None} for t in rec["top_types"]
     ]
     status_rows = [
-        {"label": label, "count": rec["by_status"][key]}
-        for key, label in STATUS_LABELS.items() if rec["by_status"].get(key)
-    ] + [
-        {"label": key.replace("_", " ").capitalize(), "count": count}
-        for key, count in sorted(rec["by_status"].items()) if key not in STATUS_LABELS and count
+        {"status": s["status"], "count": s["count"],
+         "label": STATUS_LABELS.get(s["status"]) or s["status"].replace("_", " ").capitalize()}
+        for s in rec["by_status"] if s["count"]
     ]
     trend = [
         {**t, "label": fmt_month(t["month"]), "current": t["month"] == rec["month"]}
@@ -305,6 +312,7 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
         "top_rows": top_rows,
         "status_rows": status_rows,
         "status_total": sum(r["count"] for r in status_rows),
+        "status_cancelled": any(r["status"] == "cancelled" for r in status_rows),
         "trend": trend,
         "trend_svg": Markup(svg) if svg else None,
         "closing_available": bool(job.get("closing_times_available")),
@@ -342,7 +350,7 @@ def _has_chart(job: dict[str, Any]) -> bool:
 
 def _add_chart(job: dict[str, Any]) -> None:
     """Draw the job's trend chart here, in the parent, before a worker renders the report."""
-    job["_svg"] = trend_chart(job["record"]["name"], job["trend"], job["record"]["month"])
+    job["_svg"] = trend_chart(job["record"]["bia_name"], job["trend"], job["record"]["month"])
 
 
 def _worker_ready() -> None:
@@ -367,6 +375,8 @@ def render_index(data: MonthData, entries: list[dict[str, Any]], failed: dict[st
         source_date=source_date(),
         w=words,
         entries=entries,
+        # the table's "n/a" footnote only under a table that shows an n/a
+        na_used=any(e["r"]["change_vs_same_month_prior_year"] is None for e in entries),
         failed=sorted(failed),
         city_total=data.city_service_requests,
     )
@@ -425,8 +435,8 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     records = data.records
     if only is not None:
         wanted = {name_key(n) for n in only}
-        records = [r for r in records if name_key(r["name"]) in wanted]
-        missing = wanted - {name_key(r["name"]) for r in records}
+        records = [r for r in records if name_key(r["bia_name"]) in wanted]
+        missing = wanted - {name_key(r["bia_name"]) for r in records}
         if missing:
             raise BiaError(f"not BIAs in the seed: {', '.join(sorted(missing))}")
     out_dir = Path(out_root) / "bia" / data.month
@@ -436,15 +446,15 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     ENV.get_template("bia_report.html")  # compiled once, before the workers fork
     demo = is_demo(Path(raw_dir))
     input_files = _generated_from(db_path, parse_month(data.month).year)
-    slugs = {r["name"]: slugify(r["name"]) for r in records}
+    slugs = {r["bia_name"]: slugify(r["bia_name"]) for r in records}
     if len(set(slugs.values())) != len(slugs):
         raise BiaError("two BIA names give the same file name")
     jobs = [
         {
             "record": rec,
-            "slug": slugs[rec["name"]],
-            "trend": data.trends[rec["name"]],
-            "extent": data.extents.get(rec["name"], ""),
+            "slug": slugs[rec["bia_name"]],
+            "trend": data.trends[rec["bia_name"]],
+            "extent": data.extents.get(rec["bia_name"], ""),
             "demo": demo,
             "closing_times_available": data.closing_times_available,
             "city_service_requests": data.city_service_requests,
@@ -467,7 +477,7 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     for job in jobs:
         rec = job["record"]
         if job["slug"] in done:
-            entries.append({"name": rec["name"], "slug": job["slug"], "r": rec})
+            entries.append({"name": rec["bia_name"], "slug": job["slug"], "r": rec})
             result.written += [Path(p) for p in done[job["slug"]]["paths"]]
     result.rendered = [e["slug"] for e in entries]
     index = render_index(data, entries, result.failed, demo)
@@ -517,7 +527,7 @@ def _raise(error: BaseException) -> None:
 
 
 def _collect(job, get, done, result: BatchResult, bar: _Counter) -> None:
-    name = job["record"]["name"]
+    name = job["record"]["bia_name"]
     try:
         out = get()
     except Exception as error:  # one BIA's failure must not stop the others

@@ -8,17 +8,21 @@ Public interface::
 ``bia_metrics.json`` and ``<bia-slug>.pdf``). Recipients come from
 ``<raw>/reference/bia_contacts.csv`` (``bia_name,email,contact_name``; several rows for one BIA
 → several recipients; names match as in the warehouse: case, spacing and the " BIA" suffix
-ignored). A BIA without a contact is listed, never guessed.
+ignored). A BIA without a contact is listed, never guessed; without the file, the summary names
+its path and columns.
 
 Default: one ``.eml`` per BIA is written to ``out_dir/outbox/`` and nothing is sent. The
 ``.eml`` files are deterministic: the Message-ID is ``<bia-report.<YYYY-MM>.<bia-slug>@cx311>``
 and the Date is 09:00 Toronto time on the first day of the following month, so the same
 report gives the same bytes on every run.
 
+``From`` is ``SMTP_FROM`` (default ``SMTP_USER`` when that is an address, else 311 Toronto's
+public mailbox, ``DEFAULT_FROM``) and ``Reply-To`` is ``SMTP_REPLY_TO`` (default: the From
+address): the body asks the reader to reply, so a reply must reach a mailbox someone reads.
+
 With ``send=True`` and SMTP settings in the environment (``SMTP_HOST``, ``SMTP_PORT`` (default
-587 with STARTTLS, else 25), ``SMTP_USER``, ``SMTP_PASSWORD``, ``SMTP_STARTTLS`` = 1/true/yes,
-``SMTP_FROM`` (default ``SMTP_USER``)) the messages are sent with smtplib; the Date header is
-then set to the time of sending. Every message sent is appended to ``out_dir/send_log.jsonl``
+587 with STARTTLS, else 25), ``SMTP_USER``, ``SMTP_PASSWORD``, ``SMTP_STARTTLS`` = 1/true/yes)
+the messages are sent with smtplib; the Date header is then set to the time of sending. Every message sent is appended to ``out_dir/send_log.jsonl``
 at once (one JSON object per line), and a BIA listed there for the month is not sent again
 unless ``force=True``.
 """
@@ -46,7 +50,9 @@ from ..report.formatting import fmt_month, fmt_year_over_year
 from .batch import name_key, parse_month, shift_month, slugify
 
 TORONTO = ZoneInfo("America/Toronto")
-DEFAULT_FROM = "311 Toronto Customer Experience Division <cx311-reports@localhost>"
+DEFAULT_FROM = "311 Toronto Customer Experience Division <311@toronto.ca>"  # 311 Toronto's public mailbox
+CONTACTS_FILE = Path("reference") / "bia_contacts.csv"  # in the raw folder
+CONTACT_COLUMNS = ("bia_name", "email", "contact_name")
 
 
 SEND_LOG = "send_log.jsonl"  # every message sent: a BIA's report for a month goes out once
@@ -70,6 +76,7 @@ class SendSummary:
     unknown_contacts: list[str] = field(default_factory=list)  # contacts naming no seed BIA
     failed: dict[str, str] = field(default_factory=dict)
     sending: bool = False
+    contacts_missing: Path | None = None  # the contacts file, when it does not exist
 
     @property
     def ok(self) -> bool:
@@ -87,7 +94,12 @@ class SendSummary:
             out.append(f"  already sent earlier (see {SEND_LOG}): {len(self.already_sent)}")
         else:
             out.append("  nothing sent (set SMTP_HOST etc. and SEND=1 / --send to send)")
-        if self.no_contact:
+        if self.contacts_missing is not None:
+            out.append(f"  no contacts file: {self.contacts_missing} does not exist, so no e-mail was "
+                       f"made for the {len(self.no_contact)} BIA(s). Create it as CSV with the columns "
+                       f"{', '.join(CONTACT_COLUMNS)} (contact_name may be blank; one row per recipient, "
+                       "a BIA may have several) and run again.")
+        elif self.no_contact:
             out.append(f"  {len(self.no_contact)} BIA(s) without a contact in bia_contacts.csv "
                        "(no e-mail made):")
             out += [f"    {n}" for n in self.no_contact]
@@ -109,7 +121,7 @@ _CONTACT_NAMES: dict[str, str] = {}  # name_key → the name as written in bia_c
 
 def read_contacts(raw_dir: Path) -> dict[str, list[tuple[str, str]]]:
     """name_key(bia_name) → [(contact_name, email), …] from <raw>/reference/bia_contacts.csv."""
-    path = Path(raw_dir) / "reference" / "bia_contacts.csv"
+    path = Path(raw_dir) / CONTACTS_FILE
     if not path.exists():
         return {}
     contacts: dict[str, list[tuple[str, str]]] = {}
@@ -118,7 +130,7 @@ def read_contacts(raw_dir: Path) -> dict[str, list[tuple[str, str]]]:
         missing = {"bia_name", "email"} - set(reader.fieldnames or [])
         if missing:
             raise SendError(f"{path}: missing column(s) {', '.join(sorted(missing))} "
-                            "(expected bia_name,email,contact_name)")
+                            f"(expected {','.join(CONTACT_COLUMNS)})")
         for line, row in enumerate(reader, start=2):
             name, email = (row.get("bia_name") or "").strip(), (row.get("email") or "").strip()
             if not name and not email:
@@ -152,16 +164,16 @@ def body_text(rec: dict[str, Any], contact_names: list[str], demo: bool) -> str:
         else "Hello,"
     n = rec["service_requests"] or 0
     if n:
-        figure = f"In {month}, 311 received {n:,} service request{'s' if n != 1 else ''} in the {rec['name']} area"
+        figure = f"In {month}, 311 received {n:,} service request{'s' if n != 1 else ''} in the {rec['bia_name']} area"
         change = fmt_year_over_year(n, rec.get("same_month_prior_year"),
                                     rec.get("change_vs_same_month_prior_year"), "a year earlier")
         figure += f" ({change})." if change else "."
     else:
-        figure = f"311 received no service requests in the {rec['name']} area in {month}."
+        figure = f"311 received no service requests in the {rec['bia_name']} area in {month}."
     lines = [
         greeting,
         "",
-        f"Attached is 311 Toronto's service request report for the {rec['name']} for {month}.",
+        f"Attached is 311 Toronto's service request report for the {rec['bia_name']} for {month}.",
         "",
         figure,
         "The report also shows the year to date, the most frequent request types, time to close "
@@ -180,7 +192,7 @@ def body_text(rec: dict[str, Any], contact_names: list[str], demo: bool) -> str:
 
 
 def build_message(rec: dict[str, Any], slug: str, pdf: bytes, recipients: list[tuple[str, str]],
-                  sender: str, demo: bool) -> EmailMessage:
+                  sender: str, demo: bool, reply_to: str | None = None) -> EmailMessage:
     """The e-mail of one BIA's report. ValueError when a header value would carry a line break
     (CR/LF: header injection) — the contact is refused, never cleaned up silently."""
     for name, email in recipients:
@@ -189,11 +201,12 @@ def build_message(rec: dict[str, Any], slug: str, pdf: bytes, recipients: list[t
                              "name or address: refused (fix the file and run again)")
     month = rec["month"]
     msg = EmailMessage()
-    subject = f"311 service request report for {rec['name']}, {fmt_month(month)}"
+    subject = f"311 service request report for {rec['bia_name']}, {fmt_month(month)}"
     if demo:
         subject += " (demo data)"
     msg["Subject"] = subject
     msg["From"] = sender
+    msg["Reply-To"] = reply_to or sender  # the body asks the reader to reply
     msg["To"] = ", ".join(formataddr((name, email)) for name, email in recipients)
     msg["Date"] = format_datetime(fixed_date(month))
     msg["Message-ID"] = message_id(month, slug)
@@ -239,6 +252,7 @@ class SmtpSettings:
     password: str | None
     starttls: bool
     sender: str
+    reply_to: str
 
 
 def smtp_settings(env: Mapping[str, str]) -> SmtpSettings | None:
@@ -248,8 +262,15 @@ def smtp_settings(env: Mapping[str, str]) -> SmtpSettings | None:
     starttls = env_flag(env.get("SMTP_STARTTLS"))
     port = int(env.get("SMTP_PORT") or (587 if starttls else 25))
     user = env.get("SMTP_USER") or None
-    sender = (env.get("SMTP_FROM") or "").strip() or user or DEFAULT_FROM
-    return SmtpSettings(host, port, user, env.get("SMTP_PASSWORD") or None, starttls, sender)
+    sender = _default_sender(env)
+    reply_to = (env.get("SMTP_REPLY_TO") or "").strip() or sender
+    return SmtpSettings(host, port, user, env.get("SMTP_PASSWORD") or None, starttls, sender, reply_to)
+
+
+def _default_sender(env: Mapping[str, str]) -> str:
+    """SMTP_FROM, else SMTP_USER when it is an e-mail address, else DEFAULT_FROM."""
+    user = (env.get("SMTP_USER") or "").strip()
+    return (env.get("SMTP_FROM") or "").strip() or (user if "@" in user else "") or DEFAULT_FROM
 
 
 def _connect(s: SmtpSettings) -> smtplib.SMTP:
@@ -273,38 +294,45 @@ def _read_records(out_dir: Path, only: list[str] | None) -> list[dict[str, Any]]
     if not metrics_path.exists():
         raise SendError(f"no BIA reports in {out_dir}: run `make bia MONTH=…` first")
     records = json.loads(metrics_path.read_text(encoding="utf-8"))
+    for rec in records:  # a bia_metrics.json written before the field was bia_name
+        if "bia_name" not in rec and "name" in rec:
+            rec["bia_name"] = rec.pop("name")
     if only:
         wanted = {name_key(n) for n in only}
-        records = [r for r in records if name_key(r["name"]) in wanted]
+        records = [r for r in records if name_key(r["bia_name"]) in wanted]
     return records
 
 
-def _sender(settings: SmtpSettings | None, env: Mapping[str, str]) -> str:
-    sender = settings.sender if settings else (env.get("SMTP_FROM") or DEFAULT_FROM)
-    if not getaddresses([sender])[0][1]:
-        raise SendError(f"SMTP_FROM {sender!r} is not an e-mail address")
-    return sender
+def _addresses(settings: SmtpSettings | None, env: Mapping[str, str]) -> tuple[str, str]:
+    """(From, Reply-To): each one e-mail address, else SendError naming the setting."""
+    sender = settings.sender if settings else _default_sender(env)
+    reply_to = settings.reply_to if settings else ((env.get("SMTP_REPLY_TO") or "").strip() or sender)
+    for name, value in (("SMTP_FROM", sender), ("SMTP_REPLY_TO", reply_to)):
+        parsed = getaddresses([value])
+        if len(parsed) != 1 or "@" not in parsed[0][1] or any(c in value for c in "\r\n"):
+            raise SendError(f"{name} {value!r} is not one e-mail address")
+    return sender, reply_to
 
 
 def _write_messages(records: list[dict[str, Any]], contacts: dict[str, list[tuple[str, str]]],
-                    out_dir: Path, sender: str, demo: bool, summary: SendSummary) -> list[Message]:
+                    out_dir: Path, sender: tuple[str, str], demo: bool, summary: SendSummary) -> list[Message]:
     """One .eml per BIA with a contact and a report, in the outbox; the others are listed."""
     messages: list[Message] = []
     for rec in records:
-        slug = slugify(rec["name"])
-        recipients = contacts.get(name_key(rec["name"]))
+        slug = slugify(rec["bia_name"])
+        recipients = contacts.get(name_key(rec["bia_name"]))
         if not recipients:
-            summary.no_contact.append(rec["name"])
+            summary.no_contact.append(rec["bia_name"])
             continue
         pdf_path = out_dir / f"{slug}.pdf"
         if not pdf_path.exists():
-            summary.no_report.append(rec["name"])
+            summary.no_report.append(rec["bia_name"])
             continue
         pdf = pdf_path.read_bytes()
         try:
-            msg = build_message(rec, slug, pdf, recipients, sender, demo)
+            msg = build_message(rec, slug, pdf, recipients, sender[0], demo, reply_to=sender[1])
         except ValueError as error:  # this BIA's message is refused; the others go on
-            summary.failed[rec["name"]] = str(error)
+            summary.failed[rec["bia_name"]] = str(error)
             continue
         eml = summary.outbox / f"{slug}.eml"
         atomic_write(eml, msg.as_bytes())
@@ -328,11 +356,11 @@ def _deliver(settings: SmtpSettings, sender: str, todo: list[Message], log_path:
             try:  # each BIA on its own: a failed connection or send fails this one only
                 conn, refused = _send_one(settings, conn, msg, from_addr, recipients)
             except (smtplib.SMTPException, OSError) as error:
-                summary.failed[rec["name"]] = f"{type(error).__name__}: {error}"
+                summary.failed[rec["bia_name"]] = f"{type(error).__name__}: {error}"
                 conn = None
                 continue
             append_send_log(log_path, {
-                "bia": rec["name"],
+                "bia": rec["bia_name"],
                 "month": summary.month,
                 "recipients": [r for r in recipients if r not in refused],
                 "refused": sorted(refused),
@@ -340,9 +368,9 @@ def _deliver(settings: SmtpSettings, sender: str, todo: list[Message], log_path:
                 "attachment": f"{slug}.pdf",
                 "attachment_sha256": pdf_sha,
                 "sent_at": now.isoformat(),
-                "forced": rec["name"] in resent,
+                "forced": rec["bia_name"] in resent,
             })
-            summary.sent.append(rec["name"])
+            summary.sent.append(rec["bia_name"])
     finally:
         if conn is not None:
             try:
@@ -374,15 +402,17 @@ def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: boo
     settings = smtp_settings(env)
     if send and settings is None:
         raise SendError("sending was asked for (SEND=1 / --send) but SMTP_HOST is not set")
-    sender = _sender(settings, env)
+    sender, reply_to = _addresses(settings, env)
     contacts = read_contacts(raw_dir)
     demo = is_demo(Path(raw_dir))
     outbox = out_dir / "outbox"
     outbox.mkdir(parents=True, exist_ok=True)
     summary = SendSummary(month=month, outbox=outbox, sending=send)
-    seed_keys = {name_key(r["name"]) for r in records}
+    if not (Path(raw_dir) / CONTACTS_FILE).exists():
+        summary.contacts_missing = Path(raw_dir) / CONTACTS_FILE
+    seed_keys = {name_key(r["bia_name"]) for r in records}
     summary.unknown_contacts = sorted(_CONTACT_NAMES.get(k, k) for k in contacts if k not in seed_keys)
-    messages = _write_messages(records, contacts, out_dir, sender, demo, summary)
+    messages = _write_messages(records, contacts, out_dir, (sender, reply_to), demo, summary)
     if not send or settings is None:
         return summary
 
@@ -390,8 +420,8 @@ def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: boo
     done = {e["bia"] for e in read_send_log(log_path) if e.get("month") == month}
     todo = []
     for item in messages:
-        if item[0]["name"] in done and not force:
-            summary.already_sent.append(item[0]["name"])
+        if item[0]["bia_name"] in done and not force:
+            summary.already_sent.append(item[0]["bia_name"])
         else:
             todo.append(item)
     if todo:

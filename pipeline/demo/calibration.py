@@ -59,7 +59,10 @@ HOUR_PROFILE_DIGITAL = np.array(
 )  # fmt: skip
 
 # --- wards --------------------------------------------------------------------------------
-# relative SR intensity per ward (x population): the shape of the ranking kept in both years
+# relative SR intensity per ward (x population): the shape of the ranking kept in both years.
+# The wards' rates per 1,000 residents follow these, so no two wards share one (at least 0.015
+# apart: about 2.5 SRs per 1,000 residents, so no two rates are equal to one decimal).
+# Etobicoke-Lakeshore (3) and Don Valley East (16) take the published counts instead.
 WARD_INTENSITY = {
     1: 1.05,
     2: 1.08,
@@ -68,35 +71,37 @@ WARD_INTENSITY = {
     5: 1.10,
     6: 0.95,
     7: 1.00,
-    8: 1.10,
+    8: 1.065,
     9: 1.15,
     10: 0.80,
-    11: 0.95,
+    11: 0.935,
     12: 0.98,
     13: 0.90,
-    14: 1.12,
+    14: 1.135,
     15: 0.92,
     16: 0.70,
-    17: 0.80,
+    17: 0.815,
     18: 0.85,
     19: 1.20,
-    20: 1.05,
-    21: 0.92,
-    22: 0.82,
+    20: 1.035,
+    21: 0.885,
+    22: 0.83,
     23: 0.78,
-    24: 1.0,
-    25: 0.98,
+    24: 1.015,
+    25: 0.965,
 }
 MOST_WARD, FEWEST_WARD = "Etobicoke-Lakeshore", "Don Valley East"
 BLANK_WARD_SHARE = 0.005  # SRs without a ward
 
 # --- events, phone, closing ---------------------------------------------------------------
-# 16 July 2024: SRs created that day on top of a normal day: (type, before 16:00, after)
+# 16 July 2024: SRs created that day on top of a normal day: (type, before 16:00, after).
+# Sewer and Catch Basin stay the day's 2 most frequent types, so its surge-day profile shows
+# the published "over 700" and "over 200" requests by 4 p.m. (published_figures.yaml events).
 STORM_DATE = dt.date(2024, 7, 16)
 STORM_SRS = (
     ("Sewer Service Line-Blocked", 760, 330),
     ("Catch Basin - Blocked / Flooding", 235, 120),
-    ("Tree Emergency Clean-Up", 260, 180),
+    ("Tree Emergency Clean-Up", 130, 90),
     ("Storm Clean Up", 180, 140),
     ("Road - Cleaning/Debris", 60, 40),
     ("Water Service Line-Check Water Service Box", 50, 30),
@@ -116,6 +121,18 @@ SR_CANCELLED_SHARE = 0.025
 EXTRACT_LAG_DAYS = 7  # each year's extract is taken a week after the year ends
 # phone inquiries about the Vacant Home Tax per quarter of 2024 (published_figures.yaml events)
 VHT_PHONE_CALLS_2024 = {0: 21950, 1: 21064}
+
+# --- transfers and languages (illustrative: no yearly figure is published) ---------------
+# Share of answered calls and chats transferred; the rest are handled without transfer
+# (about 98% of calls). Vacant Home Tax calls are transferred less: the dedicated line's
+# published "over 99% handled without transfer" (published_figures.yaml events).
+PHONE_TRANSFER_RATE = {2023: 0.022, 2024: 0.018}  # a year not listed takes 2024's
+CHAT_TRANSFER_RATE = 0.012
+VHT_TRANSFER_RATE = 0.006
+# Phone calls and chats whose transferred is blank (not recorded); other channels never record
+# it. Interactions of any channel whose language is blank.
+TRANSFER_NOT_RECORDED_SHARE = 0.012
+LANGUAGE_NOT_RECORDED_SHARE = 0.015
 
 
 def _seconds(hms: str) -> float:

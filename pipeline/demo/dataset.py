@@ -6,7 +6,8 @@
     raw_dir/<year>/service_requests_<year>.parquet
     raw_dir/<year>/kb_views_<year>.parquet
 
-plus ``raw_dir/DEMO_DATA.md`` saying the data is synthetic. Same arguments give
+plus ``raw_dir/reference/bia_contacts.csv`` (made-up BIA e-mail recipients at example.org)
+and ``raw_dir/DEMO_DATA.md`` saying the data is synthetic, listing every file it wrote. Same arguments give
 byte-identical files. The figures the annual report is checked against
 (``pipeline/data/published_figures.yaml``) are hit exactly where the source gives an exact
 number (SR totals, top SR types, ward extremes, Vacant Home Tax calls) and closely where it
@@ -21,6 +22,10 @@ and ``calibration`` (what is drawn and the targets), ``allocation`` and ``sampli
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+import unicodedata
 from pathlib import Path
 
 from ..contract import DEMO_MARKER, demo_files
@@ -43,6 +48,20 @@ published (pipeline/data/published_figures.yaml). They are NOT real City data: n
 describes a real contact, caller, service request or address. Do not publish figures from
 them as City statistics. Replace them with real extracts to produce a real report.
 
+Transfers and languages of service are illustrative only: 311 publishes no yearly transfer
+rate or language mix. About 98% of answered phone calls (2.2% transferred in 2023, 1.8% in
+2024; Vacant Home Tax calls 0.6%, after the published "over 99% handled without transfer" of
+the dedicated line) and about 99% of answered live chats (1.2% transferred) are handled
+without transfer; 1.2% of calls and chats have a blank `transferred`, and other channels never
+record it. About 95.5% of the interactions with a recorded `language` are in English (`en`),
+the rest in 18 other languages led by Chinese (`zh`, Mandarin and Cantonese), Spanish,
+Portuguese, Punjabi and Tamil; 1.5% of interactions have a blank `language`
+(pipeline/demo/calibration.py and reference.py).
+
+`reference/bia_contacts.csv` gives every BIA a made-up recipient at the reserved
+`example.org` domain, so that `make bia-send` writes one e-mail per BIA (nothing is sent
+without SMTP settings); replace it with the BIAs' real contacts.
+
 The pipeline refuses to run when other extracts sit beside these files, and `make clean`
 removes only the files below whose SHA-256 still matches.
 
@@ -59,6 +78,31 @@ def _write_marker(raw_dir: Path, seed: int, scale: float, years: tuple[int, ...]
     files = "\n".join(f"{sha256(raw_dir / rel)}  {rel}" for rel in sorted(written))
     atomic_write(raw_dir / DEMO_MARKER, MARKER.format(
         seed=seed, scale=scale, years=", ".join(str(y) for y in sorted(set(years))), files=files))
+
+
+CONTACTS = "reference/bia_contacts.csv"  # the BIA e-mail recipients `make bia-send` reads
+
+
+def _mailbox(name: str) -> str:
+    """'Church-Wellesley Village BIA' → 'church-wellesley-village-bia' (an e-mail local part)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower().replace("&", " and ")).strip("-") or "bia"
+
+
+def _write_contacts(raw_dir: Path, bias: list[str]) -> str | None:
+    """``reference/bia_contacts.csv``: one made-up contact per BIA at the reserved example.org
+    domain (RFC 2606: it never reaches anyone). An analyst's own file (not the one the demo
+    wrote, or changed since) is kept. Returns the path written, relative to ``raw_dir``."""
+    path = raw_dir / CONTACTS
+    if path.exists() and sha256(path) != demo_files(raw_dir).get(CONTACTS):
+        return None
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["bia_name", "email", "contact_name"])
+    writer.writerows([name, f"{_mailbox(name)}@example.org", f"{name} office"] for name in bias)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, out.getvalue())
+    return CONTACTS
 
 
 def remove(raw_dir: Path) -> tuple[list[str], list[str]]:
@@ -105,5 +149,6 @@ def generate(
         del it, sr
         f = folder / f"kb_views_{year}.parquet"
         files[f"{year}/{f.name}"] = write_kb_views(f, year, scale, seed)
-    _write_marker(raw_dir, seed, scale, years, list(files))
+    contacts = _write_contacts(raw_dir, ref["bias"])
+    _write_marker(raw_dir, seed, scale, years, list(files) + ([contacts] if contacts else []))
     return summary

@@ -17,16 +17,21 @@ import pyarrow as pa
 from .allocation import exact_sum_adjust, largest_remainder, scaled
 from .calendar import DAY_US, US, Calendar, fix_dst_gap
 from .calibration import (
+    CHAT_TRANSFER_RATE,
     HOUR_PROFILE_DIGITAL,
     HOUR_PROFILE_PHONE,
+    LANGUAGE_NOT_RECORDED_SHARE,
     MONTH_SL_OFFSET,
+    PHONE_TRANSFER_RATE,
     SHORT_ABANDON_S,
     SL_THRESHOLD_S,
     SR_BONUS,
     STORM_DATE,
     SU_BONUS,
+    TRANSFER_NOT_RECORDED_SHARE,
     UNLINKED_SR_CHANNEL,
     VHT_PHONE_CALLS_2024,
+    VHT_TRANSFER_RATE,
     channel_counts,
     phone_targets,
 )
@@ -237,11 +242,20 @@ def _live_chat(gen, channel, it: dict):
     return lc, ~lc_ab
 
 
-def _transfers(gen, it: dict, phone: tuple, chat: tuple) -> None:
-    """Some answered phone calls and chats are transferred."""
+def _transfers(gen, year: int, it: dict, phone: tuple, chat: tuple, topic: np.ndarray) -> None:
+    """Some answered phone calls and chats are transferred (Vacant Home Tax calls less often)."""
     (ph, ph_answered), (lc, lc_answered) = phone, chat
-    it["transferred"][ph] = ph_answered & (gen.random(len(ph)) < 0.085)
-    it["transferred"][lc] = lc_answered & (gen.random(len(lc)) < 0.045)
+    rate = np.where(topic[ph] == VHT, VHT_TRANSFER_RATE, PHONE_TRANSFER_RATE.get(year, PHONE_TRANSFER_RATE[2024]))
+    it["transferred"][ph] = ph_answered & (gen.random(len(ph)) < rate)
+    it["transferred"][lc] = lc_answered & (gen.random(len(lc)) < CHAT_TRANSFER_RATE)
+
+
+def _not_recorded(gen, channel: np.ndarray, language: np.ndarray, it: dict) -> None:
+    """Blank transferred (other channels; some calls and chats) and blank languages. Drawn
+    after everything else, so the other columns do not depend on these shares."""
+    n = len(channel)
+    it["transferred_null"] = ~np.isin(channel, (PHONE, CHAT)) | (gen.random(n) < TRANSFER_NOT_RECORDED_SHARE)
+    language[gen.random(n) < LANGUAGE_NOT_RECORDED_SHARE] = -1
 
 
 def _email_responses(gen, year: int, channel, started, it: dict) -> None:
@@ -261,6 +275,7 @@ def _empty_outcomes(n: int) -> dict:
         "handle": np.zeros(n, np.int64),
         "handle_null": np.ones(n, bool),
         "transferred": np.zeros(n, bool),
+        "transferred_null": np.ones(n, bool),
         "responded": np.zeros(n, np.int64),
         "responded_null": np.ones(n, bool),
     }
@@ -298,9 +313,10 @@ def generate_interactions(year: int, scale: float, seed: int, ref: dict, sr: dic
     topic = _topics(gen, year, scale, itype, channel, month)
     phone = _phone(gen, cal, phone_targets(year, ref), channel, month, day_idx, it)
     chat = _live_chat(gen, channel, it)
-    _transfers(gen, it, phone, chat)
+    _transfers(gen, year, it, phone, chat, topic)
     _email_responses(gen, year, channel, started, it)
     language = gen.choice(len(LANGUAGES), size=n, p=LANGUAGE_P / LANGUAGE_P.sum()).astype(np.int8)
+    _not_recorded(gen, channel, language, it)
     return {
         "n": n,
         "started": started,
@@ -332,7 +348,7 @@ def write_interactions(path: Path, year: int, it: dict, sr_n: int) -> int:
             "outcome": take(OUTCOMES, it["outcome"][s]),
             "queue_seconds": pa.array(it["queue"][s].astype(np.int32), mask=it["queue_null"][s]),
             "handle_seconds": pa.array(it["handle"][s].astype(np.int32), mask=it["handle_null"][s]),
-            "transferred": pa.array(it["transferred"][s]),
+            "transferred": pa.array(it["transferred"][s], mask=it["transferred_null"][s]),
             "responded_at": ts(it["responded"][s], it["responded_null"][s]),
             "sr_id": id_array(f"SR{year}-", np.maximum(ref, 0) + 1, sr_width, valid=ref >= 0),
             "language": take(LANGUAGES, it["language"][s]),

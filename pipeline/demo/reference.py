@@ -16,8 +16,14 @@ import yaml
 
 from ..paths import DATA_DIR, SEEDS_DIR
 
-LANGUAGES = ("en", "fr", "zh", "pa", "es", "ta", "pt", "it", "ko", "tl", "ar", "fa")
-LANGUAGE_P = np.array([0.885, 0.02, 0.03, 0.015, 0.013, 0.01, 0.008, 0.005, 0.004, 0.004, 0.003, 0.003])
+# Languages of service (ISO 639-1 codes) and their shares of the interactions with a recorded
+# language: illustrative, not published. Mostly English, then the languages most often
+# requested through the City's interpretation service: Chinese (Mandarin and Cantonese, one
+# code), Spanish, Portuguese, Punjabi, Tamil, Italian, Farsi, Korean, Tagalog, Arabic, French...
+LANGUAGES = ("en", "zh", "es", "pt", "pa", "ta", "it", "fa", "ko", "tl", "ar", "fr", "ru", "vi",
+             "ur", "so", "hu", "pl", "gu")
+LANGUAGE_P = np.array([0.955, 0.0105, 0.0045, 0.0040, 0.0035, 0.0033, 0.0030, 0.0025, 0.0022,
+                       0.0020, 0.0018, 0.0016, 0.0015, 0.0013, 0.0010, 0.0008, 0.0005, 0.0005, 0.0005])
 
 # general-inquiry topics and their weights (Vacant Home Tax is calibrated separately)
 TOPICS = (
@@ -200,6 +206,22 @@ NEW_TYPE_HOME = {
         240,
     ),
 }
+
+# The catalogue (2022 – Oct 2026) names divisions of both sides of the City's reorganisation of
+# 1 January 2025, when Parks, Forestry & Recreation became Parks and Recreation and its Urban
+# Forestry branch moved to the new Environment, Climate & Forestry. The demo writes the
+# division in force in the year of the SR (``division_in``).
+DIVISIONS_BEFORE_2025 = {
+    "Parks and Recreation": "Parks, Forestry & Recreation",
+    "Environment, Climate & Forestry": "Parks, Forestry & Recreation",
+}
+
+
+def division_in(division: str, year: int) -> str:
+    """The name of a catalogue division in ``year``: 'Parks and Recreation' was 'Parks,
+    Forestry & Recreation' until 2024."""
+    return DIVISIONS_BEFORE_2025.get(division, division) if year < 2025 else division
+
 
 # seasonal groups of SR types (the day weights of service_requests.py)
 DEFAULT_GROUP, WILDLIFE_GROUP, WINTER_GROUP, SUMMER_GROUP, NEW_TYPE_GROUP = range(5)

@@ -32,6 +32,7 @@ from .reference import (
     WARD_GEO,
     WILDLIFE_GROUP,
     WINTER_GROUP,
+    division_in,
 )
 from .sampling import SR_STREAM, rng, sample_days, time_of_day
 from .schema import (
@@ -256,7 +257,8 @@ def write_service_requests(path: Path, year: int, sr: dict, ref: dict, types: di
     n = sr["n"]
     width = max(7, len(str(n)))
     ward_values = pa.array([f"{w['ward_name']} ({int(w['ward_number']):02d})" for w in ref["wards"]])
-    names, divs, secs = (pa.array(types[k], pa.string()) for k in ("names", "division", "section"))
+    names, secs = (pa.array(types[k], pa.string()) for k in ("names", "section"))
+    divs = pa.array([division_in(d, year) for d in types["division"]], pa.string())
     bias = pa.array(ref["bias"], pa.string())
     fsa_values = pa.array(sr["fsa_values"], pa.string())
     street_values = pa.array(sr["street_values"], pa.string())

@@ -1,12 +1,19 @@
 """The SQL that types and checks a row: each contract column's landing-typed value, and the
 first problem of a row as ``'column|reason'`` (the reasons are fixed phrases, listed in
-:data:`KIND_CHECKS`, :data:`REQUIRED_WHEN` and :data:`CROSS_CHECKS`).
+:data:`KIND_CHECKS`, :data:`REQUIRED_WHEN`, :data:`CROSS_CHECKS` and :func:`bound_checks`).
+
+The plausibility bounds of a file's timestamps are the session variables ``cx_earliest`` and
+``cx_latest`` (TIMESTAMPTZ), set by :func:`set_bounds` before its rows are checked.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
+import duckdb
+
+from .. import contract
 from ..contract import CHANNELS, ENTITIES, INTERACTION_TYPES, OUTCOMES, STATUS_MAP, TZ, Col
 from .sql import in_list, qi, ql
 
@@ -183,8 +190,37 @@ CROSS_CHECKS: dict[tuple[str, str], list[Check]] = {
 }
 
 
+IMPLAUSIBLE_DATE = "implausible date"
+IMPLAUSIBLE_DURATION = "implausible duration"
+NUL = "NUL character"
+TOO_LONG = "field too long"
+
+
+def bound_checks(col: Col) -> list[Check]:
+    """The plausibility and size checks of a column (the limits are read from the contract
+    when the SQL is made): a timestamp or date outside the file's plausible range, a duration
+    over MAX_PLAUSIBLE_SECONDS, a NUL character or more than FIELD_MAX_BYTES in a text."""
+    latest_day = f"CAST(timezone('{TZ}', getvariable('cx_latest')) AS DATE)"
+    return {
+        "ts": [("{c} < getvariable('cx_earliest') OR {c} > getvariable('cx_latest')",
+                IMPLAUSIBLE_DATE)],
+        "date": [(f"{{c}} < DATE '{contract.EARLIEST_PLAUSIBLE.isoformat()}' OR {{c}} > {latest_day}",
+                  IMPLAUSIBLE_DATE)],
+        "seconds": [(f"{{c}} > {int(contract.MAX_PLAUSIBLE_SECONDS)}", IMPLAUSIBLE_DURATION)],
+        "text": [("contains({c}, chr(0))", NUL),
+                 (f"strlen({{c}}) > {int(contract.FIELD_MAX_BYTES)}", TOO_LONG)],
+    }.get(col.kind, [])
+
+
+def set_bounds(con: duckdb.DuckDBPyConnection, bounds: tuple[dt.datetime, dt.datetime]) -> None:
+    """Set the plausible range (earliest, latest instant) of the next file's timestamps."""
+    for name, value in zip(("cx_earliest", "cx_latest"), bounds, strict=True):
+        con.execute(f"SET VARIABLE {name} = CAST(? AS TIMESTAMPTZ)", [value.isoformat()])
+
+
 def column_checks(entity: str, col: Col) -> list[Check]:
-    """The checks of one column, in the order they are tried."""
+    """The value checks of one column, in the order they are tried (the row checks add the
+    column's :func:`bound_checks` before the cross checks)."""
     checks: list[Check] = []
     if col.required:
         checks.append(("NOT {p}", MISSING))
@@ -195,13 +231,20 @@ def column_checks(entity: str, col: Col) -> list[Check]:
     return checks
 
 
+def row_checks(entity: str, col: Col) -> list[Check]:
+    """Every check of one column, in order: value checks, bound checks, cross checks."""
+    checks = column_checks(entity, col)
+    cross = len(CROSS_CHECKS.get((entity, col.name), []))
+    return checks[:len(checks) - cross] + bound_checks(col) + checks[len(checks) - cross:]
+
+
 def problem_expr(entity: str) -> str:
     """CASE giving 'column|reason' for the first problem in a row of the typed table."""
     whens = [
         f"WHEN {condition.format(c=qi(col.name), p=qi(col.name + '__p'))} "
         f"THEN '{col.name}|{reason}'"
         for col in ENTITIES[entity]
-        for condition, reason in column_checks(entity, col)
+        for condition, reason in row_checks(entity, col)
     ]
     return "CASE " + "\n".join(whens) + " END"
 

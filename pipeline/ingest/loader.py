@@ -59,15 +59,15 @@ from typing import NamedTuple
 
 import duckdb
 
-from ..contract import DEDUP_KEYS, ENTITIES, SourceFile, discover
+from ..contract import DEDUP_KEYS, ENTITIES, SourceFile, discover, non_extract_paths, plausible_range
 from ..warehouse import connect
 from .bia_map import MAP_TABLE, Boundaries, create_map, load_boundaries
-from .checks import MACROS, problem_expr, typed_columns
+from .checks import MACROS, problem_expr, set_bounds, typed_columns
 from .deliveries import reconcile
 from .errors import LoadError, duck_message, file_error
 from .landing import create_tables, insert_rows
 from .sql import column_list
-from .staging import read_error, stage
+from .staging import Staged, read_error, stage, unstage
 
 Progress = Callable[[str, int, int], None]  # (file just loaded, done, total)
 
@@ -81,22 +81,46 @@ class FileCounts(NamedTuple):
     duplicates: int
 
 
+class LoadNote(NamedTuple):
+    """Something the run ignored: the file (relative to the raw folder), and what and why."""
+
+    file: str
+    note: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.note}"
+
+
 @dataclass
 class LoadSummary:
+    """What a run did. ``notes`` lists what it ignored, one :class:`LoadNote` each: files in the
+    raw folder that are not extracts (every run), and the columns ignored and the encoding
+    guessed in each file loaded by this run. The notes name the ignored columns, so they are
+    for the analyst's console and never stored in the warehouse (a column's name, such as
+    ``caller_name``, says what personal data the extract held).
+    ``encodings`` maps each CSV file loaded by this run to the encoding it was read with
+    (utf-8, utf-8-sig or cp1252)."""
+
     files_loaded: list[str] = field(default_factory=list)
     files_skipped: list[str] = field(default_factory=list)
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
     duplicates_collapsed: int = 0
+    notes: list[LoadNote] = field(default_factory=list)
+    encodings: dict[str, str] = field(default_factory=dict)
 
-    def add(self, rel: str, counts: FileCounts) -> None:
+    def add(self, rel: str, counts: FileCounts, staged: Staged | None = None) -> None:
         """Count a loaded file."""
         self.files_loaded.append(rel)
         self.rows_read += counts.read
         self.rows_loaded += counts.loaded
         self.rows_rejected += counts.rejected
         self.duplicates_collapsed += counts.duplicates
+        if staged is not None:
+            self.notes += [LoadNote(rel, note) for note in staged.notes]
+            if staged.encoding:
+                self.encodings[rel] = staged.encoding
 
 
 def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
@@ -112,7 +136,8 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
                         "Nothing from this run was loaded.")
     files = discover(raw_dir)
     boundaries = load_boundaries(raw_dir)
-    summary = LoadSummary()
+    summary = LoadSummary(notes=[LoadNote(rel, f"ignored: {why}")
+                                 for rel, why in non_extract_paths(raw_dir)])
     db_path.parent.mkdir(parents=True, exist_ok=True)
     con = _open(db_path)
     try:
@@ -162,37 +187,40 @@ class _Loader:
             self.con.execute(macro)
         to_load, summary.files_skipped = reconcile(self.con, files)
         for done, sf in enumerate(to_load, start=1):
-            counts = self.load_file(sf)
+            counts, staged = self.load_file(sf)
             if progress is not None:
                 progress(sf.rel, done, len(to_load))
-            summary.add(sf.rel, counts)
+            summary.add(sf.rel, counts, staged)
 
-    def load_file(self, sf: SourceFile) -> FileCounts:
+    def load_file(self, sf: SourceFile) -> tuple[FileCounts, Staged]:
         """Stage, type and check one file; record its rejects, insert its good rows."""
-        encoding = stage(self.con, sf, self.tmp)
-        rows_read, rejected = self._check(sf)
+        staged = stage(self.con, sf, self.tmp)
+        set_bounds(self.con, plausible_range(sf))
+        rows_read, rejected = self._check(sf, staged)
         self._write_rejects(sf, rows_read, rejected)
         self._select_good(sf, rejected)
         loaded = insert_rows(self.con, sf)
         counts = FileCounts(rows_read, loaded, rejected, rows_read - rejected - loaded)
-        self._drop_temp_relations(sf)
-        self._audit(sf, encoding, counts)
-        return counts
+        self._drop_temp_relations(sf, staged)
+        self._audit(sf, staged, counts)
+        return counts, staged
 
-    def _check(self, sf: SourceFile) -> tuple[int, int]:
+    def _check(self, sf: SourceFile, staged: Staged) -> tuple[int, int]:
         """Create ``typed`` and ``checked``; return (rows read, rows rejected)."""
         types = {name: dtype for name, dtype, *_ in self.con.execute("DESCRIBE stg").fetchall()}
         # Parquet is cheap to read again, so `typed` stays a view over the file (nothing wide
         # is materialised: at 10x Toronto's volume a 13 M-row table cost 8 GB); a CSV is
-        # parsed once into a table.
+        # parsed once (into Arrow), typed into a table, and its Arrow rows are released.
         try:
             self.con.execute(
                 f"CREATE TEMP {_typed_kind(sf)} typed AS "
-                f"SELECT {', '.join(typed_columns(sf.entity, types))} FROM stg"
+                f"SELECT _pre, {', '.join(typed_columns(sf.entity, types))} FROM stg"
             )
+            if _typed_kind(sf) == "TABLE":
+                unstage(self.con, staged)
             self.con.execute(
                 f"CREATE TEMP TABLE checked AS SELECT _line, {column_list(DEDUP_KEYS[sf.entity])}, "
-                f"{problem_expr(sf.entity)} AS _problem FROM typed"
+                f"coalesce(_pre, {problem_expr(sf.entity)}) AS _problem FROM typed"
             )
         except duckdb.Error as e:
             raise read_error(sf, e) from e
@@ -246,15 +274,17 @@ class _Loader:
         return (sf.entity == "service_requests" and self.boundaries is not None
                 and create_map(self.con, self.boundaries, "typed"))
 
-    def _drop_temp_relations(self, sf: SourceFile) -> None:
+    def _drop_temp_relations(self, sf: SourceFile, staged: Staged) -> None:
         for statement in ("DROP VIEW good", "DROP TABLE checked", f"DROP {_typed_kind(sf)} typed",
-                          "DROP VIEW stg", f"DROP TABLE IF EXISTS {MAP_TABLE}"):
+                          f"DROP TABLE IF EXISTS {MAP_TABLE}"):
             self.con.execute(statement)
+        unstage(self.con, staged)
 
-    def _audit(self, sf: SourceFile, encoding: str | None, counts: FileCounts) -> None:
+    def _audit(self, sf: SourceFile, staged: Staged, counts: FileCounts) -> None:
         self.con.execute(
             "INSERT INTO raw.load_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [sf.rel, sf.entity, sf.file_format, encoding, sf.sha256, sf.size, sf.rank, *counts],
+            [sf.rel, sf.entity, sf.file_format, staged.encoding, sf.sha256, sf.size, sf.rank,
+             *counts],
         )
 
 

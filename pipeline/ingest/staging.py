@@ -1,37 +1,58 @@
-"""Staging a file: temp view ``stg`` with ``_line`` (the line number) and one column per
-contract column, the file's values trimmed (blank is NULL) but not yet typed or checked.
+"""Staging a file: temp view ``stg`` with ``_line`` (the line number), ``_pre`` (a problem found
+while reading the row, as ``'column|reason'``, else NULL) and one column per contract column,
+the file's values trimmed (blank is NULL) but not yet typed or checked.
 
 The columns are found by their normalised header name (the first one wins when two normalise
 to the same name); a City Open Data file is mapped from whichever of its two header variants
-it matches, with a synthetic ``sr_id``. Unknown columns are never read.
+it matches, with a synthetic ``sr_id``. Unknown columns are never read: they are listed in the
+file's notes, as are columns ignored because an earlier one has the same name.
+
+A CSV file is parsed in Python (:mod:`.csv_rows`) into an Arrow table registered with DuckDB
+as ``_csv_rows``; a Parquet file is read by DuckDB.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from ..contract import ENTITIES, OPEN_DATA_REQUIRED, OPEN_DATA_VARIANTS, SourceFile
 from .checks import category
-from .csv_files import extract_zip, prepare_csv
+from .csv_files import extract_zip, inspect_csv
+from .csv_rows import LINE, PROBLEM, read_header, read_rows
 from .errors import LoadError, duck_message, file_error
 from .sql import qi, ql
 
 VIEW = "stg"
+CSV_ROWS = "_csv_rows"  # the registered Arrow table of a CSV file's rows
 NO_VALUE = "NULL::VARCHAR"
+NESTED = re.compile(r"(STRUCT|MAP|UNION)\b.*|.*\]", re.IGNORECASE)  # DuckDB's nested types
+MAX_NAMES = 20  # column names listed in a note
 
 
 @dataclass
 class Source:
     """A file as DuckDB reads it."""
 
-    relation: str  # read_parquet(...) or read_csv(...)
+    relation: str  # read_parquet(...) or the registered CSV rows
     columns: list[tuple[str, str]]  # (name, DuckDB type), in file order
     line_expr: str  # the line number of a row
+    problem_expr: str  # the problem found while reading a row (NULL for none)
     encoding: str | None  # None for Parquet
+
+
+@dataclass
+class Staged:
+    """What staging a file tells the loader."""
+
+    encoding: str | None  # utf-8 | utf-8-sig | cp1252; None for Parquet
+    notes: list[str]  # what was ignored in the file, and why
+    registered: bool  # the CSV rows are registered as CSV_ROWS
 
 
 @dataclass
@@ -44,9 +65,28 @@ class Header:
     def __post_init__(self) -> None:
         self.by_name = {norm_header(name): (name, dtype) for name, dtype in reversed(self.columns)}
 
+    def ignored(self) -> list[str]:
+        """Notes on the columns the staging did not read (call after the last ``value``)."""
+        used = set(self.used)
+        first = {name: i for i, (name, _) in reversed(list(enumerate(self.columns)))}
+        read_norms = {norm_header(n) for n in used}
+        twice, unknown = [], []
+        for i, (name, _) in enumerate(self.columns):
+            if name in used and first[name] == i:
+                continue
+            label = repr(name) if name.strip() else f"column {i + 1} (no name)"
+            (twice if norm_header(name) in read_norms else unknown).append(label)
+        notes = []
+        if unknown:
+            notes.append(f"{len(unknown)} column(s) not in the contract, ignored: {_names(unknown)}")
+        if twice:
+            notes.append(f"{len(twice)} column(s) ignored because an earlier column has the same "
+                         f"name: {_names(twice)}")
+        return notes
+
     def found(self) -> str:
-        """The first 30 column names, for a message."""
-        return ", ".join(name for name, _ in self.columns[:30])
+        """The first 30 column names, for a message (on one line)."""
+        return ", ".join(" ".join(name.split()) for name, _ in self.columns[:30])
 
     def value(self, name: str, dtype: str) -> str:
         """Expression for the file's column ``name``: text trimmed, blank as NULL."""
@@ -63,25 +103,63 @@ def norm_header(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
 
 
-def stage(con: duckdb.DuckDBPyConnection, sf: SourceFile, tmp: Path) -> str | None:
-    """Create temp view ``stg``; return the detected encoding (None for Parquet)."""
+def _names(labels: list[str]) -> str:
+    more = len(labels) - MAX_NAMES
+    return ", ".join(labels[:MAX_NAMES]) + (f" and {more} more" if more > 0 else "")
+
+
+def stage(con: duckdb.DuckDBPyConnection, sf: SourceFile, tmp: Path) -> Staged:
+    """Create temp view ``stg`` (and, for a CSV file, the Arrow table it reads)."""
     con.execute(f"DROP VIEW IF EXISTS {VIEW}")
-    source = parquet_source(con, sf) if sf.file_format == "parquet" else csv_source(con, sf, tmp)
+    if sf.file_format == "parquet":
+        source, rows = parquet_source(con, sf), None
+    else:
+        source, rows = csv_header(sf, tmp)
     header = Header(source.columns)
     if sf.file_format == "open_data":
         exprs = open_data_columns(sf, header)
     else:
         exprs = contract_columns(sf, header)
-    inner = ", ".join(qi(n) for n in dict.fromkeys(header.used)) or "1 AS _dummy"
+    used = list(dict.fromkeys(header.used))
+    _check_nested(sf, header, used)
+    if rows is not None:
+        names = [name for name, _ in source.columns]
+        con.register(CSV_ROWS, rows([names.index(n) for n in used]))
+    inner = ", ".join(qi(n) for n in used) or "1 AS _dummy"
     select = ", ".join(f"{e} AS {qi(n)}" for n, e in exprs.items())
     try:
         con.execute(
-            f"CREATE TEMP VIEW {VIEW} AS SELECT _line, {select} FROM "
-            f"(SELECT {source.line_expr} AS _line, {inner} FROM {source.relation})"
+            f"CREATE TEMP VIEW {VIEW} AS SELECT _line, _pre, {select} FROM "
+            f"(SELECT {source.line_expr} AS _line, {source.problem_expr} AS _pre, {inner} "
+            f"FROM {source.relation})"
         )
     except duckdb.Error as e:
         raise read_error(sf, e) from e
-    return source.encoding
+    notes = header.ignored()
+    if source.encoding == "cp1252":
+        notes.append("read as Windows-1252: the file is not UTF-8 (it has no UTF-8 multi-byte "
+                     "character); if its accents look wrong, export it again as CSV UTF-8")
+    return Staged(source.encoding, notes, rows is not None)
+
+
+def unstage(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """Drop ``stg`` and the CSV rows it reads (if any)."""
+    con.execute(f"DROP VIEW IF EXISTS {VIEW}")
+    if staged.registered:
+        con.unregister(CSV_ROWS)
+        staged.registered = False
+
+
+def _check_nested(sf: SourceFile, header: Header, used: list[str]) -> None:
+    """LoadError when a column the staging reads holds lists or records (Parquet)."""
+    types = dict(header.columns)
+    nested = [n for n in used if NESTED.fullmatch(types[n])]
+    if nested:
+        raise file_error(
+            sf.path,
+            f"column {nested[0]!r} holds {types[nested[0]]} values (a list or record in each row), "
+            "not single values.",
+        )
 
 
 def read_error(sf: SourceFile, e: duckdb.Error) -> LoadError:
@@ -109,20 +187,22 @@ def parquet_source(con: duckdb.DuckDBPyConnection, sf: SourceFile) -> Source:
     if head != b"PAR1" or tail != b"PAR1":
         raise file_error(sf.path, "it is not a Parquet file (missing the Parquet signature).")
     relation = f"read_parquet({ql(str(sf.path))}, file_row_number=true)"
-    return Source(relation, _describe(con, sf, relation), "file_row_number + 2", None)
+    columns = [c for c in _describe(con, sf, relation) if c[0] != "file_row_number"]
+    return Source(relation, columns, "file_row_number + 2", NO_VALUE, None)
 
 
-def csv_source(con: duckdb.DuckDBPyConnection, sf: SourceFile, tmp: Path) -> Source:
-    """A CSV file, plain, gzip-compressed or the one CSV in a zip archive, read as text;
-    line = row number + 1 (the header is line 1)."""
+RowsFor = Callable[[list[int]], pa.Table]  # the rows, given the indices of the columns wanted
+
+
+def csv_header(sf: SourceFile, tmp: Path) -> tuple[Source, RowsFor]:
+    """A CSV file, plain, gzip-compressed or the one CSV in a zip archive: its header, and how
+    to read its rows (every column as text; the line is where the row starts)."""
     path = extract_zip(sf.path, tmp) if sf.path.name.lower().endswith(".zip") else sf.path
-    read_path, encoding = prepare_csv(path, sf.path, tmp)
-    gzip = ", compression='gzip'" if read_path.name.lower().endswith(".gz") else ""
-    relation = (
-        f"read_csv({ql(str(read_path))}, all_varchar=true, header=true, delim=',', "
-        f"quote='\"', escape='\"', null_padding=true{gzip})"
-    )
-    return Source(relation, _describe(con, sf, relation), "row_number() OVER () + 1", encoding)
+    text = inspect_csv(path, sf.path, tmp)
+    header_at, names = read_header(text)
+    source = Source(CSV_ROWS, [(n, "VARCHAR") for n in names], qi(LINE), qi(PROBLEM),
+                    text.encoding)
+    return source, lambda wanted: read_rows(text, header_at, names, wanted)
 
 
 def contract_columns(sf: SourceFile, header: Header) -> dict[str, str]:

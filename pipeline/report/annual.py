@@ -15,7 +15,12 @@ as ``.html`` and ``.pdf``. Appendix A and B are built from one list of ``ChartSp
 section may be ``None``. ``meta`` carries ``demo`` (bool), ``generated_from`` (list of
 input file names), ``cancelled_note`` (str | None), ``not_available`` (list of str),
 ``rejects`` (list of ``{"file", "reasons"}``), ``standards_illustrative`` (bool) and
-``narrative_dir`` (Path | None: the analyst's Markdown, see ``pipeline.report.narrative``).
+``narrative_dir`` (Path | None: the analyst's Markdown and ``report.yaml``, see
+``pipeline.report.narrative`` and ``pipeline.report.front_matter``).
+
+The annual report is a City staff report (Summary … Attachments); its attachments are the two
+appendices, linked by file name (the PDF links open the sibling PDF). When any narrative text
+falls back to a default, all three documents are drafts ("DRAFT" in title, cover, running head).
 
 All outputs are deterministic: rendering the same input twice gives identical bytes.
 The PDF has fixed metadata (no wall-clock dates unless ``SOURCE_DATE_EPOCH`` is set)
@@ -28,10 +33,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..files import atomic_write
+from ..paths import TEMPLATES_DIR
 from .chart_specs import ChartSpec, key_metric_specs
 from .context import DOCUMENTS, build_context
 from .environment import ENV
 from .pdf import PdfJobs
+from .pdf_links import relative_file_links
 
 __all__ = ["DOCUMENTS", "render_annual_report", "render_html"]
 
@@ -43,7 +50,7 @@ def render_html(metrics: dict, meta: dict, output: str = "html", kind: str = "an
     """One document as a self-contained HTML string ('html' for screen, 'pdf' for WeasyPrint).
 
     ``kind`` is 'annual', 'appendix_a' or 'appendix_b'. ``specs`` (from ``key_metric_specs``)
-    and ``narrative`` (from ``pipeline.report.narrative.render_narrative``) are computed when
+    and ``narrative`` (from ``pipeline.report.narrative.render_report_text``) are computed when
     not given.
     """
     template = ENV.get_template(DOCUMENTS[kind][3])
@@ -70,7 +77,7 @@ def _render_documents(metrics: dict, meta: dict, narrative: dict,
         for kind in ("annual", "appendix_a"):
             htmls[kind] = render_html(metrics, meta, "html", kind, specs, narrative)
         for kind in DOCUMENTS:
-            pdfs[kind] = results[kind]()
+            pdfs[kind] = relative_file_links(results[kind](), TEMPLATES_DIR)  # the attachments
             if progress is not None:
                 progress(DOCUMENTS[kind][0].format(year=year) + ".pdf", len(pdfs), len(DOCUMENTS))
     return htmls, pdfs
@@ -81,15 +88,16 @@ def render_annual_report(metrics: dict, meta: dict, out_dir: Path,
     """Write the annual report and Appendix A and B (``.html`` and ``.pdf`` each) to ``out_dir``.
 
     Returns the six paths: annual HTML, annual PDF, Appendix A HTML, PDF, Appendix B HTML, PDF.
-    Raises ``pipeline.report.narrative.NarrativeError`` (file and line) for a bad narrative
+    Raises ``pipeline.report.narrative.NarrativeError`` or
+    ``pipeline.report.front_matter.FrontMatterError`` (file and line) for a bad narrative
     file, before anything is written.
     """
-    from .narrative import render_narrative
+    from .narrative import render_report_text
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     year = int(metrics["year"])
-    narrative = render_narrative(metrics, meta.get("narrative_dir"))
+    narrative = render_report_text(metrics, meta.get("narrative_dir"))
     htmls, pdfs = _render_documents(metrics, meta, narrative, progress)
     paths: list[Path] = []
     for kind in DOCUMENTS:

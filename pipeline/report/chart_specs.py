@@ -22,13 +22,18 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .events import inquiry_surge_facts, largest_surge_day, surge_day_facts
 from .formatting import (
     NA,
+    fmt_clock_hour,
+    fmt_count,
     fmt_decimal,
     fmt_duration_words,
     fmt_hms,
+    fmt_language,
     fmt_month,
     fmt_pct,
+    fmt_quarter,
     fmt_signed_pct,
     fmt_thousands,
 )
@@ -37,6 +42,7 @@ from .rows import channel_rows, prior_year, type_rows, ward_rows
 GROUP_HEADINGS = {
     "interaction-metrics": "Interactions",
     "phone-metrics": "Phone",
+    "transfer-language-metrics": "Transfers and languages",
     "service-request-metrics": "Service requests",
     "knowledge-base-metrics": "Knowledge base",
 }
@@ -86,6 +92,11 @@ def _listing(items: list[dict], label: str, value: Callable[[dict], str]) -> str
     return "; ".join(f"{item[label]} {value(item)}" for item in items)
 
 
+def _no_prior_note(channels: list[dict], prior: int) -> str | None:
+    """The footnote for an 'n/a' change, only when a channel's change is n/a."""
+    return f"n/a: no data for that channel in {prior}." if any(c["change"] is None for c in channels) else None
+
+
 # --------------------------------------------------------------------------- interactions
 
 
@@ -99,7 +110,7 @@ def _channels(metrics: dict) -> Built:
         [("Channel", False), ("Interactions", True), ("Share", True), (f"Change vs {prior}", True)],
         [[c["label"], fmt_thousands(c["count"]), fmt_pct(c["share"]), fmt_signed_pct(c["change"])]
          for c in ch],
-        "", "Interactions by channel", note=f"n/a: no data for that channel in {prior}.")
+        "", "Interactions by channel", note=_no_prior_note(ch, prior))
     if not ch:
         return spec, None
     top = ch[0]
@@ -119,9 +130,9 @@ def _channel_change_summary(changes: list[dict], prior: int) -> str:
     down = min(changes, key=lambda c: (c["change"], c["label"]))
     parts = []
     if up["change"] > 0:
-        parts.append(f"{up['label']} grew the most ({fmt_signed_pct(up['change'])})")
+        parts.append(f"{up['label'].lower()} grew the most ({fmt_signed_pct(up['change'])})")  # mid-sentence
     if down["change"] < 0:
-        parts.append(f"{down['label']} fell the most ({fmt_signed_pct(down['change'])})")
+        parts.append(f"{down['label'].lower()} fell the most ({fmt_signed_pct(down['change'])})")
     if not parts:
         return f"No channel changed compared with {prior}."
     return f"Compared with {prior}, " + " and ".join(parts) + "."
@@ -136,7 +147,7 @@ def _channel_change(metrics: dict) -> Built:
         f"Change in interactions by channel, {prior} to {year}",
         [("Channel", False), (f"Change vs {prior}", True)],
         [[c["label"], fmt_signed_pct(c["change"])] for c in ch],
-        "", "Change by channel", note=f"n/a: no data for that channel in {prior}.")
+        "", "Change by channel", note=_no_prior_note(ch, prior))
     if not changes:
         if ch:
             spec.summary = f"There is no {prior} data to compare the channels with."
@@ -168,6 +179,57 @@ def _type_mix(metrics: dict) -> Built:
         "chart-type-mix",
         [(t["label"], t["count"], f"{fmt_thousands(t['count'])} ({fmt_pct(t['share'])})") for t in types],
         spec.alt, x_title="Interactions")
+
+
+def _inquiry_surges(metrics: dict) -> Built:
+    year = int(metrics["year"])
+    inquiries = metrics.get("general_inquiries") or {}
+    surges = inquiries.get("inquiry_surges") or []
+    quarterly = inquiries.get("quarterly") or []
+    shown = "each topic that surged" if surges else "the most frequent topic"
+    spec = ChartSpec(
+        "inquiry-surges", "interaction-metrics", "General-inquiry surges by quarter",
+        f"General inquiries by quarter, {year - 1}–{year}, of {shown} in {year}",
+        [("Quarter", False), ("Topic", False), ("General inquiries", True), ("By phone", True),
+         ("Median of the 4 quarters before", True), ("Surge", False)],
+        [[fmt_quarter(q["quarter"]), t["topic"], fmt_thousands(q["count"]), fmt_thousands(q["phone_count"]),
+          fmt_count(q["baseline_median"]), ("Yes" if q["surge"] else "No") if q["evaluated"] else NA]
+         for t in quarterly for q in t["quarters"]],
+        "", "General-inquiry surges",
+        note="A surge: at least twice the median of the topic's 4 quarters before and at least "
+             "1,000 general inquiries. n/a: fewer than 4 quarters of data before it.")
+    if not quarterly:
+        return spec, None
+    this_year = [q for t in quarterly for q in t["quarters"] if q["quarter"].startswith(f"{year}-")]
+    if surges:
+        spec.summary = inquiry_surge_facts(surges[0])["sentence"]
+        if len(surges) > 1:
+            spec.summary += (f" {'Another surge' if len(surges) == 2 else 'Other surges'} in {year}: "
+                             + "; ".join(f"{x['topic']} in {fmt_quarter(x['quarter'])} "
+                                         f"({fmt_thousands(x['count'])})" for x in surges[1:]) + ".")
+    elif not any(q["evaluated"] for q in this_year):
+        spec.summary = (f"No quarter of {year} could be checked for surges: a quarter needs 4 "
+                        f"quarters of interaction data before it.")
+    else:
+        top = quarterly[0]
+        peak = max((q for q in top["quarters"] if q["quarter"].startswith(f"{year}-")),
+                   key=lambda q: q["count"], default=None)
+        spec.summary = f"No general-inquiry topic surged in {year}."
+        if peak is not None:
+            spec.summary = (f"No general-inquiry topic surged in {year}; the most frequent topic, "
+                            f"{top['topic']}, peaked in {fmt_quarter(peak['quarter'])} "
+                            f"({fmt_thousands(peak['count'])}).")
+    spec.alt = (f"Column charts of general inquiries by quarter, one per topic, surge quarters "
+                f"marked. {spec.summary} "
+                + " ".join(f"{t['topic']}: " + "; ".join(
+                    f"{fmt_quarter(q['quarter'])} {fmt_thousands(q['count'])}"
+                    + (" (surge)" if q["surge"] else "") for q in t["quarters"]) + "."
+                    for t in quarterly))
+    return spec, lambda charts: charts.quarterly_bars_svg(
+        "chart-inquiry-surges",
+        [(t["topic"], [(fmt_quarter(q["quarter"]), q["count"], bool(q["surge"]), fmt_thousands(q["count"]))
+                       for q in t["quarters"]]) for t in quarterly],
+        spec.alt)
 
 
 # --------------------------------------------------------------------------- phone
@@ -267,6 +329,78 @@ def _asa_aht(metrics: dict) -> Built:
         spec.alt, x_title="Seconds", x_format="d", label_limit=200)
 
 
+# --------------------------------------------------------------------------- transfers and languages
+
+
+def _transfers_monthly(metrics: dict) -> Built:
+    year = int(metrics["year"])
+    transfers = metrics.get("transfers") or {}
+    monthly = transfers.get("monthly") or []
+    spec = ChartSpec(
+        "transfers-monthly", "transfer-language-metrics", "Handled without transfer by month",
+        f"Answered phone calls and live chats handled without transfer by month, {year}",
+        [("Month", False), ("Handled without transfer", True), ("With a recorded transfer status", True)],
+        [[fmt_month(r["month"]), fmt_pct(r["handled_without_transfer"], 1), fmt_thousands(r["recorded"])]
+         for r in monthly],
+        "", "Handled without transfer",
+        note="Answered phone calls and live chats whose transfer status is recorded; percentages "
+             "to one decimal; n/a: none recorded that month.")
+    valid = [r for r in monthly if r["handled_without_transfer"] is not None]
+    if not valid or transfers.get("handled_without_transfer") is None:
+        return spec, None
+    low = min(valid, key=lambda r: (r["handled_without_transfer"], r["month"]))
+    high = max(valid, key=lambda r: (r["handled_without_transfer"], r["month"]))
+    spec.summary = (f"{fmt_pct(transfers['handled_without_transfer'], 1)} of the "
+                    f"{fmt_thousands(transfers['recorded'])} answered phone calls and live chats with "
+                    f"a recorded transfer status were handled without transfer in {year}; by month "
+                    f"the share ranged from {fmt_pct(low['handled_without_transfer'], 1)} in "
+                    f"{fmt_month(low['month'])} to {fmt_pct(high['handled_without_transfer'], 1)} in "
+                    f"{fmt_month(high['month'])}.")
+    spec.alt = (f"Bar chart of the share of answered phone calls and live chats handled without "
+                f"transfer by month in {year}, on a scale of 0 to 100%. {spec.summary} "
+                f"The table below gives every month's figures.")
+    return spec, lambda charts: charts.monthly_share_svg(
+        "chart-transfers-monthly",
+        [(fmt_month(r["month"])[:3], r["handled_without_transfer"], fmt_pct(r["handled_without_transfer"], 1))
+         for r in valid],
+        spec.alt, y_title="Handled without transfer")
+
+
+def _languages(metrics: dict) -> Built:
+    year = int(metrics["year"])
+    languages = metrics.get("languages") or {}
+    top = languages.get("top_other_than_english") or []
+    recorded = languages.get("recorded")
+
+    def share(item: dict) -> str:
+        return fmt_pct(item["count"] / recorded if recorded else None, 1)
+
+    spec = ChartSpec(
+        "languages", "transfer-language-metrics", f"Top {len(top)} languages other than English",
+        f"The {len(top)} most frequent languages of service other than English, {year}",
+        [("Rank", True), ("Language", False), ("Interactions", True),
+         ("Share of interactions with a recorded language", True)],
+        [[str(i), fmt_language(t["language"]), fmt_thousands(t["count"]), share(t)]
+         for i, t in enumerate(top, 1)],
+        "", "Languages of service",
+        note="Interactions on every channel whose language is recorded; percentages to one decimal.")
+    if not top:
+        return spec, None
+    first = top[0]
+    spec.summary = (f"{fmt_pct(languages.get('other_than_english_share'), 1)} of the "
+                    f"{fmt_thousands(recorded)} interactions with a recorded language in {year} were "
+                    f"in a language other than English, most often {fmt_language(first['language'])} "
+                    f"({fmt_thousands(first['count'])}).")
+    spec.alt = (f"Bar chart of the {len(top)} most frequent languages of service other than English "
+                f"in {year}: "
+                + "; ".join(f"{fmt_language(t['language'])} {fmt_thousands(t['count'])}" for t in top)
+                + ".")
+    return spec, lambda charts: charts.hbar_svg(
+        "chart-languages",
+        [(fmt_language(t["language"]), t["count"], f"{fmt_thousands(t['count'])} ({share(t)})") for t in top],
+        spec.alt, x_title="Interactions")
+
+
 # --------------------------------------------------------------------------- service requests
 
 
@@ -346,6 +480,52 @@ def _ward_map(metrics: dict) -> Built:
     return spec, lambda charts: charts.ward_map_svg("chart-ward-map", wards, spec.alt)
 
 
+def _clocks_go_back(date: str) -> bool:
+    """True on the autumn clock change in Toronto (a 25-hour day: 1 a.m. to 2 a.m. twice)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    day = dt.date.fromisoformat(date)
+    tz = ZoneInfo("America/Toronto")
+    start = dt.datetime.combine(day, dt.time(), tz)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tz)
+    return start.utcoffset() > end.utcoffset()  # from daylight (−4 h) to standard time (−5 h)
+
+
+def _surge_profile(metrics: dict) -> Built:
+    year = int(metrics["year"])
+    day = largest_surge_day(metrics)
+    profile = (day or {}).get("profile") or []
+    days = (metrics.get("service_requests") or {}).get("surge_days") or []
+    when = surge_day_facts(day)["short_date"] if day else str(year)
+    spec = ChartSpec(
+        "surge-profile", "service-request-metrics", f"Service requests through the day, {when}",
+        f"Service requests made before each hour on {when}, the largest surge day of {year}, "
+        f"cumulative, for its {len(profile)} most frequent types",
+        [("Made before", False)] + [(p["sr_type"], True) for p in profile],
+        [[fmt_clock_hour(h)] + [fmt_thousands(p["cumulative_by_hour"][h - 1]) for p in profile]
+         for h in range(1, 25)] if profile else [],
+        "", "Surge-day profile",
+        note="Local Toronto time" + ("; the clocks went back that night, so both 1 a.m. hours count "
+                                     "before 2 a.m." if day and _clocks_go_back(day["date"]) else "."))
+    if not profile:
+        if metrics.get("service_requests") and not days:  # said in "About this appendix"
+            spec.summary = f"There were no surge days in {year}."
+        return spec, None
+    facts = surge_day_facts(day)
+    spec.summary = facts["sentence"]
+    if len(days) > 1:
+        spec.summary += f" It was the largest of {len(days)} surge days in {year}."
+    spec.alt = (f"Line chart of the service requests made through {when}, cumulative by hour, for "
+                + " and ".join(p["sr_type"] for p in profile) + ". "
+                + " ".join(f"{p['sr_type']}: {fmt_thousands(p['by_4pm'])} by 4 p.m., "
+                           f"{fmt_thousands(p['cumulative_by_hour'][-1])} by midnight." for p in profile)
+                + " The table gives every hour's figures.")
+    return spec, lambda charts: charts.cumulative_hours_svg(
+        "chart-surge-profile", [(p["sr_type"], p["cumulative_by_hour"]) for p in profile], spec.alt,
+        marker=(16, fmt_clock_hour(16)))
+
+
 # --------------------------------------------------------------------------- knowledge base
 
 
@@ -376,12 +556,16 @@ BUILDERS: list[Callable[[dict], Built]] = [
     _channels,
     _channel_change,
     _type_mix,
+    _inquiry_surges,
     _service_level,
     _asa_monthly,
     _asa_aht,
+    _transfers_monthly,
+    _languages,
     _top_types,
     _divisions,
     _ward_map,
+    _surge_profile,
     _kb_articles,
 ]
 

@@ -258,6 +258,28 @@ def monthly_bar_svg(chart_id: str, rows: list[tuple[str, float, str]], alt_text:
     return accessible_svg(_to_svg(chart), chart_id, alt_text)
 
 
+def monthly_share_svg(chart_id: str, rows: list[tuple[str, float, str]], alt_text: str, *,
+                      y_title: str) -> str | None:
+    """Vertical bars by month (abbreviation, fraction 0–1, label) on a 0–100% axis, each bar
+    labelled at its top (inside in white when the bar is tall enough, else above it)."""
+    if not rows:
+        return None
+    values = [{"month": m, "value": v, "text": t, "order": i} for i, (m, v, t) in enumerate(rows)]
+    base = alt.Chart(alt.Data(values=values)).encode(
+        x=alt.X("month:N", sort=[v["month"] for v in values], title=None,
+                axis=alt.Axis(labelAngle=0)))
+    y = alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[0, 1], nice=False),
+              axis=alt.Axis(format="%", tickCount=5))
+    bars = base.mark_bar(color=BAR, size=38).encode(y=y)
+    inside = base.transform_filter("datum.value >= 0.15").mark_text(
+        baseline="top", dy=5, fontSize=11, color="white", fontWeight="bold").encode(
+        y="value:Q", text="text:N")
+    above = base.transform_filter("datum.value < 0.15").mark_text(
+        baseline="bottom", dy=-3, fontSize=11, color=INK).encode(y="value:Q", text="text:N")
+    chart = alt.layer(bars, inside, above).properties(width=560, height=220)
+    return accessible_svg(_to_svg(chart), chart_id, alt_text)
+
+
 @functools.cache
 def _ward_geometry() -> tuple[tuple[dict, ...], dict[int, tuple[float, float]]]:
     """The 25 ward features and a label point inside each (longitude, latitude)."""
@@ -282,16 +304,20 @@ def _ward_geometry() -> tuple[tuple[dict, ...], dict[int, tuple[float, float]]]:
 
 
 def map_breaks(values: list[float]) -> list[float]:
-    """Three class breaks (quartiles rounded to whole numbers) for four map classes."""
+    """Up to three class breaks (quartiles rounded to whole numbers) for up to four map classes.
+    A break above the smallest value only: no class is empty (no "under 0")."""
     vals = sorted(values)
     if not vals:
         return []
     out: list[float] = []
     for q in (0.25, 0.5, 0.75):
         b = float(_round0(vals[min(len(vals) - 1, int(q * len(vals)))]))
-        if not out or b > out[-1]:
+        if b > vals[0] and (not out or b > out[-1]):
             out.append(b)
     return out
+
+
+NO_REQUESTS = "0 (no requests)"
 
 
 def _round0(value: float) -> int:
@@ -306,16 +332,20 @@ def ward_map_svg(chart_id: str, wards: list[dict], alt_text: str, *,
     if not rates:
         return None
     features, points = _ward_geometry()
-    breaks = map_breaks(list(rates.values()))
-    colours = MAP_CLASSES[-(len(breaks) + 1):] if len(breaks) < 3 else MAP_CLASSES
-    legend_labels = _threshold_labels(breaks)
+    # wards without requests get a class of their own, the lightest, when others have some
+    zero_class = 0 < sum(1 for r in rates.values() if r == 0) < len(rates)
+    breaks = map_breaks([r for r in rates.values() if r > 0 or not zero_class])[:2 if zero_class else 3]
+    bands = _threshold_labels(breaks) if breaks or not zero_class else ["more than 0"]
+    legend_labels = [NO_REQUESTS, *bands] if zero_class else bands
+    colours = MAP_CLASSES[-len(legend_labels):]
     shapes = []
     for f in features:
         n = int(f["properties"]["ward_number"])
+        rate = rates.get(n)
+        band = NO_REQUESTS if zero_class and rate == 0 else _band(rate, breaks, bands)
         shapes.append({"type": "Feature", "geometry": f["geometry"],
                        "properties": {"ward_number": n, "ward_name": f["properties"]["ward_name"],
-                                      "rate": rates.get(n),
-                                      "band": _band(rates.get(n), breaks, legend_labels)}})
+                                      "rate": rate, "band": band}})
     labels = [{"lon": points[n][0], "lat": points[n][1], "text": str(n)} for n in sorted(points)]
     colour = alt.Color(
         "properties.band:N", title=legend_title,
@@ -350,6 +380,85 @@ def _band(rate: float | None, breaks: list[float], labels: list[str]) -> str | N
         if rate < b:
             return labels[i]
     return labels[len(breaks)]
+
+
+# --------------------------------------------------------------------------- surges
+
+
+SERIES_COLOURS = [BAR, BAR_BELOW]  # told apart by dash and legend too, not by colour alone
+SERIES_DASHES = [[1, 0], [6, 3]]
+
+
+def cumulative_hours_svg(chart_id: str, series: list[tuple[str, list[int]]], alt_text: str, *,
+                         marker: tuple[int, str] | None = None, y_title: str = "Service requests (cumulative)"
+                         ) -> str | None:
+    """Lines of up to 2 cumulative hourly series (label, 24 values: before 01:00 … before 24:00)
+    with an optional labelled vertical rule at a clock hour (e.g. (16, '4 p.m.')), whose values
+    are labelled on each line."""
+    series = [(label, values) for label, values in series if values][:len(SERIES_COLOURS)]
+    if not series:
+        return None
+    labels = [label for label, _ in series]
+    values = [{"series": label, "hour": h, "value": v}
+              for label, vals in series for h, v in enumerate(vals, start=1)]
+    hour_axis = alt.Axis(values=[1, 4, 8, 12, 16, 20, 24], labelExpr=(
+        "datum.value == 12 ? 'noon' : datum.value == 24 ? 'midnight' : "
+        "datum.value < 12 ? datum.value + ' a.m.' : (datum.value - 12) + ' p.m.'"))
+    legend = alt.Legend(title=None, orient="top", labelFontSize=12, labelLimit=420, symbolStrokeWidth=3)
+    lines = alt.Chart(alt.Data(values=values)).mark_line(strokeWidth=3).encode(
+        x=alt.X("hour:Q", title="Time of day (requests made before)", scale=alt.Scale(domain=[1, 24]),
+                axis=hour_axis),
+        y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=",d", tickCount=5)),
+        color=alt.Color("series:N", scale=alt.Scale(domain=labels, range=SERIES_COLOURS[:len(labels)]),
+                        legend=legend),
+        strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=labels, range=SERIES_DASHES[:len(labels)]),
+                                  legend=legend),
+    )
+    layers = [lines]
+    if marker:
+        hour, text = marker
+        layers.insert(0, alt.Chart(alt.Data(values=[{"hour": hour}])).mark_rule(
+            color=INK, strokeDash=[2, 3]).encode(x="hour:Q"))
+        at = [{"series": label, "hour": hour, "value": vals[hour - 1], "text": f"{vals[hour - 1]:,}"}
+              for label, vals in series]
+        layers.append(alt.Chart(alt.Data(values=at)).mark_text(
+            align="right", dx=-6, dy=-8, fontSize=12, fontWeight="bold", color=INK).encode(
+            x="hour:Q", y="value:Q", text="text:N"))
+        layers.append(alt.Chart(alt.Data(values=[{"hour": hour, "text": text}])).mark_text(
+            align="left", baseline="top", dx=4, fontSize=12, color=INK).encode(
+            x="hour:Q", y=alt.value(2), text="text:N"))
+    chart = alt.layer(*layers).properties(width=560, height=240)
+    return accessible_svg(_to_svg(chart), chart_id, alt_text)
+
+
+def quarterly_bars_svg(chart_id: str, topics: list[tuple[str, list[tuple[str, int, bool, str]]]],
+                       alt_text: str) -> str | None:
+    """One small column chart per topic (title, [(quarter label, count, surge?, value label)]),
+    stacked vertically; surge quarters in brown and named in the legend."""
+    topics = [(title, bars) for title, bars in topics if bars]
+    if not topics:
+        return None
+    charts = []
+    for title, bars in topics:
+        values = [{"quarter": q, "count": n, "text": t, "kind": "Surge quarter" if surge else "Other quarters"}
+                  for q, n, surge, t in bars]
+        top = max(max(v["count"] for v in values) * 1.18, 1)
+        base = alt.Chart(alt.Data(values=values)).encode(
+            x=alt.X("quarter:N", sort=[v["quarter"] for v in values], title=None,
+                    axis=alt.Axis(labelAngle=0, labelFontSize=11)))
+        columns = base.mark_bar(size=34).encode(
+            y=alt.Y("count:Q", title="General inquiries", scale=alt.Scale(domain=[0, top], nice=False),
+                    axis=alt.Axis(format=",d", tickCount=4)),
+            color=alt.Color("kind:N", scale=alt.Scale(domain=["Other quarters", "Surge quarter"],
+                                                      range=[BAR, BAR_BELOW]),
+                            legend=alt.Legend(title=None, orient="top", labelFontSize=12)))
+        text = base.mark_text(baseline="bottom", dy=-3, fontSize=11, color=INK).encode(
+            y="count:Q", text="text:N")
+        charts.append(alt.layer(columns, text).properties(
+            width=560, height=170,
+            title=alt.TitleParams(title, color=INK, fontSize=13, anchor="start", limit=560)))
+    chart = charts[0] if len(charts) == 1 else alt.vconcat(*charts, spacing=24)
+    return accessible_svg(_to_svg(chart), chart_id, alt_text)
 
 
 # --------------------------------------------------------------------------- BIA trend

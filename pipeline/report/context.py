@@ -2,8 +2,9 @@
 
 Public interface::
 
-    DOCUMENTS                                               # kind → file stem, H1, title suffix, template
+    DOCUMENTS                                               # kind → file stem, H1 and title, attachment name, template
     build_context(metrics, meta, output, kind, specs, narrative) -> dict
+    service_sentences(metrics) -> {"languages": str | None, "transfers": str | None}
 
 ``metrics`` has the shape of ``key_metrics.json``; ``meta`` is described in
 ``pipeline.report.annual``. ``output`` is 'html' (screen) or 'pdf' (WeasyPrint).
@@ -17,30 +18,25 @@ import json
 from markupsafe import Markup
 
 from .chart_specs import GROUP_HEADINGS, ChartSpec, key_metric_specs
-from .formatting import AREA, REPORT_AUTHOR
+from .events import year_events
+from .formatting import AREA, REPORT_AUTHOR, fmt_language, fmt_pct, fmt_thousands
+from .front_matter import annual_sections, staff_report
 from .pdf import source_date
 from .rows import channel_rows, prior_year, type_rows, ward_rows
+from .sources import unavailable_sections
 from .styles import stylesheet
 
 ANNUAL_NAME = "311 Toronto Customer Experience Annual Report {year}"
 DOCUMENTS = {
-    # kind: (file stem, heading (H1), title suffix, template)
+    # kind: (file stem, heading (H1) and title, name in the report's ATTACHMENTS, template)
     "annual": ("cx-annual-report-{year}", ANNUAL_NAME, "", "annual_report.html"),
-    "appendix_a": ("appendix-a-key-metrics-{year}", "Appendix A: Key Metrics Report {year}",
-                   " – Appendix A: Key Metrics Report", "key_metrics.html"),
+    "appendix_a": ("appendix-a-key-metrics-{year}", "Appendix A - 311 Toronto Key Metrics Report {year}",
+                   "Appendix A - 311 Toronto Key Metrics Report {year}", "key_metrics.html"),
     "appendix_b": ("appendix-b-key-metrics-{year}-text-only",
-                   "Appendix B: Key Metrics Report {year} (text only)",
-                   " – Appendix B: Key Metrics Report (text only)", "key_metrics.html"),
+                   "Appendix B - 311 Toronto Key Metrics Report {year} (text only)",
+                   "Appendix B - 311 Toronto Key Metrics Report {year} (text only)", "key_metrics.html"),
 }
 ANNUAL_TOP_TYPES = 5  # the annual report's own chart: the top 5 service request types
-ANNUAL_SECTIONS = [
-    ("summary", "Summary"),
-    ("general-inquiries", "General inquiries"),
-    ("service-requests", "Service requests"),
-    ("phone", "Phone channel service levels"),
-    ("surges", "Surges"),
-    ("wards", "Service requests by ward"),
-]
 
 
 def _groups(specs: list[ChartSpec]) -> list[str]:
@@ -51,13 +47,6 @@ def _groups(specs: list[ChartSpec]) -> list[str]:
     return seen
 
 
-def _annual_sections(narrative: dict) -> list[tuple[str, str]]:
-    """The annual report's table of contents: fixed sections, narrative sections, data notes."""
-    sections = list(ANNUAL_SECTIONS)
-    sections += [(key.replace("_", "-"), n["heading"]) for key, n in narrative.items()
-                 if n["placement"] == "section"]
-    sections.append(("data-notes", "Data notes"))
-    return sections
 
 
 def _annual_description(year: int) -> str:
@@ -72,16 +61,65 @@ def _appendix_description(year: int, text_only: bool) -> str:
         else "charts, each with its data table"
     return (f"Key metrics of 311 Toronto's Customer Experience Division for January 1 "
             f"to December 31, {year} ({edition}): channels, interaction types, "
-            f"phone service levels, service requests by type, division and ward, "
-            f"and knowledge-base articles.")
+            f"phone service levels, transfers and languages of service, service requests "
+            f"by type, division and ward, and knowledge-base articles.")
 
 
-def _meta(meta: dict) -> dict:
+# Data notes for a section that is null although the year has interactions: the extract does
+# not record the field (the column is absent, or blank on every row).
+MISSING_FIELD_NOTES = {
+    "transfers": "Transfers: the interaction extract records no transfer status (transferred) for "
+                 "answered phone calls and live chats, so the share handled without transfer is not "
+                 "available in this extract.",
+    "languages": "Languages of service: the interaction extract records no language of service "
+                 "(language), so the languages of service are not available in this extract.",
+}
+
+
+def _missing_field_notes(metrics: dict) -> list[str]:
+    if not metrics.get("interactions"):
+        return []
+    return [note for key, note in MISSING_FIELD_NOTES.items() if metrics.get(key) is None]
+
+
+def service_sentences(metrics: dict) -> dict[str, str | None]:
+    """One sentence each on the languages of service and on transfers, from the figures, for
+    the annual report's running text (shares to one decimal: they lie close to 0 or 100%);
+    None when the section is null."""
+    year = int(metrics["year"])
+    out: dict[str, str | None] = {"languages": None, "transfers": None}
+    languages = metrics.get("languages")
+    if languages:
+        n = languages["distinct"]
+        top = languages.get("top_other_than_english") or []
+        most = f", most often {fmt_language(top[0]['language'])}" if top else ""
+        out["languages"] = (
+            f"In {year}, 311 served residents in {fmt_thousands(n)} language{'' if n == 1 else 's'}; "
+            f"{fmt_pct(languages['other_than_english_share'], 1)} of interactions with a recorded "
+            f"language were in a language other than English{most}.")
+    transfers = metrics.get("transfers")
+    if transfers and transfers.get("handled_without_transfer") is not None:
+        rate = transfers["handled_without_transfer"]
+        prior = transfers.get("prior_year_handled_without_transfer")
+        which = ("answered phone calls and live chats" if transfers["recorded"] == transfers["answered"]
+                 else "answered phone calls and live chats with a recorded transfer status")
+        if prior is None:
+            compared = ""
+        elif fmt_pct(prior, 1) == fmt_pct(rate, 1):
+            compared = f", the same as in {year - 1}"
+        else:
+            compared = f", {'up' if rate > prior else 'down'} from {fmt_pct(prior, 1)} in {year - 1}"
+        out["transfers"] = (f"In {year}, {fmt_pct(rate, 1)} of {which} were handled without a "
+                            f"transfer{compared}.")
+    return out
+
+
+def _meta(meta: dict, metrics: dict) -> dict:
     return {
         "demo": bool(meta.get("demo")),
         "generated_from": list(meta.get("generated_from") or []),
         "cancelled_note": meta.get("cancelled_note"),
-        "not_available": list(meta.get("not_available") or []),
+        "not_available": list(meta.get("not_available") or []) + _missing_field_notes(metrics),
         "rejects": list(meta.get("rejects") or []),
         "standards_illustrative": bool(meta.get("standards_illustrative")),
     }
@@ -117,19 +155,20 @@ def _document_parts(metrics: dict, meta: dict, kind: str, specs: list[ChartSpec]
     text_only = kind == "appendix_b"
     if specs is None:
         specs = key_metric_specs(metrics, with_svg=not text_only)  # Appendix B draws no chart
-    if kind != "annual":
-        return {"specs": specs, "narrative": narrative or {}, "charts": {},
-                "sections": [("about", "About this appendix")]
-                + [(g, GROUP_HEADINGS[g]) for g in _groups(specs)],
-                "description": _appendix_description(year, text_only)}
     if narrative is None:
-        from .narrative import render_narrative
+        from .narrative import render_report_text
 
-        narrative = render_narrative(metrics, meta.get("narrative_dir"))
+        narrative = render_report_text(metrics, meta.get("narrative_dir"))
+    if kind != "annual":
+        shown = [sp for sp in specs if sp.rows]  # a chart with no rows is left out (and named)
+        return {"specs": specs, "narrative": narrative, "charts": {},
+                "sections": [("about", "About this appendix", [])]
+                + [(g, GROUP_HEADINGS[g], []) for g in _groups(shown)],
+                "description": _appendix_description(year, text_only)}
     # only the annual report draws these (the appendices draw ``specs``): no chart to export
     # for the others, so Appendix B needs no chart at all
-    return {"specs": specs, "narrative": narrative or {}, "charts": _annual_charts(metrics, specs),
-            "sections": _annual_sections(narrative), "description": _annual_description(year)}
+    return {"specs": specs, "narrative": narrative, "charts": _annual_charts(metrics, specs),
+            "sections": annual_sections(year), "description": _annual_description(year)}
 
 
 def build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
@@ -137,21 +176,24 @@ def build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
     """The context the document's template renders (``DOCUMENTS[kind][3]``).
 
     ``specs`` (from ``key_metric_specs``) and ``narrative`` (from
-    ``pipeline.report.narrative.render_narrative``) are computed when not given.
+    ``pipeline.report.narrative.render_report_text``) are computed when not given. When any
+    narrative text falls back to a default, every document is a draft ("DRAFT" in the title).
     """
     year = int(metrics["year"])
-    _stem, heading, suffix, _template = DOCUMENTS[kind]
-    report_name = ANNUAL_NAME.format(year=year) + suffix
+    _stem, heading, _attachment, _template = DOCUMENTS[kind]
+    report_name = heading.format(year=year)
     demo = bool(meta.get("demo"))
     parts = _document_parts(metrics, meta, kind, specs, narrative)
     specs = parts["specs"]
+    draft = bool(parts["narrative"]["draft"])
     return {
         **parts,
+        **staff_report(parts["narrative"], kind, output, year, DOCUMENTS),
         "output": output,
         "kind": kind,
         "text_only": kind == "appendix_b",
         "stylesheet": Markup(stylesheet(output)),
-        "title": report_name + (" (synthetic demo data)" if demo else ""),
+        "title": ("DRAFT – " if draft else "") + report_name + (" (synthetic demo data)" if demo else ""),
         "heading": heading.format(year=year),
         "report_name": report_name,
         "annual_name": ANNUAL_NAME.format(year=year),
@@ -161,13 +203,20 @@ def build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
         "year": year,
         "prior_year": prior_year(metrics),
         "m": metrics,
-        "meta": _meta(meta),
+        "meta": _meta(meta, metrics),
+        # for the annual report's text (the staff report's Comments): one sentence each, or None
+        "service_sentences": service_sentences(metrics),
+        # the year's events from the data (surge days, their 4 p.m. figures, inquiry surges):
+        # facts and sentences, pipeline/report/events.py
+        "year_events": year_events(metrics),
         "demo": demo,
         "type_rows": type_rows(metrics),
         "channel_rows": channel_rows(metrics),
         "wards": ward_rows(metrics),
-        "groups": [(g, GROUP_HEADINGS[g], [sp for sp in specs if sp.group == g])
-                   for g in _groups(specs)],
+        "groups": [(g, GROUP_HEADINGS[g], [sp for sp in specs if sp.group == g and sp.rows])
+                   for g in _groups([sp for sp in specs if sp.rows])],
+        "left_out": [sp for sp in specs if not sp.rows],  # named in "About this appendix"
+        "unavailable": unavailable_sections(metrics),
         "source_date": source_date(),
         "file_names": {k: v[0].format(year=year) for k, v in DOCUMENTS.items()},
     }

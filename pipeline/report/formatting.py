@@ -31,6 +31,17 @@ TYPE_LABELS = {
     "service_request": "Service requests",
     "status_update": "Status updates",
 }
+# languages of service as the extracts record them (ISO 639 codes, lower case) → English names;
+# a value not listed here is shown as delivered
+LANGUAGE_NAMES = {
+    "am": "Amharic", "ar": "Arabic", "bn": "Bengali", "cmn": "Mandarin", "de": "German",
+    "el": "Greek", "en": "English", "es": "Spanish", "fa": "Farsi", "fr": "French",
+    "gu": "Gujarati", "hi": "Hindi", "hu": "Hungarian", "it": "Italian", "ja": "Japanese",
+    "ko": "Korean", "pa": "Punjabi", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian",
+    "ru": "Russian", "so": "Somali", "sr": "Serbian", "ta": "Tamil", "ti": "Tigrinya",
+    "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian", "ur": "Urdu", "vi": "Vietnamese",
+    "yue": "Cantonese", "zh": "Chinese",
+}  # fmt: skip
 MONTHS = [
     "January", "February", "March", "April", "May", "June", "July", "August",
     "September", "October", "November", "December",
@@ -121,6 +132,36 @@ def fmt_long_date(value: str) -> str:
     return f"{d.strftime('%A')}, {MONTHS[d.month - 1]} {d.day}, {d.year}"
 
 
+def fmt_clock_hour(hour: int) -> str:
+    """A local clock hour 1–24 as the reports say it: 1 → '1 a.m.', 12 → 'noon', 16 → '4 p.m.',
+    24 → 'midnight'."""
+    hour = int(hour)
+    if hour in (0, 24):
+        return "midnight"
+    if hour == 12:
+        return "noon"
+    return f"{hour} a.m." if hour < 12 else f"{hour - 12} p.m."
+
+
+def fmt_quarter(value: str) -> str:
+    """'2024-Q1' → 'Q1 2024'."""
+    year, quarter = str(value).split("-")
+    return f"{quarter} {year}"
+
+
+def fmt_count(value: Any) -> str:
+    """A count that may be a median halfway between two counts: 8189.0 → '8,189',
+    13107.5 → '13,107.5'; None → 'n/a'."""
+    if value is None:
+        return NA
+    return fmt_thousands(value) if _dec(value) == _dec(value).to_integral_value() else fmt_decimal(value, 1)
+
+
+def fmt_multiple(value: Any) -> str:
+    """How many times a baseline: 4.874 → '4.9 times'; None → 'n/a'."""
+    return NA if value is None else f"{fmt_decimal(value, 1)} times"
+
+
 def fmt_duration_words(value: Any) -> str:
     """Seconds → plain words for screen text: 292 → '4 minutes 52 seconds'."""
     if value is None:
@@ -133,6 +174,11 @@ def fmt_duration_words(value: Any) -> str:
     if seconds or not parts:
         parts.append(f"{seconds} second{'s' if seconds != 1 else ''}")
     return " ".join(parts)
+
+
+def fmt_language(value: str) -> str:
+    """A language of service by name: 'zh' → 'Chinese'; an unlisted value as delivered."""
+    return LANGUAGE_NAMES.get(str(value).strip().lower(), str(value))
 
 
 def fmt_year_over_year(current: Any, prior: Any, change: Any, when: str) -> str | None:

@@ -13,6 +13,11 @@ Then Markdown becomes HTML. Analysts write Markdown, not HTML: raw HTML in a fil
 text (never passed through), the output keeps only a small allow-list of elements, links keep
 only http(s)/mailto/#fragment targets, and images become their alt text. Headings are moved
 below the heading of the section that holds them, without skipped levels.
+
+The staff report's front matter (date, to, from, recommendations, …) is ``report.yaml`` in the
+same folder (``pipeline.report.front_matter``). ``render_report_text`` gives both, with what
+fell back to a default: any default makes the documents a draft, and ``missing_items`` lists
+those files and fields before anything is rendered (``report --final`` refuses a draft).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from markupsafe import Markup
 from ..errors import CxError
 from ..paths import TEMPLATES_DIR
 from .environment import make_sandboxed_environment
+from .front_matter import DEFAULT_PATH as DEFAULT_FRONT_MATTER
+from .front_matter import read_front_matter, render_front_matter
 
 DEFAULTS_DIR = TEMPLATES_DIR / "narrative"
 
@@ -45,14 +52,22 @@ class NarrativeSection:
 
 NARRATIVE_SECTIONS = (
     NarrativeSection("highlights", "Highlights of the year", "summary"),
-    NarrativeSection("ongoing_improvements", "Ongoing improvements", "section"),
-    NarrativeSection("partnerships", "Partnerships", "section"),
-    NarrativeSection("recommendations", "Recommendations", "section"),
+    NarrativeSection("partnerships", "Partnerships and Enhancements", "comments"),
+    NarrativeSection("ongoing_improvements", "Ongoing Improvements", "comments"),
 )
+# files of an earlier layout: refused with where their text goes now
+RETIRED = {
+    "recommendations.md": "the recommendations are the numbered list 'recommendations:' in "
+                          "report.yaml (one sentence per item): move them there and delete this file",
+}
 
 
 class NarrativeError(CxError):
     """A narrative file could not be rendered; the message names the file and line."""
+
+
+class DraftError(CxError):
+    """``--final`` was asked for, but some narrative text would fall back to a default."""
 
 
 _ENV: SandboxedEnvironment | None = None
@@ -213,14 +228,59 @@ def narrative_context(metrics: dict) -> dict[str, Any]:
     return context
 
 
+def _check_retired(narrative_dir: Path | None) -> None:
+    if narrative_dir is None:
+        return
+    for name, where in RETIRED.items():
+        path = Path(narrative_dir) / name
+        if path.is_file():
+            raise NarrativeError(f"{_display(path)}: {where}.")
+
+
+def missing_items(narrative_dir: Path | None) -> list[dict[str, Any]]:
+    """What falls back to a default, in document order: ``{"path", "what"}`` per file (the
+    front matter's missing fields named). Empty when the narrative is complete (final).
+    Validates ``report.yaml`` (FrontMatterError) and refuses retired files (NarrativeError)."""
+    _check_retired(narrative_dir)
+    base = Path(narrative_dir) if narrative_dir is not None else Path("raw/narrative/<year>")
+    items: list[dict[str, Any]] = []
+    _values, missing, path = read_front_matter(narrative_dir)
+    if missing:
+        what = "file missing" if narrative_dir is None or not path.is_file() else "keys missing or empty"
+        items.append({"path": path, "what": f"{what}: {', '.join(missing)}"})
+    for section in NARRATIVE_SECTIONS:
+        md = base / f"{section.key}.md"
+        if narrative_dir is None or not md.is_file():
+            items.append({"path": md, "what": f"file missing: {section.heading}"})
+    return items
+
+
+def render_report_text(metrics: dict, narrative_dir: Path | None) -> dict[str, Any]:
+    """The analyst's text for the year's documents::
+
+        {"sections": render_narrative(...), "front": the front matter (template-ready),
+         "missing": missing_items(...), "draft": bool}
+    """
+    missing = missing_items(narrative_dir)
+    sections = render_narrative(metrics, narrative_dir)
+    values, missing_keys, path = read_front_matter(narrative_dir)
+    impact = values.get("financial_impact")
+    source = DEFAULT_FRONT_MATTER if "financial_impact" in missing_keys else path  # for an error
+    impact_html = (markdown_to_html(render_template(impact, narrative_context(metrics), source), base_level=3)
+                   if impact else Markup(""))
+    front = render_front_matter(values, impact_html)
+    return {"sections": sections, "front": front, "missing": missing, "draft": bool(missing)}
+
+
 def render_narrative(metrics: dict, narrative_dir: Path | None) -> dict[str, dict[str, Any]]:
-    """Every narrative section as ``{key: {"heading", "placement", "html", "source"}}``."""
+    """Every narrative section as ``{key: {"heading", "placement", "html", "default"}}``."""
+    _check_retired(narrative_dir)
     context = narrative_context(metrics)
     out: dict[str, dict[str, Any]] = {}
     for section in NARRATIVE_SECTIONS:
         text, path = narrative_source(section.key, narrative_dir)
         filled = render_template(text, context, path)
-        base_level = 4 if section.placement == "summary" else 3
+        base_level = 4  # below the summary's or the comments subsection's h3
         out[section.key] = {
             "heading": section.heading,
             "placement": section.placement,

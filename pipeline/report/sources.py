@@ -1,4 +1,5 @@
-"""What a report says about its own sources: demo notice, input files, data notes."""
+"""What a report says about its own sources: demo notice, input files, data notes, and the
+sections its extract leaves empty."""
 
 from __future__ import annotations
 
@@ -7,9 +8,22 @@ from pathlib import Path
 from ..contract import is_demo
 from ..warehouse import report_sources
 
+# key_metrics section → (what the documents call it, what the extract lacks) when it is null
+SECTION_NAMES = {
+    "interactions": ("Interactions by channel and by type", "interactions"),
+    "general_inquiries": ("General-inquiry topics", "general inquiries with a topic"),
+    "phone": ("Phone service levels", "phone calls"),
+    "email": ("E-mail acknowledgement", "e-mails"),
+    "service_requests": ("Service requests", "service requests"),
+    "knowledge_base": ("Knowledge-base article views", "knowledge-base page views"),
+}
+
 
 def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
-    """What the report says about its sources: demo notice, input files, data notes."""
+    """What the report says about its sources: demo notice, input files, data notes.
+
+    The input files are every file the figures depend on: the year's folder, the prior
+    year's (every comparison with the prior year reads it) and the Open Data files."""
     sources = report_sources(db_path, year)
     not_available = []
     if sources["closing_times_available"] is False:
@@ -27,3 +41,22 @@ def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
         "cancelled_note": None,
         "not_available": not_available,
     }
+
+
+def unavailable_sections(metrics: dict) -> list[str]:
+    """One line per part of the report the extract leaves empty (the data notes list them,
+    and ``report`` prints them before rendering): null sections, and no prior-year figures
+    to compare with. Empty when everything is there."""
+    prior = int(metrics["year"]) - 1
+    out = [f"{name}: not available in this extract (it holds no {lacks} for {prior + 1}), so "
+           "these figures are left out."
+           for key, (name, lacks) in SECTION_NAMES.items() if metrics.get(key) is None]
+    interactions = metrics.get("interactions")
+    if interactions and interactions.get("by_channel") and not any(
+            v is not None for v in (interactions.get("channel_change_vs_prior_year") or {}).values()):
+        out.append(f"Change in interactions by channel: there are no {prior} interactions to compare with.")
+    srs = metrics.get("service_requests")
+    if srs and not srs.get("prior_year_total"):
+        out.append(f"Change in service requests: there are no {prior} service requests to compare with.")
+    return out
+

@@ -14,10 +14,10 @@ i3,2024-02-01 10:00:00,phone,service_request,,answered,76,400,Y,,S1,fr,
 i4,2024-02-01 11:00:00,phone,status_update,,abandoned,4,,,,,en,
 i5,2024-02-02 11:00:00,phone,general_inquiry,Vacant Home Tax,abandoned,60,,,,,en,
 i6,2024-03-01 12:00:00,email,general_inquiry,Vacant Home Tax,,,,,2024-03-03 12:00:00,,en,
-i7,2024-03-01 12:00:00,email,service_request,,,,,,2024-03-03 12:00:01,,en,
+i7,2024-03-01 12:00:00,email,service_request,,,,,,2024-03-03 12:00:01,,,
 i8,2024-12-31T23:30:00-05:00,web,general_inquiry,Property Tax Billing,,,,,,,en,
 i9,2025-01-01T04:30:00+00:00,Live Chat,general_inquiry,Garbage Collection Schedule,answered,,100,,,,en,
-i10,2024-06-01 08:00:00,mobile-app,service_request,,,,,,,,en,
+i10,2024-06-01 08:00:00,mobile-app,service_request,,,,,,,,EN,
 i1,2024-01-10 09:00:00,phone,general_inquiry,Property Tax Billing,answered,30,200,N,,,en,Jane Roe
 i11,2024-06-01 08:00:00,fax,general_inquiry,,,,,,,,en,
 """

@@ -89,7 +89,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "output": output,
         "out": out,
         "db": output / "warehouse.duckdb",
-        "metrics": {r["name"]: r for r in json.loads((out / "bia_metrics.json").read_text("utf-8"))},
+        "metrics": {r["bia_name"]: r for r in json.loads((out / "bia_metrics.json").read_text("utf-8"))},
     }
 
 
@@ -112,8 +112,11 @@ def test_july_figures_by_hand(built: dict) -> None:
     assert k["open_at_month_end"] == 2
     # Top types: 2 potholes, 1 graffiti (K8 cancelled is not counted).
     assert k["top_types"] == [{"sr_type": "Road - Pot hole", "count": 2}, {"sr_type": "Graffiti", "count": 1}]
-    # Status of July's SRs, cancelled included: K5, K6 closed; K7 in progress; K8 cancelled.
-    assert k["by_status"] == {"cancelled": 1, "closed": 2, "in_progress": 1}
+    # Status of July's SRs, cancelled included: K5, K6 closed; K7 in progress; K8 cancelled
+    # (a list like top_types, in the order initiated, in progress, closed, cancelled, unknown).
+    assert k["by_status"] == [{"status": "in_progress", "count": 1}, {"status": "closed", "count": 2},
+                              {"status": "cancelled", "count": 1}]
+    assert k["closed_in_month"] == 2  # K5, K6
     # City July 2024 (not cancelled): K5 K6 K7 B1 O1 O2 U1 = 7 → 3/7.
     assert k["share_of_city"] == pytest.approx(3 / 7, abs=0, rel=1e-12)
 
@@ -125,12 +128,15 @@ def test_blank_bia_inside_the_polygon_counts_for_that_bia(built: dict) -> None:
     assert b["share_of_city"] == pytest.approx(1 / 7, rel=1e-12)
     # No data for July 2023 at all in this BIA, but the month is in the data → 0, change n/a.
     assert (b["same_month_prior_year"], b["change_vs_same_month_prior_year"]) == (0, None)
-    # nothing closed in July: median and on-time are null ("not available")
+    # nothing closed in July: 0 closed (the extract has closing times), so median and on-time
+    # are null ("not available")
+    assert b["closed_in_month"] == 0
     assert (b["median_days_to_close"], b["on_time_rate"], b["open_at_month_end"]) == (None, None, 1)
+    assert b["by_status"] == [{"status": "initiated", "count": 1}]  # B1
 
 
 def test_april_restarts_the_quarter(built: dict) -> None:
-    k = next(r for r in bia.month_data(built["db"], "2024-04").records if r["name"] == KENSINGTON)
+    k = next(r for r in bia.month_data(built["db"], "2024-04").records if r["bia_name"] == KENSINGTON)
     # April: K3 (K4 cancelled) = 1; QTD = April only = 1; YTD = K1 + K2 + K3 = 3.
     assert (k["service_requests"], k["quarter_to_date"], k["year_to_date"]) == (1, 1, 3)
     # April 2023 had none → 0, and a change from 0 is not defined.
@@ -142,7 +148,7 @@ def test_april_restarts_the_quarter(built: dict) -> None:
 
 def test_january_quarter_and_year_to_date_are_january(built: dict) -> None:
     data = bia.month_data(built["db"], "2024-01")
-    k = next(r for r in data.records if r["name"] == KENSINGTON)
+    k = next(r for r in data.records if r["bia_name"] == KENSINGTON)
     # January 2024: K1 = 1 = QTD = YTD; January 2023: K0 = 1 → change 0.
     assert (k["service_requests"], k["quarter_to_date"], k["year_to_date"]) == (1, 1, 1)
     assert (k["same_month_prior_year"], k["change_vs_same_month_prior_year"]) == (1, 0.0)
@@ -157,7 +163,7 @@ def test_january_quarter_and_year_to_date_are_january(built: dict) -> None:
 def test_every_seed_bia_gets_a_record_and_unknown_names_are_listed(built: dict) -> None:
     data = bia.month_data(built["db"], "2024-07")
     assert len(data.records) == SEED_BIAS
-    assert len({bia.slugify(r["name"]) for r in data.records}) == SEED_BIAS
+    assert len({bia.slugify(r["bia_name"]) for r in data.records}) == SEED_BIAS
     assert data.unknown_names == [{"bia_raw": "Nowhere BIA", "service_requests": 1, "in_month": 1}]
     # months before the data are "no data", not 0
     trend = data.trends[KENSINGTON]
@@ -199,6 +205,39 @@ def test_report_shows_the_figures(built: dict) -> None:
     assert "Synthetic demo data" in html
     assert 'role="img" aria-labelledby="chart-trend-title"' in html
     assert "July 2024: 3." in html  # generated alt text
+
+
+def test_bia_metrics_json_has_the_documented_shape(built: dict) -> None:
+    """docs/metrics.md, BIA monthly report: the keys, in that order, lists for top_types and
+    by_status, and an empty BIA with zeros (closed_in_month 0, not null)."""
+    records = json.loads((built["out"] / "bia_metrics.json").read_text("utf-8"))
+    keys = ["bia_name", "month", "service_requests", "quarter_to_date", "year_to_date",
+            "same_month_prior_year", "change_vs_same_month_prior_year", "top_types", "by_status",
+            "closed_in_month", "median_days_to_close", "on_time_rate", "open_at_month_end",
+            "share_of_city"]
+    assert all(list(r) == keys for r in records)
+    empty = next(r for r in records if r["bia_name"] == EMPTY)
+    assert (empty["top_types"], empty["by_status"], empty["closed_in_month"]) == ([], [], 0)
+
+
+def test_cancelled_note_only_under_a_status_table_with_a_cancelled_row(built: dict) -> None:
+    note = "Cancelled requests are listed here but not counted anywhere else in this report."
+    kensington = (built["out"] / "kensington-market-bia.html").read_text("utf-8")
+    assert '<th scope="row">Cancelled</th><td class="num">1</td>' in kensington and note in kensington
+    baby_point = (built["out"] / "baby-point-gates-bia.html").read_text("utf-8")
+    assert '<table id="table-status">' in baby_point and ">Cancelled<" not in baby_point
+    assert note not in baby_point
+
+
+def test_index_explains_n_a_only_when_the_table_shows_one(built: dict) -> None:
+    note = "n/a: nothing to compare with"
+    index = (built["out"] / "index.html").read_text("utf-8")
+    assert '<td class="num">n/a</td>' in index and note in index  # Baby Point: none in July 2023
+    data = bia.month_data(built["db"], "2024-07")
+    k = next(r for r in data.records if r["bia_name"] == KENSINGTON)  # +50%: no n/a
+    html = bia.render_index(data, [{"name": KENSINGTON, "slug": "kensington-market-bia", "r": k}], {}, True)
+    assert '<td class="num">+50%</td>' in html and '<td class="num">n/a</td>' not in html
+    assert note not in html
 
 
 def test_a_bia_without_requests_gets_a_report_that_says_so(built: dict) -> None:

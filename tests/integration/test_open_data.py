@@ -20,27 +20,32 @@ Creation Date,Status,First 3 Chars of Postal Code,Intersection Street 1,Intersec
 
 def surge_rows() -> str:
     """28 quiet days in June 2024 (1 SR a day), then 120 SRs on 29 June: a surge day
-    (120 >= 2 x median 1 and >= 100). Its types: 60 Sewer, 40 Catch Basin, 15 Tree, 5 Noise."""
+    (120 >= 2 x median 1 and >= 100). Its types: 60 Sewer (20 at 08:00, 30 at 15:59, 10 at
+    16:00), 40 Catch Basin (25 at 13:00, 15 at 20:00), 15 Tree, 5 Noise (at 13:00)."""
     rows = [
         f"2024-06-{day:02d} 09:00:00.0000000,Closed,M6H,,,9,Graffiti,Transportation Services,Road Operations"
         for day in range(1, 29)
     ]
-    for sr_type, n in (
-        ("Sewer Service Line-Blocked", 60),
-        ("Catch Basin - Blocked / Flooding", 40),
-        ("Tree Emergency Clean-Up", 15),
-        ("Noise", 5),
+    for sr_type, time, n in (
+        ("Sewer Service Line-Blocked", "08:00", 20),
+        ("Sewer Service Line-Blocked", "15:59", 30),
+        ("Sewer Service Line-Blocked", "16:00", 10),
+        ("Catch Basin - Blocked / Flooding", "13:00", 25),
+        ("Catch Basin - Blocked / Flooding", "20:00", 15),
+        ("Tree Emergency Clean-Up", "13:00", 15),
+        ("Noise", "13:00", 5),
     ):
-        rows += [f"2024-06-29 13:00:00.0000000,Closed,M6H,,,9,{sr_type},Toronto Water,District Ops"] * n
+        rows += [f"2024-06-29 {time}:00.0000000,Closed,M6H,,,9,{sr_type},Toronto Water,District Ops"] * n
     return "\n".join(rows) + "\n"
 
 
-def test_open_data_extract_reports_sr_figures_and_marks_closing_figures_unavailable(tmp_path: Path) -> None:
+def test_open_data_extract_reports_sr_figures_and_marks_closing_figures_unavailable(tmp_path: Path, capsys) -> None:
     raw, output = tmp_path / "raw", tmp_path / "output"
     (raw / "open_data").mkdir(parents=True)
     (raw / "open_data" / "sr2024.csv").write_text(OPEN_DATA + surge_rows(), encoding="utf-8")
 
     assert main(["report", "--year", "2024", "--raw", str(raw), "--output", str(output)]) == 0
+    console = capsys.readouterr().err
 
     metrics = json.loads((output / "2024" / "key_metrics.json").read_text(encoding="utf-8"))
     sr = metrics["service_requests"]
@@ -57,17 +62,29 @@ def test_open_data_extract_reports_sr_figures_and_marks_closing_figures_unavaila
         {"sr_type": "Amplified Sound", "count": 1},
         {"sr_type": "Road - Pot hole", "count": 1},
     ]
+    # the profile of the 2 top types: SRs made before 01:00, 02:00 … 24:00. Sewer: 20 at 08:00
+    # count from 09:00, 30 at 15:59 from 16:00 ("by 4 p.m." 50), 10 at 16:00 from 17:00.
+    # Catch Basin: 25 at 13:00 from 14:00 (by 4 p.m. 25), 15 at 20:00 from 21:00.
+    sewer = [0] * 8 + [20] * 7 + [50] + [60] * 8
+    catch = [0] * 13 + [25] * 7 + [40] * 4
     assert sr["surge_days"] == [
         {
             "date": "2024-06-29",
             "count": 120,
+            "baseline_median": 1.0,
+            "multiple": 120.0,
             "top_types": [
                 {"sr_type": "Sewer Service Line-Blocked", "count": 60},
                 {"sr_type": "Catch Basin - Blocked / Flooding", "count": 40},
                 {"sr_type": "Tree Emergency Clean-Up", "count": 15},
             ],
+            "profile": [
+                {"sr_type": "Sewer Service Line-Blocked", "cumulative_by_hour": sewer, "by_4pm": 50},
+                {"sr_type": "Catch Basin - Blocked / Flooding", "cumulative_by_hour": catch, "by_4pm": 25},
+            ],
         }
     ]
+    assert len(sewer) == len(catch) == 24
     # No closing times in this format: null, never 0
     assert sr["median_days_to_close"] is None
     assert sr["on_time_rate"] is None
@@ -78,5 +95,52 @@ def test_open_data_extract_reports_sr_figures_and_marks_closing_figures_unavaila
     # Davenport (09): 2 + 28 + 120 = 150
     assert (wards["Davenport"], wards["Beaches-East York"], wards["Unknown"]) == (150, 1, 1)
 
+    # the BIA figures that need closing times are null, not 0 (closed_in_month included)
+    from pipeline.bia.batch import month_data
+
+    record = month_data(output / "warehouse.duckdb", "2024-06").records[0]
+    assert (record["closed_in_month"], record["median_days_to_close"], record["open_at_month_end"]) == (
+        None, None, None)
+
     html = (output / "2024" / "cx-annual-report-2024.html").read_text(encoding="utf-8")
     assert "not available in this extract" in html
+    appendix = (output / "2024" / "appendix-b-key-metrics-2024-text-only.html").read_text(encoding="utf-8")
+    assert ("By 4 p.m., there were 50 requests for Sewer Service Line-Blocked and 25 for "
+            "Catch Basin - Blocked / Flooding.") in appendix
+    assert '<th scope="row">4 p.m.</th><td class="num">50</td><td class="num">25</td>' in appendix
+
+    # --- issue 12: what an Open Data extract leaves empty is said in words, never "n/a"
+    docs = {name: (output / "2024" / f"{name}.html").read_text(encoding="utf-8")
+            for name in ("cx-annual-report-2024", "appendix-a-key-metrics-2024",
+                         "appendix-b-key-metrics-2024-text-only")}
+    # no prior year: the comparison sentences are rewritten
+    for bad in ("compared with n/a", "change of n/a", "n/a vs 2023", "Top 0 "):
+        assert not any(bad in page for page in docs.values()), bad
+    assert "There are no 2023 service requests in the extracts to compare with." in html
+    assert "no 2023 figures to compare with" in html  # the summary's key figure
+    # the data notes list every part that is not available, not only closing times
+    notes = html[html.index("Figures not available in this extract"):]
+    notes = notes[:notes.index("</ul>")]
+    for part in ("Closing times: the extract has no closing time", "Interactions by channel and by type: not available",
+                 "General-inquiry topics: not available", "Phone service levels: not available",
+                 "E-mail acknowledgement: not available", "Knowledge-base article views: not available",
+                 "Change in service requests: there are no 2023 service requests to compare with."):
+        assert part in notes, part
+    # an empty section is left out (the appendices name it), never "Top 0 knowledge-base articles"
+    assert 'id="kb-articles"' not in html
+    appendix = docs["appendix-a-key-metrics-2024"]
+    assert "<li>Knowledge-base article views: not available in this extract.</li>" in appendix
+    assert 'id="knowledge-base-metrics"' not in appendix
+    # the ward map: 22 wards without requests get a class of their own, no "under 0" / "0 or more"
+    assert "0 (no requests)" in html
+    assert "under 0<" not in html and ">0 or more<" not in html
+    # the console said what would be empty, before rendering, and that the documents are a draft
+    assert "not available in the extracts for 2024 (the documents say so):" in console
+    assert "  Knowledge-base article views: not available in this extract" in console
+    assert "  Closing times: the extract has no closing time for service requests" in console
+    assert "  Change in service requests: there are no 2023 service requests to compare with." in console
+    assert console.index("not available in the extracts") < console.index("render:")
+    assert f"  {raw}/narrative/2024/report.yaml (file missing: date" in console
+    # the Open Data file is the one input (manifest and Sources alike)
+    manifest = json.loads((output / "2024" / "manifest.json").read_text(encoding="utf-8"))
+    assert [f["name"] for f in manifest["inputs"]] == ["open_data/sr2024.csv"]

@@ -5,6 +5,7 @@ tests/integration/extracts.py."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -59,6 +60,35 @@ def test_interactions(metrics: dict) -> None:
     ]
 
 
+def test_inquiry_quarters_without_a_surge(built: tuple[Path, Path], metrics: dict) -> None:
+    # The interaction data start in 2023-Q2 (j1..j3, 1 May 2023) and end in 2024-Q4 (i8, i9 on
+    # 31 Dec local): 2024-Q1 has 3 quarters before it (not evaluated), 2024-Q2..Q4 have 4.
+    # No surge: every count is far under the floor of 1,000.
+    gi = metrics["general_inquiries"]
+    assert gi["inquiry_surges"] == []
+
+    def quarter(q, count, phone, median, evaluated):
+        return {"quarter": q, "count": count, "phone_count": phone, "baseline_median": median,
+                "evaluated": evaluated, "surge": False}
+
+    # without a surge the chart shows the year's most frequent topic, Property Tax Billing:
+    # j1 (phone) j2 (web) in 2023-Q2; i1 i2 (phone) in 2024-Q1; i8 (web) in 2024-Q4; 0 elsewhere.
+    # 2024-Q2: median(2, 0, 0, 2) = 1.0; Q3: median(0, 0, 2, 0) = 0.0; Q4: median(0, 2, 0, 0) = 0.0
+    assert gi["quarterly"] == [{"topic": "Property Tax Billing", "quarters": [
+        quarter("2023-Q2", 2, 1, None, False), quarter("2023-Q3", 0, 0, None, False),
+        quarter("2023-Q4", 0, 0, None, False), quarter("2024-Q1", 2, 2, None, False),
+        quarter("2024-Q2", 0, 0, 1.0, True), quarter("2024-Q3", 0, 0, 0.0, True),
+        quarter("2024-Q4", 1, 0, 0.0, True)]}]
+    import duckdb
+
+    with duckdb.connect(str(built[1] / "warehouse.duckdb"), read_only=True) as con:
+        vht = con.execute(
+            "SELECT quarter_label, interactions, phone_interactions, is_evaluated, baseline_median "
+            "FROM marts.mart_inquiry_quarters WHERE topic = 'Vacant Home Tax' AND interactions > 0").fetchall()
+    # i5 (phone, abandoned) and i6 (e-mail) in 2024-Q1, too early to evaluate
+    assert vht == [("2024-Q1", 2, 1, False, None)]
+
+
 def test_phone(metrics: dict) -> None:
     phone = metrics["phone"]
     # offered i1..i5 = 5: answered i1 (30 s), i2 (75 s), i3 (76 s); abandoned i4 (4 s, short), i5 (60 s)
@@ -84,6 +114,44 @@ def test_phone(metrics: dict) -> None:
 def test_email(metrics: dict) -> None:
     # i6 answered after exactly 48 h (within), i7 after 48 h + 1 s (not)
     assert metrics["email"] == {"received": 2, "acknowledged_within_standard": 0.5}
+
+
+def test_transfers_and_languages(built: tuple[Path, Path], metrics: dict) -> None:
+    # answered phone and live chat: i1 (N), i2 (N), i3 (Y), i9 (live chat, blank) = 4; recorded
+    # i1 i2 i3 = 3; transferred i3 = 1 → 2/3. Abandoned i4, i5 are not counted; i6..i8, i10 are
+    # other channels. 2023's extract has no transferred column → no prior-year share.
+    assert metrics["transfers"] == {
+        "answered": 4,
+        "recorded": 3,
+        "transferred": 1,
+        "handled_without_transfer": pytest.approx(2 / 3),
+        "prior_year_handled_without_transfer": None,
+        "by_channel": {"phone": pytest.approx(2 / 3), "live_chat": None},  # i9 blank: none recorded
+        # January i1 i2 → 2/2; February i3 → 0/1; December i9 (31 Dec local) → none recorded
+        "monthly": [
+            {"month": "2024-01", "handled_without_transfer": 1.0, "recorded": 2},
+            {"month": "2024-02", "handled_without_transfer": 0.0, "recorded": 1},
+            {"month": "2024-12", "handled_without_transfer": None, "recorded": 0},
+        ],
+    }
+    # i1..i10: en i1 i2 i4 i5 i6 i8 i9 + 'EN' i10 = 8, fr i3 = 1, blank i7 → recorded 9, 2 languages,
+    # other than English 1/9
+    assert metrics["languages"] == {
+        "recorded": 9,
+        "not_recorded": 1,
+        "distinct": 2,
+        "other_than_english_share": pytest.approx(1 / 9),
+        "top_other_than_english": [{"language": "fr", "count": 1}],
+    }
+    # 2023's interactions carry neither column: both sections are null
+    from pipeline.metrics import key_metrics
+
+    earlier = key_metrics(built[1] / "warehouse.duckdb", 2023)
+    assert earlier["interactions"]["total"] == 3
+    assert (earlier["transfers"], earlier["languages"]) == (None, None)
+    csv_text = (built[1] / "2024" / "key_metrics.csv").read_text(encoding="utf-8")
+    assert "transfers.monthly[2].recorded,0\n" in csv_text
+    assert "languages.top_other_than_english[0].language,fr\n" in csv_text
 
 
 def test_service_requests(metrics: dict) -> None:
@@ -148,10 +216,11 @@ def test_knowledge_base_and_data_quality(metrics: dict) -> None:
             {"article_title": "Garbage & Recycling Schedule", "views": 120},
         ]
     }
-    # files in 2024/: interactions 12 rows (10 loaded, 1 rejected, 1 duplicate), SRs 7, KB views 4
+    # the files the 2024 figures depend on: 2024/ interactions 12 rows (10 loaded, 1 rejected,
+    # 1 duplicate), SRs 7, KB views 4; and 2023/ (every comparison reads it) interactions 3, SRs 2
     assert metrics["data_quality"] == {
-        "rows_read": 23,
-        "rows_loaded": 21,
+        "rows_read": 28,
+        "rows_loaded": 26,
         "rows_rejected": 1,
         "duplicates_collapsed": 1,
     }
@@ -222,14 +291,21 @@ def test_manifest_lists_inputs_version_and_outputs(built: tuple[Path, Path]) -> 
 
     raw, output = built
     manifest = json.loads((output / "2024" / "manifest.json").read_text(encoding="utf-8"))
-    # the 2024 folder's three files (2023 files belong to the 2023 report)
+    # every file the figures depend on: the 2024 folder and the 2023 one (the comparisons)
     assert [(f["name"], f["rows_read"]) for f in manifest["inputs"]] == [
+        ("2023/interactions_2023.csv", 3),
+        ("2023/service_requests_2023.csv", 2),
         ("2024/interactions_2024.csv", 12),
         ("2024/kb_views_2024.csv", 4),
         ("2024/service_requests_2024.csv", 7),
     ]
     source = raw / "2024" / "kb_views_2024.csv"
-    assert manifest["inputs"][1]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert manifest["inputs"][3]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    # and the report's Sources list the same files
+    html = (output / "2024" / "cx-annual-report-2024.html").read_text(encoding="utf-8")
+    sources = html[html.index('<ul class="sources">'):]
+    sources = sources[:sources.index("</ul>")]
+    assert re.findall(r"<code>([^<]+)</code>", sources) == [f["name"] for f in manifest["inputs"]]
     outputs = {o["name"]: o for o in manifest["outputs"]}
     pdf = output / "2024" / "cx-annual-report-2024.pdf"
     assert outputs[pdf.name]["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()

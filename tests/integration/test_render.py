@@ -23,7 +23,8 @@ META = {
     "cancelled_note": "Cancelled requests include duplicates merged by divisions.",
     "not_available": [],
 }
-TITLE = "311 Toronto Customer Experience Annual Report 2024 (synthetic demo data)"
+# META has no narrative folder: every narrative text is the neutral default, so a draft
+TITLE = "DRAFT – 311 Toronto Customer Experience Annual Report 2024 (synthetic demo data)"
 
 
 def load_metrics() -> dict:
@@ -42,14 +43,15 @@ NAMES = {
 }
 TITLES = {
     "annual": TITLE,
-    "appendix_a": "311 Toronto Customer Experience Annual Report 2024 – Appendix A: Key Metrics "
-                  "Report (synthetic demo data)",
-    "appendix_b": "311 Toronto Customer Experience Annual Report 2024 – Appendix B: Key Metrics "
-                  "Report (text only) (synthetic demo data)",
+    "appendix_a": "DRAFT – Appendix A - 311 Toronto Key Metrics Report 2024 (synthetic demo data)",
+    "appendix_b": "DRAFT – Appendix B - 311 Toronto Key Metrics Report 2024 (text only) (synthetic demo data)",
 }
-# charts per document: annual = top 5 types, monthly service level, ward map; A = the 10
+# the staff report's sections (h2), in order, as the PDF prints them (capitals)
+STAFF_REPORT_HEADINGS = ["SUMMARY", "RECOMMENDATIONS", "FINANCIAL IMPACT", "DECISION HISTORY",
+                         "COMMENTS", "CONTACT", "SIGNATURE", "ATTACHMENTS"]
+# charts per document: annual = top 5 types, monthly service level, ward map; A = the 14
 # key-metric charts; B = none
-FIGURES = {"annual": 3, "appendix_a": 10, "appendix_b": 0}
+FIGURES = {"annual": 3, "appendix_a": 14, "appendix_b": 0}
 
 
 @pytest.fixture(scope="module")
@@ -119,11 +121,15 @@ def test_html_contains_expected_figures(rendered, text):
 
 
 def test_demo_notice_in_every_section(rendered):
+    """Every section holding figures carries the notice; the form's other sections (Recommendations,
+    Financial Impact, Decision History, Contact, Signature, Attachments) hold none."""
     html = rendered["html"]
-    sections = re.findall(r"<section\b.*?</section>", html, flags=re.S)
-    assert len(sections) == 10  # 7 report sections + 3 narrative sections
-    for section in sections:
-        assert "Synthetic demo data" in section
+    sections = re.findall(r'<section id="([a-z-]+)".*?</section>', html, flags=re.S)
+    assert sections == ["summary", "recommendations", "financial-impact", "decision-history", "comments",
+                        "contact", "signature", "attachments"]
+    for section in re.findall(r"<section\b.*?</section>", html, flags=re.S):
+        figures = 'id="summary"' in section or 'id="comments"' in section
+        assert ("Synthetic demo data" in section) == figures
 
 
 # --------------------------------------------------------------------------- HTML structure
@@ -136,7 +142,12 @@ def test_html_structure(rendered):
 def test_html_is_self_contained(rendered):
     html = rendered["html"]
     assert "<script" not in html
-    assert not re.search(r"""(src|href)=["']https?://""", html)
+    assert not re.search(r"""src=["']https?://""", html)
+    # the only web addresses are the decision history's links (nothing is fetched)
+    assert re.findall(r"""href=["'](https?://[^"']+)""", html) == [
+        "https://secure.toronto.ca/council/agenda-item.do?item=2020.MM24.11",
+        "https://secure.toronto.ca/council/agenda-item.do?item=2023.GG3.18"]
+    assert not re.search(r"<link\b", html)
     assert not re.search(r"url\((?!\"?data:)", html.split("</style>")[0].split("<style>")[1])
 
 
@@ -219,6 +230,8 @@ def test_every_document_demo_notice_in_every_section(rendered, kind):
     sections = re.findall(r"<section\b.*?</section>", rendered["docs"][kind]["html"], flags=re.S)
     assert sections
     for section in sections:
+        if kind == "annual" and not re.match(r'<section id="(summary|comments)"', section):
+            continue  # the form's sections without figures (test_demo_notice_in_every_section)
         assert "Synthetic demo data" in section
 
 
@@ -356,7 +369,7 @@ def test_appendix_b_tables_equal_appendix_a_tables(rendered):
     a = _tables(rendered["docs"]["appendix_a"]["html"])
     b = _tables(rendered["docs"]["appendix_b"]["html"])
     specs = key_metric_specs(load_metrics(), with_svg=False)
-    assert len(specs) == 10
+    assert len(specs) == 14
     assert set(a) == set(b) == {f"table-{s.id}" for s in specs}
     for table_id, rows in a.items():
         assert rows == b[table_id], table_id
@@ -373,7 +386,7 @@ def test_appendix_a_has_a_table_after_every_chart(rendered):
 def test_appendix_b_gives_a_summary_sentence_for_every_chart(rendered):
     html = rendered["docs"]["appendix_b"]["html"]
     summaries = re.findall(r'<p class="summary">([^<]+)</p>', html)
-    assert len(summaries) == 10
+    assert len(summaries) == 14
     assert all(s.endswith(".") and len(s) > 30 for s in summaries)
 
 
@@ -414,6 +427,8 @@ def test_headline_figures_equal_key_metrics(rendered):
         assert {"July 2024", "74%", "No", "0:00:47", "0:04:52", "0:01:18"} <= cells
         # top type and the KB's first article
         assert {"Residential Bin Lid Damaged", "22,647"} <= cells
+        # transfers: July 0.9741 → 97.4% of 93,870; languages: Chinese 14,210 of 1,271,300 → 1.1%
+        assert {"July 2024", "97.4%", "93,870", "Chinese", "14,210", "1.1%"} <= cells
 
 
 # --------------------------------------------------------------------------- browser, all documents
@@ -442,3 +457,104 @@ def test_every_table_header_is_resolvable_and_scoped(rendered, kind):
     assert report["headers_refs"] > 0 and report["id_tree_sorted"]
     # every row header in the HTML is a /Row header in the PDF, and nothing else is
     assert report["th_scope_row"] == html.count('<th scope="row"')
+
+
+# --------------------------------------------------------------------------- the staff report (issue 12)
+
+
+def _page_texts(path: Path) -> list[str]:
+    """pdftotext -layout of every page (form feeds split the pages)."""
+    return _pdf_text(path).split("\f")[:-1]
+
+
+def test_pdf_shows_the_staff_report_headings_in_order(rendered):
+    text = _pdf_text(rendered["pdf_path"])
+    lines = [line.strip() for line in text.splitlines()]
+    found = [line for line in lines if line in STAFF_REPORT_HEADINGS]
+    assert found == STAFF_REPORT_HEADINGS
+    # the header block on the cover
+    cover = _page_texts(rendered["pdf_path"])[0]
+    for fact in ("Date: not dated (draft)", "To: Service Excellence Committee",
+                 "From: Executive Director, Customer Experience", "Wards: All"):
+        assert fact in cover
+    assert "DRAFT" in cover
+
+
+def test_pdf_attachments_link_the_appendix_files(rendered):
+    import pikepdf
+
+    from pipeline.report.pdf_links import file_links
+
+    annual = rendered["pdf_path"]
+    assert file_links(annual) == ["appendix-a-key-metrics-2024.pdf", "appendix-b-key-metrics-2024-text-only.pdf"]
+    with pikepdf.open(annual) as pdf:
+        links = [a for page in pdf.pages for a in page.obj.get("/Annots") or []
+                 if a.get("/A") is not None and a.A.get("/S") == pikepdf.Name.GoToR]
+        assert {str(a.Contents) for a in links} == {"appendix-a-key-metrics-2024.pdf",
+                                                   "appendix-b-key-metrics-2024-text-only.pdf"}
+        # nothing points into the report generator's own folder
+        uris = [str(a.A.URI) for page in pdf.pages for a in page.obj.get("/Annots") or []
+                if a.get("/A") is not None and a.A.get("/S") == pikepdf.Name.URI]
+        assert sorted(uris) == ["https://secure.toronto.ca/council/agenda-item.do?item=2020.MM24.11",
+                                "https://secure.toronto.ca/council/agenda-item.do?item=2023.GG3.18",
+                                "mailto:311@toronto.ca"]
+    attachments = _pdf_text(annual).split("ATTACHMENTS")[-1]
+    assert "Appendix A - 311 Toronto Key Metrics Report 2024 (file appendix-a-key-metrics-2024.pdf)" in attachments
+    # Appendix A links Appendix B (and the report) by file
+    assert file_links(rendered["docs"]["appendix_a"]["pdf_path"]) == [
+        "cx-annual-report-2024.pdf", "appendix-b-key-metrics-2024-text-only.pdf"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_authoring_text_in_the_written_documents(rendered, kind):
+    for path in (rendered["docs"][kind]["html_path"], rendered["docs"][kind]["pdf_path"]):
+        text = path.read_text(encoding="utf-8") if path.suffix == ".html" else _pdf_text(path)
+        for phrase in ("analyst replaces", "shipped with the report generator", "The analyst adds"):
+            assert phrase not in text, (path.name, phrase)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_pdf_running_head_and_title_say_draft(rendered, kind):
+    import pikepdf
+
+    pdf_path = rendered["docs"][kind]["pdf_path"]
+    with pikepdf.open(pdf_path) as pdf:
+        assert str(pdf.docinfo["/Title"]).startswith("DRAFT – ")
+    pages = _page_texts(pdf_path)
+    assert all(page.lstrip().startswith("DRAFT – ") for page in pages[1:]), kind
+
+
+def test_pdf_dates_and_ward_names_do_not_wrap(rendered):
+    text = _pdf_text(rendered["pdf_path"])
+    for date in ("Wednesday, February 28, 2024", "Tuesday, July 16, 2024", "Wednesday, July 17, 2024"):
+        assert date in text
+    for name in ("Humber River-Black Creek", "Scarborough-Rouge Park", "Scarborough-Agincourt"):
+        assert name in text
+
+
+def test_pdf_ward_table_leaves_no_short_tail(rendered):
+    """The ward table breaks between groups of five rows: no page holds one or two ward rows."""
+    wards = [w["ward_name"] for w in load_metrics()["service_requests"]["by_ward"]]
+    rows_per_page = []
+    for page in _page_texts(rendered["pdf_path"]):
+        rows = [line for line in page.splitlines()
+                if re.match(r"\s*(\d{1,2}|–)\s{2,}(" + "|".join(map(re.escape, wards)) + r")\s{2,}[\d,]+\s", line)]
+        if rows:
+            rows_per_page.append(len(rows))
+    assert sum(rows_per_page) == len(wards)
+    assert min(rows_per_page) >= 5 or len(rows_per_page) == 1, rows_per_page
+
+
+def test_pdf_keeps_charts_with_their_tables(rendered):
+    """Table 1 (top 5) sits on the page of its chart; Table 3 (by month) on the page of its chart;
+    every table caption on the page of its header row."""
+    pages = _page_texts(rendered["pdf_path"])
+    top = next(p for p in pages if "Table 1: Top 5 Service Requests, 2024" in p)
+    assert top.count("Residential Bin Lid Damaged") == 2  # the chart's bar label and the table row
+    monthly = next(p for p in pages if "Table 3: Phone service level by month" in p)
+    assert "Target 80%" in monthly and "Service level by month" in monthly
+    for kind in KINDS:
+        for page in _page_texts(rendered["docs"][kind]["pdf_path"]):
+            for caption in re.findall(r"Table \d+: .*", page):
+                after = page[page.index(caption):]
+                assert len(after.splitlines()) >= 3, (kind, caption)  # header and rows follow

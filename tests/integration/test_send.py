@@ -16,11 +16,11 @@ from pipeline.cli import main
 
 MONTH = "2024-07"
 RECORDS = [
-    {"name": "Baby Point Gates BIA", "month": MONTH, "service_requests": 3,
+    {"bia_name": "Baby Point Gates BIA", "month": MONTH, "service_requests": 3,
      "same_month_prior_year": 2, "change_vs_same_month_prior_year": 0.5},
-    {"name": "Kensington Market BIA", "month": MONTH, "service_requests": 0,
+    {"bia_name": "Kensington Market BIA", "month": MONTH, "service_requests": 0,
      "same_month_prior_year": 0, "change_vs_same_month_prior_year": None},
-    {"name": "Bloor Annex BIA", "month": MONTH, "service_requests": 1,
+    {"bia_name": "Bloor Annex BIA", "month": MONTH, "service_requests": 1,
      "same_month_prior_year": None, "change_vs_same_month_prior_year": None},
 ]
 # Kensington: two rows → two recipients, written differently from the seed name;
@@ -37,9 +37,11 @@ Nowhere BIA,x@nowhere.example,X
 class Recorder:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
+        self.senders: list[str] = []  # the envelope's MAIL FROM of each message
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+        self.senders.append(envelope.mail_from)
         return "250 Message accepted for delivery"
 
 
@@ -68,7 +70,7 @@ def reports(tmp_path: Path) -> tuple[Path, Path]:
     out.mkdir(parents=True)
     (out / "bia_metrics.json").write_text(json.dumps(RECORDS), encoding="utf-8")
     for i, rec in enumerate(RECORDS):
-        slug = send.slugify(rec["name"])
+        slug = send.slugify(rec["bia_name"])
         # every byte value, so a transfer-encoding slip would show
         (out / f"{slug}.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * (i + 3) + b"%%EOF\n")
     return raw, out
@@ -99,6 +101,8 @@ def test_default_writes_eml_files_only_and_they_are_deterministic(reports, smtp_
     assert msg["Message-ID"] == "<bia-report.2024-07.baby-point-gates-bia@cx311>"
     assert msg["Date"] == "Thu, 01 Aug 2024 09:00:00 -0400"  # first of the next month, 09:00 Toronto
     assert msg["To"] == "Ana Lima <office@bpg.example>"
+    # the body asks the reader to reply: replies go to the sender unless SMTP_REPLY_TO says otherwise
+    assert (msg["From"], msg["Reply-To"]) == ("cx311@toronto.example", "cx311@toronto.example")
     body = msg.get_body(("plain",)).get_content()
     assert "Hello Ana Lima," in body
     assert "3 service requests in the Baby Point Gates BIA area (50% more than the 2 a year earlier)" in body
@@ -185,3 +189,62 @@ def test_a_server_that_cannot_be_reached_fails_each_bia_without_a_traceback(repo
     assert all(e.startswith("ConnectionRefusedError") for e in summary.failed.values())
     assert summary.sent == [] and not (out / "send_log.jsonl").exists()
     assert summary.lines()[0].startswith("BIA report e-mails for 2024-07: sent 0, written 2, skipped 1, failed 2")
+
+
+def test_reply_to_is_a_setting_and_the_default_sender_is_311s_mailbox(reports, smtp_server) -> None:
+    raw, out = reports
+    recorder, port = smtp_server
+    env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
+           "SMTP_REPLY_TO": "BIA liaison <bia-reports@toronto.example>"}
+    summary = send.send_reports(out, raw, send=True, env=env)  # no SMTP_FROM, no SMTP_USER
+    assert summary.ok and len(recorder.messages) == 2
+    for (_, data), mail_from in zip(recorder.messages, recorder.senders, strict=True):
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+        assert msg["From"] == "311 Toronto Customer Experience Division <311@toronto.ca>"
+        assert msg["Reply-To"] == "BIA liaison <bia-reports@toronto.example>"
+        assert "reply to this e-mail" in msg.get_body(("plain",)).get_content()
+        assert mail_from == "311@toronto.ca"
+    # the outbox copy carries the same headers
+    eml = email.message_from_bytes((out / "outbox" / "baby-point-gates-bia.eml").read_bytes(),
+                                   policy=email.policy.default)
+    assert eml["Reply-To"] == "BIA liaison <bia-reports@toronto.example>"
+    # a login name that is not an address is not used as the sender
+    send.send_reports(out, raw, env={"SMTP_USER": "svc_cx311"})
+    eml = email.message_from_bytes((out / "outbox" / "baby-point-gates-bia.eml").read_bytes(),
+                                   policy=email.policy.default)
+    assert (eml["From"], eml["Reply-To"]) == (send.DEFAULT_FROM, send.DEFAULT_FROM)
+
+
+@pytest.mark.parametrize("value", ["not an address", "a@one.example, b@two.example",
+                                   "x@one.example\r\nBcc: evil@attacker.example"])
+def test_a_bad_reply_to_or_from_is_refused(reports, value) -> None:
+    raw, out = reports
+    with pytest.raises(send.SendError, match="SMTP_REPLY_TO .* is not one e-mail address"):
+        send.send_reports(out, raw, env={"SMTP_REPLY_TO": value})
+    with pytest.raises(send.SendError, match="SMTP_FROM .* is not one e-mail address"):
+        send.send_reports(out, raw, env={"SMTP_FROM": value})
+    assert not (out / "outbox").exists()  # refused before any message is written
+
+
+def test_without_a_contacts_file_the_summary_names_it_and_its_columns(reports, monkeypatch, capsys) -> None:
+    raw, out = reports
+    (raw / "reference" / "bia_contacts.csv").unlink()
+    summary = send.send_reports(out, raw, env={})
+    assert summary.written == [] and len(summary.no_contact) == 3
+    path = raw / "reference" / "bia_contacts.csv"
+    assert summary.lines()[1:] == [
+        "  nothing sent (set SMTP_HOST etc. and SEND=1 / --send to send)",
+        f"  no contacts file: {path} does not exist, so no e-mail was made for the 3 BIA(s). Create it "
+        "as CSV with the columns bia_name, email, contact_name (contact_name may be blank; one row "
+        "per recipient, a BIA may have several) and run again.",
+    ]
+    for key in ("SMTP_HOST", "SEND"):
+        monkeypatch.delenv(key, raising=False)
+    assert main(["bia-send", "--month", MONTH, "--raw", str(raw), "--output", str(out.parent.parent)]) == 0
+    err = capsys.readouterr().err
+    assert f"no contacts file: {path} does not exist" in err and "bia_name, email, contact_name" in err
+    # with the file, the BIAs it does not name are listed as before
+    path.write_text("bia_name,email,contact_name\nBloor Annex BIA,annex@ba.example,Bo\n", encoding="utf-8")
+    summary = send.send_reports(out, raw, env={})
+    assert summary.contacts_missing is None and summary.no_contact == ["Baby Point Gates BIA", "Kensington Market BIA"]
+    assert "  2 BIA(s) without a contact in bia_contacts.csv (no e-mail made):" in summary.lines()

@@ -10,7 +10,7 @@ from pipeline.bia.mail import body_text
 
 
 def record(current, prior, change):
-    return {"name": "Kensington Market BIA", "month": "2024-07", "service_requests": current,
+    return {"bia_name": "Kensington Market BIA", "month": "2024-07", "service_requests": current,
             "same_month_prior_year": prior, "change_vs_same_month_prior_year": change}
 
 

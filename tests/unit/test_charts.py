@@ -36,10 +36,11 @@ def contrast(a: str, b: str = "#ffffff") -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-def test_ten_specs_each_with_an_accessible_svg(specs):
-    assert [s.id for s in specs] == ["channels", "channel-change", "type-mix", "service-level",
-                                     "asa-monthly", "asa-aht", "top-types", "divisions",
-                                     "ward-map", "kb-articles"]
+def test_fourteen_specs_each_with_an_accessible_svg(specs):
+    assert [s.id for s in specs] == ["channels", "channel-change", "type-mix", "inquiry-surges",
+                                     "service-level", "asa-monthly", "asa-aht", "transfers-monthly",
+                                     "languages", "top-types", "divisions", "ward-map", "surge-profile",
+                                     "kb-articles"]
     ids = set()
     for spec in specs:
         assert spec.svg, spec.id
@@ -87,9 +88,32 @@ def test_ward_map_labels_every_ward_and_has_a_legend(specs):
 
 def test_map_breaks_and_bands():
     assert charts.map_breaks([100.0, 110.4, 120.0, 130.6, 140.0, 150.0, 160.0, 170.0]) == [120.0, 140.0, 160.0]
-    assert charts.map_breaks([5.0, 5.0, 5.0]) == [5.0]
+    # a break never sits at or below the smallest value: no empty class, no "under 0"
+    assert charts.map_breaks([5.0, 5.0, 5.0]) == []
+    assert charts.map_breaks([0.0] * 20 + [0.01, 1.5]) == []
+    assert charts._threshold_labels([]) == ["All wards"]
     assert charts._threshold_labels([120.0, 140.0, 160.0]) == [
         "under 120", "120 to under 140", "140 to under 160", "160 or more"]
+
+
+def test_ward_map_gives_wards_without_requests_the_lightest_class():
+    """An extract covering a few wards (Open Data): 23 wards with 0 requests per 1,000 get the
+    lightest class of their own, "0 (no requests)", not the darkest; no "under 0" class."""
+    wards = [{"ward_number": n, "ward_name": f"Ward {n}", "count": 0, "per_1000_residents": 0.0}
+             for n in range(1, 26)]
+    wards[8].update(count=150, per_1000_residents=1.45)
+    wards[18].update(count=1, per_1000_residents=0.01)
+    svg = charts.ward_map_svg("c", wards, "alt")
+    legend = re.findall(r'font-size="12px" fill="#1b1b1b" opacity="1">([^<]+)</text>', svg)
+    assert legend == ["0 (no requests)", "under 1", "1 or more"]
+    assert "under 0" not in svg and "0 or more" not in svg
+    fills = re.findall(r'fill="(#[0-9a-f]{6})"', svg)
+    # three classes, lightest first: the 23 zeros (and the legend's symbol) the lightest
+    assert fills.count(charts.MAP_CLASSES[-3]) == 24
+    assert fills.count(charts.MAP_CLASSES[-1]) == 2  # ward 9 (1.45) and its legend symbol
+    # only zeros and one rate: "more than 0"
+    wards[18].update(count=0, per_1000_residents=0.0)
+    assert "more than 0" in charts.ward_map_svg("c", wards, "alt")
 
 
 def test_no_chart_without_data():
@@ -102,13 +126,44 @@ def test_no_chart_without_data():
     assert all(s.svg is None and s.rows == [] for s in specs)
 
 
+def test_transfer_and_language_charts_read_their_figures(specs):
+    by_id = {s.id: s for s in specs}
+    transfers = by_id["transfers-monthly"]
+    # the sample's months: 98.61% → 98.6% ... July 97.41% → 97.4%, the lowest
+    assert transfers.rows[0] == ["January 2024", "98.6%", "80,210"]
+    assert transfers.rows[6] == ["July 2024", "97.4%", "93,870"]
+    assert "from 97.4% in July 2024 to 98.7% in February 2024" in transfers.summary
+    svg = str(transfers.svg)
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert {"98.6%", "97.4%", "100%", "0%", "Jan", "Dec"} <= set(texts)  # a 0–100% axis
+    languages = by_id["languages"]
+    # zh 14,210 of 1,271,300 recorded = 1.12% → 1.1%; names, not codes
+    assert languages.rows[0] == ["1", "Chinese", "14,210", "1.1%"]
+    assert [r[1] for r in languages.rows] == ["Chinese", "Spanish", "Portuguese", "Punjabi", "Tamil",
+                                              "Italian", "Farsi", "Korean", "Tagalog", "Arabic"]
+    assert languages.summary == ("4.6% of the 1,271,300 interactions with a recorded language in 2024 "
+                                 "were in a language other than English, most often Chinese (14,210).")
+    assert "Chinese 14,210; Spanish 6,480" in languages.alt
+    assert "14,210 (1.1%)" in re.findall(r"<text[^>]*>([^<]*)</text>", str(languages.svg))
+
+
+def test_transfer_chart_leaves_out_months_without_a_recorded_status():
+    metrics = load_metrics()
+    metrics["transfers"]["monthly"][1]["handled_without_transfer"] = None
+    metrics["transfers"]["monthly"][1]["recorded"] = 0
+    spec = next(s for s in key_metric_specs(metrics) if s.id == "transfers-monthly")
+    assert spec.rows[1] == ["February 2024", "n/a", "0"]
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", str(spec.svg))
+    assert "Feb" not in texts and "Jan" in texts and "Mar" in texts
+
+
 def test_bad_chart_id_rejected():
     with pytest.raises(ValueError):
         charts.hbar_svg("bad id", [("a", 1, "1")], "alt", x_title="x")
 
 
 def test_one_builder_per_chart_and_the_same_tables_without_svg(specs):
-    assert len(BUILDERS) == len(specs) == 10
+    assert len(BUILDERS) == len(specs) == 14
     plain = key_metric_specs(load_metrics(), with_svg=False)
     assert all(s.svg is None for s in plain)
     for with_svg, without in zip(specs, plain, strict=True):

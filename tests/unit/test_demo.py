@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 from pathlib import Path
@@ -15,9 +16,10 @@ from pipeline.contract import CHANNELS, ENTITIES, INTERACTION_TYPES, SR_STATUSES
 from pipeline.demo import ROW_GROUP_ROWS, generate
 from pipeline.demo import dataset as demo
 from pipeline.demo.calendar import Calendar, city_holidays, dst_gaps
-from pipeline.demo.calibration import channel_counts, sr_type_counts, ward_counts
-from pipeline.demo.reference import load_reference, type_table
+from pipeline.demo.calibration import STORM_SRS, channel_counts, sr_type_counts, ward_counts
+from pipeline.demo.reference import division_in, load_reference, type_table
 from pipeline.demo.schema import ARROW_TYPES, by_channel
+from pipeline.report.formatting import fmt_decimal
 
 SCALE = 0.01
 YEARS = (2023, 2024)
@@ -227,6 +229,107 @@ def test_calibration_helpers_exact():
     for name, change in ref["figures"]["2024"]["channel_change_vs_2023"].items():
         i = CHANNELS.index(name)
         assert abs(ch24[i] / ch23[i] - 1 - change) < 0.001
+
+
+def test_transfers_and_languages_are_calibrated(demo_dir):
+    """Illustrative shares (calibration.py): about 98% of answered calls handled without
+    transfer, fewer transfers in 2024 than 2023, some blanks; mostly English, then Chinese."""
+    raw, _ = demo_dir
+    marker = (raw / "DEMO_DATA.md").read_text(encoding="utf-8")
+    assert "Transfers and languages of service are illustrative only" in marker
+    handled = {}
+    for year in YEARS:
+        it = _read(raw, "interactions", year)
+        chat_or_phone = pc.is_in(it["channel"], value_set=pa.array(["phone", "live_chat"]))
+        # transferred is recorded only for calls and chats, and blank for some of them
+        assert it.filter(pc.invert(chat_or_phone))["transferred"].null_count == \
+            it.num_rows - pc.sum(chat_or_phone).as_py()
+        calls = it.filter(pc.and_(pc.equal(it["channel"], "phone"),
+                                  pc.equal(pc.fill_null(it["outcome"], ""), "answered")))
+        recorded = pc.drop_null(calls["transferred"])
+        assert 0 < calls["transferred"].null_count < 0.03 * calls.num_rows
+        handled[year] = 1 - pc.sum(recorded).as_py() / len(recorded)
+        assert 0.97 <= handled[year] <= 0.99, (year, handled[year])
+        languages = it["language"]
+        assert 0 < languages.null_count < 0.03 * it.num_rows
+        counts = pc.value_counts(pc.drop_null(languages)).to_pylist()
+        ranked = sorted(counts, key=lambda c: -c["counts"])
+        assert [c["values"] for c in ranked[:2]] == ["en", "zh"]
+        assert 0.93 <= ranked[0]["counts"] / (it.num_rows - languages.null_count) <= 0.97
+    assert handled[2024] > handled[2023]
+
+
+def test_no_two_wards_share_a_rate_per_1000_residents_to_one_decimal():
+    """The published spread is kept (Etobicoke-Lakeshore 29,536 the most and Don Valley East
+    11,232 the fewest in 2023, every ward at least 10,000, the totals) and the other wards' rates
+    per 1,000 residents, as the report rounds them, are all different."""
+    ref = load_reference()
+    population = [int(w["population_2021"]) for w in ref["wards"]]
+    for year, total in ((2023, 487_000), (2024, 463_000)):
+        wards = ward_counts(year, 1.0, ref, total)
+        assert wards.sum() == total and (wards[:25] >= 10_000).all()
+        rates = [fmt_decimal(n * 1000 / p, 1) for n, p in zip(wards[:25], population, strict=True)]
+        assert len(set(rates)) == 25, (year, sorted(rates))
+
+
+CITY_DIVISIONS = {"311", "Environment, Climate & Forestry", "Fleet Services", "Municipal Licensing & Standards",
+                  "Parks and Recreation", "Parks, Forestry & Recreation", "Solid Waste Management Services",
+                  "Toronto Water", "Transportation Services", "Unknown"}
+
+
+def test_divisions_are_the_citys_and_the_ones_in_force_in_the_year(demo_dir):
+    ref = load_reference()
+    types = type_table(ref)
+    # the catalogue no longer splits "Parks, Forestry & Recreation" into "Parks" + a section
+    assert set(types["division"]) <= CITY_DIVISIONS
+    home = dict(zip(types["names"], zip(types["division"], types["section"], strict=True), strict=True))
+    assert home["General Pruning"] == ("Parks, Forestry & Recreation", "Urban Forestry")
+    assert home["Park Litter and Garbage"] == ("Parks and Recreation", "Parks")
+    # 2023 and 2024 are before the 2025 reorganisation: one parks division, by its name then
+    assert division_in("Parks and Recreation", 2024) == "Parks, Forestry & Recreation"
+    assert division_in("Environment, Climate & Forestry", 2024) == "Parks, Forestry & Recreation"
+    assert division_in("Parks and Recreation", 2025) == "Parks and Recreation"
+    raw, _ = demo_dir
+    for year in YEARS:
+        divisions = set(pc.unique(_read(raw, "service_requests", year)["division"]).to_pylist())
+        assert "Parks, Forestry & Recreation" in divisions and divisions <= CITY_DIVISIONS
+        assert not divisions & {"Parks", "Environment", "Parks and Recreation", "Environment, Climate & Forestry"}
+
+
+def test_storm_day_keeps_sewer_and_catch_basin_its_two_most_frequent_types():
+    extra = {name: before + after for name, before, after in STORM_SRS}
+    ranked = sorted(extra, key=extra.get, reverse=True)
+    assert ranked[:2] == ["Sewer Service Line-Blocked", "Catch Basin - Blocked / Flooding"]
+    # a normal July day adds about a dozen of a type at most: the margin stays above it
+    assert extra[ranked[1]] - extra[ranked[2]] >= 30
+    before = {name: b for name, b, _ in STORM_SRS}
+    assert before["Sewer Service Line-Blocked"] > 700 and before["Catch Basin - Blocked / Flooding"] > 200
+
+
+def test_demo_writes_bia_contacts_at_example_org_and_clean_removes_them(demo_dir, tmp_path):
+    raw, _ = demo_dir
+    path = raw / "reference" / "bia_contacts.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(load_reference()["bias"]) == 79
+    assert all(r["email"].endswith("@example.org") and r["bia_name"] and r["contact_name"] for r in rows)
+    assert len({r["email"] for r in rows}) == 79
+    assert demo.demo_files(raw)["reference/bia_contacts.csv"] == _sha(path)
+    # an analyst's own contacts file is never replaced, nor listed as demo data
+    own = tmp_path / "own"
+    (own / "reference").mkdir(parents=True)
+    (own / "reference" / "bia_contacts.csv").write_text("bia_name,email,contact_name\n", encoding="utf-8")
+    generate(own, years=(2024,), scale=SCALE, seed=311)
+    assert (own / "reference" / "bia_contacts.csv").read_text(encoding="utf-8") == "bia_name,email,contact_name\n"
+    assert "reference/bia_contacts.csv" not in demo.demo_files(own)
+    # generated again, then removed with the rest (make clean), reference/ folder too
+    again = tmp_path / "again"
+    generate(again, years=(2024,), scale=SCALE, seed=311)
+    generate(again, years=(2024,), scale=SCALE, seed=311)
+    assert "reference/bia_contacts.csv" in demo.demo_files(again)
+    removed, kept = demo.remove(again)
+    assert "reference/bia_contacts.csv" in removed and kept == []
+    assert not (again / "reference").exists()
 
 
 def test_invalid_scale(tmp_path):

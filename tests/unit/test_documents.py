@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipeline.report.annual import render_html
 from pipeline.report.chart_specs import key_metric_specs
+from pipeline.report.context import build_context, service_sentences
 from pipeline.report.formatting import fmt_decimal, fmt_hms, fmt_pct, fmt_thousands
 from tests.integration import a11y
 
@@ -41,10 +42,13 @@ def test_null_sections_and_metrics_render_not_available():
     metrics["service_requests"]["median_days_to_close"] = None
     metrics["service_requests"]["on_time_rate"] = None
     html = render_html(metrics, META)
-    assert "Median days to close</th><td class=\"num\">not available in this extract" in html
-    assert "Closed on time (within the service standard)</th><td class=\"num\">not available" in html
+    # the annual report's Time to close (a sentence in Comments → Service Requests)
+    assert "Median days to close: not available in this extract." in html
+    assert "Closed on time (within the service standard): not available in this extract." in html
     assert "Phone service levels: not available in this extract" in html
+    # an empty section is left out and named in the data notes
     assert "Knowledge-base article views: not available in this extract" in html
+    assert 'id="kb-articles"' not in html
     assert a11y.html_structure_problems(html) == []
 
 
@@ -110,3 +114,77 @@ def test_markup_in_data_is_text_in_all_three_documents():
             html = render_html(metrics, META, output, kind, specs)
             assert "<script" not in html, (kind, output)
             assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, (kind, output)
+
+
+# --------------------------------------------------------------------------- transfers and languages
+
+
+def _table(html: str, table_id: str) -> str:
+    start = html.index(f'<table id="{table_id}">')
+    return html[start:html.index("</table>", start)]
+
+
+def test_transfers_and_languages_in_both_appendices_with_the_same_tables():
+    metrics = load_metrics()
+    specs = key_metric_specs(metrics, with_svg=False)
+    a = render_html(metrics, META, "html", "appendix_a", specs)
+    b = render_html(metrics, META, "html", "appendix_b", specs)
+    for table_id in ("table-transfers-monthly", "table-languages"):
+        assert _table(a, table_id) == _table(b, table_id)
+    transfers = _table(a, "table-transfers-monthly")
+    # July: 0.9741 → 97.4% of 93,870 with a recorded transfer status
+    assert '<th scope="row">July 2024</th><td class="num">97.4%</td><td class="num">93,870</td>' in transfers
+    languages = _table(a, "table-languages")
+    # Spanish 6,480 of 1,271,300 recorded = 0.51% → 0.5%
+    assert ('<th scope="row" class="num">2</th><td>Spanish</td><td class="num">6,480</td>'
+            '<td class="num">0.5%</td>') in languages
+    for html in (a, b):
+        assert '<h2 id="transfer-language-metrics-title">Transfers and languages</h2>' in html
+
+
+def test_service_sentences_from_the_figures():
+    metrics = load_metrics()
+    # 27 languages; other than English 0.0462 → 4.6%; zh first. Transfers (1,002,400 − 17,091) /
+    # 1,002,400 = 0.98295 → 98.3%, 2023 0.9712 → 97.1%; 12,900 answered without a recorded status
+    assert service_sentences(metrics) == {
+        "languages": "In 2024, 311 served residents in 27 languages; 4.6% of interactions with a "
+                     "recorded language were in a language other than English, most often Chinese.",
+        "transfers": "In 2024, 98.3% of answered phone calls and live chats with a recorded transfer "
+                     "status were handled without a transfer, up from 97.1% in 2023.",
+    }
+    t = metrics["transfers"]
+    t.update(recorded=t["answered"], prior_year_handled_without_transfer=0.98304)  # 98.3% as well
+    metrics["languages"].update(distinct=1, top_other_than_english=[], other_than_english_share=0.0)
+    assert service_sentences(metrics) == {
+        "languages": "In 2024, 311 served residents in 1 language; 0.0% of interactions with a "
+                     "recorded language were in a language other than English.",
+        "transfers": "In 2024, 98.3% of answered phone calls and live chats were handled without a "
+                     "transfer, the same as in 2023.",
+    }
+    t["prior_year_handled_without_transfer"] = 0.99
+    assert service_sentences(metrics)["transfers"].endswith("without a transfer, down from 99.0% in 2023.")
+    t["prior_year_handled_without_transfer"] = None
+    assert service_sentences(metrics)["transfers"].endswith("without a transfer.")
+    metrics["transfers"] = metrics["languages"] = None
+    assert service_sentences(metrics) == {"languages": None, "transfers": None}
+
+
+def test_the_context_carries_the_sentences_and_data_notes_name_a_missing_field():
+    metrics = load_metrics()
+    context = build_context(metrics, META, "html")
+    assert context["service_sentences"] == service_sentences(metrics)
+    assert context["meta"]["not_available"] == []
+    metrics["transfers"] = metrics["languages"] = None  # interactions without these columns
+    context = build_context(metrics, META, "html")
+    assert context["service_sentences"] == {"languages": None, "transfers": None}
+    assert [n.split(":")[0] for n in context["meta"]["not_available"]] == ["Transfers", "Languages of service"]
+    html = render_html(metrics, META)
+    assert "Transfers: the interaction extract records no transfer status (transferred)" in html
+    assert "Languages of service: the interaction extract records no language of service" in html
+    appendix = render_html(metrics, META, "html", "appendix_a")
+    assert "Handled without transfer: not available in this extract" in appendix
+    assert "Languages of service: not available in this extract" in appendix
+    assert a11y.html_structure_problems(appendix) == []
+    # no interactions at all: the interactions section says so, no extra note
+    metrics["interactions"] = None
+    assert build_context(metrics, META, "html")["meta"]["not_available"] == []

@@ -207,7 +207,7 @@ def test_file_problem_rolls_back_earlier_files(raw_dir, db_path, write_csv):
               mtime=1_700_000_000)
     load(raw_dir, db_path)
     before = all_tables(db_path)
-    write_csv("2024/interactions.csv", f"{IH}\nI1,2024-07-16 15:04:05,email,general_inquiry",
+    write_csv("2024/interactions.csv", f"{IH}\nI1,2024-07-16 15:04:05,email,general_inquiry,,,,,,,,",
               mtime=1_600_000_000)  # earlier delivery: loaded first, then the bad file fails
     write_csv("2024/service_requests_2.csv", "sr_id,created_at\nS2,2024-07-16\n",
               mtime=1_700_000_100)
@@ -480,8 +480,9 @@ def test_repeated_ids_list_every_id_delivered_twice(raw_dir, db_path, write_csv)
         mtime=1_700_000_100,
     )
     write_csv("2024/interactions.csv",
-              f"{IH}\nI1,2024-07-16 15:04:05,web,service_request\n"
-              "I2,2024-07-16 15:04:05,web,service_request\nI2,2024-07-16 15:05:05,web,service_request",
+              f"{IH}\nI1,2024-07-16 15:04:05,web,service_request,,,,,,,,\n"
+              "I2,2024-07-16 15:04:05,web,service_request,,,,,,,,\n"
+              "I2,2024-07-16 15:05:05,web,service_request,,,,,,,,",
               mtime=1_700_000_200)
     load(raw_dir, db_path, max_reject_rate=1.0)
     listed = q(db_path, "SELECT entity, id FROM raw.repeated_ids ORDER BY 1, 2")
@@ -522,7 +523,7 @@ def test_idempotent_changed_and_removed_files(raw_dir, db_path, write_csv):
                   sr_file(["S1,2024-07-16 15:04:05,,New,T,D,,,,,"]), mtime=1_700_000_000)
     write_csv("2024/service_requests_b.csv",
               sr_file(["S2,2024-07-16 15:04:05,,New,T,D,,,,,"]), mtime=1_700_000_100)
-    write_csv("2024/interactions.csv", f"{IH}\nI1,2024-07-16 15:04:05,web,service_request",
+    write_csv("2024/interactions.csv", f"{IH}\nI1,2024-07-16 15:04:05,web,service_request,,,,,,,,",
               mtime=1_700_000_200)
     s1 = load(raw_dir, db_path)
     first = all_tables(db_path)

@@ -26,16 +26,16 @@ def ndir(tmp_path: Path) -> Path:
 
 
 def test_placeholders_use_the_report_filters(ndir):
-    (ndir / "recommendations.md").write_text(
+    (ndir / "partnerships.md").write_text(
         "We received {{ service_requests.total | thousands }} requests "
         "({{ service_requests.change_vs_prior_year | signed_pct }} vs {{ prior_year }}); "
         "service level {{ phone.service_level | pct }}, ASA {{ phone.asa_seconds | hms }}.\n",
         encoding="utf-8")
     out = narrative.render_narrative(load_metrics(), ndir)
-    html = out["recommendations"]["html"]
+    html = out["partnerships"]["html"]
     assert html == ("<p>We received 463,000 requests (\u22125% vs 2023); service level 82%, "
                     "ASA 0:00:47.</p>")
-    assert out["recommendations"]["default"] is False
+    assert out["partnerships"]["default"] is False
 
 
 def test_missing_files_fall_back_to_the_shipped_defaults(tmp_path):
@@ -57,12 +57,12 @@ def test_defaults_survive_absent_sections():
 
 
 def test_unknown_placeholder_names_file_and_line(ndir):
-    (ndir / "recommendations.md").write_text(
-        "# Recommendations\n\nFine: {{ year }}.\nBad: {{ foo }}.\n", encoding="utf-8")
+    (ndir / "partnerships.md").write_text(
+        "# Partnerships\n\nFine: {{ year }}.\nBad: {{ foo }}.\n", encoding="utf-8")
     with pytest.raises(narrative.NarrativeError) as info:
         narrative.render_narrative(load_metrics(), ndir)
     message = str(info.value)
-    assert message.startswith("raw/narrative/2024/recommendations.md, line 4:")
+    assert message.startswith("raw/narrative/2024/partnerships.md, line 4:")
     assert "'foo' is undefined" in message
 
 
@@ -144,16 +144,19 @@ def test_markdown_features_and_heading_levels():
 
 
 def test_annual_report_places_every_section(ndir):
-    (ndir / "recommendations.md").write_text("- Hire **12** agents for {{ year }}.\n", encoding="utf-8")
+    (ndir / "partnerships.md").write_text("- Hire **12** agents for {{ year }}.\n", encoding="utf-8")
     meta = {"demo": False, "generated_from": [], "cancelled_note": None, "not_available": [],
             "narrative_dir": ndir}
     html = render_html(load_metrics(), meta)
-    for heading in ("Highlights of the year", "Ongoing improvements", "Partnerships", "Recommendations"):
+    for heading in ("Highlights of the year", "Ongoing Improvements", "Partnerships and Enhancements",
+                    "Recommendations"):
         assert f">{heading}</h" in html
     assert "<li>Hire <strong>12</strong> agents for 2024.</li>" in html
-    assert html.index("Highlights of the year") < html.index('id="general-inquiries"')
-    assert html.index('id="recommendations"') < html.index('id="data-notes"')
-    assert '<a href="#recommendations">Recommendations</a>' in html
+    # highlights in the Summary; partnerships and improvements in the Comments, before the wards
+    assert html.index("Highlights of the year") < html.index('id="recommendations"')
+    assert (html.index('id="comments"') < html.index('id="partnerships"')
+            < html.index('id="ongoing-improvements"') < html.index('id="wards"'))
+    assert '<a href="#partnerships">Partnerships and Enhancements</a>' in html
 
 
 def test_bad_narrative_stops_the_render_before_writing(ndir, tmp_path):

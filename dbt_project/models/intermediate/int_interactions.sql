@@ -1,7 +1,8 @@
 -- One row per interaction (the latest delivery of a repeated id), with its local period.
 -- It keeps the columns the marts read (every row is written once more here, so each column
--- costs load time at scale); the rest (responded_at, transferred, sr_id, language) stays in
--- stg_raw__interactions.
+-- costs load time at scale); the rest (responded_at, sr_id) stays in stg_raw__interactions.
+-- transferred and language are kept as delivered (the loader trims text and reads every
+-- accepted true/false spelling); the marts that read them decide what counts as recorded.
 with
 
 interactions as (
@@ -36,6 +37,8 @@ final as (
         outcome,
         queue_seconds,
         handle_seconds,
+        transferred,
+        language,
         -- real elapsed time between two instants (a DST change does not add or remove an hour)
         epoch(responded_at) - epoch(started_at) as seconds_to_response
     from with_local_time

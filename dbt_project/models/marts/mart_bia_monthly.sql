@@ -124,7 +124,7 @@ final as (
         prior_year.service_requests as same_month_prior_year,
         (with_periods.service_requests - prior_year.service_requests)
         / nullif(prior_year.service_requests, 0) as change_vs_same_month_prior_year,
-        closed_in_month.closed as closed_in_month,
+        coalesce(closed_in_month.closed, 0) as closed_in_month,
         closed_in_month.median_days_to_close,
         closed_in_month.closed_on_time / nullif(closed_in_month.closed_with_standard, 0) as on_time_rate,
         coalesce(open_at_month_end.open_at_month_end, 0) as open_at_month_end,

@@ -1,5 +1,6 @@
 -- Surge days: a day whose SR count is at least surge_factor x the median of the
--- surge_window_days preceding days (zero-SR days included) and at least surge_floor.
+-- surge_window_days preceding days (zero-SR days included) and at least surge_floor, with
+-- its multiple of that median.
 with
 
 service_requests as (
@@ -50,7 +51,8 @@ final as (
         created_date as surge_date,
         year(created_date) as surge_year,
         service_requests,
-        baseline_median
+        baseline_median,
+        service_requests / nullif(baseline_median, 0) as baseline_multiple
     from with_baseline
     where
         baseline_days = {{ var('surge_window_days') }}

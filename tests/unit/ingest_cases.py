@@ -1,0 +1,42 @@
+"""Building blocks of the ingest tests: a contract row as CSV text, a file as CSV bytes."""
+
+from __future__ import annotations
+
+import io
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.contract import ENTITIES
+
+HEADERS = {entity: ",".join(c.name for c in cols) for entity, cols in ENTITIES.items()}
+DEFAULTS = {
+    "interactions": {"started_at": "2024-07-16 15:04:05", "channel": "email",
+                     "interaction_type": "general_inquiry"},
+    "service_requests": {"created_at": "2024-07-16 15:04:05", "status": "New", "sr_type": "T",
+                         "division": "D"},
+    "kb_views": {"date": "2024-07-16", "article_title": "T", "views": "1"},
+}
+ID = {"interactions": "interaction_id", "service_requests": "sr_id", "kb_views": "article_id"}
+
+
+def row(entity: str, key: str, **values: str) -> str:
+    """One CSV line of ``entity`` with id ``key``: the contract's columns in order, the required
+    ones filled with valid values unless given (values are written as given, quotes and all)."""
+    given = DEFAULTS[entity] | {ID[entity]: key} | values
+    return ",".join(given.get(c.name, "") for c in ENTITIES[entity])
+
+
+def text(entity: str, rows: list[str], end: str = "\n", header: str | None = None,
+         final: bool = True) -> str:
+    """A CSV file's text: the header and the rows, each line ended by ``end`` (the last one
+    too when ``final``)."""
+    lines = [HEADERS[entity] if header is None else header, *rows]
+    return end.join(lines) + (end if final else "")
+
+
+def parquet(columns: dict[str, pa.Array | list]) -> bytes:
+    """A Parquet file's bytes."""
+    buf = io.BytesIO()
+    pq.write_table(pa.table(columns), buf)
+    return buf.getvalue()
