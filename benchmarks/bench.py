@@ -387,7 +387,7 @@ def _stage_dbt(p: dict) -> dict:
 
     out = Path(p["output"])
     start = time.perf_counter()
-    ran = build(out / "warehouse.duckdb", out)
+    ran = build(out / "warehouse.duckdb", out, engine=engine())
     info: dict[str, Any] = {"inner_s": time.perf_counter() - start, "dbt_ran": ran}
     if ran:
         info["slowest_nodes"] = dbt_node_timings(out)
@@ -554,6 +554,16 @@ class Bench:
         return entry
 
 
+def engine() -> str:
+    """The engine the dbt models run on (``--engine``, passed to every stage as CX311_ENGINE)."""
+    return os.environ.get("CX311_ENGINE", "duckdb")
+
+
+def result_name(scale: float) -> str:
+    """``<scale>.json``, or ``<scale>-spark.json`` for a run on Spark."""
+    return scale_name(scale) + ("" if engine() == "duckdb" else f"-{engine()}") + ".json"
+
+
 def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] = (),
         year: int = YEAR, bia_month: str = BIA_MONTH, seed: int = 311,
         verbose: bool = True) -> dict[str, Any]:
@@ -631,7 +641,8 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
 
     result = summarise(scale, bench.stages, fl, floor_headline, diffs, raw)
     result["loader_rejects"] = loader_rejects(work / "warehouse.duckdb", raw)
-    (out_root / f"{scale_name(scale)}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    result["engine"] = engine()
+    (out_root / result_name(scale)).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result
 
 
@@ -809,10 +820,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bia-month", default=BIA_MONTH, help="BIA batch month (default 2024-07)")
     parser.add_argument("--seed", type=int, default=311)
     parser.add_argument("--skip", default="", help=f"comma-separated stages to skip: {', '.join(SKIPPABLE)}")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default=None,
+                        help="what runs the dbt models (default: CX311_ENGINE, else duckdb)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--params", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.engine:
+        os.environ["CX311_ENGINE"] = args.engine  # every stage's process inherits it
     if args.child:
         return _child_main(args.child, args.params, args.result)
     skip = tuple(s.strip() for s in args.skip.split(",") if s.strip())
@@ -825,7 +840,7 @@ def main(argv: list[str] | None = None) -> int:
           file=sys.stderr, flush=True)
     result = run(args.scale, args.out, skip, args.year, args.bia_month, args.seed)
     print(table(result))
-    print(f"\nwrote {Path(args.out).resolve() / (scale_name(args.scale) + '.json')}")
+    print(f"\nwrote {Path(args.out).resolve() / result_name(args.scale)}")
     failed = [s["name"] for s in result["stages"] if s["status"] == "failed"]
     if failed:
         print(f"failed stages: {', '.join(failed)}", file=sys.stderr)

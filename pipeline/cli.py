@@ -72,6 +72,11 @@ def raw_option(func: Callable) -> Callable:
 
 def state_options(func: Callable) -> Callable:
     """Options of every command that loads and builds the warehouse."""
+    func = click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", envvar="CX311_ENGINE",
+                        show_default=True, expose_value=False, callback=_keep_engine,
+                        help="What runs the dbt models: DuckDB in this process, or Spark (pip install -e "
+                             "'.[spark]', Java 17). The documents are the same (README: When one machine is "
+                             "not enough).")(func)
     func = click.option("--wait", is_flag=True,
                         help="If another run is using OUTPUT, wait for it instead of stopping.")(func)
     func = click.option("--max-reject-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True,
@@ -89,6 +94,11 @@ def bia_options(func: Callable) -> Callable:
     func = click.option("--month", required=True, callback=_check_month, metavar="YYYY-MM",
                         help="Month to report on, e.g. 2024-07.")(func)
     return state_options(func)
+
+
+def _keep_engine(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    ctx.meta["engine"] = value
+    return value
 
 
 def _check_month(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -181,8 +191,10 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
         load_service_standards(raw_dir, con)
     finally:
         con.close()
-    with console.progress("dbt build") as progress:
-        ran = console.timed("dbt build", lambda: build(db_path, output, progress=progress))
+    engine = click.get_current_context().meta.get("engine", "duckdb")
+    label = "dbt build" if engine == "duckdb" else f"dbt build ({engine})"
+    with console.progress(label) as progress:
+        ran = console.timed(label, lambda: build(db_path, output, progress=progress, engine=engine))
     if not ran:
         console.say("  nothing changed since the last build: dbt skipped")
     return db_path

@@ -1,8 +1,15 @@
-"""Run the dbt project against a warehouse file."""
+"""Run the dbt project against a warehouse file, on DuckDB (the default) or on Spark.
+
+DuckDB reads the loader's landing tables and writes the marts into the warehouse file itself.
+Spark reads the landing zone (the landing tables as Parquet files, ``pipeline/landing_zone.py``)
+and publishes each mart as Parquet, which is then copied into the warehouse file's ``marts``
+schema: whatever the engine, Python reads ``marts.<mart>`` from the warehouse file.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -13,9 +20,11 @@ from pathlib import Path
 
 import duckdb
 
+from . import landing_zone
 from .errors import CxError
 from .outputs import die_with_parent
 from .paths import DBT_DIR
+from .warehouse import import_marts
 
 # What a build depends on besides the landing tables: the dbt project's own files.
 PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
@@ -24,6 +33,10 @@ PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros"
 # vars and profile itself and parses everything again when it is stale.
 PARSE_STATE = "partial_parse.msgpack"
 PARSE_CACHE = DBT_DIR / "target" / PARSE_STATE
+ENGINES = ("duckdb", "spark")
+# Spark's files, beside the warehouse file (dbt runs in its folder; the profile's spark target
+# names the same relative paths): the landing zone, Spark's own tables, the published marts.
+SPARK_DIR = "warehouse"
 
 
 Progress = Callable[[str, int, int], None]  # (item just finished, done, total)
@@ -33,13 +46,42 @@ class TransformError(CxError):
     """dbt failed; the message holds the end of its output."""
 
 
-def dbt_env(db_path: Path, work_dir: Path) -> dict[str, str]:
-    """Environment for a dbt run: the warehouse and where dbt writes its own files.
+def parse_cache(engine: str = "duckdb") -> Path:
+    """dbt's parse state kept for the next output folder, one per engine (the profile differs)."""
+    return PARSE_CACHE if engine == "duckdb" else PARSE_CACHE.with_name(f"partial_parse.{engine}.msgpack")
+
+
+def spark_paths(db_path: Path) -> dict[str, Path]:
+    """Where a Spark build reads and writes: beside the warehouse file, unless CX311_LANDING and
+    CX311_RESULTS name the landing zone and the published marts elsewhere (shared storage that
+    a cluster reads; README: When one machine is not enough)."""
+    root = Path(db_path).resolve().parent / SPARK_DIR
+    return {"landing": Path(os.environ.get("CX311_LANDING") or root / "landing").resolve(),
+            "spark": root / "spark",
+            "marts": Path(os.environ.get("CX311_RESULTS") or root / "marts").resolve()}
+
+
+def _clear_published(marts: Path) -> None:
+    """Remove the marts a previous Spark build published (Spark's output folders only)."""
+    if marts.is_dir():
+        for folder in marts.iterdir():
+            if folder.is_dir() and ((folder / "_SUCCESS").exists() or any(folder.glob("*.parquet"))):
+                shutil.rmtree(folder)
+
+
+def dbt_env(db_path: Path, work_dir: Path, engine: str = "duckdb") -> dict[str, str]:
+    """Environment for a dbt run: the engine, the warehouse and where dbt writes its own files.
 
     dbt runs in the warehouse's folder and is given the file's bare name, so the profile (which
     dbt hashes into its parse state) is the same for every output folder."""
     env = dict(os.environ)
+    env["CX311_ENGINE"] = engine
     env["CX311_DB"] = Path(db_path).name
+    if engine == "spark":
+        paths = spark_paths(db_path)
+        env["CX311_LANDING"] = str(paths["landing"])
+        env["CX311_RESULTS"] = str(paths["marts"])
+        env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: nothing listens beyond loopback
     env["DBT_TARGET_PATH"] = str((Path(work_dir) / "dbt_target").resolve())
     env["DBT_LOG_PATH"] = str((Path(work_dir) / "dbt_logs").resolve())
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
@@ -57,7 +99,7 @@ def _event(line: str) -> dict | None:
 
 
 def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = True,
-            progress: Progress | None = None) -> str:
+            progress: Progress | None = None, engine: str = "duckdb") -> str:
     """Run ``dbt <command>`` on the project and return its log text; raise on failure.
 
     dbt runs in a child process that dies with this one, writing its events as JSON lines:
@@ -65,11 +107,12 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
     dbt = Path(sys.executable).with_name("dbt")
     args = [str(dbt), *command, "--log-format", "json",
             "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
-    env = dbt_env(db_path, work_dir)
+    env = dbt_env(db_path, work_dir, engine)
     state = Path(env["DBT_TARGET_PATH"]) / PARSE_STATE
-    if not state.exists() and PARSE_CACHE.exists():
+    cache = parse_cache(engine)
+    if not state.exists() and cache.exists():
         state.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(PARSE_CACHE, state)
+        shutil.copyfile(cache, state)
     lines: list[str] = []
     done = 0
     with subprocess.Popen(args, env=env, cwd=Path(db_path).resolve().parent, stdout=subprocess.PIPE,
@@ -90,27 +133,30 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
         tail = "\n".join(output.strip().splitlines()[-40:])
         raise TransformError(f"dbt {' '.join(command)} failed (exit {child.returncode}):\n{tail}")
     if state.exists():
-        _save_parse_state(state)
+        _save_parse_state(state, cache)
     if not quiet:
         print(output, end="")
     return output
 
 
-def _save_parse_state(state: Path) -> None:
+def _save_parse_state(state: Path, cache: Path) -> None:
     """Keep dbt's parse state for the next output folder (written aside, then renamed)."""
     try:
-        PARSE_CACHE.parent.mkdir(parents=True, exist_ok=True)
-        tmp = PARSE_CACHE.with_name(f".{PARSE_STATE}.{os.getpid()}")
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
         shutil.copyfile(state, tmp)
-        os.replace(tmp, PARSE_CACHE)
+        os.replace(tmp, cache)
     except OSError:  # a read-only checkout only loses the speed-up
         pass
 
 
-def fingerprint(db_path: Path) -> str:
+def fingerprint(db_path: Path, engine: str = "duckdb") -> str:
     """SHA-256 over everything a build reads: the dbt project's files, the loaded files
-    (by content hash, in delivery order) and the service-standards override."""
+    (by content hash, in delivery order) and the service-standards override; and the engine,
+    when it is not DuckDB."""
     digest = hashlib.sha256()
+    if engine != "duckdb":
+        digest.update(f"engine={engine}".encode())
     for name in PROJECT_INPUTS:
         root = DBT_DIR / name
         for path in sorted([root] if root.is_file() else root.rglob("*")):
@@ -124,25 +170,51 @@ def fingerprint(db_path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_engine(engine: str) -> None:
+    """Stop with what to install when the engine cannot run here."""
+    if engine not in ENGINES:
+        raise TransformError(f"Unknown engine {engine!r}: use one of {', '.join(ENGINES)}.")
+    if engine == "spark":
+        missing = [name for name in ("pyspark", "dbt.adapters.spark") if importlib.util.find_spec(name) is None]
+        if missing:
+            raise TransformError("The Spark engine needs the spark extra: run "
+                                 "`pip install -e '.[spark]'` (or `make ... ENGINE=spark`, which does).")
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            raise TransformError("The Spark engine needs Java 17: install it "
+                                 "(Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME.")
+
+
 def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = False,
-          progress: Progress | None = None) -> bool:
+          progress: Progress | None = None, engine: str = "duckdb") -> bool:
     """Seed, run and test every model (``dbt build``) unless nothing it reads has changed
     since the last successful build of this warehouse. Returns True when dbt ran.
 
     dbt's unit tests check the models' logic on fixed inputs, not the data: they run in the
     test suite (``unit_tests=True``), not in every production build.
 
+    On Spark the landing zone is brought up to date first, and the published marts are
+    copied into the warehouse file's ``marts`` schema after a good build.
+
     The fingerprint of the last good build is kept in the warehouse itself
     (``main.cx311_build``), so a new or rebuilt warehouse is always built."""
-    current = fingerprint(db_path)
+    check_engine(engine)
+    current = fingerprint(db_path, engine)
     with duckdb.connect(str(db_path)) as con:
         con.execute("CREATE TABLE IF NOT EXISTS main.cx311_build (fingerprint VARCHAR)")
         previous = con.execute("SELECT fingerprint FROM main.cx311_build").fetchone()
         if previous is not None and previous[0] == current:
             return False
         con.execute("DELETE FROM main.cx311_build")
-    run_dbt(["build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"]),
-            db_path, work_dir, quiet=quiet, progress=progress)
+    command = ["build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"])
+    if engine == "spark":
+        paths = spark_paths(db_path)
+        landing_zone.export(db_path, paths["landing"])
+        shutil.rmtree(paths["spark"], ignore_errors=True)  # Spark's own tables: rebuilt every time
+        _clear_published(paths["marts"])
+        run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress, engine=engine)
+        import_marts(db_path, paths["marts"])
+    else:
+        run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress)
     with duckdb.connect(str(db_path)) as con:
         con.execute("INSERT INTO main.cx311_build VALUES (?)", [current])
     return True

@@ -58,6 +58,30 @@ def set_aside_if_unreadable(db_path: Path) -> tuple[Path, str] | None:
     return aside, reason
 
 
+def import_marts(db_path: Path, published: Path) -> list[str]:
+    """Make the marts another engine published as Parquet (``published/<mart>/*.parquet``,
+    e.g. Spark's) the ``marts`` schema of the warehouse file, in one transaction: Python then
+    reads them as it reads DuckDB's own. Returns the marts' names."""
+    names = sorted(p.name for p in Path(published).iterdir() if p.is_dir() and any(p.glob("*.parquet")))
+    if not names:
+        raise WarehouseError(f"No marts were published in {published}.")
+    con = connect(db_path)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DROP SCHEMA IF EXISTS marts CASCADE")
+        con.execute("CREATE SCHEMA marts")
+        for name in names:
+            files = str(Path(published) / name / "*.parquet").replace("'", "''")
+            con.execute(f'CREATE TABLE marts."{name}" AS SELECT * FROM read_parquet(\'{files}\')')
+        con.execute("COMMIT")
+    except duckdb.Error:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    return names
+
+
 @contextmanager
 def reading(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to a built warehouse, closed on exit."""

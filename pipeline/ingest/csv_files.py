@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import numpy as np
+
 from .csv_scan import Structure, scan
 from .errors import file_error
 
@@ -88,7 +90,7 @@ def inspect_csv(path: Path, display: Path, tmp: Path) -> CsvText:
     encoding = "utf-8-sig" if bom else "utf-8"
     if valid or bom or _has_multibyte(path, display):
         return CsvText(path, display, encoding, skip, not valid, structure)
-    copy = _transcode_cp1252(path, display, tmp)
+    copy = _transcode_cp1252(path, display, tmp, structure)
     return CsvText(copy, display, "cp1252", 0, False, scan(_chunks(copy, display)))
 
 
@@ -191,25 +193,24 @@ def _check_text(head: bytes, display: Path) -> None:
         )
 
 
-def _transcode_cp1252(path: Path, display: Path, tmp: Path) -> Path:
-    """A UTF-8 copy of a Windows-1252 file in ``tmp``; LoadError (with the byte offset and
-    line) at the first byte that Windows-1252 leaves undefined."""
+def _transcode_cp1252(path: Path, display: Path, tmp: Path, structure: Structure) -> Path:
+    """A UTF-8 copy of a Windows-1252 file in ``tmp``; LoadError (with the byte offset and the
+    line where its row starts) at the first byte that Windows-1252 leaves undefined."""
     out = tmp / (_path_key(path) + ".csv")
     offset = 0
-    line = 1
     with out.open("w", encoding="utf-8", newline="") as w:
         for chunk in _chunks(path, display):
             found = CP1252_UNDEFINED.search(chunk)
             if found:
-                bad = found.start()
-                line += chunk[:bad].count(b"\n")
+                at = offset + found.start()
+                row = max(0, int(np.searchsorted(structure.starts, at, side="right")) - 1)
+                line = int(structure.lines[row]) if len(structure.lines) else 1
                 raise file_error(
                     display,
                     f"it contains bytes that are neither UTF-8 nor Windows-1252 (byte 0x"
-                    f"{chunk[bad]:02X} at byte offset {offset + bad}, line "
-                    f"{line}); re-export it as UTF-8.",
+                    f"{chunk[found.start()]:02X} at byte offset {at}, in the row that starts on "
+                    f"line {line}); re-export it as UTF-8.",
                 )
             w.write(chunk.decode("cp1252"))
             offset += len(chunk)
-            line += chunk.count(b"\n")
     return out

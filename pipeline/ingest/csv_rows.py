@@ -1,6 +1,7 @@
 """A CSV file's rows as an Arrow table: ``__line`` (the physical line the row starts on),
 ``__problem`` (``'column|reason'`` when the row is rejected before its values are looked at,
-else null) and the wanted columns as text (``''`` for an empty field; null on a rejected row).
+else null) and the wanted columns as text, ``col<index in the header>`` (``''`` for an empty
+field; null on a rejected row).
 
 Row problems found here: a row whose number of fields differs from the header's
 (``"12 fields, expected 8"``, column ``(row)``); a value with a byte that is not UTF-8 in an
@@ -42,6 +43,7 @@ ROW = "(row)"  # the column of a problem with the whole row
 
 BATCH = 65536
 INVALID_UTF8 = re.compile("[\udc80-\udcff]")  # a byte that was not UTF-8 (surrogateescape)
+CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def read_header(text: CsvText) -> tuple[int, list[str]]:
@@ -65,15 +67,21 @@ def read_header(text: CsvText) -> tuple[int, list[str]]:
 
 def read_rows(text: CsvText, header_at: int, header: list[str], wanted: list[int]) -> pa.Table:
     """The data rows (the records after the header) with the columns at ``wanted`` indices of
-    ``header``, named by their header names."""
+    ``header``, named ``col<index>`` (a header name may hold any character, even NUL)."""
     limit = contract.FIELD_MAX_BYTES
-    names = [name.replace("|", "/") for name in header]  # '|' separates column and reason
+    names = [_label(name) for name in header]
     table = None
     if not text.bad_utf8 and text.structure.irregular == 0:
         table = _fast(text, header_at, names, wanted, limit)
     if table is None:
         table = _exact(text, names, wanted, limit)
-    return table.rename_columns([LINE, PROBLEM, *(header[i] for i in wanted)])
+    return table.rename_columns([LINE, PROBLEM, *(f"col{i}" for i in wanted)])
+
+
+def _label(name: str) -> str:
+    """A header name as the column of a reject: one line, at most 100 characters, no '|' (which
+    separates column and reason)."""
+    return CONTROL.sub(" ", name).replace("|", "/")[:100]
 
 
 def _schema(n: int) -> pa.Schema:
@@ -90,11 +98,11 @@ def _fast(text: CsvText, header_at: int, names: list[str], wanted: list[int],
     if not len(lines):
         return _schema(len(wanted)).empty_table()
     long_rows = st.longest > limit  # then every column is read, to find the long fields
-    got = _arrow(text, int(st.starts[header_at + 1]), len(names),
-                 list(range(len(names))) if long_rows else wanted, threads=True)
+    offset, include = int(st.starts[header_at + 1]), list(range(len(names))) if long_rows else wanted
+    got = _arrow(text, offset, len(names), include, threads=True)
     if got is not None and got[1]:  # rows with the wrong number of fields: where are they?
-        got = _arrow(text, int(st.starts[header_at + 1]), len(names),
-                     list(range(len(names))) if long_rows else wanted, threads=False)
+        got = None  # (free the first reading before the second)
+        got = _arrow(text, offset, len(names), include, threads=False)
     if got is None:
         return None
     table, invalid = got

@@ -1,6 +1,7 @@
 """Load the raw 311 extracts into the warehouse's landing tables (schema ``raw``).
 
-The contract, in brief (the full text is the project's data contract):
+The contract, in brief (the full text is the project's data contract, docs/data-contract.md,
+with its bad-input catalogue):
 
 * **Layout.** ``<raw>/<YEAR>/interactions*``, ``service_requests*`` and ``kb_views*`` files
   (``.csv``, ``.csv.gz`` or ``.parquet``; YEAR is any 4-digit folder);
@@ -8,7 +9,11 @@ The contract, in brief (the full text is the project's data contract):
   variant), loaded as service requests with a stable synthetic id ``OD-<sha8>-<line>`` (sha8 =
   first 8 hex digits of the file's SHA-256) and ``closed_at_available = false``; and the
   optional ``<raw>/reference/bia_boundaries.geojson`` used to fill a blank ``bia`` from the
-  coordinates (point in polygon, property ``bia_name``). Everything else is ignored.
+  coordinates (point in polygon, property ``bia_name``). Every other file is ignored *and listed*
+  in ``LoadSummary.notes`` with the reason (``contract.non_extract_paths``; README*,
+  DEMO_DATA.md, dotfiles, ``reference/`` and ``narrative/`` are not listed), as are the columns
+  a loaded file has that are not read (not in the contract, or an earlier column has the same
+  normalised name). The notes name columns and are never stored in the warehouse.
 * **Values.** Channels, interaction types, outcomes and statuses are normalised (lower case,
   spaces/hyphens to underscores, the City's status spellings mapped). Timestamps become
   instants: an explicit UTC offset is honoured, otherwise the time is local America/Toronto;
@@ -18,24 +23,42 @@ The contract, in brief (the full text is the project's data contract):
   ``2024-07-16T15:04:05-04:00``, ``2024-07-16 15:04:05.0000000``, ``16/Jul/2024 03:04 PM``.
   Parquet timestamps without a time zone are local time; with a time zone they are instants.
   ``ward`` is stored as the raw text. Unknown extra columns are never read into the warehouse.
+* **Plausibility** (limits in ``pipeline.contract``): a timestamp or date before 2000-01-01
+  (local) or more than one day after the file's extract time (``contract.extract_time``: its
+  modification time or, in a year folder, the end of that year if later) is rejected as
+  ``implausible date``; queue or handle seconds above 86,400 as ``implausible duration``.
 * **Row problems** go to ``raw.rejects`` (file, entity, line, column, first reason found) and
   the rest of the file loads. Reasons are fixed phrases: ``required value missing``,
   ``unparseable timestamp``, ``unparseable date``, ``unknown channel``,
   ``unknown interaction type``, ``unknown outcome``, ``unknown status``, ``invalid boolean``,
   ``negative seconds``, ``non-integer seconds``, ``negative count``, ``non-integer count``,
-  ``invalid coordinate``, ``closed before created``. Conditionally required: ``outcome`` for
-  phone and live_chat, ``queue_seconds`` for phone, ``handle_seconds`` for answered phone/chat.
+  ``invalid coordinate``, ``closed before created``, ``implausible date``,
+  ``implausible duration``, ``NUL character`` (in a text the loader reads), ``field too long``
+  (over ``FIELD_MAX_BYTES``, 1 MiB); and, found while reading a CSV row, ``N fields, expected M``
+  (column ``(row)``) and ``invalid UTF-8 at byte N of the value``. Conditionally required:
+  ``outcome`` for phone and live_chat, ``queue_seconds`` for phone, ``handle_seconds`` for
+  answered phone/chat.
 * **File problems** (required column missing, not a CSV/Parquet file, empty file or no data
-  rows, undecodable bytes) and a file whose rejects exceed ``max_reject_rate`` of its rows
-  raise :class:`LoadError`; the whole run is one transaction, so nothing from it is written.
-* **Encodings.** UTF-8, UTF-8 with BOM, Windows-1252 (anything that is not valid UTF-8;
-  bytes undefined in cp1252 are an error). cp1252 files are transcoded to a temporary UTF-8
-  copy before DuckDB reads them.
-* **Line numbers.** CSV: the physical line, header = line 1, computed as row number + 1 (a
-  quoted field with an embedded newline shifts the numbers of the rows after it). Parquet:
-  row number + 1, as if a header line came first.
-* **Nothing lost.** Per file: rows_read = rows_loaded + rows_rejected + duplicates_collapsed,
-  stored in ``raw.load_audit``. Only exact duplicates (same normalised value in every contract
+  rows, UTF-16 text, undecodable bytes, a header that is not UTF-8, a quoted field never closed,
+  a Parquet contract column holding lists or records) and a file whose rejects exceed
+  ``max_reject_rate`` of its rows raise :class:`LoadError`, one paragraph naming the file (and
+  the line where it applies); the whole run is one transaction, so nothing from it is written.
+* **CSV format.** RFC 4180 with ``,`` and ``"`` (``""`` inside quotes); a quoted field may hold
+  commas and line breaks; lines end at ``\n``, ``\r\n`` or ``\r``. A record with no value (empty
+  line, spaces only, a lone ``""``) is not a row. A stray quote inside an unquoted field is an
+  ordinary character, text after a closing quote is kept. A row with another number of fields
+  than the header is rejected (never padded). An unterminated quote is a file problem naming the
+  line where the quoted field starts: the rest of the file cannot be split into rows.
+* **Encodings.** Valid UTF-8 is UTF-8 (``utf-8``, ``utf-8-sig`` with a byte-order mark). A file
+  with a UTF-8 byte-order mark or any valid multi-byte UTF-8 character is UTF-8 even with invalid
+  bytes: their rows are rejected. Only a file with no valid multi-byte UTF-8 character at all is
+  read as Windows-1252 (``cp1252``, noted; bytes undefined in cp1252 are a file problem). The
+  encoding of each CSV file is in ``LoadSummary.encodings`` and ``raw.load_audit.encoding``.
+* **Line numbers.** CSV: the physical line where the row starts, header = line 1 (a quoted line
+  break does not shift later rows). Parquet: row number + 1, as if a header line came first.
+* **Nothing lost.** Per file: rows_read (every record after the header) = rows_loaded +
+  rows_rejected + duplicates_collapsed, exactly, whatever the input; stored in
+  ``raw.load_audit``. Only exact duplicates (same normalised value in every contract
   column) are collapsed, counted in the file holding the later copy (later delivery, or a
   later line of the same file). Repeated ids with different values are all kept; dbt keeps
   the one with the highest ``_delivery_rank``. Every id seen more than once (in one file or

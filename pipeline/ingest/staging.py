@@ -60,19 +60,24 @@ class Header:
     """The file's columns by normalised name; remembers which ones the staging reads."""
 
     columns: list[tuple[str, str]]
+    positional: bool = False  # the relation names its columns col0, col1... (a CSV's rows)
     used: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.by_name = {norm_header(name): (name, dtype) for name, dtype in reversed(self.columns)}
+        self.first = {name: i for i, (name, _) in reversed(list(enumerate(self.columns)))}
+
+    def sql(self, name: str) -> str:
+        """The quoted name of the column in the relation (a header may hold any character)."""
+        return qi(f"col{self.first[name]}" if self.positional else name)
 
     def ignored(self) -> list[str]:
         """Notes on the columns the staging did not read (call after the last ``value``)."""
         used = set(self.used)
-        first = {name: i for i, (name, _) in reversed(list(enumerate(self.columns)))}
         read_norms = {norm_header(n) for n in used}
         twice, unknown = [], []
         for i, (name, _) in enumerate(self.columns):
-            if name in used and first[name] == i:
+            if name in used and self.first[name] == i:
                 continue
             label = repr(name) if name.strip() else f"column {i + 1} (no name)"
             (twice if norm_header(name) in read_norms else unknown).append(label)
@@ -86,16 +91,18 @@ class Header:
 
     def found(self) -> str:
         """The first 30 column names, for a message (on one line)."""
-        return ", ".join(" ".join(name.split()) for name, _ in self.columns[:30])
+        return ", ".join(" ".join(re.sub(r"[\x00-\x1f\x7f]", " ", name).split())
+                         for name, _ in self.columns[:30])
 
     def value(self, name: str, dtype: str) -> str:
         """Expression for the file's column ``name``: text trimmed, blank as NULL."""
         self.used.append(name)
+        col = self.sql(name)
         if category(dtype) == "varchar":
-            return f"nullif(trim({qi(name)}), '')"
+            return f"nullif(trim({col}), '')"
         if category(dtype) == "other":
-            return f"nullif(trim(CAST({qi(name)} AS VARCHAR)), '')"
-        return qi(name)
+            return f"nullif(trim(CAST({col} AS VARCHAR)), '')"
+        return col
 
 
 def norm_header(name: str) -> str:
@@ -115,7 +122,7 @@ def stage(con: duckdb.DuckDBPyConnection, sf: SourceFile, tmp: Path) -> Staged:
         source, rows = parquet_source(con, sf), None
     else:
         source, rows = csv_header(sf, tmp)
-    header = Header(source.columns)
+    header = Header(source.columns, positional=rows is not None)
     if sf.file_format == "open_data":
         exprs = open_data_columns(sf, header)
     else:
@@ -123,9 +130,8 @@ def stage(con: duckdb.DuckDBPyConnection, sf: SourceFile, tmp: Path) -> Staged:
     used = list(dict.fromkeys(header.used))
     _check_nested(sf, header, used)
     if rows is not None:
-        names = [name for name, _ in source.columns]
-        con.register(CSV_ROWS, rows([names.index(n) for n in used]))
-    inner = ", ".join(qi(n) for n in used) or "1 AS _dummy"
+        con.register(CSV_ROWS, rows([header.first[n] for n in used]))
+    inner = ", ".join(header.sql(n) for n in used) or "1 AS _dummy"
     select = ", ".join(f"{e} AS {qi(n)}" for n, e in exprs.items())
     try:
         con.execute(

@@ -26,7 +26,7 @@ import pytest
 from pipeline.contract import FIELD_MAX_BYTES
 from pipeline.errors import CxError
 from pipeline.ingest import LoadError, LoadSummary, load
-from tests.unit.ingest_cases import HEADERS, parquet, row, text
+from tests.unit.test_ingest_support import HEADERS, parquet, row, text
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "data-contract.md"
 MIB = FIELD_MAX_BYTES
@@ -196,6 +196,9 @@ CASES = [
     Case("duplicate_column", i("duplicate_column", [ir("duplicate_column") + ",other"],
                                header=HEADERS["interactions"] + ",Topic "),
          values=("topic", [None]), note="ignored because an earlier column has the same name: 'Topic '"),
+    Case("control_character_in_header", i("control_character_in_header", [ir("control_character_in_header", topic="T")],
+                                          header=HEADERS["interactions"].replace("topic", "topic\x00")),
+         values=("topic", ["T"])),
     Case("unnamed_column", i("unnamed_column", [ir("unnamed_column") + ","], header=HEADERS["interactions"] + ","),
          lines=[2], note="ignored: column 13 (no name)"),
     Case("misnamed_file", {"2024/calls_2024.csv": b"a,b\n1,2\n"},

@@ -8,17 +8,17 @@ holidays as (
 
 calendar as (
     select cast(day as date) as calendar_date
-    from range(
-        (select make_date(year(min(holiday_date)), 1, 1) from holidays),
-        (select make_date(year(max(holiday_date)) + 1, 1, 1) from holidays),
-        interval 1 day
-    ) as t(day)  -- noqa: AL05, LT01
+    from {{ cx311.date_series(
+        '(select make_date(year(min(holiday_date)), 1, 1) from holidays)',
+        '(select make_date(year(max(holiday_date)) + 1, 1, 1) from holidays)',
+        'interval 1 day', 'day'
+    ) }}  -- noqa: AL05, LT01
 ),
 
 flagged as (
     select
         calendar.calendar_date,
-        isodow(calendar.calendar_date) <= 5 and holidays.holiday_date is null as is_business_day
+        {{ cx311.iso_day_of_week('calendar.calendar_date') }} <= 5 and holidays.holiday_date is null as is_business_day
     from calendar
     left join holidays on calendar.calendar_date = holidays.holiday_date
 ),

@@ -10,7 +10,7 @@ interactions as (
 normalised as (
     select
         activity_year,
-        nullif(lower(regexp_replace(language, '^\s+|\s+$', '', 'g')), '') as language
+        nullif(lower({{ cx311.regexp_replace('language', '^\s+|\s+$', '', all=true) }}), '') as language
     from interactions
 ),
 

@@ -20,7 +20,7 @@ latest_delivery as (
 ),
 
 with_local_time as (
-    select *, timezone('{{ var("timezone") }}', started_at) as started_at_local
+    select *, {{ cx311.local_time('started_at') }} as started_at_local
     from latest_delivery
 ),
 
@@ -40,7 +40,7 @@ final as (
         transferred,
         language,
         -- real elapsed time between two instants (a DST change does not add or remove an hour)
-        epoch(responded_at) - epoch(started_at) as seconds_to_response
+        {{ cx311.seconds_between('started_at', 'responded_at') }} as seconds_to_response
     from with_local_time
 )
 

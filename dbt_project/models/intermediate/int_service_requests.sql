@@ -34,8 +34,8 @@ latest_delivery as (
 local_times as (
     select
         *,
-        timezone('{{ var("timezone") }}', created_at) as created_at_local,
-        timezone('{{ var("timezone") }}', closed_at) as closed_at_local
+        {{ cx311.local_time('created_at') }} as created_at_local,
+        {{ cx311.local_time('closed_at') }} as closed_at_local
     from latest_delivery
 ),
 
@@ -92,7 +92,7 @@ final as (
         with_due_dates.bia,
         case
             when with_due_dates.is_closed
-                then (epoch(with_due_dates.closed_at) - epoch(with_due_dates.created_at)) / 86400.0
+                then ({{ cx311.seconds_between('with_due_dates.created_at', 'with_due_dates.closed_at') }}) / 86400.0
         end as days_to_close,
         with_due_dates.due_date,
         case

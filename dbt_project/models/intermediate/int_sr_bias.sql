@@ -19,14 +19,18 @@ spellings as (
 keyed as (
     select
         bia_raw,
-        regexp_replace(lower(trim(regexp_replace(bia_raw, '\s+', ' ', 'g'))), '\s+bia$', '') as bia_key
+        {{ cx311.regexp_replace(
+            "lower(trim(" ~ cx311.regexp_replace('bia_raw', '\s+', ' ', all=true) ~ "))", '\s+bia$', ''
+        ) }} as bia_key
     from spellings
 ),
 
 seed_keyed as (
     select
         bia_name,
-        regexp_replace(lower(trim(regexp_replace(bia_name, '\s+', ' ', 'g'))), '\s+bia$', '') as bia_key
+        {{ cx311.regexp_replace(
+            "lower(trim(" ~ cx311.regexp_replace('bia_name', '\s+', ' ', all=true) ~ "))", '\s+bia$', ''
+        ) }} as bia_key
     from bias
 ),
 

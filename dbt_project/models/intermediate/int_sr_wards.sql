@@ -18,10 +18,10 @@ parsed as (
     select
         ward_raw,
         coalesce(
-            try_cast(regexp_extract(ward_raw, '\((\d{1,2})\)\s*$', 1) as integer),
-            try_cast(regexp_extract(ward_raw, '^(\d{1,2})$', 1) as integer)
+            try_cast({{ cx311.regexp_extract('ward_raw', '\((\d{1,2})\)\s*$', 1) }} as integer),
+            try_cast({{ cx311.regexp_extract('ward_raw', '^(\d{1,2})$', 1) }} as integer)
         ) as number_given,
-        lower(trim(regexp_replace(ward_raw, '\s*\(\d{1,2}\)\s*$', ''))) as name_given
+        lower(trim({{ cx311.regexp_replace('ward_raw', '\s*\(\d{1,2}\)\s*$', '') }})) as name_given
     from spellings
 ),
 

@@ -26,11 +26,11 @@ located as (
 
 months as (
     select cast(month as date) as report_month
-    from range(
-        (select min(created_month) from service_requests),
-        (select max(created_month) from service_requests) + interval 1 month,
-        interval 1 month
-    ) as t(month)  -- noqa: AL05, LT01
+    from {{ cx311.date_series(
+        '(select min(created_month) from service_requests)',
+        '(select max(created_month) from service_requests) + interval 1 month',
+        'interval 1 month', 'month'
+    ) }}  -- noqa: AL05, LT01
 ),
 
 grid as (
@@ -65,7 +65,7 @@ closed_in_month as (
         bia_name,
         cast(date_trunc('month', closed_at_local) as date) as report_month,
         count(*) as closed,
-        median(days_to_close) as median_days_to_close,
+        {{ cx311.median('days_to_close') }} as median_days_to_close,
         count(*) filter (where due_date is not null) as closed_with_standard,
         count(*) filter (where is_on_time) as closed_on_time
     from located

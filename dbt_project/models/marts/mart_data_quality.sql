@@ -12,7 +12,7 @@ rejects as (
 reasons as (
     select
         source_file,
-        string_agg(reason || ': ' || rejected, '; ' order by rejected desc, reason)
+        {{ cx311.string_agg("reason || ': ' || rejected", '; ', 'rejected desc, reason') }}
             as rejects_by_reason
     from (
         select

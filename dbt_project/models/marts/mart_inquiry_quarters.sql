@@ -19,11 +19,11 @@ data_span as (
 
 quarters as (
     select cast(quarter_start as date) as quarter_start
-    from range(
-        (select first_quarter from data_span),
-        (select last_quarter from data_span) + interval 1 day,
-        interval 3 month
-    ) as t(quarter_start)  -- noqa: AL05, LT01
+    from {{ cx311.date_series(
+        '(select first_quarter from data_span)',
+        '(select last_quarter from data_span) + interval 1 day',
+        'interval 3 month', 'quarter_start'
+    ) }}  -- noqa: AL05, LT01
 ),
 
 counted as (
@@ -58,7 +58,7 @@ filled as (
 with_baseline as (
     select
         *,
-        median(interactions) over previous_quarters as baseline_median,
+        {{ cx311.median('interactions', over='previous_quarters') }} as baseline_median,
         count(*) over previous_quarters as baseline_quarters
     from filled
     window previous_quarters as (

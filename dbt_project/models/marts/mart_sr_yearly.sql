@@ -13,7 +13,7 @@ per_year as (
         count(*) filter (where not is_cancelled) as service_requests,
         count(*) filter (where is_cancelled) as cancelled,
         count(*) filter (where closed_at_available) as with_closing_times,
-        median(days_to_close) filter (where closed_at_available and not is_cancelled)
+        {{ cx311.median('days_to_close', filter='closed_at_available and not is_cancelled') }}
             as median_days_to_close,
         count(*) filter (where closed_at_available and is_closed and due_date is not null)
             as closed_with_standard,

@@ -18,7 +18,7 @@ service_requests as (
 ),
 
 clock_hours as (
-    select unnest(range(1, 25)) as clock_hour
+    {{ cx311.integer_series(1, 25, 'clock_hour') }}
 ),
 
 hourly as (

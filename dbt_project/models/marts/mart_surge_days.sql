@@ -18,11 +18,11 @@ daily as (
 
 calendar as (
     select cast(day as date) as created_date
-    from range(
-        (select min(created_date) from daily),
-        (select max(created_date) from daily) + interval 1 day,
-        interval 1 day
-    ) as t(day)  -- noqa: AL05, LT01
+    from {{ cx311.date_series(
+        '(select min(created_date) from daily)',
+        '(select max(created_date) from daily) + interval 1 day',
+        'interval 1 day', 'day'
+    ) }}  -- noqa: AL05, LT01
 ),
 
 daily_filled as (
@@ -37,7 +37,7 @@ with_baseline as (
     select
         created_date,
         service_requests,
-        median(service_requests) over preceding_window as baseline_median,
+        {{ cx311.median('service_requests', over='preceding_window') }} as baseline_median,
         count(*) over preceding_window as baseline_days
     from daily_filled
     window preceding_window as (

@@ -18,7 +18,7 @@ final as (
         rows_rejected,
         duplicates_collapsed,
         -- files under <YEAR>/ belong to that year's extract; Open Data files to none
-        try_cast(regexp_extract(source_file, '^(\d{4})/', 1) as integer) as extract_year
+        try_cast({{ cx311.regexp_extract('source_file', '^(\d{4})/', 1) }} as integer) as extract_year
     from source
 )
 

@@ -9,7 +9,7 @@ final as (
         source_file,
         entity,
         line,
-        "column" as column_name,
+        {{ adapter.quote('column') }} as column_name,
         reason
     from source
 )

@@ -1,4 +1,5 @@
-"""Building blocks of the ingest tests: a contract row as CSV text, a file as CSV bytes."""
+"""Building blocks of the ingest tests (test_ingest_catalogue, test_ingest_defects): a contract
+row as CSV text, a file as CSV text, a Parquet file as bytes."""
 
 from __future__ import annotations
 
@@ -40,3 +41,11 @@ def parquet(columns: dict[str, pa.Array | list]) -> bytes:
     buf = io.BytesIO()
     pq.write_table(pa.table(columns), buf)
     return buf.getvalue()
+
+
+def test_a_row_fills_the_required_columns_in_contract_order():
+    assert row("kb_views", "A1") == "2024-07-16,A1,T,1"
+    assert row("interactions", "I1", topic='"a,b"').split(",")[:6] == [
+        "I1", "2024-07-16 15:04:05", "email", "general_inquiry", '"a', 'b"']
+    assert text("kb_views", [row("kb_views", "A1")], end="\r\n") == (
+        "date,article_id,article_title,views\r\n2024-07-16,A1,T,1\r\n")
