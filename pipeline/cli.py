@@ -186,6 +186,10 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
         f"rows read {summary.rows_read:,}, loaded {summary.rows_loaded:,}, "
         f"rejected {summary.rows_rejected:,}, duplicates collapsed {summary.duplicates_collapsed:,}"
     )
+    for name, encoding in sorted(summary.encodings.items()):
+        console.say(f"  {name}: read as {encoding}")
+    for note in summary.notes:  # nothing in raw/ is ignored without a word
+        console.say(f"  note: {note}")
     con = connect(db_path)
     try:
         load_service_standards(raw_dir, con)
