@@ -117,8 +117,8 @@ def in_dbt(proc: subprocess.Popen, output: Path) -> bool:
 
 
 def in_render(proc: subprocess.Popen, output: Path) -> bool:
-    staging = output / ".staging"
-    return staging.is_dir() and any(staging.glob("2024-*/*.html"))
+    """The PDF workers (forks of the run, so their command line is the run's) are at work."""
+    return any("pipeline" in cmdline(p) and "dbt" not in cmdline(p) for p in descendants(proc.pid))
 
 
 def kill_when(setup: dict, output: Path, ready: Callable[[subprocess.Popen, Path], bool]) -> dict[int, str]:
