@@ -228,16 +228,22 @@ def diverging_svg(chart_id: str, rows: list[tuple[str, float | None, str]], alt_
     return accessible_svg(_to_svg(chart), chart_id, alt_text)
 
 
+def _month_base(rows: list[tuple[str, float, str]]) -> tuple[list[dict], alt.Chart]:
+    """The month bars' data (abbreviation, value, label) and their x axis in the given order."""
+    values = [{"month": m, "value": v, "text": t, "order": i} for i, (m, v, t) in enumerate(rows)]
+    base = alt.Chart(alt.Data(values=values)).encode(
+        x=alt.X("month:N", sort=[v["month"] for v in values], title=None,
+                axis=alt.Axis(labelAngle=0)))
+    return values, base
+
+
 def monthly_bar_svg(chart_id: str, rows: list[tuple[str, float, str]], alt_text: str, *,
                     y_title: str, reference: tuple[float, str] | None = None,
                     y_format: str = "d") -> str | None:
     """Vertical bars by month (abbreviation, value, label) with an optional labelled rule."""
     if not rows:
         return None
-    values = [{"month": m, "value": v, "text": t, "order": i} for i, (m, v, t) in enumerate(rows)]
-    base = alt.Chart(alt.Data(values=values)).encode(
-        x=alt.X("month:N", sort=[v["month"] for v in values], title=None,
-                axis=alt.Axis(labelAngle=0)))
+    values, base = _month_base(rows)
     top = max(v["value"] for v in values) * 1.18
     if reference:
         top = max(top, reference[0] * 1.18)
@@ -264,10 +270,7 @@ def monthly_share_svg(chart_id: str, rows: list[tuple[str, float, str]], alt_tex
     labelled at its top (inside in white when the bar is tall enough, else above it)."""
     if not rows:
         return None
-    values = [{"month": m, "value": v, "text": t, "order": i} for i, (m, v, t) in enumerate(rows)]
-    base = alt.Chart(alt.Data(values=values)).encode(
-        x=alt.X("month:N", sort=[v["month"] for v in values], title=None,
-                axis=alt.Axis(labelAngle=0)))
+    values, base = _month_base(rows)
     y = alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[0, 1], nice=False),
               axis=alt.Axis(format="%", tickCount=5))
     bars = base.mark_bar(color=BAR, size=38).encode(y=y)
