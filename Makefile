@@ -17,6 +17,10 @@ STAMP := $(VENV)/.installed
 SPARK_STAMP  := $(VENV)/.installed-spark
 ENGINE_STAMP := $(if $(filter spark,$(ENGINE)),$(SPARK_STAMP))
 CX    := $(BIN)/python -m pipeline
+# The test suites run on JOBS pytest-xdist workers, one test module per worker at a time
+# (tests/conftest.py); JOBS=1 runs them in one process.
+JOBS  ?= 2
+PYTEST := $(BIN)/python -m pytest -q $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
 
 .PHONY: help install report load demo-data seeds docs test test-fast test-all lint clean bia bia-send bench
 
@@ -62,17 +66,17 @@ docs: $(STAMP)  ## dbt documentation site (static, offline) into OUTPUT/docs
 	$(CX) docs --output $(OUTPUT)
 
 test: lint  ## the everyday suite: lint, unit layer, integration layer (real dbt, WeasyPrint, Chromium)
-	$(BIN)/python -m pytest -q tests/unit tests/integration
+	$(PYTEST) tests/unit tests/integration
 
 test-fast: $(STAMP)  ## the unit layer only (no dbt, no WeasyPrint, no browser): seconds
-	$(BIN)/python -m pytest -q tests/unit
+	$(PYTEST) tests/unit
 
 test-all: lint $(SPARK_STAMP)  ## everything: the everyday suite and the slow suites (benchmark smoke run, Spark parity)
-	$(BIN)/python -m pytest -q tests
+	$(PYTEST) tests
 
 lint: $(STAMP)  ## ruff on the Python, sqlfluff on the dbt models
 	$(BIN)/ruff check pipeline tests benchmarks
-	cd dbt_project && ../$(BIN)/sqlfluff lint models --disable-progress-bar --nocolor
+	cd dbt_project && ../$(BIN)/sqlfluff lint models --disable-progress-bar --nocolor --processes $(JOBS)
 
 clean:  ## remove generated state (output/, dbt target) and the unchanged demo files (never real extracts)
 	rm -rf $(OUTPUT) dbt_project/target dbt_project/logs

@@ -52,3 +52,30 @@ def write_csv(raw_dir: Path) -> Callable[..., Path]:
         return write_text_file(raw_dir / rel, text, encoding=encoding, mtime=mtime)
 
     return _write
+
+
+# The test modules that read the session's built warehouse (tests/integration/conftest.py).
+SHARED_BUILD = frozenset({"tests/integration/test_pipeline.py", "tests/integration/test_transform.py"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Fail when a module that is not in SHARED_BUILD reads the session's built warehouse: it
+    could run on another worker and write that build's output folder at the same time."""
+    readers = {item.nodeid.split("::", 1)[0] for item in items if "pipeline_build" in item.fixturenames}
+    if readers - SHARED_BUILD:
+        raise pytest.UsageError(f"add {sorted(readers - SHARED_BUILD)} to SHARED_BUILD in tests/conftest.py")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """pytest-xdist (``make test`` runs ``-n 2``): each test module on one worker, so its
+    module-scoped fixtures (a rendered report, a browser, a BIA build) are made once; the
+    SHARED_BUILD modules on one worker together, so the session's build is made once too."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "pipeline_build" if module in SHARED_BUILD else module
+
+    return ModuleScheduling(config, log)

@@ -52,7 +52,8 @@ def html_to_pdf(html: str) -> bytes:
         font_config=font_config,
         custom_metadata=False,
     )
-    return add_table_semantics(pdf, html)  # /IDTree and /Scope, which WeasyPrint 70 leaves out
+    # /IDTree and /Scope, which WeasyPrint 70 leaves out, from the HTML tree it parsed
+    return add_table_semantics(pdf, document.etree_element)
 
 
 def pdf_worker_init() -> None:

@@ -26,6 +26,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
@@ -148,11 +149,15 @@ class _HtmlTable:
         default_factory=lambda: {"head": [], "body": [], "foot": []})
 
 
-def _html_tables(html: str) -> list[_HtmlTable]:
-    """The tables of ``html`` in document order, parsed as WeasyPrint parses it (tinyhtml5)."""
-    import tinyhtml5
+def _html_tables(html: str | Any) -> list[_HtmlTable]:
+    """The tables of ``html`` in document order, parsed as WeasyPrint parses it (tinyhtml5),
+    or of the element tree WeasyPrint already parsed (``weasyprint.HTML(...).etree_element``)."""
+    if isinstance(html, str):
+        import tinyhtml5
 
-    root = tinyhtml5.parse(html, namespace_html_elements=False)
+        root = tinyhtml5.parse(html, namespace_html_elements=False)
+    else:
+        root = html
     tables = []
     for table in root.iter("table"):
         out = _HtmlTable()
@@ -211,7 +216,7 @@ def _align(fragments: list[_Fragment], tables: list[_HtmlTable]) -> dict | None:
     return scopes
 
 
-def _scopes(tree: _Tree, html: str | None, strict: bool) -> dict:
+def _scopes(tree: _Tree, html: str | Any | None, strict: bool) -> dict:
     """objgen of each TH → /Scope: from the HTML if it matches, else from the position."""
     if html is not None:
         tables = _html_tables(html)
@@ -286,10 +291,10 @@ def _id_tree_complete(root: pikepdf.Object, tree: _Tree) -> bool:
                and found[key].objgen == elem.objgen for key, elem in tree.ids)
 
 
-def add_table_semantics(pdf: bytes, html: str | None = None, *, strict: bool = False) -> bytes:
+def add_table_semantics(pdf: bytes, html: str | Any | None = None, *, strict: bool = False) -> bytes:
     """``pdf`` (WeasyPrint's tagged PDF) with an ``/IDTree`` and a ``/Scope`` on every TH.
 
-    ``html`` is the HTML WeasyPrint laid out. Each ``TH`` gets ``/A << /O /Table /Scope ... >>``
+    ``html`` is the HTML WeasyPrint laid out (or the element tree it parsed). Each ``TH`` gets ``/A << /O /Table /Scope ... >>``
     (merged into an existing ``/O /Table`` attribute object, or appended to an ``/A`` array;
     an existing ``/Scope`` is kept): ``/Column`` for ``scope="col"``/``"colgroup"``, ``/Row``
     for ``scope="row"``/``"rowgroup"`` of its ``<th>``. TH elements are matched to ``<th>``

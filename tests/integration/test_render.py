@@ -84,12 +84,6 @@ def browser(rendered):
         chromium.close()
 
 
-@pytest.fixture(scope="module")
-def browser_page(rendered, browser):
-    browser.goto(rendered["html_path"].as_uri())
-    return browser
-
-
 # --------------------------------------------------------------------------- interface
 
 
@@ -198,19 +192,6 @@ def test_chart_svgs_are_labelled_by_first_child_title(rendered):
         assert m, svg[:300]
         assert m.group(1) == m.group(2)
         assert len(m.group(3)) > 40
-
-
-# --------------------------------------------------------------------------- browser
-
-
-def test_axe_no_wcag_violations(browser_page):
-    browser_page.set_viewport_size({"width": 1280, "height": 900})
-    assert a11y.axe_violations(browser_page) == []
-
-
-def test_no_horizontal_scroll_at_320px(browser_page):
-    assert a11y.horizontal_overflow(browser_page, 320) == 0
-    assert a11y.axe_violations(browser_page) == []
 
 
 # --------------------------------------------------------------------------- all three documents
@@ -436,6 +417,7 @@ def test_headline_figures_equal_key_metrics(rendered):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_document_axe_and_320px_reflow(rendered, browser, kind):
+    """axe at 1280 px, no horizontal scroll at 320 px (WCAG 1.4.10 reflow), axe again at 320 px."""
     browser.set_viewport_size({"width": 1280, "height": 900})
     browser.goto(rendered["docs"][kind]["html_path"].as_uri())
     assert a11y.axe_violations(browser) == []

@@ -49,8 +49,9 @@ def test_production_build_leaves_unit_tests_out(pipeline_build: tuple[Path, Path
 
 
 def test_parse_state_carries_over_to_a_new_output_folder(pipeline_build: tuple[Path, Path],
-                                                         tmp_path: Path) -> None:
+                                                         tmp_path: Path, monkeypatch) -> None:
     assert PARSE_CACHE.is_file()
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # the parse messages are debug-level
     run_dbt(["parse"], tmp_path / "warehouse.duckdb", tmp_path)
     log = (tmp_path / "dbt_logs" / "dbt.log").read_text(encoding="utf-8")
     assert "Unable to do partial parsing" not in log

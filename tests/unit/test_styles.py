@@ -1,21 +1,11 @@
-"""Stylesheets and embedded fonts (pipeline/report/styles.py)."""
+"""Stylesheets and embedded fonts (pipeline/report/styles.py). That the shipped web fonts are
+the subsets of the TTFs (seconds of font compression) is in tests/integration/test_fonts.py."""
 
 from __future__ import annotations
 
 import re
 
-from pipeline.paths import TEMPLATES_DIR
 from pipeline.report import styles
-
-
-def test_shipped_web_fonts_match_the_ttfs():
-    """report_templates/fonts/web/*.woff2 are the subsets the HTML stylesheet would make
-    (rebuild with ``python -c 'from pipeline.report.styles import build_web_fonts; build_web_fonts()'``)."""
-    ttfs = sorted((TEMPLATES_DIR / "fonts").glob("*.ttf"))
-    assert ttfs
-    for ttf in ttfs:
-        shipped = styles.WEB_FONTS_DIR / f"{ttf.stem}.woff2"
-        assert shipped.read_bytes() == styles.subset_font(ttf), shipped.name
 
 
 def test_html_stylesheet_embeds_the_fonts_and_pdf_stylesheet_reads_the_ttfs():
