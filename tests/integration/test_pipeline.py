@@ -234,26 +234,6 @@ def test_personal_data_never_reaches_outputs(built: tuple[Path, Path]) -> None:
             assert "Jane Roe" not in text and "John Doe" not in text, path.name
 
 
-def test_rerun_is_idempotent(built: tuple[Path, Path]) -> None:
-    raw, output = built
-    before = (output / "2024" / "key_metrics.json").read_bytes()
-    pdf_before = (output / "2024" / "cx-annual-report-2024.pdf").read_bytes()
-    args = [
-        "report",
-        "--year",
-        "2024",
-        "--raw",
-        str(raw),
-        "--output",
-        str(output),
-        "--max-reject-rate",
-        "0.5",
-    ]
-    assert main(args) == 0
-    assert (output / "2024" / "key_metrics.json").read_bytes() == before
-    assert (output / "2024" / "cx-annual-report-2024.pdf").read_bytes() == pdf_before
-
-
 def test_a_failed_run_leaves_the_previous_set_untouched(built: tuple[Path, Path], capsys) -> None:
     raw, output = built
     before = {p.name: p.read_bytes() for p in (output / "2024").iterdir()}

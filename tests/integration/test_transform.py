@@ -5,6 +5,7 @@ output folder."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,13 +24,25 @@ def declared_unit_tests() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def unit_results(pipeline_build: tuple[Path, Path]) -> dict[str, str]:
-    """dbt's unit tests, run against the built warehouse (they need its tables' column types)."""
-    output = pipeline_build[1]
-    run_dbt(["test", "--select", "test_type:unit"], output / "warehouse.duckdb", output)
-    results = json.loads((output / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
-    return {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results["results"]
-            if r["unique_id"].startswith("unit_test.")}
+def unit_run(pipeline_build: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """dbt's unit tests, run on a copy of the built warehouse (they need its tables' column
+    types) in a new output folder, with dbt's debug log: that run also shows whether the parse
+    state kept by the session's build carried over to the new folder."""
+    work = tmp_path_factory.mktemp("unit_tests")
+    shutil.copyfile(pipeline_build[1] / "warehouse.duckdb", work / "warehouse.duckdb")
+    assert PARSE_CACHE.is_file()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DBT_LOG_LEVEL_FILE", "debug")  # the parse messages are debug-level
+        run_dbt(["test", "--select", "test_type:unit"], work / "warehouse.duckdb", work)
+    results = json.loads((work / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
+    return {"results": {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results["results"]
+                        if r["unique_id"].startswith("unit_test.")},
+            "log": (work / "dbt_logs" / "dbt.log").read_text(encoding="utf-8")}
+
+
+@pytest.fixture(scope="module")
+def unit_results(unit_run: dict) -> dict[str, str]:
+    return unit_run["results"]
 
 
 def test_every_dbt_unit_test_runs_and_passes(unit_results: dict[str, str]) -> None:
@@ -48,14 +61,9 @@ def test_production_build_leaves_unit_tests_out(pipeline_build: tuple[Path, Path
     assert {r["status"] for r in results["results"]} <= {"success", "pass", "no-op"}  # no-op: exposures
 
 
-def test_parse_state_carries_over_to_a_new_output_folder(pipeline_build: tuple[Path, Path],
-                                                         tmp_path: Path, monkeypatch) -> None:
-    assert PARSE_CACHE.is_file()
-    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # the parse messages are debug-level
-    run_dbt(["parse"], tmp_path / "warehouse.duckdb", tmp_path)
-    log = (tmp_path / "dbt_logs" / "dbt.log").read_text(encoding="utf-8")
-    assert "Unable to do partial parsing" not in log
-    assert "Partial parsing enabled" in log
+def test_parse_state_carries_over_to_a_new_output_folder(unit_run: dict) -> None:
+    assert "Unable to do partial parsing" not in unit_run["log"]
+    assert "Partial parsing enabled" in unit_run["log"]
 
 
 def test_every_mart_column_is_described(pipeline_build: tuple[Path, Path]) -> None:

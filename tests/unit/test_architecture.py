@@ -15,6 +15,7 @@ Below the features, a module may import its own layer too (the cycle test keeps 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -69,12 +70,18 @@ def _owner(name: str) -> str | None:
     return None
 
 
+@functools.cache
+def _parse(source: str) -> ast.Module:
+    """The syntax tree of a module's source, parsed once for all the checks below."""
+    return ast.parse(source)
+
+
 def imports() -> list[tuple[str, str, str]]:
     """(importer, imported module, imported name or '') for every import of the package."""
     found = []
     for module, path in MODULES.items():
         is_package = path.name == "__init__.py"
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 found += [(module, _owner(a.name) or a.name, "") for a in node.names
                           if a.name.split(".")[0] == "pipeline"]
@@ -112,7 +119,7 @@ def test_no_private_names_across_modules() -> None:
            if name.startswith("_") and not name.startswith("__") and imported != importer]
     attribute_uses = []
     for module, path in MODULES.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = _parse(path.read_text(encoding="utf-8"))
         aliases = {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                    and (node.level or (node.module or "").startswith("pipeline")) for a in node.names}
         for node in ast.walk(tree):
