@@ -320,7 +320,9 @@ def axe_violations(page) -> list[str]:
     """axe-core WCAG 2.0/2.1 A and AA violations on an open Playwright page."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    # resultTypes: only the violations get their node details (about a third faster)
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
+                                       "resultTypes": ["violations"]})
     violations = results.response.get("violations", [])
     out = []
     for v in violations:
