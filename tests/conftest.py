@@ -78,17 +78,34 @@ def pipeline_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     return raw, output
 
 
-# The test modules that read the session's built warehouse (tests/integration/conftest.py).
+# The test modules that read the session's built warehouse (pipeline_build above).
 SHARED_BUILD = frozenset({"tests/integration/test_pipeline.py", "tests/integration/test_transform.py",
                           "tests/slow/test_reruns.py"})
 
 
+# The longest modules (tens of seconds to minutes each), longest first: with pytest-xdist they
+# start first, and the short modules fill in around them, so no worker idles at the end.
+LONGEST_FIRST = (
+    "tests/slow/test_spark.py", "tests/slow/test_faults.py", "tests/slow/test_fuzz_load.py",
+    "tests/slow/test_bench.py", "tests/integration/test_render.py", "tests/integration/test_pipeline.py",
+    "tests/integration/test_transform.py", "tests/slow/test_reruns.py", "tests/integration/test_bia.py",
+    "tests/integration/test_open_data.py",
+)
+
+
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Fail when a module that is not in SHARED_BUILD reads the session's built warehouse: it
+    """Run the LONGEST_FIRST modules first (each module's tests stay together, in order), and
+    fail when a module that is not in SHARED_BUILD reads the session's built warehouse: it
     could run on another worker and write that build's output folder at the same time."""
-    readers = {item.nodeid.split("::", 1)[0] for item in items if "pipeline_build" in item.fixturenames}
+    readers = {_module(item) for item in items if "pipeline_build" in item.fixturenames}
     if readers - SHARED_BUILD:
         raise pytest.UsageError(f"add {sorted(readers - SHARED_BUILD)} to SHARED_BUILD in tests/conftest.py")
+    rank = {module: i for i, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_module(item), len(rank)))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -97,6 +114,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     module-scoped fixtures (a rendered report, a browser, a BIA build) are made once; the
     SHARED_BUILD modules on one worker together, so the session's build is made once too."""
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False  # keep the order above, not "most tests first"
 
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
