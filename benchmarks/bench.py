@@ -10,10 +10,13 @@
    It also times the **copy floor**: DuckDB alone copying the same Parquet files, as they are,
    into tables of a new database file — the least any warehouse that keeps the rows must do;
 3. times each stage of ``make report`` from a cold warehouse (load, ``dbt build``, key
-   metrics, the HTML and the PDF document, manifest) and the BIA batch for one month, then a rerun with nothing new, then a rerun after one month of
+   metrics, the HTML and the PDF document, manifest), the **BIA PDF floor** (WeasyPrint alone
+   laying out one BIA report's print HTML, no data work) and the BIA batch for one month, then a
+   rerun with nothing new, then a rerun after one month of
    new files (January 2025, made by shifting a week of January 2024 rows by a year), and —
    unless skipped — ``python -m pipeline report`` end to end into a fresh output folder;
-4. prints a table and writes ``<out>/<scale>.json``.
+4. prints a table, the budgets of the scale (``BUDGETS``: scales 1 and 10) and writes
+   ``<out>/<scale>.json``.
 
 Every stage runs in its own subprocess and is reaped with ``os.wait4``, so its wall time and
 peak resident memory (``ru_maxrss`` of the process and the processes it waited for, e.g. dbt)
@@ -29,6 +32,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -43,12 +47,23 @@ YEAR = 2024
 BIA_MONTH = "2024-07"
 TOP_N = 10
 SKIPPABLE = ("report", "bia", "incremental", "e2e")
-# Budgets (2 cores, 24 GB).
-REPORT_BUDGET_S = {1.0: 30.0, 10.0: 240.0}
-PEAK_BUDGET_MB = {10.0: 8 * 1024.0}
-BIA_BUDGET_S = 60.0
-LOAD_DBT_FLOOR_RATIO = 3.0
-RERUN_BUDGET_S = 5.0
+E2E_STAGE = "cold python -m pipeline report (end to end)"
+BIA_WORKERS = os.cpu_count() or 1  # what `make bia` uses: one PDF worker per core
+BIA_FLOOR_REPEATS = 5
+# Budgets (2 cores, 24 GB) by scale; any other scale has none. Each row: key, name, unit.
+BUDGETS: dict[float, dict[str, float]] = {
+    1.0: {"e2e_s": 12.0, "load_dbt_vs_copy_floor": 2.5, "new_month_s": 3.0, "bia_s": 12.0},
+    10.0: {"e2e_s": 75.0, "load_dbt_vs_copy_floor": 2.5, "new_month_s": 10.0, "peak_mb": 4 * 1024.0,
+           "bia_s": 20.0},
+}
+BUDGET_ROWS = (
+    ("e2e_s", "cold end-to-end report (python -m pipeline report)", "s"),
+    ("load_dbt_vs_copy_floor", "load + dbt build (cold) vs the copy floor", "× copy floor"),
+    ("new_month_s", "one new month: load + dbt build", "s"),
+    ("peak_mb", "peak memory of the cold end-to-end report", "MB"),
+    ("bia_s", "BIA batch for one month", "s"),
+)
+NO_BUDGET = "no budget at this scale"
 
 
 def scale_name(scale: float) -> str:
@@ -457,6 +472,43 @@ def _stage_manifest(p: dict) -> dict:
     return {"inner_s": time.perf_counter() - start}
 
 
+def busiest_bia_job(db_path: Path, raw_dir: Path, month: str) -> dict[str, Any]:
+    """The render job of the BIA with the most service requests in ``month``, as ``run_batch``
+    makes each of its jobs."""
+    from pipeline.bia.batch import month_data, parse_month, render_job, source_files
+    from pipeline.contract import is_demo
+
+    data = month_data(db_path, month)
+    rec = max(data.records, key=lambda r: r["service_requests"] or 0)
+    files = [f["name"] for f in source_files(db_path, parse_month(data.month).year)]
+    # out_dir: where render_one would write; the floor only lays out the job's HTML
+    return render_job(data, rec, is_demo(Path(raw_dir)), files, Path(db_path).parent)
+
+
+def bia_pdf_floor(db_path: Path, raw_dir: Path, month: str, repeats: int = BIA_FLOOR_REPEATS) -> dict:
+    """The BIA PDF floor: WeasyPrint alone (``html_to_pdf``) laying out one BIA report's print
+    HTML, with no data work. The HTML (marts read, chart drawn) is built once, untimed; one
+    warm-up render, then ``repeats`` timed renders in this process; their median is the floor."""
+    from pipeline.bia.batch import render_bia_html
+    from pipeline.report.pdf import html_to_pdf
+
+    job = busiest_bia_job(db_path, raw_dir, month)
+    html = render_bia_html(job, "pdf")  # draws the trend chart too
+    html_to_pdf(html)
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        html_to_pdf(html)
+        seconds.append(time.perf_counter() - start)
+    return {"pdf_median_s": statistics.median(seconds), "pdf_seconds": [round(x, 3) for x in seconds],
+            "bia": job["record"]["bia_name"], "service_requests": job["record"]["service_requests"],
+            "html_chars": len(html)}
+
+
+def _stage_bia_floor(p: dict) -> dict:
+    return bia_pdf_floor(Path(p["output"]) / "warehouse.duckdb", Path(p["raw"]), p["month"])
+
+
 CHILD_STAGES: dict[str, Callable[[dict], dict]] = {
     "generate": _stage_generate,
     "floor": _stage_floor,
@@ -466,6 +518,7 @@ CHILD_STAGES: dict[str, Callable[[dict], dict]] = {
     "metrics": _stage_metrics,
     "render": _stage_render,
     "manifest": _stage_manifest,
+    "bia_floor": _stage_bia_floor,
 }
 
 
@@ -537,14 +590,17 @@ class Bench:
         info = json.loads(result.read_text(encoding="utf-8")) if result.is_file() else {}
         return self._record(name, group, m, info, log)
 
-    def cli(self, name: str, group: str, args: list[str]) -> dict[str, Any]:
-        """Run ``python -m pipeline <args>`` (what ``make`` runs); parse its stage timings."""
+    def cli(self, name: str, group: str, args: list[str],
+            parse: Callable[[str], dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Run ``python -m pipeline <args>`` (what ``make`` runs); parse its stage timings, and
+        with ``parse`` whatever else it prints into the stage's info."""
         self._n += 1
         log = self.logs / f"{self._n:02d}-cli-{args[0]}.log"
         m = run_measured([sys.executable, "-m", "pipeline", *args], log)
         text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
         timings = {k: float(v) for k, v in re.findall(r"^([a-z][a-z ]+): ([0-9.]+) s$", text, re.M)}
-        return self._record(name, group, m, {"stage_timings_s": timings}, log)
+        info = {"stage_timings_s": timings, **(parse(text) if parse else {})}
+        return self._record(name, group, m, info, log)
 
     def absent(self, name: str, group: str, status: str) -> dict[str, Any]:
         entry = {"name": name, "group": group, "status": status}
@@ -552,6 +608,20 @@ class Bench:
         if self.verbose:
             print(f"  {name:<44} {status}", file=sys.stderr, flush=True)
         return entry
+
+
+def bia_cli_figures(text: str) -> dict[str, Any]:
+    """What ``python -m pipeline bia`` printed (``pipeline.bia.summary_lines``): reports rendered
+    and failed, the batch's seconds and the median and max seconds per report (each report's
+    HTML and PDF, timed in its worker by ``render_one``); keys it did not print are left out."""
+    out: dict[str, Any] = {}
+    m = re.search(r"^BIA reports for \S+: (\d+) rendered, (\d+) failed, in ([0-9.]+) s$", text, re.M)
+    if m:
+        out.update(pdfs=int(m.group(1)), failed=int(m.group(2)), batch_s=float(m.group(3)))
+    m = re.search(r"render time per report: median ([0-9.]+) s, max ([0-9.]+) s", text)
+    if m:
+        out.update(per_pdf_median_s=float(m.group(1)), per_pdf_max_s=float(m.group(2)))
+    return out
 
 
 def engine() -> str:
@@ -607,10 +677,14 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
             bench.child(f"  one document: {doc} HTML + PDF", "document", "render", {**p, "document": doc})
 
     bia_name = f"BIA batch {bia_month} (python -m pipeline bia)"
+    bia_floor_name = "BIA PDF floor: bare WeasyPrint, one BIA report"
     if "bia" in skip:
+        bench.absent(bia_floor_name, "bia_floor", "skipped")
         bench.absent(bia_name, "bia", "skipped")
     else:
-        bench.cli(bia_name, "bia", ["bia", "--month", bia_month, "--raw", str(raw), "--output", str(work)])
+        bench.child(bia_floor_name, "bia_floor", "bia_floor", {**p, "month": bia_month})
+        bench.cli(bia_name, "bia", ["bia", "--month", bia_month, "--workers", str(BIA_WORKERS),
+                                    "--raw", str(raw), "--output", str(work)], parse=bia_cli_figures)
 
     # incremental: nothing new, then one more month of files
     if "incremental" in skip:
@@ -629,9 +703,9 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
         shutil.rmtree(plus, ignore_errors=True)
 
     if "e2e" in skip or "report" in skip:
-        bench.absent("cold python -m pipeline report (end to end)", "e2e", "skipped")
+        bench.absent(E2E_STAGE, "e2e", "skipped")
     else:
-        bench.cli("cold python -m pipeline report (end to end)", "e2e",
+        bench.cli(E2E_STAGE, "e2e",
                   ["report", "--year", str(year), "--raw", str(raw), "--output", str(e2e)])
 
     # the warehouse's marts must give the floor's headline figures
@@ -674,13 +748,87 @@ def _machine() -> dict[str, Any]:
             "platform": platform.platform()}
 
 
-def summarise(scale: float, stages: list[dict], fl: dict, headline: dict, diffs: list[str],
-              raw: Path) -> dict[str, Any]:
-    floor_s = fl.get("inner_s") or fl["wall_s"]
-    for s in stages:
-        if "wall_s" in s:
-            s["vs_floor"] = round(s["wall_s"] / floor_s, 2)
+def budget_measures(stages: list[dict], totals: dict[str, Any]) -> dict[str, float | None]:
+    """What each budget (``BUDGET_ROWS`` key) measures in this run; None when not measured.
 
+    The ratio to the copy floor divides the cold load and ``dbt build`` stages' wall time by the
+    copy floor's in-process seconds measured in the same run."""
+    by_name = {s["name"]: s for s in stages}
+    e2e = by_name.get(E2E_STAGE, {})
+    bia = next((s for s in stages if s["group"] == "bia"), {})
+    return {
+        "e2e_s": e2e.get("wall_s"),
+        "load_dbt_vs_copy_floor": (totals["load_dbt_cold"] or {}).get("vs_copy_floor"),
+        "new_month_s": (totals["one_new_month_load_dbt"] or {}).get("wall_s"),
+        "peak_mb": e2e.get("peak_rss_mb"),
+        "bia_s": bia.get("wall_s"),
+    }
+
+
+def budget_rows(scale: float, measures: dict[str, float | None]) -> list[dict[str, Any]]:
+    """The budget rows of ``scale`` (name, limit, unit, measured, met); [] at a scale without
+    budgets. ``met`` is None when the measure was not taken (a skipped stage)."""
+    limits = BUDGETS.get(float(scale), {})
+    rows = []
+    for key, name, unit in BUDGET_ROWS:
+        if key not in limits:
+            continue
+        measured = measures.get(key)
+        rows.append({"name": name, "limit": limits[key], "unit": unit,
+                     "measured": None if measured is None else round(measured, 2),
+                     "met": None if measured is None else measured <= limits[key]})
+    return rows
+
+
+def bia_pdf_comparison(stages: list[dict], workers: int = BIA_WORKERS) -> dict[str, Any] | None:
+    """The BIA batch's seconds per PDF against the BIA PDF floor, or None without both.
+
+    Per PDF is the median the CLI prints (each report's HTML and PDF as its worker timed them,
+    ``workers`` reports at a time); without it, the batch's wall time × ``workers`` / PDFs."""
+    bia = next((s for s in stages if s["group"] == "bia" and "wall_s" in s), None)
+    fl = next((s for s in stages if s["group"] == "bia_floor" and s["status"] == "ok"), None)
+    if bia is None or fl is None:
+        return None
+    info = bia.get("info", {})
+    per_pdf, source = info.get("per_pdf_median_s"), "median of the per-report seconds the CLI prints"
+    if per_pdf is None and info.get("pdfs"):
+        per_pdf = bia["wall_s"] * workers / info["pdfs"]
+        source = f"batch wall time × {workers} workers / {info['pdfs']} PDFs (the CLI printed no median)"
+    if per_pdf is None:
+        return None
+    floor_s = fl["info"]["pdf_median_s"]
+    return {"per_pdf_s": round(per_pdf, 3), "per_pdf_source": source, "workers": workers,
+            "pdfs": info.get("pdfs"), "floor_s": round(floor_s, 3), "floor_bia": fl["info"]["bia"],
+            "vs_floor": round(per_pdf / floor_s, 2) if floor_s else None}
+
+
+def bia_pdf_note(c: dict[str, Any]) -> str:
+    """'per-PDF median 0.61 s vs bare WeasyPrint floor 0.40 s (1.5×)' (what the figure is,
+    when it is not the CLI's median)."""
+    what = "median" if c["per_pdf_source"].startswith("median") else f"({c['per_pdf_source']})"
+    ratio = "" if c["vs_floor"] is None else f" ({c['vs_floor']:.1f}×)"
+    return f"per-PDF {what} {c['per_pdf_s']:.2f} s vs bare WeasyPrint floor {c['floor_s']:.2f} s{ratio}"
+
+
+def row_counts(raw: Path) -> dict[str, Any]:
+    """Rows of each entity's generated files (informative only: an error is reported, not raised)."""
+    counts: dict[str, Any] = {}
+    try:
+        import duckdb
+
+        with duckdb.connect() as con:
+            for entity in ("interactions", "service_requests", "kb_views"):
+                files = parquet_files(raw, entity)
+                counts[entity] = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0] \
+                    if files else 0
+    except Exception as e:  # noqa: BLE001 - row counts are informative only
+        counts = {"error": str(e)}
+    return counts
+
+
+def stage_totals(stages: list[dict], floor_s: float, copy_s: float | None) -> dict[str, Any]:
+    """Wall time, peak RSS and ratio to the floor of the stage groups (the copy floor's ratio
+    for the cold load + ``dbt build``)."""
     def total(group: str, names: tuple[str, ...] | None = None) -> dict[str, float] | None:
         sel = [s for s in stages if s["group"] == group and "wall_s" in s
                and (names is None or any(s["name"].endswith(n) for n in names))]
@@ -690,9 +838,6 @@ def summarise(scale: float, stages: list[dict], fl: dict, headline: dict, diffs:
         return {"wall_s": round(wall, 3), "peak_rss_mb": max(s["peak_rss_mb"] for s in sel),
                 "vs_floor": round(wall / floor_s, 2)}
 
-    by_name = {s["name"]: s for s in stages}
-    copy = next((s for s in stages if s["group"] == "copy_floor" and s["status"] == "ok"), None)
-    copy_s = copy.get("inner_s", copy["wall_s"]) if copy else None
     totals = {
         "report_stages": total("report"),
         "load_dbt_cold": total("report", ("load", "dbt build")),
@@ -701,42 +846,27 @@ def summarise(scale: float, stages: list[dict], fl: dict, headline: dict, diffs:
     }
     if copy_s and totals["load_dbt_cold"]:
         totals["load_dbt_cold"]["vs_copy_floor"] = round(totals["load_dbt_cold"]["wall_s"] / copy_s, 2)
-    e2e = by_name.get("cold python -m pipeline report (end to end)", {})
-    report_wall = e2e.get("wall_s") or (totals["report_stages"] or {}).get("wall_s")
-    report_peak = max([s.get("peak_rss_mb", 0.0) for s in stages if s["group"] in ("report", "e2e")],
-                      default=None)
-    bia = next((s for s in stages if s["group"] == "bia"), {})
-    budgets = []
+    return totals
 
-    def budget(name: str, limit: float, measured: float | None, unit: str) -> None:
-        budgets.append({"budget": name, "limit": limit, "unit": unit,
-                        "measured": None if measured is None else round(measured, 2),
-                        "met": None if measured is None else measured <= limit})
 
-    if scale in REPORT_BUDGET_S:
-        budget(f"full report at scale {scale_name(scale)}", REPORT_BUDGET_S[scale], report_wall, "s")
-    if scale in PEAK_BUDGET_MB:
-        budget(f"peak memory at scale {scale_name(scale)}", PEAK_BUDGET_MB[scale], report_peak, "MB")
-    budget("BIA batch for one month", BIA_BUDGET_S, bia.get("wall_s"), "s")
-    budget("load + dbt build (cold) vs floor", LOAD_DBT_FLOOR_RATIO,
-           (totals["load_dbt_cold"] or {}).get("vs_floor"), "x floor")
-    budget("rerun with nothing new: load + dbt build", RERUN_BUDGET_S,
-           (totals["rerun_nothing_new_load_dbt"] or {}).get("wall_s"), "s")
-    rows = {}
-    try:
-        import duckdb
-
-        with duckdb.connect() as con:
-            for entity in ("interactions", "service_requests", "kb_views"):
-                files = parquet_files(raw, entity)
-                rows[entity] = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0] \
-                    if files else 0
-    except Exception as e:  # noqa: BLE001 - row counts are informative only
-        rows = {"error": str(e)}
+def summarise(scale: float, stages: list[dict], fl: dict, headline: dict, diffs: list[str],
+              raw: Path) -> dict[str, Any]:
+    """The result: machine, rows, floors, stages, totals, budgets and the BIA PDF comparison."""
+    floor_s = fl.get("inner_s") or fl["wall_s"]
+    for s in stages:
+        if "wall_s" in s:
+            s["vs_floor"] = round(s["wall_s"] / floor_s, 2)
+    copy = next((s for s in stages if s["group"] == "copy_floor" and s["status"] == "ok"), None)
+    copy_s = copy.get("inner_s", copy["wall_s"]) if copy else None
+    totals = stage_totals(stages, floor_s, copy_s)
+    bia_pdf = bia_pdf_comparison(stages)
+    if bia_pdf:
+        next(s for s in stages if s["group"] == "bia")["info"]["vs_pdf_floor"] = bia_pdf
+    budgets = budget_rows(scale, budget_measures(stages, totals))
     return {
         "scale": scale,
         "machine": _machine(),
-        "rows": rows,
+        "rows": row_counts(raw),
         "copy_floor_s": None if copy_s is None else round(copy_s, 3),
         "floor": {"query_s": round(floor_s, 3), "wall_s": fl["wall_s"], "peak_rss_mb": fl["peak_rss_mb"],
                   "headline": headline},
@@ -744,7 +874,9 @@ def summarise(scale: float, stages: list[dict], fl: dict, headline: dict, diffs:
         "floor_vs_marts_differences": diffs[:20],
         "stages": stages,
         "totals": totals,
+        "bia_pdf": bia_pdf,
         "budgets": budgets,
+        "budget_note": None if budgets else NO_BUDGET,
     }
 
 
@@ -763,19 +895,17 @@ def stage_notes(s: dict[str, Any]) -> list[str]:
         note.append(", ".join(f"{k} {v:.1f}" for k, v in info["stage_timings_s"].items()))
     if "inner_s" in s and not info.get("stage_timings_s"):
         note.append(f"in-process {s['inner_s']:.2f} s")
+    if "pdf_median_s" in info:
+        note.append(f"html_to_pdf median {info['pdf_median_s']:.2f} s of {len(info['pdf_seconds'])} after a "
+                    f"warm-up: {info['bia']} ({info['service_requests']:,} SRs)")
+    if info.get("vs_pdf_floor"):
+        note.append(bia_pdf_note(info["vs_pdf_floor"]))
     return note
 
 
-def table(result: dict[str, Any]) -> str:
-    """The result as a Markdown table (also what the bench prints)."""
-    lines = [
-        f"scale {scale_name(result['scale'])}: "
-        + ", ".join(f"{k} {v:,}" for k, v in result["rows"].items() if isinstance(v, int))
-        + f"; {result['machine']['cpus']} cores, {result['machine']['memory_gb']} GB",
-        "",
-        "| stage | wall s | peak RSS MB | × floor | note |",
-        "|---|---:|---:|---:|---|",
-    ]
+def stage_table(result: dict[str, Any]) -> list[str]:
+    """The stages and their totals as Markdown table lines."""
+    lines = ["| stage | wall s | peak RSS MB | × floor | note |", "|---|---:|---:|---:|---|"]
     fl = result["floor"]
     lines.append(f"| floor: one DuckDB query on the Parquet files | {fl['query_s']:.2f} | "
                  f"{fl['peak_rss_mb']:.0f} | 1.00 | process {fl['wall_s']:.2f} s |")
@@ -795,16 +925,51 @@ def table(result: dict[str, Any]) -> str:
         if t.get(key):
             lines.append(f"| {label} | {t[key]['wall_s']:.2f} | {t[key]['peak_rss_mb']:.0f} | "
                          f"{t[key]['vs_floor']:.1f} | |")
-    cold = t.get("load_dbt_cold") or {}
-    if cold.get("vs_copy_floor"):
-        lines += ["", f"load + dbt build (cold) = {cold['vs_copy_floor']:.1f} × the copy floor "
-                      f"({result['copy_floor_s']:.2f} s: DuckDB copying the same files into tables)"]
-    lines += ["", "| budget | limit | measured | met |", "|---|---:|---:|---|"]
+    return lines
+
+
+def budget_table(result: dict[str, Any]) -> list[str]:
+    """The budgets of the result's scale as Markdown table lines (one row saying there are none
+    at a scale without budgets)."""
+    lines = ["| budget | limit | measured | met |", "|---|---:|---:|---|"]
+    if not result["budgets"]:
+        lines.append(f"| {result.get('budget_note') or NO_BUDGET} | – | – | – |")
     for b in result["budgets"]:
         measured = "–" if b["measured"] is None else f"{b['measured']:,} {b['unit']}"
         met = "–" if b["met"] is None else ("yes" if b["met"] else "**no**")
-        lines.append(f"| {b['budget']} | {b['limit']:,} {b['unit']} | {measured} | {met} |")
-    lines.append("")
+        lines.append(f"| {b['name']} | {b['limit']:,} {b['unit']} | {measured} | {met} |")
+    return lines
+
+
+def floor_lines(result: dict[str, Any]) -> list[str]:
+    """The cold load + ``dbt build`` against the copy floor, and the BIA batch against the BIA PDF
+    floor, one line each (when both sides were measured)."""
+    lines = []
+    cold = result["totals"].get("load_dbt_cold") or {}
+    if cold.get("vs_copy_floor"):
+        lines.append(f"load + dbt build (cold) = {cold['vs_copy_floor']:.1f} × the copy floor "
+                     f"({result['copy_floor_s']:.2f} s: DuckDB copying the same files into tables)")
+    c = result.get("bia_pdf")
+    if c:
+        lines.append(f"BIA batch: {bia_pdf_note(c)}; per PDF = {c['per_pdf_source']}, {c['workers']} "
+                     f"worker(s) at a time; floor = html_to_pdf alone on {c['floor_bia']}'s print HTML")
+    return lines
+
+
+def table(result: dict[str, Any]) -> str:
+    """The result as Markdown: rows and machine, the stages, the floors, the budgets and whether
+    the floor's figures equal the marts' (also what the bench prints)."""
+    lines = [
+        f"scale {scale_name(result['scale'])}: "
+        + ", ".join(f"{k} {v:,}" for k, v in result["rows"].items() if isinstance(v, int))
+        + f"; {result['machine']['cpus']} cores, {result['machine']['memory_gb']} GB",
+        "",
+        *stage_table(result),
+    ]
+    extra = floor_lines(result)
+    if extra:
+        lines += ["", *extra]
+    lines += ["", *budget_table(result), ""]
     lines.append("floor = marts: " + ("yes" if result["floor_matches_marts"] else
                                       "NO: " + "; ".join(result["floor_vs_marts_differences"][:5])))
     for file, column, reason, n in result.get("loader_rejects", []):

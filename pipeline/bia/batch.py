@@ -413,7 +413,7 @@ class _Counter:
             self.progress(label, self.done, self.total)
 
 
-def _generated_from(db_path: Path, year: int) -> list[dict[str, Any]]:
+def source_files(db_path: Path, year: int) -> list[dict[str, Any]]:
     """Service-request files of the report year and the year before (trend and comparison)."""
     with reading(db_path) as con:
         sr_files = {r[0] for r in con.execute(
@@ -425,6 +425,23 @@ def _generated_from(db_path: Path, year: int) -> list[dict[str, Any]]:
             if f["name"] in sr_files:
                 seen[f["name"]] = f
     return [seen[k] for k in sorted(seen)]
+
+
+def render_job(data: MonthData, rec: dict[str, Any], demo: bool, generated_from: list[str],
+               out_dir: Path) -> dict[str, Any]:
+    """What one BIA's report is rendered from (``render_one``): its record, trend and extent,
+    and what every report of the month shares."""
+    return {
+        "record": rec,
+        "slug": slugify(rec["bia_name"]),
+        "trend": data.trends[rec["bia_name"]],
+        "extent": data.extents.get(rec["bia_name"], ""),
+        "demo": demo,
+        "closing_times_available": data.closing_times_available,
+        "city_service_requests": data.city_service_requests,
+        "generated_from": generated_from,
+        "out_dir": str(out_dir),
+    }
 
 
 def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, workers: int = 2,
@@ -445,24 +462,11 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     stylesheet("pdf", "bia.css")
     ENV.get_template("bia_report.html")  # compiled once, before the workers fork
     demo = is_demo(Path(raw_dir))
-    input_files = _generated_from(db_path, parse_month(data.month).year)
+    input_files = source_files(db_path, parse_month(data.month).year)
     slugs = {r["bia_name"]: slugify(r["bia_name"]) for r in records}
     if len(set(slugs.values())) != len(slugs):
         raise BiaError("two BIA names give the same file name")
-    jobs = [
-        {
-            "record": rec,
-            "slug": slugs[rec["bia_name"]],
-            "trend": data.trends[rec["bia_name"]],
-            "extent": data.extents.get(rec["bia_name"], ""),
-            "demo": demo,
-            "closing_times_available": data.closing_times_available,
-            "city_service_requests": data.city_service_requests,
-            "generated_from": [f["name"] for f in input_files],
-            "out_dir": str(out_dir),
-        }
-        for rec in records
-    ]
+    jobs = [render_job(data, rec, demo, [f["name"] for f in input_files], out_dir) for rec in records]
     result = BatchResult(out_dir=out_dir, month=data.month, unknown_names=data.unknown_names)
     bar = _Counter(len(jobs), progress)
     done: dict[str, dict[str, Any]] = {}

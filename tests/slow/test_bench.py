@@ -1,4 +1,4 @@
-"""The benchmark machinery (pipeline/bench.py) at a tiny scale: stages measured in their own
+"""The benchmark machinery (benchmarks/bench.py) at a tiny scale: stages measured in their own
 processes, the floor query agrees with the warehouse's marts and with plain row counts, and the
 incremental reruns load only what changed. No timing thresholds."""
 
@@ -52,12 +52,90 @@ def test_every_stage_has_positive_wall_time_and_rss(result: tuple[dict, Path]) -
     assert data["copy_floor_s"] > 0 and data["totals"]["load_dbt_cold"]["vs_copy_floor"] > 0
     copy = next(s for s in measured if s["group"] == "copy_floor")
     assert copy["info"]["rows"] == sum(data["rows"].values())  # every generated row was copied
-    assert {b["budget"] for b in data["budgets"]} >= {
-        "BIA batch for one month",
-        "load + dbt build (cold) vs floor",
-        "rerun with nothing new: load + dbt build",
-    }
+    assert data["budgets"] == [] and data["budget_note"] == bench.NO_BUDGET  # no budgets at this scale
+    assert f"| {bench.NO_BUDGET} |" in bench.table(data)
+    assert skipped["BIA PDF floor: bare WeasyPrint, one BIA report"] == "skipped"
+    assert data["bia_pdf"] is None
     assert "| load |" in bench.table(data)
+
+
+def made_up_stages(with_e2e: bool = True) -> tuple[list[dict], dict]:
+    """Stages and totals as ``run`` records them, with invented measurements."""
+    stages = [
+        {"name": "copy floor: DuckDB copies the Parquet files into tables", "group": "copy_floor",
+         "status": "ok", "wall_s": 4.0, "inner_s": 3.0, "peak_rss_mb": 300.0, "info": {}},
+        {"name": "BIA PDF floor: bare WeasyPrint, one BIA report", "group": "bia_floor", "status": "ok",
+         "wall_s": 6.0, "peak_rss_mb": 200.0,
+         "info": {"pdf_median_s": 0.4, "pdf_seconds": [0.4] * 5, "bia": "Some BIA", "service_requests": 90}},
+        {"name": "BIA batch 2024-07 (python -m pipeline bia)", "group": "bia", "status": "ok",
+         "wall_s": 15.0, "peak_rss_mb": 500.0,
+         "info": {"stage_timings_s": {}, **bench.bia_cli_figures(BIA_OUTPUT)}},
+    ]
+    if with_e2e:
+        stages.append({"name": bench.E2E_STAGE, "group": "e2e", "status": "ok", "wall_s": 11.0,
+                       "peak_rss_mb": 5000.0, "info": {}})
+    totals = {"load_dbt_cold": {"wall_s": 9.0, "peak_rss_mb": 1000.0, "vs_floor": 13.0,
+                                "vs_copy_floor": 3.0},
+              "one_new_month_load_dbt": {"wall_s": 2.5, "peak_rss_mb": 900.0, "vs_floor": 3.6},
+              "report_stages": None, "rerun_nothing_new_load_dbt": None}
+    return stages, totals
+
+
+BIA_OUTPUT = """load: 0.3 s
+BIA reports for 2024-07: 79 rendered, 0 failed, in 12.5 s
+  render time per report: median 0.60 s, max 0.95 s
+  output: /tmp/x/bia/2024-07
+"""
+
+
+def test_budget_rows_are_chosen_by_scale() -> None:
+    stages, totals = made_up_stages()
+    measures = bench.budget_measures(stages, totals)
+    one = bench.budget_rows(1, measures)
+    assert [b["name"] for b in one] == [
+        "cold end-to-end report (python -m pipeline report)",
+        "load + dbt build (cold) vs the copy floor",
+        "one new month: load + dbt build",
+        "BIA batch for one month",
+    ]
+    assert [(b["limit"], b["measured"], b["met"]) for b in one] == [
+        (12.0, 11.0, True), (2.5, 3.0, False), (3.0, 2.5, True), (12.0, 15.0, False)]
+    ten = {b["name"]: b for b in bench.budget_rows(10.0, measures)}
+    assert ten["peak memory of the cold end-to-end report"]["limit"] == 4096.0
+    assert ten["peak memory of the cold end-to-end report"]["met"] is False
+    assert ten["BIA batch for one month"]["limit"] == 20.0
+    assert bench.budget_rows(3, measures) == []
+    assert bench.budget_table({"budgets": [], "budget_note": bench.NO_BUDGET})[-1].startswith(
+        f"| {bench.NO_BUDGET} |")
+    # a skipped end-to-end run is not measured: its budgets are neither met nor missed
+    unmeasured = bench.budget_rows(10, bench.budget_measures(*made_up_stages(with_e2e=False)))
+    assert [(b["measured"], b["met"]) for b in unmeasured if "end-to-end" in b["name"]] == [(None, None)] * 2
+    assert "| BIA batch for one month | 12.0 s | 15.0 s | **no** |" in bench.budget_table({"budgets": one})
+
+
+def test_bia_batch_per_pdf_against_the_pdf_floor() -> None:
+    stages, _ = made_up_stages()
+    assert bench.bia_cli_figures(BIA_OUTPUT) == {"pdfs": 79, "failed": 0, "batch_s": 12.5,
+                                                 "per_pdf_median_s": 0.6, "per_pdf_max_s": 0.95}
+    c = bench.bia_pdf_comparison(stages, workers=2)
+    assert (c["per_pdf_s"], c["floor_s"], c["vs_floor"], c["floor_bia"]) == (0.6, 0.4, 1.5, "Some BIA")
+    assert bench.bia_pdf_note(c) == "per-PDF median 0.60 s vs bare WeasyPrint floor 0.40 s (1.5×)"
+    # without the CLI's median: the batch's wall time × workers / PDFs, and the note says so
+    del stages[2]["info"]["per_pdf_median_s"]
+    c = bench.bia_pdf_comparison(stages, workers=2)
+    assert c["per_pdf_s"] == round(15.0 * 2 / 79, 3) and "workers" in c["per_pdf_source"]
+    assert "batch wall time × 2 workers / 79 PDFs" in bench.bia_pdf_note(c)
+    assert bench.bia_pdf_comparison(stages[:2]) is None  # no batch, nothing to compare
+
+
+def test_bia_pdf_floor_renders_the_busiest_bia(result: tuple[dict, Path]) -> None:
+    _, out = result
+    base = out / bench.scale_name(SCALE)
+    floor = bench.bia_pdf_floor(base / "work" / "warehouse.duckdb", base / "raw", bench.BIA_MONTH, repeats=2)
+    assert len(floor["pdf_seconds"]) == 2 and floor["pdf_median_s"] > 0 and floor["html_chars"] > 0
+    job = bench.busiest_bia_job(base / "work" / "warehouse.duckdb", base / "raw", bench.BIA_MONTH)
+    assert floor["bia"] == job["record"]["bia_name"]
+    assert job["generated_from"] and all("service_requests" in f for f in job["generated_from"])
 
 
 def test_reruns_load_only_what_changed(result: tuple[dict, Path]) -> None:
