@@ -113,6 +113,15 @@ DDL = {
         entity VARCHAR NOT NULL,  -- interactions | service_requests
         id     VARCHAR NOT NULL
     )""",
+    # The columns the loader did not read in a loaded file: one row per note, the text of
+    # its LoadSummary note ("1 column(s) not in the contract, ignored: 'caller_name'"), kept
+    # so that the report's data notes say it on every later run too (an unchanged file is not
+    # loaded again). Names of columns only: a value is never read from an ignored column.
+    "load_notes": """
+    CREATE TABLE IF NOT EXISTS raw.load_notes (
+        source_file VARCHAR NOT NULL,
+        note        VARCHAR NOT NULL
+    )""",
     # One row per rejected row (the first problem found in it). The offending value is not
     # stored: it could be personal data.
     "rejects": """

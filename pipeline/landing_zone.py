@@ -7,7 +7,8 @@ the warehouse file). This module only copies them out, under ``<landing>/<table>
 - the tables of delivered rows (``interactions``, ``service_requests``, ``kb_views``: every
   table with a ``_source_file`` column): one Parquet file per source file, written again only
   when that file's SHA-256 or delivery rank changed (``raw.load_audit``), and removed with it;
-- the other tables (``load_audit``, ``rejects``, ``repeated_ids``, ``service_standards``): one
+- the other tables (``load_audit``, ``load_notes``, ``rejects``, ``repeated_ids``,
+  ``service_standards``): one
   ``data.parquet`` each, replaced only when its bytes would change.
 
 A table without rows still has one (empty) file, so every table has its columns. Files are

@@ -127,11 +127,14 @@ def input_files(db_path: Path, year: int | None = None, *, with_prior_year: bool
 
 def report_sources(db_path: Path, year: int) -> dict[str, Any]:
     """What the annual report says about its sources: files (the year's and the prior year's
-    folders and the Open Data files: every file its figures depend on), rejects, closing times,
-    standards."""
+    folders and the Open Data files: every file its figures depend on) and, per file in
+    ``sources``, the encoding it was read with (utf-8, utf-8-sig, cp1252; None for Parquet) and
+    the loader's notes on it (one text, the notes joined by '; '; None when there are none),
+    rejects, closing times, standards."""
     with reading(db_path) as con:
         files = con.execute(
-            "SELECT source_file, rows_rejected, rejects_by_reason FROM marts.mart_data_quality "
+            "SELECT source_file, rows_rejected, rejects_by_reason, encoding, load_notes "
+            "FROM marts.mart_data_quality "
             "WHERE extract_year IN (?, ?) OR extract_year IS NULL ORDER BY source_file",
             [year, year - 1],
         ).fetchall()
@@ -142,8 +145,10 @@ def report_sources(db_path: Path, year: int) -> dict[str, Any]:
             "SELECT count(*) FROM marts.mart_service_standards WHERE illustrative"
         ).fetchone()[0]
     return {
-        "files": [name for name, _, _ in files],
-        "rejects": [{"file": name, "reasons": reasons} for name, rejected, reasons in files if rejected],
+        "files": [name for name, *_ in files],
+        "sources": [{"file": name, "encoding": encoding, "notes": notes}
+                    for name, _, _, encoding, notes in files],
+        "rejects": [{"file": name, "reasons": reasons} for name, rejected, reasons, *_ in files if rejected],
         "closing_times_available": None if closing is None else bool(closing[0]),
         "standards_illustrative": illustrative > 0,
     }

@@ -2,7 +2,8 @@
 
 Per entity, the files whose (path, SHA-256) sequence in delivery order matches the previous
 load are skipped (only their rank is updated if it moved); from the first difference on, the
-old rows are deleted and the files are (re)loaded.
+old rows are deleted and the files are (re)loaded. A file's rows are its landing rows, its
+rejects, its notes and its audit row.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import duckdb
 from ..contract import ENTITIES, RAW_SCHEMA, SourceFile
 
 
-def reconcile(con: duckdb.DuckDBPyConnection,
-              files: list[SourceFile]) -> tuple[list[SourceFile], list[str]]:
+def reconcile(con: duckdb.DuckDBPyConnection, files: list[SourceFile],
+              reload_all: bool = False) -> tuple[list[SourceFile], list[str]]:
     """Delete the rows of changed and removed files, re-rank the unchanged ones; return the
-    files to load (in delivery order) and the skipped files' paths (sorted)."""
+    files to load (in delivery order) and the skipped files' paths (sorted). With
+    ``reload_all`` no file counts as unchanged: every previous file's rows are deleted and
+    every file is loaded."""
     previous = con.execute(
         "SELECT source_file, entity, sha256, delivery_rank FROM raw.load_audit "
         "ORDER BY delivery_rank"
@@ -25,7 +28,7 @@ def reconcile(con: duckdb.DuckDBPyConnection,
     for entity in ENTITIES:
         old = [(f, sha, rank) for f, e, sha, rank in previous if e == entity]
         new = [s for s in files if s.entity == entity]
-        k = unchanged_prefix([(f, sha) for f, sha, _ in old], new)
+        k = 0 if reload_all else unchanged_prefix([(f, sha) for f, sha, _ in old], new)
         for f, _sha, _rank in old[k:]:
             forget(con, entity, f)
         old_rank = {f: rank for f, _sha, rank in old}
@@ -46,9 +49,10 @@ def unchanged_prefix(old: list[tuple[str, str]], new: list[SourceFile]) -> int:
 
 
 def forget(con: duckdb.DuckDBPyConnection, entity: str, source_file: str) -> None:
-    """Delete a previously loaded file's rows, rejects and audit row."""
+    """Delete a previously loaded file's rows, rejects, notes and audit row."""
     con.execute(f"DELETE FROM {RAW_SCHEMA}.{entity} WHERE _source_file = ?", [source_file])
     con.execute("DELETE FROM raw.rejects WHERE source_file = ?", [source_file])
+    con.execute("DELETE FROM raw.load_notes WHERE source_file = ?", [source_file])
     con.execute("DELETE FROM raw.load_audit WHERE source_file = ?", [source_file])
 
 

@@ -16,22 +16,28 @@ from ..contract import DDL, DEDUP_KEYS, ENTITIES, ID_COLUMNS, RAW_SCHEMA, Source
 from .sql import column_list, qi
 
 
-def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
     """Create the schema and its tables when missing; list the repeated ids of a warehouse
-    loaded before ``raw.repeated_ids`` existed."""
+    loaded before ``raw.repeated_ids`` existed. Returns True when the files already loaded have
+    no notes recorded (a warehouse loaded before ``raw.load_notes`` existed): they must be
+    loaded again for their notes to be known."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
-    had_repeated_ids = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = ? AND table_name = 'repeated_ids'", [RAW_SCHEMA]
-    ).fetchone()[0]  # type: ignore[index]
+    had = _existing_tables(con)
     for ddl in DDL.values():
         con.execute(ddl)
-    if not had_repeated_ids:
+    if "repeated_ids" not in had:
         for entity, id_col in ID_COLUMNS.items():
             con.execute(
                 f"INSERT INTO raw.repeated_ids SELECT ?, {qi(id_col)} FROM {RAW_SCHEMA}.{entity} "
                 "GROUP BY ALL HAVING count(*) > 1", [entity]
             )
+    return "load_audit" in had and "load_notes" not in had
+
+
+def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {name for (name,) in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [RAW_SCHEMA]
+    ).fetchall()}
 
 
 @dataclass(frozen=True)

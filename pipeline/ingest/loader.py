@@ -13,7 +13,10 @@ with its bad-input catalogue):
   in ``LoadSummary.notes`` with the reason (``contract.non_extract_paths``; README*,
   DEMO_DATA.md, dotfiles, ``reference/`` and ``narrative/`` are not listed), as are the columns
   a loaded file has that are not read (not in the contract, or an earlier column has the same
-  normalised name). The notes name columns and are never stored in the warehouse.
+  normalised name). A loaded file's notes on its columns are also kept in ``raw.load_notes``
+  (they name columns, never a value), as its encoding is in ``raw.load_audit``, so the
+  report's data notes say them on every later run too; the files that are not extracts are
+  listed again from the raw folder when a report is made.
 * **Values.** Channels, interaction types, outcomes and statuses are normalised (lower case,
   spaces/hyphens to underscores, the City's status spellings mapped). Timestamps become
   instants: an explicit UTC offset is honoured, otherwise the time is local America/Toronto;
@@ -53,7 +56,8 @@ with its bad-input catalogue):
   with a UTF-8 byte-order mark or any valid multi-byte UTF-8 character is UTF-8 even with invalid
   bytes: their rows are rejected. Only a file with no valid multi-byte UTF-8 character at all is
   read as Windows-1252 (``cp1252``, noted; bytes undefined in cp1252 are a file problem). The
-  encoding of each CSV file is in ``LoadSummary.encodings`` and ``raw.load_audit.encoding``.
+  encoding of each CSV file is in ``LoadSummary.encodings`` and ``raw.load_audit.encoding`` (the
+  report's data notes show it).
 * **Line numbers.** CSV: the physical line where the row starts, header = line 1 (a quoted line
   break does not shift later rows). Parquet: row number + 1, as if a header line came first.
 * **Nothing lost.** Per file: rows_read (every record after the header) = rows_loaded +
@@ -66,9 +70,11 @@ with its bad-input catalogue):
 * **Delivery order and idempotency.** Files are ranked 1..n by modification time, then file
   name, then relative path. Per entity, the files whose (path, SHA-256) sequence in delivery
   order matches the previous load are skipped (only their rank is updated if it moved);
-  from the first difference on, the old rows are deleted and the files are (re)loaded, so a
-  changed file replaces its rows, a removed file's rows disappear, and duplicate collapsing
-  against earlier deliveries stays exact. Loading the same folder twice changes nothing.
+  from the first difference on, the old rows (landing rows, rejects, notes, audit row) are
+  deleted and the files are (re)loaded, so a changed file replaces its rows, a removed file's
+  rows disappear, and duplicate collapsing against earlier deliveries stays exact. Loading the
+  same folder twice changes nothing. A warehouse loaded before ``raw.load_notes`` existed is
+  loaded again once, in full, so that every file's notes are known.
   Note: a changed ``bia_boundaries.geojson`` alone does not trigger a reload.
 """
 
@@ -118,9 +124,11 @@ class LoadNote(NamedTuple):
 class LoadSummary:
     """What a run did. ``notes`` lists what it ignored, one :class:`LoadNote` each: files in the
     raw folder that are not extracts (every run), and the columns ignored and the encoding
-    guessed in each file loaded by this run. The notes name the ignored columns, so they are
-    for the analyst's console and never stored in the warehouse (a column's name, such as
-    ``caller_name``, says what personal data the extract held).
+    guessed in each file loaded by this run. A loaded file's notes on its columns are also kept
+    in ``raw.load_notes`` (one row per note; the encoding is in ``raw.load_audit``), for the
+    report's data notes: they name the ignored columns (a name such as ``caller_name`` says
+    what personal data the extract held, and the data notes say it was not read), never a
+    value.
     ``encodings`` maps each CSV file loaded by this run to the encoding it was read with
     (utf-8, utf-8-sig or cp1252)."""
 
@@ -205,10 +213,10 @@ class _Loader:
     def run(self, files: list[SourceFile], summary: LoadSummary,
             progress: Progress | None) -> None:
         """Bring the landing tables up to date with ``files``."""
-        create_tables(self.con)
+        notes_unknown = create_tables(self.con)
         for macro in MACROS:
             self.con.execute(macro)
-        to_load, summary.files_skipped = reconcile(self.con, files)
+        to_load, summary.files_skipped = reconcile(self.con, files, reload_all=notes_unknown)
         for done, sf in enumerate(to_load, start=1):
             counts, staged = self.load_file(sf)
             if progress is not None:
@@ -304,11 +312,16 @@ class _Loader:
         unstage(self.con, staged)
 
     def _audit(self, sf: SourceFile, staged: Staged, counts: FileCounts) -> None:
+        """The file's audit row (with its encoding) and its notes on the columns not read
+        (``raw.load_notes``)."""
         self.con.execute(
             "INSERT INTO raw.load_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [sf.rel, sf.entity, sf.file_format, staged.encoding, sf.sha256, sf.size, sf.rank,
              *counts],
         )
+        if staged.columns_ignored:
+            self.con.executemany("INSERT INTO raw.load_notes VALUES (?, ?)",
+                                 [[sf.rel, note] for note in staged.columns_ignored])
 
 
 def _typed_kind(sf: SourceFile) -> str:

@@ -51,8 +51,9 @@ class Staged:
     """What staging a file tells the loader."""
 
     encoding: str | None  # utf-8 | utf-8-sig | cp1252; None for Parquet
-    notes: list[str]  # what was ignored in the file, and why
+    notes: list[str]  # what was ignored in the file, and why (the columns, then the encoding)
     registered: bool  # the CSV rows are registered as CSV_ROWS
+    columns_ignored: list[str] = field(default_factory=list)  # the notes on the columns only
 
 
 @dataclass
@@ -141,11 +142,12 @@ def stage(con: duckdb.DuckDBPyConnection, sf: SourceFile, tmp: Path) -> Staged:
         )
     except duckdb.Error as e:
         raise read_error(sf, e) from e
-    notes = header.ignored()
+    ignored = header.ignored()
+    notes = list(ignored)
     if source.encoding == "cp1252":
         notes.append("read as Windows-1252: the file is not UTF-8 (it has no UTF-8 multi-byte "
                      "character); if its accents look wrong, export it again as CSV UTF-8")
-    return Staged(source.encoding, notes, rows is not None)
+    return Staged(source.encoding, notes, rows is not None, ignored)
 
 
 def unstage(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:

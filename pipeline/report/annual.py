@@ -13,7 +13,10 @@ as ``.html`` and ``.pdf``. Appendix A and B are built from one list of ``ChartSp
 
 ``metrics`` has the shape of ``key_metrics.json`` (see docs / metric definitions); any
 section may be ``None``. ``meta`` carries ``demo`` (bool), ``generated_from`` (list of
-input file names), ``cancelled_note`` (str | None), ``not_available`` (list of str),
+input file names), ``sources`` (the same files as ``{"file", "read_as", "notes"}``: how each
+was read, e.g. 'UTF-8', None for Parquet, and the loader's notes on it as one text or None;
+optional), ``ignored`` (``{"file", "why"}`` of the files in the raw folder that are not
+extracts; optional), ``cancelled_note`` (str | None), ``not_available`` (list of str),
 ``rejects`` (list of ``{"file", "reasons"}``), ``standards_illustrative`` (bool) and
 ``narrative_dir`` (Path | None: the analyst's Markdown and ``report.yaml``, see
 ``pipeline.report.narrative`` and ``pipeline.report.front_matter``).

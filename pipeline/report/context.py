@@ -115,9 +115,15 @@ def service_sentences(metrics: dict) -> dict[str, str | None]:
 
 
 def _meta(meta: dict, metrics: dict) -> dict:
+    generated_from = list(meta.get("generated_from") or [])
     return {
         "demo": bool(meta.get("demo")),
-        "generated_from": list(meta.get("generated_from") or []),
+        "generated_from": generated_from,
+        # the input files with how each was read and its load notes (only the names when the
+        # caller gave none: nothing is said about how they were read)
+        "sources": list(meta.get("sources") or [{"file": f, "read_as": None, "notes": None}
+                                                for f in generated_from]),
+        "ignored": list(meta.get("ignored") or []),
         "cancelled_note": meta.get("cancelled_note"),
         "not_available": list(meta.get("not_available") or []) + _missing_field_notes(metrics),
         "rejects": list(meta.get("rejects") or []),

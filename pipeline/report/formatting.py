@@ -42,6 +42,13 @@ LANGUAGE_NAMES = {
     "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian", "ur": "Urdu", "vi": "Vietnamese",
     "yue": "Cantonese", "zh": "Chinese",
 }  # fmt: skip
+# the encodings the loader reads a CSV file with (raw.load_audit.encoding) → how the data
+# notes name them ("read as UTF-8")
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 with a byte-order mark",
+    "cp1252": "Windows-1252",
+}
 MONTHS = [
     "January", "February", "March", "April", "May", "June", "July", "August",
     "September", "October", "November", "December",
@@ -179,6 +186,12 @@ def fmt_duration_words(value: Any) -> str:
 def fmt_language(value: str) -> str:
     """A language of service by name: 'zh' → 'Chinese'; an unlisted value as delivered."""
     return LANGUAGE_NAMES.get(str(value).strip().lower(), str(value))
+
+
+def fmt_encoding(value: str | None) -> str | None:
+    """The encoding a file was read with, by name: 'utf-8-sig' → 'UTF-8 with a byte-order mark';
+    None (a Parquet file has no encoding) → None; an unlisted value as recorded."""
+    return None if value is None else ENCODING_NAMES.get(str(value), str(value))
 
 
 def fmt_year_over_year(current: Any, prior: Any, change: Any, when: str) -> str | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..contract import is_demo
+from ..contract import is_demo, non_extract_paths
 from ..warehouse import report_sources
+from .formatting import fmt_encoding
 
 # key_metrics section → (what the documents call it, what the extract lacks) when it is null
 SECTION_NAMES = {
@@ -22,8 +23,14 @@ SECTION_NAMES = {
 def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
     """What the report says about its sources: demo notice, input files, data notes.
 
-    The input files are every file the figures depend on: the year's folder, the prior
-    year's (every comparison with the prior year reads it) and the Open Data files."""
+    The input files (``generated_from``) are every file the figures depend on: the year's
+    folder, the prior year's (every comparison with the prior year reads it) and the Open Data
+    files. ``sources`` gives each of them, in the same order, with how it was read
+    (``read_as``: 'UTF-8', 'UTF-8 with a byte-order mark', 'Windows-1252'; None for Parquet)
+    and the loader's notes on it (``notes``: the columns it did not read, by name, as one text;
+    None when there are none). ``ignored`` lists the files in the raw folder that are not
+    extracts (``{"file", "why"}``: the path relative to the raw folder, and why it is not read),
+    found in the folder now by the loader's own rule (``contract.non_extract_paths``)."""
     sources = report_sources(db_path, year)
     not_available = []
     if sources["closing_times_available"] is False:
@@ -36,6 +43,9 @@ def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
         # the analyst's narrative for the year (Markdown files); missing → neutral defaults
         "narrative_dir": raw_dir / "narrative" / str(year),
         "generated_from": sources["files"],
+        "sources": [{"file": f["file"], "read_as": fmt_encoding(f["encoding"]), "notes": f["notes"]}
+                    for f in sources["sources"]],
+        "ignored": [{"file": rel, "why": why} for rel, why in non_extract_paths(raw_dir)],
         "rejects": sources["rejects"],
         "standards_illustrative": sources["standards_illustrative"],
         "cancelled_note": None,

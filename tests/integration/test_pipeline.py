@@ -295,6 +295,34 @@ def test_manifest_lists_inputs_version_and_outputs(built: tuple[Path, Path]) -> 
     assert manifest["version"]["git_commit"] == head.stdout.strip()
 
 
+def test_data_notes_say_how_each_file_was_read_and_the_column_not_read(built: tuple[Path, Path]) -> None:
+    html = (built[1] / "2024" / "cx-annual-report-2024.html").read_text(encoding="utf-8")
+    notes = html[html.index('<ul class="sources">'):html.index("<h4>Definitions</h4>")]
+    # every fixture file is plain ASCII text without a byte-order mark: UTF-8. Of the extra
+    # columns only interactions_2024.csv has one, caller_name (its 13th column; the 2023 file
+    # lacks columns, which is no note). The raw folder holds nothing but extracts: no list of
+    # files not read.
+    assert notes.split("\n") == [
+        '<ul class="sources">',
+        "<li><code>2023/interactions_2023.csv</code>: read as UTF-8</li>",
+        "<li><code>2023/service_requests_2023.csv</code>: read as UTF-8</li>",
+        "<li><code>2024/interactions_2024.csv</code>: read as UTF-8</li>",
+        "<li><code>2024/kb_views_2024.csv</code>: read as UTF-8</li>",
+        "<li><code>2024/service_requests_2024.csv</code>: read as UTF-8</li>",
+        "</ul>",
+        "<p>Columns of these files that were not read (by name; their values were never looked at):</p>",
+        '<ul class="load-notes">',
+        "<li><code>2024/interactions_2024.csv</code>: 1 column(s) not in the contract, ignored: "
+        "&#39;caller_name&#39;</li>",
+        "</ul>",
+        "",
+    ]
+    # the column's values (i1's and i2's callers) are in no document
+    for doc in (built[1] / "2024").glob("*.html"):
+        text = doc.read_text(encoding="utf-8")
+        assert "Jane Roe" not in text and "John Doe" not in text, doc.name
+
+
 def test_data_notes_name_rejects_and_illustrative_standards(built: tuple[Path, Path]) -> None:
     html = (built[1] / "2024" / "cx-annual-report-2024.html").read_text(encoding="utf-8")
     # i11's channel 'fax' is the one reject of 2024/interactions_2024.csv

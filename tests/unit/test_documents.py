@@ -188,3 +188,120 @@ def test_the_context_carries_the_sentences_and_data_notes_name_a_missing_field()
     # no interactions at all: the interactions section says so, no extra note
     metrics["interactions"] = None
     assert build_context(metrics, META, "html")["meta"]["not_available"] == []
+
+
+# --------------------------------------------------------------------------- sources: encodings and load notes
+
+
+def _warehouse(path: Path) -> Path:
+    """A warehouse with the three marts report_sources reads, rows made by hand."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.mart_data_quality (source_file VARCHAR, extract_year INTEGER, "
+                "encoding VARCHAR, rows_rejected BIGINT, rejects_by_reason VARCHAR, load_notes VARCHAR)")
+    con.executemany("INSERT INTO marts.mart_data_quality VALUES (?, ?, ?, ?, ?, ?)", [
+        ("2022/interactions_2022.csv", 2022, "utf-8", 0, None, "1 column(s) not in the contract, ignored: 'x'"),
+        ("2023/interactions_2023.csv", 2023, "cp1252", 0, None, None),
+        ("2024/interactions_2024.csv", 2024, "utf-8-sig", 1, "unknown channel: 1",
+         "1 column(s) ignored because an earlier column has the same name: 'Channel'; "
+         "1 column(s) not in the contract, ignored: 'caller_name'"),
+        ("2024/service_requests_2024.parquet", 2024, None, 0, None,
+         "1 column(s) not in the contract, ignored: 'tags'"),
+        ("open_data/sr.csv", None, "utf-8", 0, None, None),
+    ])
+    con.execute("CREATE TABLE marts.mart_sr_yearly AS SELECT 2024 AS created_year, true AS closing_times_available")
+    con.execute("CREATE TABLE marts.mart_service_standards AS SELECT false AS illustrative")
+    con.close()
+    return path
+
+
+def test_report_meta_says_how_each_file_was_read_its_notes_and_the_files_not_read(tmp_path):
+    from pipeline.report.sources import report_meta
+
+    raw = tmp_path / "raw"
+    for rel in ("2024/calls_2024.csv", "2024/interactions_2024.zip", "README.md", "narrative/2024/x.md"):
+        (raw / rel).parent.mkdir(parents=True, exist_ok=True)
+        (raw / rel).write_text("x", encoding="utf-8")
+    meta = report_meta(raw, _warehouse(tmp_path / "warehouse.duckdb"), 2024)
+    # the 2024 report reads 2024, 2023 and Open Data (extract_year null), not 2022
+    assert meta["generated_from"] == ["2023/interactions_2023.csv", "2024/interactions_2024.csv",
+                                      "2024/service_requests_2024.parquet", "open_data/sr.csv"]
+    assert meta["sources"] == [
+        {"file": "2023/interactions_2023.csv", "read_as": "Windows-1252", "notes": None},
+        {"file": "2024/interactions_2024.csv", "read_as": "UTF-8 with a byte-order mark",
+         "notes": "1 column(s) ignored because an earlier column has the same name: 'Channel'; "
+                  "1 column(s) not in the contract, ignored: 'caller_name'"},
+        {"file": "2024/service_requests_2024.parquet", "read_as": None,
+         "notes": "1 column(s) not in the contract, ignored: 'tags'"},
+        {"file": "open_data/sr.csv", "read_as": "UTF-8", "notes": None},
+    ]
+    # README.md and narrative/ are not listed (contract.non_extract_paths)
+    assert meta["ignored"] == [
+        {"file": "2024/calls_2024.csv", "why": "its name or type is not an extract's: a year folder "
+         "holds interactions*, service_requests* and kb_views* files (.csv, .csv.gz or .parquet)"},
+        {"file": "2024/interactions_2024.zip", "why": "a zip archive in a year folder is not read "
+         "(only open_data/ reads .zip files); unzip it into the year folder"},
+    ]
+    assert meta["rejects"] == [{"file": "2024/interactions_2024.csv", "reasons": "unknown channel: 1"}]
+
+
+def _between(html: str, start: str, end: str) -> str:
+    return html[html.index(start):html.index(end, html.index(start))]
+
+
+def test_data_notes_say_how_each_file_was_read_and_what_was_not_read():
+    metrics = load_metrics()
+    meta = {**META, "demo": False,
+            "generated_from": ["2024/interactions_2024.csv", "2024/service_requests_2024.parquet"],
+            "sources": [
+                {"file": "2024/interactions_2024.csv", "read_as": "UTF-8",
+                 "notes": "1 column(s) not in the contract, ignored: 'caller_name'"},
+                {"file": "2024/service_requests_2024.parquet", "read_as": None, "notes": None}],
+            "ignored": [{"file": "2024/calls.csv", "why": "its name or type is not an extract's"}]}
+    specs = key_metric_specs(metrics, with_svg=False)
+    html = render_html(metrics, meta, "html", "annual", specs)
+    assert _between(html, "<h4>Sources</h4>", "<h4>Definitions</h4>").split("\n")[2:] == [
+        '<ul class="sources">',
+        "<li><code>2024/interactions_2024.csv</code>: read as UTF-8</li>",
+        "<li><code>2024/service_requests_2024.parquet</code></li>",  # Parquet: no encoding
+        "</ul>",
+        "<p>Columns of these files that were not read (by name; their values were never looked at):</p>",
+        '<ul class="load-notes">',
+        "<li><code>2024/interactions_2024.csv</code>: 1 column(s) not in the contract, ignored: "
+        "&#39;caller_name&#39;</li>",
+        "</ul>",
+        "<p>Files in the raw folder that are not input files, and were not read:</p>",
+        '<ul class="ignored-files">',
+        "<li><code>2024/calls.csv</code>: its name or type is not an extract&#39;s</li>",
+        "</ul>",
+        "",
+    ]
+    assert a11y.html_structure_problems(html) == []
+    # the PDF's HTML says the same
+    assert _between(render_html(metrics, meta, "pdf", "annual", specs), '<ul class="sources">',
+                    "<h4>Definitions</h4>") == _between(html, '<ul class="sources">', "<h4>Definitions</h4>")
+    # the appendices have no data notes of their own: nothing there to disagree
+    for kind in ("appendix_a", "appendix_b"):
+        appendix = render_html(metrics, meta, "html", kind, specs)
+        assert "read as" not in appendix and "interactions_2024.csv" not in appendix, kind
+
+
+def test_data_notes_without_encodings_or_notes_list_the_files_only():
+    # a caller that gives only the names (generated_from): no "read as", no note lists
+    html = render_html(load_metrics(), {**META, "demo": False})
+    assert _between(html, '<ul class="sources">', "<h4>Definitions</h4>").split("\n") == [
+        '<ul class="sources">',
+        "<li><code>2024/interactions_2024.parquet</code></li>",
+        "<li><code>2024/service_requests_2024.parquet</code></li>",
+        "</ul>",
+        "",
+    ]
+    # markup in a note or a path is text
+    evil = "<script>alert(1)</script>"
+    meta = {**META, "sources": [{"file": evil, "read_as": "UTF-8", "notes": evil}],
+            "ignored": [{"file": evil, "why": evil}]}
+    html = render_html(load_metrics(), meta)
+    # the file twice (Sources and the notes list), the note, the ignored path and its reason
+    assert "<script" not in html and html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 5

@@ -382,6 +382,9 @@ def test_booleans_channels_statuses(raw_dir, db_path, write_csv):
 
 
 def test_extra_personal_columns_never_stored(raw_dir, db_path, write_csv):
+    # The values of the columns that are not in the contract are never stored anywhere; their
+    # names only in the one note that says they were not read (raw.load_notes, for the
+    # report's data notes), never as a column of any table.
     write_csv(
         "2024/interactions.csv",
         """
@@ -412,7 +415,11 @@ def test_extra_personal_columns_never_stored(raw_dir, db_path, write_csv):
         ).fetchone()
         found += [(table, column, needle) for (column, needle), n in zip(pairs, counts, strict=True) if n]
     con.close()
-    assert found == []
+    assert found == [("load_notes", "note", "caller_name"), ("load_notes", "note", "phone_number")]
+    # caller_name, phone_number and email (columns 1, 4 and 7) are the 3 columns not in the contract
+    assert q(db_path, "SELECT source_file, note FROM raw.load_notes") == [
+        ("2024/interactions.csv",
+         "3 column(s) not in the contract, ignored: 'caller_name', 'phone_number', 'email'")]
     assert b"Zelda" not in db_path.read_bytes()
 
 

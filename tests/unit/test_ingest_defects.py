@@ -270,6 +270,88 @@ def test_ignored_files_columns_and_nul_bytes_are_reported(raw_dir, db_path):
     assert q(db_path, "SELECT interaction_id, channel FROM raw.interactions") == [("I1", "email")]
 
 
+def notes(db: Path) -> list[tuple]:
+    return q(db, "SELECT source_file, note FROM raw.load_notes ORDER BY 1, 2")
+
+
+def test_column_notes_are_kept_and_go_with_their_file(raw_dir, db_path):
+    # The notes on a loaded file's columns are kept in raw.load_notes (the report's data notes
+    # read them on every later run, when the unchanged file is skipped), in the load's
+    # transaction; they are replaced with the file and removed with it. The encoding is in
+    # raw.load_audit: the Windows-1252 note is not a column note and is not kept.
+    interactions = text("interactions", [ir("I1") + ",Zelda,web"],
+                        header=HEADERS["interactions"] + ",caller_name,Channel")
+    write(raw_dir, "2024/interactions.csv", interactions, mtime=1_700_000_000)
+    # "Caf\xe9" is é in Windows-1252 and no UTF-8 multi-byte character is in the file
+    write(raw_dir, "2024/kb_views.csv", b"date,article_id,article_title,views,Notes\n"
+          b"2024-07-16,A1,Caf\xe9,1,x\n", mtime=1_700_000_001)
+    write(raw_dir, "2024/service_requests.parquet", parquet({
+        "sr_id": ["S1"], "created_at": ["2024-07-16 15:04:05"], "status": ["New"],
+        "sr_type": ["T"], "division": ["D"], "tags": pa.array([["a"]])}), mtime=1_700_000_002)
+    write(raw_dir, "2024/notes.txt", "not an extract")
+    first = load(raw_dir, db_path)
+    kept = [
+        ("2024/interactions.csv", "1 column(s) ignored because an earlier column has the same "
+                                  "name: 'Channel'"),
+        ("2024/interactions.csv", "1 column(s) not in the contract, ignored: 'caller_name'"),
+        ("2024/kb_views.csv", "1 column(s) not in the contract, ignored: 'Notes'"),
+        ("2024/service_requests.parquet", "1 column(s) not in the contract, ignored: 'tags'"),
+    ]
+    assert notes(db_path) == kept
+    # the console's notes: the file that is not read, then the loaded files' notes in delivery
+    # order (mtime): the same four, and the Windows-1252 note that raw.load_audit says instead
+    assert [(n.file, n.note) for n in first.notes] == [
+        ("2024/notes.txt", "ignored: its name or type is not an extract's: a year folder holds "
+         "interactions*, service_requests* and kb_views* files (.csv, .csv.gz or .parquet)"),
+        kept[1], kept[0], kept[2],
+        ("2024/kb_views.csv", "read as Windows-1252: the file is not UTF-8 (it has no UTF-8 "
+         "multi-byte character); if its accents look wrong, export it again as CSV UTF-8"),
+        kept[3],
+    ]
+    assert {k: v[0] for k, v in audit(db_path).items()} == {
+        "2024/interactions.csv": "utf-8", "2024/kb_views.csv": "cp1252",
+        "2024/service_requests.parquet": None}
+    # an unchanged folder: nothing is loaded, the summary has no column note, the table keeps them
+    again = load(raw_dir, db_path)
+    assert again.files_loaded == [] and [n.file for n in again.notes] == ["2024/notes.txt"]
+    assert notes(db_path) == kept
+    # interactions.csv changed (caller_name gone): its notes are replaced; kb_views.csv removed:
+    # its notes go with its rows; the Parquet file is unchanged and keeps its note
+    write(raw_dir, "2024/interactions.csv", text("interactions", [ir("I1") + ",web"],
+                                                 header=HEADERS["interactions"] + ",Channel"),
+          mtime=1_700_000_000)
+    (raw_dir / "2024" / "kb_views.csv").unlink()
+    third = load(raw_dir, db_path)
+    assert third.files_loaded == ["2024/interactions.csv"]
+    assert notes(db_path) == [kept[0], kept[3]]
+    assert set(audit(db_path)) == {"2024/interactions.csv", "2024/service_requests.parquet"}
+
+
+def test_a_warehouse_without_load_notes_is_loaded_again_once(raw_dir, db_path):
+    # a warehouse loaded before raw.load_notes existed: its files' notes are unknown, so the
+    # next run loads every file again (once) and the notes are there, the rows the same
+    write(raw_dir, "2024/interactions.csv", text("interactions", [ir("I1"), ir("I1")],
+                                                 header=HEADERS["interactions"]))
+    write(raw_dir, "2024/service_requests.parquet", parquet({
+        "sr_id": ["S1"], "created_at": ["2024-07-16 15:04:05"], "status": ["New"],
+        "sr_type": ["T"], "division": ["D"], "tags": pa.array([["a"]])}))
+    load(raw_dir, db_path)
+    rows = q(db_path, "SELECT * FROM raw.interactions")
+    before = audit(db_path)
+    con = duckdb.connect(str(db_path))
+    con.execute("DROP TABLE raw.load_notes")
+    con.close()
+    s = load(raw_dir, db_path)
+    assert s.files_loaded == ["2024/interactions.csv", "2024/service_requests.parquet"]
+    assert s.files_skipped == []
+    assert notes(db_path) == [("2024/service_requests.parquet",
+                               "1 column(s) not in the contract, ignored: 'tags'")]
+    # I1 twice: 2 read, 1 loaded, 1 exact duplicate collapsed, as in the first load
+    assert audit(db_path) == before and before["2024/interactions.csv"] == ("utf-8", 2, 1, 0, 1)
+    assert q(db_path, "SELECT * FROM raw.interactions") == rows
+    assert load(raw_dir, db_path).files_loaded == []  # and only once
+
+
 def test_reject_reasons_include_the_bounds():
     reasons = {r for entity in contract.ENTITIES
                for r in re.findall(r"'[a-z_0-9]+\|([^']+)'", problem_expr(entity))}
