@@ -21,6 +21,8 @@ CX    := $(BIN)/python -m pipeline
 # (tests/conftest.py); JOBS=1 runs them in one process.
 JOBS  ?= 2
 PYTEST := $(BIN)/python -m pytest -q $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
+# the unit and integration layers use no Hypothesis: its pytest plugin would cost 1.2 s a process
+LAYERS := $(PYTEST) -p no:hypothesispytest
 
 .PHONY: help install report load demo-data seeds docs test test-fast test-all lint clean bia bia-send bench
 
@@ -66,10 +68,10 @@ docs: $(STAMP)  ## dbt documentation site (static, offline) into OUTPUT/docs
 	$(CX) docs --output $(OUTPUT)
 
 test: lint  ## the everyday suite: lint, unit layer, integration layer (real dbt, WeasyPrint, Chromium)
-	$(PYTEST) tests/unit tests/integration
+	$(LAYERS) tests/unit tests/integration
 
 test-fast: $(STAMP)  ## the unit layer only (no dbt, no WeasyPrint, no browser): seconds
-	$(PYTEST) tests/unit
+	$(LAYERS) tests/unit
 
 test-all: lint $(SPARK_STAMP)  ## everything: the everyday suite and the slow suites (benchmark smoke run, Spark parity)
 	$(PYTEST) tests
