@@ -168,8 +168,10 @@ def owned(console: Console, output: Path, wait: bool) -> Iterator[None]:
             yield
 
 
-def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rate: float) -> Path:
-    """Load the extracts into the warehouse and run ``dbt build``; return the warehouse path."""
+def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rate: float,
+                   exposure: str | None = None) -> Path:
+    """Load the extracts into the warehouse and run ``dbt build`` (only what the dbt exposure
+    ``exposure`` reads, when given); return the warehouse path."""
     from .ingest import load, load_service_standards
     from .transform import build
     from .warehouse import connect, set_aside_if_unreadable
@@ -198,7 +200,8 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
     engine = click.get_current_context().meta.get("engine", "duckdb")
     label = "dbt build" if engine == "duckdb" else f"dbt build ({engine})"
     with console.progress(label) as progress:
-        ran = console.timed(label, lambda: build(db_path, output, progress=progress, engine=engine))
+        ran = console.timed(label, lambda: build(db_path, output, progress=progress, engine=engine,
+                                                 exposure=exposure))
     if not ran:
         console.say("  nothing changed since the last build: dbt skipped")
     return db_path
@@ -349,9 +352,9 @@ def _render_bia(console: Console, raw: Path, output: Path, max_reject_rate: floa
                 workers: int, only: tuple[str, ...]) -> bool:
     """Load, build and render the month's BIA reports, published as one set (keeping the
     month's send log, so nothing is e-mailed twice)."""
-    from .bia import SEND_LOG, run_batch, summary_lines
+    from .bia import EXPOSURE, SEND_LOG, run_batch, summary_lines
 
-    db_path = load_and_build(console, raw, output, max_reject_rate)
+    db_path = load_and_build(console, raw, output, max_reject_rate, exposure=EXPOSURE)
     final = output / "bia" / month
     with staged(output, final) as work, console.progress("BIA PDFs") as progress:
         result = run_batch(db_path, raw, work, month, workers=workers, only=list(only) or None,

@@ -187,10 +187,49 @@ def check_engine(engine: str) -> None:
                                  "(Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME.")
 
 
+# What a build covers: "all" (every model, seed and test) or a dbt exposure's name (only the
+# models that exposure reads, their parents and the tests on them).
+ALL = "all"
+
+
+def _builds_table(con: duckdb.DuckDBPyConnection) -> None:
+    """``main.cx311_build``: (scope, fingerprint) of each good build of the current content.
+    A warehouse from before scopes has a one-column table: it is replaced (one full build)."""
+    columns = [c for (c,) in con.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_name = 'cx311_build'").fetchall()]
+    if columns and "scope" not in columns:
+        con.execute("DROP TABLE main.cx311_build")
+    con.execute("CREATE TABLE IF NOT EXISTS main.cx311_build (scope VARCHAR, fingerprint VARCHAR)")
+
+
+def up_to_date(con: duckdb.DuckDBPyConnection, scope: str, current: str) -> bool:
+    """True when a good build of the ``current`` fingerprint covers ``scope`` (a full build
+    covers every exposure)."""
+    _builds_table(con)
+    return con.execute("SELECT count(*) FROM main.cx311_build WHERE fingerprint = ? AND scope IN (?, ?)",
+                       [current, ALL, scope]).fetchone()[0] > 0
+
+
+def start_build(con: duckdb.DuckDBPyConnection, scope: str, current: str) -> None:
+    """Forget the builds of other content, and this scope's: its models are about to change."""
+    _builds_table(con)
+    con.execute("DELETE FROM main.cx311_build WHERE fingerprint <> ? OR scope = ?", [current, scope])
+
+
+def record_build(con: duckdb.DuckDBPyConnection, scope: str, current: str) -> None:
+    con.execute("INSERT INTO main.cx311_build VALUES (?, ?)", [scope, current])
+
+
 def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = False,
-          progress: Progress | None = None, engine: str = "duckdb") -> bool:
+          progress: Progress | None = None, engine: str = "duckdb", exposure: str | None = None) -> bool:
     """Seed, run and test every model (``dbt build``) unless nothing it reads has changed
     since the last successful build of this warehouse. Returns True when dbt ran.
+
+    ``exposure``: build only what that dbt exposure reads (``+exposure:<name>``, with the tests
+    whose parents are all selected), e.g. the BIA reports' marts without the interactions
+    models. A full build of the same content covers it; a build of new content for one
+    exposure leaves the others to be built when they are asked for.
 
     dbt's unit tests check the models' logic on fixed inputs, not the data: they run in the
     test suite (``unit_tests=True``), not in every production build.
@@ -198,17 +237,18 @@ def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = 
     On Spark the landing zone is brought up to date first, and the published marts are
     copied into the warehouse file's ``marts`` schema after a good build.
 
-    The fingerprint of the last good build is kept in the warehouse itself
-    (``main.cx311_build``), so a new or rebuilt warehouse is always built."""
+    The fingerprint of each good build is kept in the warehouse itself (``main.cx311_build``),
+    so a new or rebuilt warehouse is always built."""
     check_engine(engine)
     current = fingerprint(db_path, engine)
+    scope = exposure or ALL
     with duckdb.connect(str(db_path)) as con:
-        con.execute("CREATE TABLE IF NOT EXISTS main.cx311_build (fingerprint VARCHAR)")
-        previous = con.execute("SELECT fingerprint FROM main.cx311_build").fetchone()
-        if previous is not None and previous[0] == current:
+        if up_to_date(con, scope, current):
             return False
-        con.execute("DELETE FROM main.cx311_build")
+        start_build(con, scope, current)
     command = ["build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"])
+    if exposure:
+        command += ["--select", f"+exposure:{exposure}", "--indirect-selection", "cautious"]
     if engine == "spark":
         paths = spark_paths(db_path)
         landing_zone.export(db_path, paths["landing"])
@@ -219,5 +259,5 @@ def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = 
     else:
         run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress)
     with duckdb.connect(str(db_path)) as con:
-        con.execute("INSERT INTO main.cx311_build VALUES (?)", [current])
+        record_build(con, scope, current)
     return True

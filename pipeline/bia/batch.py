@@ -47,6 +47,9 @@ from ..report.styles import stylesheet
 from ..warehouse import input_files, reading
 from ..warehouse import rows as query
 
+# The dbt exposure of the BIA reports (dbt_project/models/marts/_exposures.yml): `bia` builds
+# only the models it reads.
+EXPOSURE = "bia_monthly_reports"
 MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 TREND_MONTHS = 13
 STATUS_LABELS = {

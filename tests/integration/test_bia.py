@@ -8,6 +8,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipeline.bia import batch as bia
@@ -91,6 +92,19 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "db": output / "warehouse.duckdb",
         "metrics": {r["bia_name"]: r for r in json.loads((out / "bia_metrics.json").read_text("utf-8"))},
     }
+
+
+def test_bia_builds_only_what_its_reports_read(built: dict) -> None:
+    """`bia` runs dbt on the BIA reports' exposure: the service-request models and marts and
+    their tests, not the interactions models (this fixture has no interactions at all)."""
+    results = json.loads((built["output"] / "dbt_target" / "run_results.json").read_text("utf-8"))
+    ids = {r["unique_id"] for r in results["results"]}
+    assert {"model.cx311.mart_bia_monthly", "model.cx311.mart_data_quality", "model.cx311.int_sr_bias"} <= ids
+    models = {i.split(".")[-1] for i in ids if i.startswith("model.")}
+    assert not [m for m in models if "interaction" in m or m in ("int_phone_calls", "mart_languages")]
+    assert not [i for i in ids if "int_interactions" in i or "mart_interaction_mix" in i]  # nor their tests
+    with duckdb.connect(str(built["db"]), read_only=True) as con:
+        assert con.execute("SELECT scope FROM main.cx311_build").fetchall() == [("bia_monthly_reports",)]
 
 
 # --------------------------------------------------------------------------- figures
@@ -265,7 +279,7 @@ def test_one_failing_bia_does_not_stop_the_others(built: dict, tmp_path: Path, m
 
     monkeypatch.setattr(bia, "render_one", flaky)
     # reuse the built warehouse: the CLI's load and build are not what is tested here
-    monkeypatch.setattr("pipeline.cli.load_and_build", lambda console, raw, output, rate: built["db"])
+    monkeypatch.setattr("pipeline.cli.load_and_build", lambda console, raw, output, rate, exposure: built["db"])
     code = main(["bia", "--month", "2024-07", "--raw", str(built["raw"]), "--output", str(tmp_path),
                  "--workers", "2", "--bia", KENSINGTON, "--bia", BABY_POINT, "--bia", EMPTY])
     err = capsys.readouterr().err
