@@ -188,11 +188,15 @@ def _align(fragments: list[_Fragment], tables: list[_HtmlTable]) -> dict | None:
     PDF tables and HTML tables are matched in document order. A table split across pages is
     one PDF ``Table`` per page, each with the repeated header (and footer) rows and the next
     body rows: header rows map to the HTML header rows every time, body rows are consumed in
-    order. Every matched row must have the same sequence of th/td cells.
+    order. Every matched row must have the same sequence of th/td cells. A ``Table`` without
+    rows (WeasyPrint writes one when a table's box starts at the foot of a page and its rows
+    go to the next) holds no TH and matches nothing.
     """
     scopes: dict[tuple[int, int], str] = {}
     index, used, current = 0, 0, None
     for fragment in fragments:
+        if not any(fragment.rows.values()):
+            continue
         if current is None or used >= len(current.rows["body"]):
             if index >= len(tables):
                 return None

@@ -289,6 +289,22 @@ def test_html_scope_wins_over_position_and_mismatch_falls_back(caplog):
     assert "do not match" in caplog.text
 
 
+def test_a_table_whose_rows_start_on_the_next_page_still_matches():
+    # The caption fits at the foot of page 1 and the rows go to page 2: WeasyPrint writes an
+    # empty Table on page 1 (as before the annual report's ward table). It holds no TH, so the
+    # 2 + 5 TH still match the HTML's <th> cells (strict: no fallback to the position rule).
+    rows = "".join(f'<tr><th scope="row">Ward {i}</th><td>{i}</td></tr>' for i in range(5))
+    html = ('<!doctype html><html lang="en"><head><title>Wards</title><style>@page { size: A6; '
+            "margin: 5mm } body { margin: 0 }</style></head><body><h1>Wards</h1>"
+            '<div style="height: 100mm">Text.</div><table><caption>Requests by ward</caption>'
+            '<thead><tr><th scope="col">Ward</th><th scope="col">Requests</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table></body></html>")
+    out = add_table_semantics(render(html), html, strict=True)
+    with open_pdf(out) as pdf:
+        assert len(pdf.pages) == 2 and len(elements(pdf, "Table")) == 2  # the empty one, the rows
+        assert [str(table_attrs(th).Scope) for th in elements(pdf, "TH")] == ["/Column"] * 2 + ["/Row"] * 5
+
+
 def test_nothing_to_do_returns_the_input():
     raw = render('<html lang="en"><title>No table</title><p>Only text.</p></html>')
     assert add_table_semantics(raw, "") is raw
