@@ -8,6 +8,7 @@ and show all problems at once.
 
 from __future__ import annotations
 
+import functools
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,12 +28,24 @@ KNOWN_SKIPPED_RULES = {"UA-14-001"}
 # --------------------------------------------------------------------------- PDF
 
 
+@functools.lru_cache(maxsize=16)
+def _pdfua_report(path: str, mtime_ns: int, size: int):
+    """pdfua's report on a PDF, validated once per version of the file (about 1 s each)."""
+    import pdfua
+
+    return pdfua.validate(path)
+
+
+def pdfua_report(path: Path):
+    stat = Path(path).stat()
+    return _pdfua_report(str(path), stat.st_mtime_ns, stat.st_size)
+
+
 def pdfua_errors(path: Path) -> list[str]:
     """pdfua findings with severity ERROR and confidence CERTAIN (heuristics are ignored)."""
-    import pdfua
     from pdfua import Confidence, Severity
 
-    report = pdfua.validate(str(path))
+    report = pdfua_report(path)
     return [
         f"{f.rule_id}: {f.message} ({f.location.describe()})"
         for f in report.findings
@@ -42,9 +55,7 @@ def pdfua_errors(path: Path) -> list[str]:
 
 def pdfua_skipped(path: Path) -> list[str]:
     """Rules pdfua could not run on this file, other than the known-skipped ones."""
-    import pdfua
-
-    report = pdfua.validate(str(path))
+    report = pdfua_report(path)
     return [
         f"{o.rule_id}: {o.skipped_reason}"
         for o in report.skipped

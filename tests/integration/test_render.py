@@ -147,16 +147,6 @@ def test_html_title_matches_pdf_title(rendered):
 # --------------------------------------------------------------------------- PDF
 
 
-def test_pdfua_no_certain_errors(rendered):
-    assert a11y.pdfua_errors(rendered["pdf_path"]) == []
-
-
-def test_pdf_document_properties(rendered):
-    problems = a11y.pdf_document_problems(
-        rendered["pdf_path"], lang="en-CA", title=a11y.html_title(rendered["html"]))
-    assert problems == []
-
-
 def test_pdf_metadata(rendered):
     import pikepdf
 
