@@ -93,19 +93,20 @@ LONGEST_FIRST = (
 )
 
 
-def _module(item: pytest.Item) -> str:
-    return item.nodeid.split("::", 1)[0]
+def _module(nodeid: str) -> str:
+    """'tests/unit/test_x.py::test_y[1]' → 'tests/unit/test_x.py'."""
+    return nodeid.split("::", 1)[0]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run the LONGEST_FIRST modules first (each module's tests stay together, in order), and
     fail when a module that is not in SHARED_BUILD reads the session's built warehouse: it
     could run on another worker and write that build's output folder at the same time."""
-    readers = {_module(item) for item in items if "pipeline_build" in item.fixturenames}
+    readers = {_module(item.nodeid) for item in items if "pipeline_build" in item.fixturenames}
     if readers - SHARED_BUILD:
         raise pytest.UsageError(f"add {sorted(readers - SHARED_BUILD)} to SHARED_BUILD in tests/conftest.py")
     rank = {module: i for i, module in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_module(item), len(rank)))
+    items.sort(key=lambda item: rank.get(_module(item.nodeid), len(rank)))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -119,7 +120,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
+            module = _module(nodeid)
             return "pipeline_build" if module in SHARED_BUILD else module
 
     return ModuleScheduling(config, log)
