@@ -61,8 +61,8 @@ def _sql_path(path: Path) -> str:
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for table, column in con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema = ? ORDER BY table_name, ordinal_position", [RAW_SCHEMA]
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE schema_name = ? ORDER BY table_name, column_index", [RAW_SCHEMA]
     ).fetchall():
         found.setdefault(table, []).append(column)
     return found

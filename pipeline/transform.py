@@ -196,8 +196,8 @@ def _builds_table(con: duckdb.DuckDBPyConnection) -> None:
     """``main.cx311_build``: (scope, fingerprint) of each good build of the current content.
     A warehouse from before scopes has a one-column table: it is replaced (one full build)."""
     columns = [c for (c,) in con.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = 'main' AND table_name = 'cx311_build'").fetchall()]
+        "SELECT column_name FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND table_name = 'cx311_build'").fetchall()]
     if columns and "scope" not in columns:
         con.execute("DROP TABLE main.cx311_build")
     con.execute("CREATE TABLE IF NOT EXISTS main.cx311_build (scope VARCHAR, fingerprint VARCHAR)")

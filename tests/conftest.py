@@ -81,15 +81,25 @@ def pipeline_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
 # The test modules that read the session's built warehouse (pipeline_build above).
 SHARED_BUILD = frozenset({"tests/integration/test_pipeline.py", "tests/integration/test_transform.py",
                           "tests/slow/test_reruns.py"})
+# The unit modules that draw the report's charts: on one worker, they share its vl-convert
+# start-up and the charts it has drawn (``pipeline.report.charts.draw_spec`` is cached).
+CHART_DRAWING = frozenset({"tests/unit/test_charts.py", "tests/unit/test_documents.py",
+                           "tests/unit/test_events.py", "tests/unit/test_narrative.py",
+                           "tests/unit/test_front_matter.py"})
+# Under pytest-xdist, each of these groups of modules runs on one worker.
+SAME_WORKER = {"pipeline_build": SHARED_BUILD, "chart_drawing": CHART_DRAWING}
 
 
-# The longest modules (tens of seconds to minutes each), longest first: with pytest-xdist they
-# start first, and the short modules fill in around them, so no worker idles at the end.
+# The longest modules (seconds to minutes each), longest first: with pytest-xdist they start
+# first, and the short modules fill in around them, so no worker idles at the end.
 LONGEST_FIRST = (
     "tests/slow/test_spark.py", "tests/slow/test_faults.py", "tests/slow/test_fuzz_load.py",
     "tests/slow/test_bench.py", "tests/integration/test_render.py", "tests/integration/test_pipeline.py",
     "tests/integration/test_transform.py", "tests/slow/test_reruns.py", "tests/integration/test_bia.py",
     "tests/integration/test_open_data.py",
+    "tests/unit/test_charts.py", "tests/unit/test_documents.py", "tests/unit/test_events.py",
+    "tests/unit/test_narrative.py", "tests/unit/test_front_matter.py",
+    "tests/unit/test_ingest.py", "tests/unit/test_ingest_defects.py", "tests/unit/test_ingest_catalogue.py",
 )
 
 
@@ -112,8 +122,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """pytest-xdist (``make test`` runs ``-n 2``): each test module on one worker, so its
-    module-scoped fixtures (a rendered report, a browser, a BIA build) are made once; the
-    SHARED_BUILD modules on one worker together, so the session's build is made once too."""
+    module-scoped fixtures (a rendered report, a browser, a BIA build) are made once; each
+    SAME_WORKER group on one worker together, so the session's build is made once too, and
+    the charts are drawn once."""
     from xdist.scheduler import LoadScopeScheduling
 
     config.option.loadscopereorder = False  # keep the order above, not "most tests first"
@@ -121,6 +132,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = _module(nodeid)
-            return "pipeline_build" if module in SHARED_BUILD else module
+            return next((group for group, modules in SAME_WORKER.items() if module in modules), module)
 
     return ModuleScheduling(config, log)

@@ -36,7 +36,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {name for (name,) in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [RAW_SCHEMA]
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [RAW_SCHEMA]
     ).fetchall()}
 
 

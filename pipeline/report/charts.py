@@ -36,6 +36,13 @@ GRID = "#c4ced6"
 EARLIER = "#6f8fa8"      # 3.4:1 on white; the BIA trend's months before the report month
 
 
+def _inline_data(values: list[dict]) -> alt.Data:
+    """A chart's inline data, as a tuple: Altair deep-copies a list of rows on every call that
+    makes a chart (``encode``, ``mark_*``, ``properties``, ``layer``), most of the time of
+    building these charts; a tuple it keeps by reference. The spec is the same."""
+    return alt.Data(values=tuple(values))
+
+
 def _pct(value: float) -> str:
     q = (Decimal(repr(float(value))) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return f"{q}%"
@@ -99,7 +106,7 @@ def monthly_service_level_svg(monthly: list[dict], target: float, chart_id: str)
         }
         for i, r in enumerate(rows)
     ]
-    data = alt.Data(values=values)
+    data = _inline_data(values)
     base = alt.Chart(data).encode(
         x=alt.X("month:N", sort=[v["month"] for v in values], title=None,
                 axis=alt.Axis(labelAngle=0)),
@@ -113,13 +120,13 @@ def monthly_service_level_svg(monthly: list[dict], target: float, chart_id: str)
     )
     # Value labels sit at the foot of each bar, clear of the target line.
     labels = base.mark_text(baseline="bottom", dy=-5, fontSize=11, color="white",
-                            fontWeight="bold").encode(y=alt.datum(0), text="label:N")
-    rule_data = alt.Data(values=[{"t": target, "label": f"Target {_pct(target)}"}])
+                            fontWeight="bold").encode(y=alt.YDatum(0), text=alt.Text("label:N"))
+    rule_data = _inline_data([{"t": target, "label": f"Target {_pct(target)}"}])
     rule = alt.Chart(rule_data).mark_rule(color=TARGET, strokeWidth=2, strokeDash=[6, 3]).encode(
-        y="t:Q")
+        y=alt.Y("t:Q"))
     rule_label = alt.Chart(rule_data).mark_text(
         align="left", baseline="middle", dx=6, color=TARGET, fontSize=12, fontWeight="bold",
-    ).encode(y="t:Q", text="label:N", x=alt.value(560))
+    ).encode(y=alt.Y("t:Q"), text=alt.Text("label:N"), x=alt.XValue(560))
     chart = alt.layer(rule, bars, labels, rule_label).properties(width=560, height=240)
     svg = _to_svg(chart)
     below = [v["month_full"] for v in values if v["status"] == "Below target"]
@@ -141,7 +148,7 @@ def top_types_svg(top_types: list[dict], chart_id: str) -> str | None:
         return None
     values = [{"sr_type": t["sr_type"], "count": t["count"], "order": i,
                "label": f"{t['count']:,}"} for i, t in enumerate(top_types)]
-    data = alt.Data(values=values)
+    data = _inline_data(values)
     base = alt.Chart(data).encode(
         y=alt.Y("sr_type:N", sort=[v["sr_type"] for v in values], title=None,
                 axis=alt.Axis(labelLimit=300, labelFontSize=12)),
@@ -149,7 +156,7 @@ def top_types_svg(top_types: list[dict], chart_id: str) -> str | None:
     bars = base.mark_bar(color=BAR, size=22).encode(
         x=alt.X("count:Q", title="Service requests", axis=alt.Axis(format=",d", tickCount=4)))
     labels = base.mark_text(align="left", dx=4, fontSize=12, color=INK).encode(
-        x="count:Q", text="label:N")
+        x=alt.X("count:Q"), text=alt.Text("label:N"))
     chart = alt.layer(bars, labels).properties(width=340, height=30 * len(values))
     svg = _to_svg(chart)
     parts = [f"{v['sr_type']} {v['label']}" for v in values]
@@ -193,14 +200,14 @@ def hbar_svg(chart_id: str, rows: list[tuple[str, float, str]], alt_text: str, *
         return None
     values = [{"label": lab, "value": val, "text": txt, "order": i}
               for i, (lab, val, txt) in enumerate(rows)]
-    base = alt.Chart(alt.Data(values=values)).encode(
+    base = alt.Chart(_inline_data(values)).encode(
         y=alt.Y("label:N", sort=[v["label"] for v in values], title=None,
                 axis=alt.Axis(labelLimit=label_limit, labelFontSize=12)),
     )
     bars = base.mark_bar(color=BAR, size=20).encode(
         x=alt.X("value:Q", title=x_title, axis=alt.Axis(format=x_format, tickCount=4)))
     labels = base.mark_text(align="left", dx=4, fontSize=12, color=INK).encode(
-        x="value:Q", text="text:N")
+        x=alt.X("value:Q"), text=alt.Text("text:N"))
     chart = alt.layer(bars, labels).properties(width=width, height=28 * len(values))
     return accessible_svg(_to_svg(chart), chart_id, alt_text)
 
@@ -215,7 +222,7 @@ def diverging_svg(chart_id: str, rows: list[tuple[str, float | None, str]], alt_
               for i, (lab, val, txt) in enumerate(rows)]
     extent = max(abs(v["value"]) for v in values) or 0.1
     domain = [-extent * 1.35, extent * 1.35]
-    base = alt.Chart(alt.Data(values=values)).encode(
+    base = alt.Chart(_inline_data(values)).encode(
         y=alt.Y("label:N", sort=[v["label"] for v in values], title=None,
                 axis=alt.Axis(labelLimit=200, labelFontSize=12, domain=False, ticks=False)),
     )
@@ -228,10 +235,10 @@ def diverging_svg(chart_id: str, rows: list[tuple[str, float | None, str]], alt_
                         legend=alt.Legend(title=None, orient="top", labelFontSize=12)),
     )
     pos = base.transform_filter("datum.value >= 0").mark_text(
-        align="left", dx=4, fontSize=12, color=INK).encode(x="value:Q", text="text:N")
+        align="left", dx=4, fontSize=12, color=INK).encode(x=alt.X("value:Q"), text=alt.Text("text:N"))
     neg = base.transform_filter("datum.value < 0").mark_text(
-        align="right", dx=-4, fontSize=12, color=INK).encode(x="value:Q", text="text:N")
-    zero = alt.Chart(alt.Data(values=[{"z": 0}])).mark_rule(color=INK).encode(x="z:Q")
+        align="right", dx=-4, fontSize=12, color=INK).encode(x=alt.X("value:Q"), text=alt.Text("text:N"))
+    zero = alt.Chart(_inline_data([{"z": 0}])).mark_rule(color=INK).encode(x=alt.X("z:Q"))
     chart = alt.layer(bars, zero, pos, neg).properties(width=width, height=28 * len(values))
     return accessible_svg(_to_svg(chart), chart_id, alt_text)
 
@@ -239,7 +246,7 @@ def diverging_svg(chart_id: str, rows: list[tuple[str, float | None, str]], alt_
 def _month_base(rows: list[tuple[str, float, str]]) -> tuple[list[dict], alt.Chart]:
     """The month bars' data (abbreviation, value, label) and their x axis in the given order."""
     values = [{"month": m, "value": v, "text": t, "order": i} for i, (m, v, t) in enumerate(rows)]
-    base = alt.Chart(alt.Data(values=values)).encode(
+    base = alt.Chart(_inline_data(values)).encode(
         x=alt.X("month:N", sort=[v["month"] for v in values], title=None,
                 axis=alt.Axis(labelAngle=0)))
     return values, base
@@ -259,15 +266,15 @@ def monthly_bar_svg(chart_id: str, rows: list[tuple[str, float, str]], alt_text:
         y=alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[0, top], nice=False),
                 axis=alt.Axis(format=y_format, tickCount=5)))
     labels = base.mark_text(baseline="bottom", dy=-3, fontSize=11, color=INK).encode(
-        y="value:Q", text="text:N")
+        y=alt.Y("value:Q"), text=alt.Text("text:N"))
     layers = [bars, labels]
     if reference:
-        ref = alt.Data(values=[{"r": reference[0], "label": reference[1]}])
+        ref = _inline_data([{"r": reference[0], "label": reference[1]}])
         layers.insert(0, alt.Chart(ref).mark_rule(color=TARGET, strokeWidth=2, strokeDash=[6, 3])
-                      .encode(y="r:Q"))
+                      .encode(y=alt.Y("r:Q")))
         layers.append(alt.Chart(ref).mark_text(align="left", baseline="middle", dx=6, color=TARGET,
                                                fontSize=12, fontWeight="bold")
-                      .encode(y="r:Q", text="label:N", x=alt.value(560)))
+                      .encode(y=alt.Y("r:Q"), text=alt.Text("label:N"), x=alt.XValue(560)))
     chart = alt.layer(*layers).properties(width=560, height=220)
     return accessible_svg(_to_svg(chart), chart_id, alt_text)
 
@@ -284,9 +291,9 @@ def monthly_share_svg(chart_id: str, rows: list[tuple[str, float, str]], alt_tex
     bars = base.mark_bar(color=BAR, size=38).encode(y=y)
     inside = base.transform_filter("datum.value >= 0.15").mark_text(
         baseline="top", dy=5, fontSize=11, color="white", fontWeight="bold").encode(
-        y="value:Q", text="text:N")
+        y=alt.Y("value:Q"), text=alt.Text("text:N"))
     above = base.transform_filter("datum.value < 0.15").mark_text(
-        baseline="bottom", dy=-3, fontSize=11, color=INK).encode(y="value:Q", text="text:N")
+        baseline="bottom", dy=-3, fontSize=11, color=INK).encode(y=alt.Y("value:Q"), text=alt.Text("text:N"))
     chart = alt.layer(bars, inside, above).properties(width=560, height=220)
     return accessible_svg(_to_svg(chart), chart_id, alt_text)
 
@@ -365,11 +372,11 @@ def ward_map_svg(chart_id: str, wards: list[dict], alt_text: str, *,
                           symbolSize=200, direction="vertical", symbolStrokeWidth=0,
                           fillColor="white", padding=6, titleLimit=260),
     )
-    geo = alt.Chart(alt.Data(values=shapes)).mark_geoshape(stroke="white", strokeWidth=1.2).encode(
+    geo = alt.Chart(_inline_data(shapes)).mark_geoshape(stroke="white", strokeWidth=1.2).encode(
         color=colour)
-    text = alt.Chart(alt.Data(values=labels)).mark_text(
+    text = alt.Chart(_inline_data(labels)).mark_text(
         fontSize=11, fontWeight="bold", color="white").encode(
-        longitude="lon:Q", latitude="lat:Q", text="text:N")
+        longitude=alt.Longitude("lon:Q"), latitude=alt.Latitude("lat:Q"), text=alt.Text("text:N"))
     chart = alt.layer(geo, text).project(type="mercator").properties(width=620, height=420)
     return accessible_svg(_to_svg(chart), chart_id, alt_text)
 
@@ -416,7 +423,7 @@ def cumulative_hours_svg(chart_id: str, series: list[tuple[str, list[int]]], alt
         "datum.value == 12 ? 'noon' : datum.value == 24 ? 'midnight' : "
         "datum.value < 12 ? datum.value + ' a.m.' : (datum.value - 12) + ' p.m.'"))
     legend = alt.Legend(title=None, orient="top", labelFontSize=12, labelLimit=420, symbolStrokeWidth=3)
-    lines = alt.Chart(alt.Data(values=values)).mark_line(strokeWidth=3).encode(
+    lines = alt.Chart(_inline_data(values)).mark_line(strokeWidth=3).encode(
         x=alt.X("hour:Q", title="Time of day (requests made before)", scale=alt.Scale(domain=[1, 24]),
                 axis=hour_axis),
         y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=",d", tickCount=5)),
@@ -428,16 +435,16 @@ def cumulative_hours_svg(chart_id: str, series: list[tuple[str, list[int]]], alt
     layers = [lines]
     if marker:
         hour, text = marker
-        layers.insert(0, alt.Chart(alt.Data(values=[{"hour": hour}])).mark_rule(
-            color=INK, strokeDash=[2, 3]).encode(x="hour:Q"))
+        layers.insert(0, alt.Chart(_inline_data([{"hour": hour}])).mark_rule(
+            color=INK, strokeDash=[2, 3]).encode(x=alt.X("hour:Q")))
         at = [{"series": label, "hour": hour, "value": vals[hour - 1], "text": f"{vals[hour - 1]:,}"}
               for label, vals in series]
-        layers.append(alt.Chart(alt.Data(values=at)).mark_text(
+        layers.append(alt.Chart(_inline_data(at)).mark_text(
             align="right", dx=-6, dy=-8, fontSize=12, fontWeight="bold", color=INK).encode(
-            x="hour:Q", y="value:Q", text="text:N"))
-        layers.append(alt.Chart(alt.Data(values=[{"hour": hour, "text": text}])).mark_text(
+            x=alt.X("hour:Q"), y=alt.Y("value:Q"), text=alt.Text("text:N")))
+        layers.append(alt.Chart(_inline_data([{"hour": hour, "text": text}])).mark_text(
             align="left", baseline="top", dx=4, fontSize=12, color=INK).encode(
-            x="hour:Q", y=alt.value(2), text="text:N"))
+            x=alt.X("hour:Q"), y=alt.YValue(2), text=alt.Text("text:N")))
     chart = alt.layer(*layers).properties(width=560, height=240)
     return accessible_svg(_to_svg(chart), chart_id, alt_text)
 
@@ -454,7 +461,7 @@ def quarterly_bars_svg(chart_id: str, topics: list[tuple[str, list[tuple[str, in
         values = [{"quarter": q, "count": n, "text": t, "kind": "Surge quarter" if surge else "Other quarters"}
                   for q, n, surge, t in bars]
         top = max(max(v["count"] for v in values) * 1.18, 1)
-        base = alt.Chart(alt.Data(values=values)).encode(
+        base = alt.Chart(_inline_data(values)).encode(
             x=alt.X("quarter:N", sort=[v["quarter"] for v in values], title=None,
                     axis=alt.Axis(labelAngle=0, labelFontSize=11)))
         columns = base.mark_bar(size=34).encode(
@@ -464,7 +471,7 @@ def quarterly_bars_svg(chart_id: str, topics: list[tuple[str, list[tuple[str, in
                                                       range=[BAR, BAR_BELOW]),
                             legend=alt.Legend(title=None, orient="top", labelFontSize=12)))
         text = base.mark_text(baseline="bottom", dy=-3, fontSize=11, color=INK).encode(
-            y="count:Q", text="text:N")
+            y=alt.Y("count:Q"), text=alt.Text("text:N"))
         charts.append(alt.layer(columns, text).properties(
             width=560, height=170,
             title=alt.TitleParams(title, color=INK, fontSize=13, anchor="start", limit=560)))
@@ -508,7 +515,7 @@ def trend_svg(name: str, trend: list[dict], month: str, chart_id: str = "chart-t
     values = _trend_values(trend, month)
     if not values:
         return None
-    base = alt.Chart(alt.Data(values=values)).encode(
+    base = alt.Chart(_inline_data(values)).encode(
         x=alt.X("label:N", sort=[v["label"] for v in values], title=None,
                 axis=alt.Axis(labelAngle=0, labelFontSize=11, labelExpr="split(datum.label, ' ')")),
     )
@@ -521,7 +528,7 @@ def trend_svg(name: str, trend: list[dict], month: str, chart_id: str = "chart-t
                         legend=alt.Legend(title=None, orient="top", labelFontSize=11)),
     )
     labels = base.mark_text(baseline="bottom", dy=-3, fontSize=10, color=INK).encode(
-        y="count:Q", text="text:N")
+        y=alt.Y("count:Q"), text=alt.Text("text:N"))
     chart = alt.layer(bars, labels).properties(width=430, height=200)
     return accessible_svg(_to_svg(chart), chart_id, _trend_alt(name, values, month))
 

@@ -1,7 +1,8 @@
-"""Reruns give byte-identical outputs: the report rendered twice from the sample key metrics
-(each run draws every chart and lays out every PDF from scratch), and `report` run again on
-the end-to-end build (tests/conftest.py). Each is a second full render, so they run in the slow
-suite, beside the fault tests (which compare a rerun with an uninterrupted run)."""
+"""Reruns give byte-identical outputs: the charts drawn twice, the report rendered twice from
+the sample key metrics (each run draws every chart and lays out every PDF from scratch), and
+`report` run again on the end-to-end build (tests/conftest.py). Each is a second full render,
+so they run in the slow suite, beside the fault tests (which compare a rerun with an
+uninterrupted run)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from pathlib import Path
 from pipeline.cli import main
 from pipeline.report import charts
 from pipeline.report.annual import render_annual_report
+from pipeline.report.chart_specs import key_metric_specs
 from tests.integration.test_render import META, NAMES, load_metrics, sha256
+
+
+def test_charts_are_deterministic(monkeypatch) -> None:
+    first = key_metric_specs(load_metrics())
+    monkeypatch.setattr(charts, "draw_spec", charts.draw_spec.__wrapped__)  # vl-convert draws again
+    again = key_metric_specs(load_metrics())
+    assert [str(s.svg) for s in again] == [str(s.svg) for s in first]
 
 
 def test_render_is_byte_identical_on_second_run(tmp_path: Path) -> None:

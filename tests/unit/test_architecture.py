@@ -78,24 +78,31 @@ def _parse(source: str) -> ast.Module:
 
 def imports() -> list[tuple[str, str, str]]:
     """(importer, imported module, imported name or '') for every import of the package."""
+    names = frozenset(MODULES)
+    return [found for module, path in MODULES.items()
+            for found in _imports_of(module, path.name == "__init__.py", path.read_text(encoding="utf-8"), names)]
+
+
+@functools.cache
+def _imports_of(module: str, is_package: bool, source: str, names: frozenset[str]) -> tuple[tuple[str, str, str], ...]:
+    """The imports of one module's source, walked once for all the checks below (``names``:
+    the package's modules, which a test may change)."""
     found = []
-    for module, path in MODULES.items():
-        is_package = path.name == "__init__.py"
-        for node in ast.walk(_parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                found += [(module, _owner(a.name) or a.name, "") for a in node.names
-                          if a.name.split(".")[0] == "pipeline"]
-            elif isinstance(node, ast.ImportFrom):
-                base = _resolve(module, is_package, node.level, node.module)
-                if base.split(".")[0] != "pipeline":
-                    continue
-                for alias in node.names:
-                    full = f"{base}.{alias.name}"
-                    if full in MODULES:
-                        found.append((module, full, ""))
-                    else:
-                        found.append((module, _owner(base) or base, alias.name))
-    return found
+    for node in ast.walk(_parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(module, _owner(a.name) or a.name, "") for a in node.names
+                      if a.name.split(".")[0] == "pipeline"]
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve(module, is_package, node.level, node.module)
+            if base.split(".")[0] != "pipeline":
+                continue
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                if full in names:
+                    found.append((module, full, ""))
+                else:
+                    found.append((module, _owner(base) or base, alias.name))
+    return tuple(found)
 
 
 def test_every_module_belongs_to_a_layer() -> None:

@@ -170,24 +170,27 @@ def test_service_sentences_from_the_figures():
 
 
 def test_the_context_carries_the_sentences_and_data_notes_name_a_missing_field():
+    # the text only: the charts (drawn in the other tests) are not looked at here
     metrics = load_metrics()
-    context = build_context(metrics, META, "html")
+    context = build_context(metrics, META, "html", specs=key_metric_specs(metrics, with_svg=False))
     assert context["service_sentences"] == service_sentences(metrics)
     assert context["meta"]["not_available"] == []
     metrics["transfers"] = metrics["languages"] = None  # interactions without these columns
-    context = build_context(metrics, META, "html")
+    specs = key_metric_specs(metrics, with_svg=False)
+    context = build_context(metrics, META, "html", specs=specs)
     assert context["service_sentences"] == {"languages": None, "transfers": None}
     assert [n.split(":")[0] for n in context["meta"]["not_available"]] == ["Transfers", "Languages of service"]
-    html = render_html(metrics, META)
+    html = render_html(metrics, META, specs=specs)
     assert "Transfers: the interaction extract records no transfer status (transferred)" in html
     assert "Languages of service: the interaction extract records no language of service" in html
-    appendix = render_html(metrics, META, "html", "appendix_a")
+    appendix = render_html(metrics, META, "html", "appendix_a", specs)
     assert "Handled without transfer: not available in this extract" in appendix
     assert "Languages of service: not available in this extract" in appendix
     assert a11y.html_structure_problems(appendix) == []
     # no interactions at all: the interactions section says so, no extra note
     metrics["interactions"] = None
-    assert build_context(metrics, META, "html")["meta"]["not_available"] == []
+    specs = key_metric_specs(metrics, with_svg=False)
+    assert build_context(metrics, META, "html", specs=specs)["meta"]["not_available"] == []
 
 
 # --------------------------------------------------------------------------- sources: encodings and load notes
@@ -290,7 +293,8 @@ def test_data_notes_say_how_each_file_was_read_and_what_was_not_read():
 
 def test_data_notes_without_encodings_or_notes_list_the_files_only():
     # a caller that gives only the names (generated_from): no "read as", no note lists
-    html = render_html(load_metrics(), {**META, "demo": False})
+    specs = key_metric_specs(load_metrics(), with_svg=False)  # the data notes only
+    html = render_html(load_metrics(), {**META, "demo": False}, specs=specs)
     assert _between(html, '<ul class="sources">', "<h4>Definitions</h4>").split("\n") == [
         '<ul class="sources">',
         "<li><code>2024/interactions_2024.parquet</code></li>",
@@ -302,6 +306,6 @@ def test_data_notes_without_encodings_or_notes_list_the_files_only():
     evil = "<script>alert(1)</script>"
     meta = {**META, "sources": [{"file": evil, "read_as": "UTF-8", "notes": evil}],
             "ignored": [{"file": evil, "why": evil}]}
-    html = render_html(load_metrics(), meta)
+    html = render_html(load_metrics(), meta, specs=specs)
     # the file twice (Sources and the notes list), the note, the ignored path and its reason
     assert "<script" not in html and html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 5
