@@ -1,7 +1,7 @@
 """The staff-report form (pipeline/report/front_matter.py, narrative.py, annual_report.html):
 report.yaml's schema and errors, the draft, `report --final`, no authoring text in a document,
 and the glitches of issue 12 that the HTML shows (the PDF layout is in
-tests/integration/test_render.py, the Open Data extract in tests/integration/test_open_data.py)."""
+tests/integration/test_render.py, the Open Data extract in tests/slow/test_open_data.py)."""
 
 from __future__ import annotations
 

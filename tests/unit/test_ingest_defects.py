@@ -21,17 +21,9 @@ from pipeline.ingest import LoadError, load
 from pipeline.ingest import csv_rows as csv_rows_module
 from pipeline.ingest.checks import problem_expr
 from pipeline.ingest.loader import LoadNote
-from tests.unit.test_ingest_support import HEADERS, parquet, row, text
+from tests.unit.test_ingest_support import HEADERS, parquet, q, row, text
 
 UTC = dt.UTC
-
-
-def q(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def write(raw: Path, rel: str, data: bytes | str, mtime: float | None = None) -> Path:

@@ -1,10 +1,13 @@
-"""Building blocks of the ingest tests (test_ingest_catalogue, test_ingest_defects): a contract
-row as CSV text, a file as CSV text, a Parquet file as bytes."""
+"""Building blocks of the ingest tests (test_ingest, test_ingest_catalogue, test_ingest_defects):
+a contract row as CSV text, a file as CSV text, a Parquet file as bytes, a query on a warehouse."""
 
 from __future__ import annotations
 
+import functools
 import io
+from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -49,3 +52,25 @@ def test_a_row_fills_the_required_columns_in_contract_order():
         "I1", "2024-07-16 15:04:05", "email", "general_inquiry", '"a', 'b"']
     assert text("kb_views", [row("kb_views", "A1")], end="\r\n") == (
         "date,article_id,article_title,views\r\n2024-07-16,A1,T,1\r\n")
+
+
+@functools.cache
+def reader() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB, in UTC, for every query of these tests: a new DuckDB instance
+    per query cost ~30 ms, attaching a warehouse file to this one ~2 ms."""
+    con = duckdb.connect()
+    con.execute("SET autoinstall_known_extensions=false; SET autoload_known_extensions=false")
+    con.execute("SET TimeZone='UTC'")
+    return con
+
+
+def q(db: Path, sql: str) -> list[tuple]:
+    """The rows of ``sql`` run on the warehouse ``db``, opened read-only for this query."""
+    con = reader()
+    con.execute("ATTACH '" + str(db).replace("'", "''") + "' AS warehouse (READ_ONLY)")
+    try:
+        con.execute("USE warehouse")
+        return con.execute(sql).fetchall()
+    finally:
+        con.execute("USE memory")
+        con.execute("DETACH warehouse")

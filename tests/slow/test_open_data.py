@@ -1,5 +1,10 @@
-"""An extract in the City's Open Data format: SR figures, and "not available in this extract"
-(never 0) wherever a closing time is needed."""
+"""An extract in the City's Open Data format, end to end: SR figures, and "not available in
+this extract" (never 0) wherever a closing time is needed.
+
+It needs a warehouse of its own (an Open Data extract has no closing times, which is what it
+tests), so a second full `report` run: it runs in the slow suite (`make test-all`, which CI
+runs), which keeps `make test` within its time budget. The Open Data reader itself is tested
+in the unit layer (tests/unit/test_ingest.py, both variants)."""
 
 from __future__ import annotations
 
