@@ -29,7 +29,8 @@ def load_metrics() -> dict:
 
 
 def test_no_demo_notice_for_real_data():
-    html = render_html(load_metrics(), {**META, "demo": False})
+    specs = key_metric_specs(load_metrics(), with_svg=False)  # the text only
+    html = render_html(load_metrics(), {**META, "demo": False}, specs=specs)
     assert "Synthetic demo data" not in html
     assert "synthetic" not in a11y.html_title(html).lower()
 
@@ -41,7 +42,7 @@ def test_null_sections_and_metrics_render_not_available():
     metrics["email"] = None
     metrics["service_requests"]["median_days_to_close"] = None
     metrics["service_requests"]["on_time_rate"] = None
-    html = render_html(metrics, META)
+    html = render_html(metrics, META, specs=key_metric_specs(metrics, with_svg=False))  # the text only
     # the annual report's Time to close (a sentence in Comments → Service Requests)
     assert "Median days to close: not available in this extract." in html
     assert "Closed on time (within the service standard): not available in this extract." in html
