@@ -22,11 +22,13 @@ those files and fields before anything is rendered (``report --final`` refuses a
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import jinja2
@@ -91,15 +93,28 @@ def _error_line(error: BaseException, filename: str) -> int | None:
     return line or lineno
 
 
-def render_template(source: str, context: dict, path: Path) -> str:
-    """Fill in the placeholders of one narrative file (NarrativeError on any template error)."""
+def _environment() -> SandboxedEnvironment:
     global _ENV
     if _ENV is None:
         _ENV = make_sandboxed_environment()
+    return _ENV
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, name: str, filename: str) -> CodeType:
+    """A narrative file's template, compiled once per process: compiling is most of the cost of
+    filling one in, and a process that renders several reports (the test suite) fills in the
+    same files many times. A file that does not compile raises each time."""
+    return _environment().compile(source, name=name, filename=filename)
+
+
+def render_template(source: str, context: dict, path: Path) -> str:
+    """Fill in the placeholders of one narrative file (NarrativeError on any template error)."""
+    env = _environment()
     filename = str(path)
     try:
-        code = _ENV.compile(source, name=path.name, filename=filename)
-        template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None))
+        code = _compiled(source, path.name, filename)
+        template = env.template_class.from_code(env, code, env.make_globals(None))
         return template.render(context)
     except jinja2.TemplateError as error:
         line = _error_line(error, filename)
