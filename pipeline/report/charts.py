@@ -36,6 +36,10 @@ GRID = "#c4ced6"
 EARLIER = "#6f8fa8"      # 3.4:1 on white; the BIA trend's months before the report month
 
 
+# Encodings are given as typed channels (``alt.X("value:Q")``, ``alt.Text(...)``,
+# ``alt.XValue(560)``), never as a bare shorthand string or ``alt.value``/``alt.datum`` dict:
+# Altair matches those against its whole schema on every call (about 10 ms each). The spec is
+# the same either way.
 def _inline_data(values: list[dict]) -> alt.Data:
     """A chart's inline data, as a tuple: Altair deep-copies a list of rows on every call that
     makes a chart (``encode``, ``mark_*``, ``properties``, ``layer``), most of the time of
