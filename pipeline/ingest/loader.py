@@ -89,7 +89,7 @@ from typing import NamedTuple
 import duckdb
 
 from ..contract import DEDUP_KEYS, ENTITIES, SourceFile, discover, non_extract_paths, plausible_range
-from ..warehouse import connect
+from ..warehouse import attach, detach
 from .bia_map import MAP_TABLE, Boundaries, create_map, load_boundaries
 from .checks import MACROS, problem_expr, set_bounds, typed_columns
 from .deliveries import reconcile
@@ -172,6 +172,7 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
     db_path.parent.mkdir(parents=True, exist_ok=True)
     new_warehouse = not db_path.exists()
     con = _open(db_path)
+    small = False
     try:
         with tempfile.TemporaryDirectory(prefix="cx311_load_") as tmpdir:
             con.execute("BEGIN TRANSACTION")
@@ -182,14 +183,21 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+        small = summary.rows_read <= SMALL_LOAD_ROWS
     finally:
-        con.close()
+        detach(con, release=not small)
     return summary
+
+
+# After a load that read at most this many rows and succeeded, the process keeps its DuckDB
+# instance for the next load (``warehouse.attach``); after a bigger or failed one it gives the
+# instance's memory back.
+SMALL_LOAD_ROWS = 100_000
 
 
 def _open(db_path: Path) -> duckdb.DuckDBPyConnection:
     try:
-        return connect(db_path)
+        return attach(db_path)
     except duckdb.Error as e:
         raise LoadError(
             f"Cannot load into the warehouse {db_path}: it could not be opened "
