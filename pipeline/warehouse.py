@@ -22,11 +22,17 @@ class WarehouseError(CxError):
     """The warehouse is missing or cannot be read."""
 
 
+# Every connection: no extension is ever installed or downloaded (an instance's settings), and
+# times are in UTC with no progress bar (a connection's).
+_INSTANCE_SETTINGS = "SET autoinstall_known_extensions=false; SET autoload_known_extensions=false"
+_CONNECTION_SETTINGS = "SET TimeZone='UTC'; SET enable_progress_bar=false"
+
+
 def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection that never installs or downloads DuckDB extensions, in UTC."""
     con = duckdb.connect(str(db_path), read_only=read_only)
-    con.execute("SET autoinstall_known_extensions=false; SET autoload_known_extensions=false")
-    con.execute("SET TimeZone='UTC'; SET enable_progress_bar=false")
+    con.execute(_INSTANCE_SETTINGS)
+    con.execute(_CONNECTION_SETTINGS)
     return con
 
 
@@ -40,18 +46,16 @@ _ATTACHED = "warehouse"
 @functools.cache
 def _instance() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute("SET autoinstall_known_extensions=false; SET autoload_known_extensions=false")
+    con.execute(_INSTANCE_SETTINGS)
     return con
 
 
 def attach(db_path: Path) -> duckdb.DuckDBPyConnection:
-    """A connection whose default database is the warehouse file (created when missing), in
-    UTC, as ``connect`` gives. Until it is given to ``detach``, this process holds the file's
-    lock."""
+    """A connection whose default database is the warehouse file (created when missing), set
+    up as ``connect``'s. Until it is given to ``detach``, this process holds the file's lock."""
     con = _instance().cursor()
     try:
-        con.execute("SET TimeZone='UTC'; SET enable_progress_bar=false")
-        con.execute(f"DETACH DATABASE IF EXISTS {_ATTACHED}")  # left by a load that crashed
+        con.execute(_CONNECTION_SETTINGS)
         con.execute(f"ATTACH '{str(db_path).replace(chr(39), chr(39) * 2)}' AS {_ATTACHED}")
         con.execute(f"USE {_ATTACHED}")
     except BaseException:
@@ -63,10 +67,14 @@ def attach(db_path: Path) -> duckdb.DuckDBPyConnection:
 def detach(con: duckdb.DuckDBPyConnection, release: bool) -> None:
     """Close a connection from ``attach``: the file is written out and its lock released. With
     ``release`` the instance is closed too, giving back its memory (after a big load it kept
-    hundreds of MB, which the report process would hold while dbt runs)."""
+    hundreds of MB, which the report process would hold while dbt runs). The instance is
+    closed whenever detaching fails, so the file is never left attached."""
     try:
         con.execute("USE memory")
         con.execute(f"DETACH DATABASE IF EXISTS {_ATTACHED}")
+    except BaseException:
+        release = True
+        raise
     finally:
         con.close()
         if release:

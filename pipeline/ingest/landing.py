@@ -16,14 +16,13 @@ from ..contract import DDL, DEDUP_KEYS, ENTITIES, ID_COLUMNS, RAW_SCHEMA, Source
 from .sql import column_list, qi
 
 
-def create_tables(con: duckdb.DuckDBPyConnection, new_warehouse: bool = False) -> bool:
+def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
     """Create the schema and its tables when missing; list the repeated ids of a warehouse
     loaded before ``raw.repeated_ids`` existed. Returns True when the files already loaded have
     no notes recorded (a warehouse loaded before ``raw.load_notes`` existed): they must be
-    loaded again for their notes to be known. A ``new_warehouse`` (a file created by this
-    load) has no tables to look for: DuckDB's first catalog query costs ~15 ms."""
+    loaded again for their notes to be known."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
-    had = set() if new_warehouse else _existing_tables(con)
+    had = _existing_tables(con)
     for ddl in DDL.values():
         con.execute(ddl)
     if "repeated_ids" not in had:

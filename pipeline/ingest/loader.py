@@ -170,15 +170,13 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
     summary = LoadSummary(notes=[LoadNote(rel, f"ignored: {why}")
                                  for rel, why in non_extract_paths(raw_dir)])
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    new_warehouse = not db_path.exists()
     con = _open(db_path)
     small = False
     try:
         with tempfile.TemporaryDirectory(prefix="cx311_load_") as tmpdir:
             con.execute("BEGIN TRANSACTION")
             try:
-                _Loader(con, Path(tmpdir), max_reject_rate, boundaries).run(
-                    files, summary, progress, new_warehouse)
+                _Loader(con, Path(tmpdir), max_reject_rate, boundaries).run(files, summary, progress)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -221,9 +219,9 @@ class _Loader:
         self.boundaries = boundaries
 
     def run(self, files: list[SourceFile], summary: LoadSummary,
-            progress: Progress | None, new_warehouse: bool = False) -> None:
+            progress: Progress | None) -> None:
         """Bring the landing tables up to date with ``files``."""
-        notes_unknown = create_tables(self.con, new_warehouse)
+        notes_unknown = create_tables(self.con)
         for macro in MACROS:
             self.con.execute(macro)
         to_load, summary.files_skipped = reconcile(self.con, files, reload_all=notes_unknown)
