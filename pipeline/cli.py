@@ -201,7 +201,7 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
     label = "dbt build" if engine == "duckdb" else f"dbt build ({engine})"
     with console.progress(label) as progress:
         ran = console.timed(label, lambda: build(db_path, output, progress=progress, engine=engine,
-                                                 exposure=exposure))
+                                                 exposure=exposure, say=console.say))
     if not ran:
         console.say("  nothing changed since the last build: dbt skipped")
     return db_path

@@ -153,10 +153,9 @@ def _save_parse_state(state: Path, cache: Path) -> None:
         pass
 
 
-def fingerprint(db_path: Path, engine: str = "duckdb") -> str:
-    """SHA-256 over everything a build reads: the dbt project's files, the loaded files
-    (by content hash, in delivery order) and the service-standards override; and the engine,
-    when it is not DuckDB."""
+def project_digest(db_path: Path, engine: str = "duckdb") -> str:
+    """SHA-256 over what a build reads besides the loaded files: the dbt project's files and the
+    service-standards override; and the engine, when it is not DuckDB."""
     digest = hashlib.sha256()
     if engine != "duckdb":
         digest.update(f"engine={engine}".encode())
@@ -167,10 +166,85 @@ def fingerprint(db_path: Path, engine: str = "duckdb") -> str:
                 digest.update(str(path.relative_to(DBT_DIR)).encode())
                 digest.update(path.read_bytes())
     with duckdb.connect(str(db_path), read_only=True) as con:
-        for table, order in (("load_audit", "delivery_rank, source_file"), ("service_standards", "sr_type")):
-            for row in con.execute(f"SELECT * FROM raw.{table} ORDER BY {order}").fetchall():
-                digest.update(repr(row).encode())
+        for row in con.execute("SELECT * FROM raw.service_standards ORDER BY sr_type").fetchall():
+            digest.update(repr(row).encode())
     return digest.hexdigest()
+
+
+def fingerprint(db_path: Path, engine: str = "duckdb", project: str | None = None) -> str:
+    """SHA-256 over everything a build reads: :func:`project_digest` (``project``, when already
+    known) and the loaded files (by content hash, in delivery order)."""
+    digest = hashlib.sha256((project or project_digest(db_path, engine)).encode())
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        for row in con.execute("SELECT * FROM raw.load_audit ORDER BY delivery_rank, source_file").fetchall():
+            digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+# The row-level models (one row per interaction, one per SR) are incremental on DuckDB
+# (dbt_project/macros/engine.sql): a build adds the rows of the deliveries loaded since the
+# last one. That is right only while the deliveries they were built from are still the first
+# ones, unchanged and in the same order, and the project is the same; otherwise the schema
+# they live in (the dbt project's intermediate models, `+schema: intermediate`) is dropped
+# and the build makes them again from every row. ``main.cx311_rows_built`` holds the project
+# digest and the deliveries of the last good build.
+ROW_MODELS_SCHEMA = "intermediate"
+Delivery = tuple[str, str, int]  # (source file, SHA-256, delivery rank)
+
+
+def rebuild_reason(built: list[Delivery], built_project: str | None, current: list[Delivery],
+                   project: str) -> str | None:
+    """Why the row-level models cannot just add the new deliveries (``None`` when they can):
+    ``built`` are the deliveries of the last good build, in delivery order."""
+    if built_project is None:
+        return "no finished build of this warehouse is recorded"
+    if built_project != project:
+        return "the dbt project or the service standards changed"
+    now = {file: sha for file, sha, _ in current}
+    for i, (file, sha, rank) in enumerate(built):
+        if file not in now:
+            return f"{file} is no longer delivered"
+        if now[file] != sha:
+            return f"{file} changed"
+        if current[i] != (file, sha, rank):  # every built file is current: i < len(current)
+            return f"the delivery order changed at {file}"
+    return None
+
+
+def _deliveries(con: duckdb.DuckDBPyConnection) -> list[Delivery]:
+    return [tuple(row) for row in con.execute(  # type: ignore[misc]
+        "SELECT source_file, sha256, delivery_rank FROM raw.load_audit "
+        "ORDER BY delivery_rank, source_file").fetchall()]
+
+
+def _rows_built(con: duckdb.DuckDBPyConnection) -> tuple[list[Delivery], str | None]:
+    con.execute("CREATE TABLE IF NOT EXISTS main.cx311_rows_built "
+                "(project VARCHAR, source_file VARCHAR, sha256 VARCHAR, delivery_rank INTEGER)")
+    rows = con.execute("SELECT project, source_file, sha256, delivery_rank FROM main.cx311_rows_built "
+                       "ORDER BY delivery_rank, source_file").fetchall()
+    projects = {row[0] for row in rows}
+    return [tuple(row[1:]) for row in rows], (projects.pop() if len(projects) == 1 else None)  # type: ignore[misc]
+
+
+def prepare_row_models(con: duckdb.DuckDBPyConnection, project: str) -> str | None:
+    """Before a DuckDB build: drop the row-level models when they cannot be added to, and say
+    why (``None`` when they can, or when there is nothing to drop)."""
+    built, built_project = _rows_built(con)
+    why = rebuild_reason(built, built_project, _deliveries(con), project)
+    if why is None:
+        return None
+    con.execute("DELETE FROM main.cx311_rows_built")
+    existed = con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = ?",
+                          [ROW_MODELS_SCHEMA]).fetchone()[0]  # type: ignore[index]
+    con.execute(f"DROP SCHEMA IF EXISTS {ROW_MODELS_SCHEMA} CASCADE")
+    return why if existed else None
+
+
+def record_row_models(con: duckdb.DuckDBPyConnection, project: str) -> None:
+    """After a good DuckDB build: the row-level models hold every loaded delivery."""
+    con.execute("DELETE FROM main.cx311_rows_built")
+    con.executemany("INSERT INTO main.cx311_rows_built VALUES (?, ?, ?, ?)",
+                    [(project, *delivery) for delivery in _deliveries(con)])
 
 
 def check_engine(engine: str) -> None:
@@ -222,7 +296,8 @@ def record_build(con: duckdb.DuckDBPyConnection, scope: str, current: str) -> No
 
 
 def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = False,
-          progress: Progress | None = None, engine: str = "duckdb", exposure: str | None = None) -> bool:
+          progress: Progress | None = None, engine: str = "duckdb", exposure: str | None = None,
+          say: Callable[[str], None] | None = None) -> bool:
     """Seed, run and test every model (``dbt build``) unless nothing it reads has changed
     since the last successful build of this warehouse. Returns True when dbt ran.
 
@@ -237,15 +312,23 @@ def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = 
     On Spark the landing zone is brought up to date first, and the published marts are
     copied into the warehouse file's ``marts`` schema after a good build.
 
+    On DuckDB the row-level models only add the deliveries loaded since the last good build;
+    when an earlier delivery changed (or the project did), they are made again from every
+    row, and ``say`` is told why.
+
     The fingerprint of each good build is kept in the warehouse itself (``main.cx311_build``),
     so a new or rebuilt warehouse is always built."""
     check_engine(engine)
-    current = fingerprint(db_path, engine)
+    project = project_digest(db_path, engine)
+    current = fingerprint(db_path, engine, project)
     scope = exposure or ALL
     with duckdb.connect(str(db_path)) as con:
         if up_to_date(con, scope, current):
             return False
         start_build(con, scope, current)
+        why = prepare_row_models(con, project) if engine == "duckdb" else None
+    if why is not None and say is not None:
+        say(f"  every row is processed again: {why}")
     command = ["build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"])
     if exposure:
         command += ["--select", f"+exposure:{exposure}", "--indirect-selection", "cautious"]
@@ -259,5 +342,7 @@ def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = 
     else:
         run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress)
     with duckdb.connect(str(db_path)) as con:
+        if engine == "duckdb":
+            record_row_models(con, project)
         record_build(con, scope, current)
     return True

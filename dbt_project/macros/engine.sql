@@ -53,3 +53,28 @@
     insert overwrite directory '{{ results.rstrip("/") }}/{{ this.identifier }}' using parquet
     select * from {{ this }}
 {%- endmacro %}
+
+{#- How the row-level models (one row per interaction, one per SR) are kept. DuckDB: incremental,
+    each build adds the rows of the deliveries loaded since (their delivery_rank is above the
+    model's highest) and replaces the rows of their ids; the pipeline drops the intermediate
+    schema first when the history itself changed (pipeline/transform.py). Spark rebuilds its
+    own tables on every build: a table. -#}
+{% macro row_materialization() -%}
+    {{ return(adapter.dispatch('row_materialization', 'cx311')()) }}
+{%- endmacro %}
+
+{% macro default__row_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
+{% macro duckdb__row_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{#- In an incremental build of a row-level model: only the staged rows of deliveries newer
+    than the model's rows (a where clause for the import CTE). -#}
+{% macro new_deliveries_only() -%}
+    {%- if is_incremental() %}
+    where delivery_rank > (select coalesce(max(delivery_rank), 0) from {{ this }})
+    {%- endif -%}
+{%- endmacro %}

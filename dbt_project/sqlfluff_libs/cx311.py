@@ -63,3 +63,11 @@ def median(expression, filter=None, over=None):  # noqa: A002 (the macro's argum
 
 def float_divide(numerator, denominator):
     return f"{numerator} / {denominator}"
+
+
+def row_materialization():
+    return "incremental"
+
+
+def new_deliveries_only():  # as in an incremental build (the model's own table named `this`)
+    return "\n    where delivery_rank > (select coalesce(max(delivery_rank), 0) from this)"

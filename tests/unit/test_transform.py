@@ -1,5 +1,7 @@
 """Which builds a warehouse already has (pipeline/transform.py: up_to_date, start_build,
-record_build): a full build covers every exposure; one exposure's build covers only itself."""
+record_build): a full build covers every exposure; one exposure's build covers only itself.
+And when the incremental row-level models can add new deliveries, or must be made again from
+every row (rebuild_reason, prepare_row_models, record_row_models)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,17 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.transform import ALL, record_build, start_build, up_to_date
+from pipeline.contract import DDL
+from pipeline.transform import (
+    ALL,
+    ROW_MODELS_SCHEMA,
+    prepare_row_models,
+    rebuild_reason,
+    record_build,
+    record_row_models,
+    start_build,
+    up_to_date,
+)
 
 BIA = "bia_monthly_reports"
 
@@ -51,3 +63,59 @@ def test_a_warehouse_from_before_scopes_is_built_again(tmp_path: Path) -> None:
         assert [c for (c,) in con.execute("SELECT column_name FROM information_schema.columns "
                                            "WHERE table_name = 'cx311_build' ORDER BY ordinal_position")
                 .fetchall()] == ["scope", "fingerprint"]
+
+
+A = ("2023/interactions_2023.parquet", "sha-a", 1)
+B = ("2024/interactions_2024.parquet", "sha-b", 2)
+C = ("2025/interactions_2025-01.parquet", "sha-c", 3)
+
+
+def test_new_deliveries_after_the_built_ones_are_added() -> None:
+    assert rebuild_reason([A, B], "p1", [A, B, C], "p1") is None
+    assert rebuild_reason([A, B], "p1", [A, B], "p1") is None  # nothing new
+
+
+def test_a_changed_history_is_rebuilt_and_says_why() -> None:
+    assert rebuild_reason([], None, [A], "p1") == "no finished build of this warehouse is recorded"
+    assert rebuild_reason([A, B], "p1", [A, B, C], "p2") == "the dbt project or the service standards changed"
+    assert rebuild_reason([A, B], "p1", [A, C], "p1") == "2024/interactions_2024.parquet is no longer delivered"
+    assert rebuild_reason([A, B], "p1", [A, (B[0], "sha-b2", 2)], "p1") == "2024/interactions_2024.parquet changed"
+    # a file delivered before an old one moves it down the order: its rows' ranks changed
+    moved = [A, (C[0], C[1], 2), (B[0], B[1], 3)]
+    assert rebuild_reason([A, B], "p1", moved, "p1") == "the delivery order changed at 2024/interactions_2024.parquet"
+
+
+def _warehouse(con: duckdb.DuckDBPyConnection, deliveries: list[tuple[str, str, int]]) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(DDL["load_audit"])
+    con.execute("DELETE FROM raw.load_audit")
+    for file, sha, rank in deliveries:
+        con.execute("INSERT INTO raw.load_audit VALUES (?, 'interactions', 'parquet', NULL, ?, 1, ?, 1, 1, 0, 0)",
+                    [file, sha, rank])
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {ROW_MODELS_SCHEMA}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {ROW_MODELS_SCHEMA}.int_interactions AS SELECT 1 AS delivery_rank")
+
+
+def _row_models(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ?",
+                       [ROW_MODELS_SCHEMA]).fetchone()[0]
+
+
+def test_the_row_models_are_kept_for_new_deliveries_and_dropped_for_a_new_history(tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        _warehouse(con, [A, B])
+        # a warehouse whose builds were never recorded (built before incremental models) starts over
+        assert prepare_row_models(con, "p1") == "no finished build of this warehouse is recorded"
+        assert _row_models(con) == 0
+        _warehouse(con, [A, B])  # the build makes them again
+        record_row_models(con, "p1")
+        _warehouse(con, [A, B, C])  # one more delivery: kept, dbt adds its rows
+        assert prepare_row_models(con, "p1") is None
+        assert _row_models(con) == 1
+        record_row_models(con, "p1")
+        _warehouse(con, [A, (B[0], "sha-b2", 2), C])  # an old file delivered again, changed
+        assert prepare_row_models(con, "p1") == "2024/interactions_2024.parquet changed"
+        assert _row_models(con) == 0
+        # until a build succeeds nothing is recorded: a failed rebuild is rebuilt next time, silently
+        assert prepare_row_models(con, "p1") is None
+        assert con.execute("SELECT count(*) FROM main.cx311_rows_built").fetchone() == (0,)

@@ -3,10 +3,19 @@
 -- costs load time at scale); the rest (responded_at, sr_id) stays in stg_raw__interactions.
 -- transferred and language are kept as delivered (the loader trims text and reads every
 -- accepted true/false spelling); the marts that read them decide what counts as recorded.
+-- Incremental on DuckDB (macros/engine.sql): a build reads only the deliveries newer than
+-- delivery_rank's highest value here, and their rows replace the rows of the same ids.
+{{ config(
+    materialized=cx311.row_materialization(),
+    unique_key='interaction_id',
+    incremental_strategy='delete+insert',
+) }}
+
 with
 
 interactions as (
     select * from {{ ref('stg_raw__interactions') }}
+    {{- cx311.new_deliveries_only() }}
 ),
 
 repeated_ids as (
@@ -40,7 +49,8 @@ final as (
         transferred,
         language,
         -- real elapsed time between two instants (a DST change does not add or remove an hour)
-        {{ cx311.seconds_between('started_at', 'responded_at') }} as seconds_to_response
+        {{ cx311.seconds_between('started_at', 'responded_at') }} as seconds_to_response,
+        delivery_rank
     from with_local_time
 )
 

@@ -3,10 +3,21 @@
 -- read (every row is written once more here, so each column costs load time at scale); the
 -- rest (section, FSA, coordinates, the raw ward text, the SR's channel) stays in
 -- stg_raw__service_requests.
+-- Incremental on DuckDB (macros/engine.sql): a build reads only the deliveries newer than
+-- delivery_rank's highest value here, and their rows replace the rows of the same ids. Every
+-- column is a function of the SR's own row and of seeds (wards, standards, holidays), which
+-- the pipeline fingerprints: when one of those changes, everything is rebuilt.
+{{ config(
+    materialized=cx311.row_materialization(),
+    unique_key='sr_id',
+    incremental_strategy='delete+insert',
+) }}
+
 with
 
 service_requests as (
     select * from {{ ref('stg_raw__service_requests') }}
+    {{- cx311.new_deliveries_only() }}
 ),
 
 wards as (
@@ -98,7 +109,8 @@ final as (
         case
             when with_due_dates.is_closed and with_due_dates.due_date is not null
                 then with_due_dates.closed_date <= with_due_dates.due_date
-        end as is_on_time
+        end as is_on_time,
+        with_due_dates.delivery_rank
     from with_due_dates
     left join wards on with_due_dates.ward_raw is not distinct from wards.ward_raw
 )
