@@ -153,32 +153,27 @@ def _save_parse_state(state: Path, cache: Path) -> None:
         pass
 
 
-def project_digest(db_path: Path, engine: str = "duckdb") -> str:
-    """SHA-256 over what a build reads besides the loaded files: the dbt project's files and the
-    service-standards override; and the engine, when it is not DuckDB."""
-    digest = hashlib.sha256()
+def fingerprints(db_path: Path, engine: str = "duckdb") -> tuple[str, str]:
+    """(project, build): SHA-256 over what a build reads besides the loaded files (the dbt
+    project's files, the service-standards override, and the engine when it is not DuckDB),
+    and over that and the loaded files (by content hash, in delivery order): everything a
+    build reads."""
+    project = hashlib.sha256()
     if engine != "duckdb":
-        digest.update(f"engine={engine}".encode())
+        project.update(f"engine={engine}".encode())
     for name in PROJECT_INPUTS:
         root = DBT_DIR / name
         for path in sorted([root] if root.is_file() else root.rglob("*")):
             if path.is_file():
-                digest.update(str(path.relative_to(DBT_DIR)).encode())
-                digest.update(path.read_bytes())
+                project.update(str(path.relative_to(DBT_DIR)).encode())
+                project.update(path.read_bytes())
     with duckdb.connect(str(db_path), read_only=True) as con:
         for row in con.execute("SELECT * FROM raw.service_standards ORDER BY sr_type").fetchall():
-            digest.update(repr(row).encode())
-    return digest.hexdigest()
-
-
-def fingerprint(db_path: Path, engine: str = "duckdb", project: str | None = None) -> str:
-    """SHA-256 over everything a build reads: :func:`project_digest` (``project``, when already
-    known) and the loaded files (by content hash, in delivery order)."""
-    digest = hashlib.sha256((project or project_digest(db_path, engine)).encode())
-    with duckdb.connect(str(db_path), read_only=True) as con:
+            project.update(repr(row).encode())
+        build = hashlib.sha256(project.hexdigest().encode())
         for row in con.execute("SELECT * FROM raw.load_audit ORDER BY delivery_rank, source_file").fetchall():
-            digest.update(repr(row).encode())
-    return digest.hexdigest()
+            build.update(repr(row).encode())
+    return project.hexdigest(), build.hexdigest()
 
 
 # The row-level models (one row per interaction, one per SR) are incremental on DuckDB
@@ -319,8 +314,7 @@ def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = 
     The fingerprint of each good build is kept in the warehouse itself (``main.cx311_build``),
     so a new or rebuilt warehouse is always built."""
     check_engine(engine)
-    project = project_digest(db_path, engine)
-    current = fingerprint(db_path, engine, project)
+    project, current = fingerprints(db_path, engine)
     scope = exposure or ALL
     with duckdb.connect(str(db_path)) as con:
         if up_to_date(con, scope, current):
