@@ -181,9 +181,10 @@ def fingerprints(db_path: Path, engine: str = "duckdb") -> tuple[str, str]:
 # last one. That is right only while the deliveries they were built from are still the first
 # ones, unchanged and in the same order, and the project is the same; otherwise the schema
 # they live in (the dbt project's intermediate models, `+schema: intermediate`) is dropped
-# and the build makes them again from every row. ``main.cx311_rows_built`` holds the project
-# digest and the deliveries of the last good build.
+# and the build makes them again from every row. ROWS_BUILT holds the project digest and the
+# deliveries (as JSON) of the last good build, in one row.
 ROW_MODELS_SCHEMA = "intermediate"
+ROWS_BUILT = "main.cx311_row_models"
 Delivery = tuple[str, str, int]  # (source file, SHA-256, delivery rank)
 
 
@@ -213,12 +214,12 @@ def _deliveries(con: duckdb.DuckDBPyConnection) -> list[Delivery]:
 
 
 def _rows_built(con: duckdb.DuckDBPyConnection) -> tuple[list[Delivery], str | None]:
-    con.execute("CREATE TABLE IF NOT EXISTS main.cx311_rows_built "
-                "(project VARCHAR, source_file VARCHAR, sha256 VARCHAR, delivery_rank INTEGER)")
-    rows = con.execute("SELECT project, source_file, sha256, delivery_rank FROM main.cx311_rows_built "
-                       "ORDER BY delivery_rank, source_file").fetchall()
-    projects = {row[0] for row in rows}
-    return [tuple(row[1:]) for row in rows], (projects.pop() if len(projects) == 1 else None)  # type: ignore[misc]
+    """The deliveries and the project digest of the last good build (none recorded: [], None)."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {ROWS_BUILT} (project VARCHAR, deliveries VARCHAR)")
+    row = con.execute(f"SELECT project, deliveries FROM {ROWS_BUILT}").fetchone()
+    if row is None:
+        return [], None
+    return [(file, sha, rank) for file, sha, rank in json.loads(row[1])], row[0]
 
 
 def prepare_row_models(con: duckdb.DuckDBPyConnection, project: str) -> str | None:
@@ -228,7 +229,7 @@ def prepare_row_models(con: duckdb.DuckDBPyConnection, project: str) -> str | No
     why = rebuild_reason(built, built_project, _deliveries(con), project)
     if why is None:
         return None
-    con.execute("DELETE FROM main.cx311_rows_built")
+    con.execute(f"DELETE FROM {ROWS_BUILT}")
     existed = con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = ?",
                           [ROW_MODELS_SCHEMA]).fetchone()[0]  # type: ignore[index]
     con.execute(f"DROP SCHEMA IF EXISTS {ROW_MODELS_SCHEMA} CASCADE")
@@ -237,9 +238,8 @@ def prepare_row_models(con: duckdb.DuckDBPyConnection, project: str) -> str | No
 
 def record_row_models(con: duckdb.DuckDBPyConnection, project: str) -> None:
     """After a good DuckDB build: the row-level models hold every loaded delivery."""
-    con.execute("DELETE FROM main.cx311_rows_built")
-    con.executemany("INSERT INTO main.cx311_rows_built VALUES (?, ?, ?, ?)",
-                    [(project, *delivery) for delivery in _deliveries(con)])
+    con.execute(f"DELETE FROM {ROWS_BUILT}")
+    con.execute(f"INSERT INTO {ROWS_BUILT} VALUES (?, ?)", [project, json.dumps(_deliveries(con))])
 
 
 def check_engine(engine: str) -> None:

@@ -118,4 +118,4 @@ def test_the_row_models_are_kept_for_new_deliveries_and_dropped_for_a_new_histor
         assert _row_models(con) == 0
         # until a build succeeds nothing is recorded: a failed rebuild is rebuilt next time, silently
         assert prepare_row_models(con, "p1") is None
-        assert con.execute("SELECT count(*) FROM main.cx311_rows_built").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM main.cx311_row_models").fetchone() == (0,)
