@@ -24,21 +24,36 @@ PYTEST := $(BIN)/python -m pytest -q $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
 # the unit and integration layers use no Hypothesis: its pytest plugin would cost 1.2 s a process
 LAYERS := $(PYTEST) -p no:hypothesispytest
 
-.PHONY: help install report load demo-data seeds docs test test-fast test-all lint clean bia bia-send bench
+.PHONY: help install lock lock-check report load demo-data seeds docs test test-fast test-all lint clean bia bia-send bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Installs exactly the lock (requirements/, made by `make lock`) into a new .venv: no package
+# is resolved here, every file is checked against its hash, and nothing left from an older lock
+# stays in the environment. --no-deps: the lock holds every dependency already (pip 23's hash
+# mode would refuse a dependency named with extras, such as dbt's mashumaro[msgpack]); `pip check`
+# then proves that nothing is missing.
+LOCKED = $(BIN)/pip install --quiet --require-hashes --no-deps -r $(1) && $(BIN)/pip check --quiet
+
+$(STAMP): pyproject.toml requirements/default.txt requirements/test.txt
+	$(PYTHON) requirements/lock.py check
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(call LOCKED,requirements/test.txt)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install the pipeline and its test tools
+install: $(STAMP)  ## create .venv and install the lock: the pipeline and its test tools
 
-$(SPARK_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[spark]'
+lock:  ## resolve pyproject.toml's dependencies again into requirements/*.txt (needs the package index)
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) requirements/lock.py compile
+
+lock-check:  ## fail when pyproject.toml and the lock (requirements/*.txt) disagree
+	$(PYTHON) requirements/lock.py check
+
+$(SPARK_STAMP): $(STAMP) requirements/spark.txt
+	$(call LOCKED,requirements/spark.txt)
 	touch $(SPARK_STAMP)
 
 report: $(STAMP) $(ENGINE_STAMP)  ## annual report for YEAR (demo data when RAW holds no extracts; FINAL=1 refuses a draft)
@@ -67,13 +82,13 @@ seeds: $(STAMP)  ## regenerate the generated dbt seeds (holiday calendar)
 docs: $(STAMP)  ## dbt documentation site (static, offline) into OUTPUT/docs
 	$(CX) docs --output $(OUTPUT)
 
-test: lint  ## the everyday suite: lint, unit layer, integration layer (real dbt, WeasyPrint, Chromium)
+test: lock-check lint  ## the everyday suite: lint, unit layer, integration layer (real dbt, WeasyPrint, Chromium)
 	$(LAYERS) tests/unit tests/integration
 
 test-fast: $(STAMP)  ## the unit layer only (no dbt, no WeasyPrint, no browser): seconds
 	$(LAYERS) tests/unit
 
-test-all: lint $(SPARK_STAMP)  ## everything: the everyday suite and the slow suites (benchmark smoke run, Spark parity)
+test-all: lock-check lint $(SPARK_STAMP)  ## everything: the everyday suite and the slow suites (benchmark smoke run, Spark parity)
 	$(PYTEST) tests
 
 lint: $(STAMP)  ## ruff on the Python, sqlfluff on the dbt models

@@ -74,8 +74,8 @@ def state_options(func: Callable) -> Callable:
     """Options of every command that loads and builds the warehouse."""
     func = click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", envvar="CX311_ENGINE",
                         show_default=True, expose_value=False, callback=_keep_engine,
-                        help="What runs the dbt models: DuckDB in this process, or Spark (pip install -e "
-                             "'.[spark]', Java 17). The documents are the same (README: When one machine is "
+                        help="What runs the dbt models: DuckDB in this process, or Spark (the spark "
+                             "extra's lock, requirements/spark.txt, and Java 17). The documents are the same (README: When one machine is "
                              "not enough).")(func)
     func = click.option("--wait", is_flag=True,
                         help="If another run is using OUTPUT, wait for it instead of stopping.")(func)

@@ -1,13 +1,16 @@
 """``manifest.json``: what a set of outputs was made from, for clerks and audits.
 
-Lists each input file (name, SHA-256, rows), the project version (git commit) and each
-output (name, SHA-256, and pages for a PDF). It holds no time stamp, so the same inputs and
+Lists each input file (name, SHA-256, rows), the software that made the set (the package
+version, git commit, Python version and the dependency lock's digest) and each output (name,
+SHA-256, and pages for a PDF). It holds no time stamp, so the same inputs and
 code give the same manifest.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import platform
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,16 +21,32 @@ from . import __version__
 from .files import atomic_write, sha256
 from .paths import PROJECT_DIR
 
+LOCK_FILES = ("default.txt", "test.txt", "spark.txt")  # requirements/, made by `make lock`
+
+
+def lock_digest() -> str | None:
+    """SHA-256 over the dependency lock files (requirements/*.txt), in LOCK_FILES order: which
+    exact packages the set was made with. None outside a checkout that has them."""
+    h = hashlib.sha256()
+    for name in LOCK_FILES:
+        path = PROJECT_DIR / "requirements" / name
+        if not path.is_file():
+            return None
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
 
 def project_version() -> dict[str, str | None]:
-    """The package version and, in a git checkout, the commit it runs from."""
+    """The package version, the commit it runs from (in a git checkout), the Python version
+    and the lock's digest."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = None
-    return {"package": __version__, "git_commit": commit}
+    return {"package": __version__, "git_commit": commit, "python": platform.python_version(),
+            "lock_sha256": lock_digest()}
 
 
 def describe_output(path: Path) -> dict[str, Any]:

@@ -250,7 +250,8 @@ def check_engine(engine: str) -> None:
         missing = [name for name in ("pyspark", "dbt.adapters.spark") if importlib.util.find_spec(name) is None]
         if missing:
             raise TransformError("The Spark engine needs the spark extra: run "
-                                 "`pip install -e '.[spark]'` (or `make ... ENGINE=spark`, which does).")
+                                 "`make ... ENGINE=spark`, which installs its lock (requirements/spark.txt), or "
+                                 "`pip install --require-hashes --no-deps -r requirements/spark.txt`.")
         if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
             raise TransformError("The Spark engine needs Java 17: install it "
                                  "(Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME.")

@@ -28,14 +28,14 @@ _FONT_URL = re.compile(r'url\("(fonts/[A-Za-z0-9._-]+\.ttf)"\)(\s*format\("truet
 
 # Characters the HTML needs from the embedded font: Basic Latin, Latin-1, Latin Extended-A
 # (accented ward and street names) and general punctuation (dashes, quotes, minus sign).
-_SUBSET_UNICODES = (
+SUBSET_UNICODES = (
     list(range(0x20, 0x7F)) + list(range(0xA0, 0x180)) + list(range(0x2010, 0x2027))
     + [0x2030, 0x2039, 0x203A, 0x20AC, 0x2122, 0x2212, 0x2264, 0x2265]
 )
 
 
 def subset_font(path: Path) -> bytes:
-    """A WOFF2 subset (``_SUBSET_UNICODES``) of a shipped TTF, reproducibly."""
+    """A WOFF2 subset (``SUBSET_UNICODES``) of a shipped TTF, reproducibly."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
@@ -47,7 +47,7 @@ def subset_font(path: Path) -> bytes:
     options.name_IDs = ["*"]
     options.notdef_outline = True
     subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=_SUBSET_UNICODES)
+    subsetter.populate(unicodes=SUBSET_UNICODES)
     subsetter.subset(font)
     buf = io.BytesIO()
     font.flavor = "woff2"
@@ -57,7 +57,8 @@ def subset_font(path: Path) -> bytes:
 
 def build_web_fonts() -> list[Path]:
     """Write the WOFF2 subsets the HTML embeds to report_templates/fonts/web/ (shipped, so a
-    render does not spend seconds subsetting; tests check they match the TTFs)."""
+    render does not spend seconds subsetting; tests check they hold the TTFs' glyphs, names
+    and layout tables)."""
     WEB_FONTS_DIR.mkdir(exist_ok=True)
     written = []
     for ttf in sorted((TEMPLATES_DIR / "fonts").glob("*.ttf")):

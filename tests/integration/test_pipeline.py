@@ -5,6 +5,7 @@ tests/integration/extracts.py."""
 from __future__ import annotations
 
 import json
+import platform
 import re
 import subprocess
 from pathlib import Path
@@ -293,6 +294,12 @@ def test_manifest_lists_inputs_version_and_outputs(built: tuple[Path, Path]) -> 
     assert {"key_metrics.json", "key_metrics.csv", "cx-annual-report-2024.html"} <= set(outputs)
     head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
     assert manifest["version"]["git_commit"] == head.stdout.strip()
+    # the software: this interpreter and the three lock files, hashed in order
+    lock = hashlib.sha256()
+    for name in ("default.txt", "test.txt", "spark.txt"):
+        lock.update((Path(__file__).parents[2] / "requirements" / name).read_bytes())
+    assert manifest["version"]["python"] == platform.python_version()
+    assert manifest["version"]["lock_sha256"] == lock.hexdigest()
 
 
 def test_data_notes_say_how_each_file_was_read_and_the_column_not_read(built: tuple[Path, Path]) -> None:

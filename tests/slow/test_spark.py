@@ -35,7 +35,7 @@ YEAR = 2024
 BIA_MONTHS = ("2023-03", "2023-11", "2024-01", "2024-07", "2024-12")
 
 if find_spec("pyspark") is None or shutil.which("java") is None:  # never skipped: make test-all installs it
-    raise RuntimeError("the Spark parity test needs `pip install -e '.[spark]'` (make test-all installs it) "
+    raise RuntimeError("the Spark parity test needs the spark extra's lock (make test-all installs requirements/spark.txt) "
                        "and Java 17 (`apt-get install openjdk-17-jre-headless`; .ci/run installs it)")
 
 
