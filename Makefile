@@ -24,7 +24,7 @@ PYTEST := $(BIN)/python -m pytest -q $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
 # the unit and integration layers use no Hypothesis: its pytest plugin would cost 1.2 s a process
 LAYERS := $(PYTEST) -p no:hypothesispytest
 
-.PHONY: help install lock lock-check report load demo-data seeds docs test test-fast test-all lint clean bia bia-send bench
+.PHONY: help install lock lock-check report load demo-data docs test test-fast test-all lint clean bia bia-send bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -75,9 +75,6 @@ bench: $(STAMP) $(ENGINE_STAMP)  ## time every stage on demo data at SCALE into 
 
 demo-data: $(STAMP)  ## generate the synthetic demo data set into RAW
 	$(CX) demo-data --raw $(RAW) --scale $(SCALE)
-
-seeds: $(STAMP)  ## regenerate the generated dbt seeds (holiday calendar)
-	$(CX) seeds
 
 docs: $(STAMP)  ## dbt documentation site (static, offline) into OUTPUT/docs
 	$(CX) docs --output $(OUTPUT)

@@ -40,7 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipeline.paths import DBT_DIR, PROJECT_DIR
+from pipeline.paths import PROJECT_DIR
 
 DEFAULT_OUT = PROJECT_DIR / "output" / "bench"
 YEAR = 2024
@@ -158,9 +158,10 @@ def link_tree(src: Path, dst: Path) -> None:
 
 
 def _dbt_vars() -> dict[str, Any]:
-    import yaml
+    """The values the dbt models count with for the shipped profile (the demo data is Toronto's)."""
+    from pipeline.profile import load_profile
 
-    return yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+    return load_profile().dbt_vars()
 
 
 def floor_sql(raw_dir: Path) -> tuple[str, list[Any]]:

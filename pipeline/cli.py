@@ -293,7 +293,8 @@ def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate
             say_unavailable(console, metrics, meta["not_available"])
             with console.progress("render") as progress:
                 written += console.timed("render", lambda: render_annual_report(metrics, meta, work, progress))
-            written.append(write_manifest(work, input_files(db_path, year, with_prior_year=True), written))  # last
+            written.append(write_manifest(work, input_files(db_path, year, with_prior_year=True), written,
+                                          metrics["settings"]))  # last
             publish(work, final)
     for path in written:
         console.say(f"wrote {final / path.name}")
@@ -439,15 +440,6 @@ def docs(console: Console, output: Path) -> None:
     site.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(output / "dbt_target" / "static_index.html", site / "index.html")
     console.say(f"wrote {site / 'index.html'}")
-
-
-@cli.command()
-@pass_console
-def seeds(console: Console) -> None:
-    """Regenerate the City holiday calendar seed (2015-2035) from the holidays library."""
-    from .seeds import write_holidays_seed
-
-    console.say(f"wrote {write_holidays_seed()}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from .files import sha256
 
-TZ = "America/Toronto"  # local time of the extracts (a timestamp without an offset is local)
 DEMO_MARKER = "DEMO_DATA.md"  # the file the demo generator leaves in the raw folder
 
 RAW_SCHEMA = "raw"
@@ -359,7 +358,7 @@ def foreign_extracts(raw_dir: Path) -> list[str]:
             if listed.get(rel) != sha256(Path(raw_dir) / rel)]
 
 
-def extract_time(sf: SourceFile) -> dt.datetime:
+def extract_time(sf: SourceFile, tz: str) -> dt.datetime:
     """The file's extract time, from which its future timestamps are implausible: its
     modification time or, for a file in a year folder, the end of that year (local), whichever
     is later. It depends on this file only, so loading a file gives the same rows whatever
@@ -369,14 +368,14 @@ def extract_time(sf: SourceFile) -> dt.datetime:
     if not year:
         return mtime
     next_year = min(int(year.group(1)), 9998) + 1  # a folder named 9999 must not overflow
-    return max(mtime, dt.datetime(next_year, 1, 1, tzinfo=ZoneInfo(TZ)).astimezone(dt.UTC))
+    return max(mtime, dt.datetime(next_year, 1, 1, tzinfo=ZoneInfo(tz)).astimezone(dt.UTC))
 
 
-def plausible_range(sf: SourceFile) -> tuple[dt.datetime, dt.datetime]:
+def plausible_range(sf: SourceFile, tz: str) -> tuple[dt.datetime, dt.datetime]:
     """(earliest, latest) plausible instant of a timestamp in the file: EARLIEST_PLAUSIBLE at
     local midnight, and the file's extract time plus FUTURE_TOLERANCE."""
-    earliest = dt.datetime.combine(EARLIEST_PLAUSIBLE, dt.time(), ZoneInfo(TZ)).astimezone(dt.UTC)
-    return earliest, extract_time(sf) + FUTURE_TOLERANCE
+    earliest = dt.datetime.combine(EARLIEST_PLAUSIBLE, dt.time(), ZoneInfo(tz)).astimezone(dt.UTC)
+    return earliest, extract_time(sf, tz) + FUTURE_TOLERANCE
 
 
 def discover(raw_dir: Path) -> list[SourceFile]:

@@ -1,6 +1,7 @@
 """``manifest.json``: what a set of outputs was made from, for clerks and audits.
 
-Lists each input file (name, SHA-256, rows), the software that made the set (the package
+Lists the city profile's settings the figures and words used, each input file (name, SHA-256,
+rows), the software that made the set (the package
 version, git commit, Python version and the dependency lock's digest) and each output (name,
 SHA-256, and pages for a PDF). It holds no time stamp, so the same inputs and
 code give the same manifest.
@@ -57,10 +58,13 @@ def describe_output(path: Path) -> dict[str, Any]:
     return entry
 
 
-def write_manifest(out_dir: Path, input_files: list[dict[str, Any]], outputs: list[Path]) -> Path:
-    """Write ``out_dir/manifest.json`` (atomically) describing ``outputs``."""
+def write_manifest(out_dir: Path, input_files: list[dict[str, Any]], outputs: list[Path],
+                   settings: dict[str, Any]) -> Path:
+    """Write ``out_dir/manifest.json`` (atomically) describing ``outputs``, made with the city
+    profile's ``settings``."""
     manifest = {
         "version": project_version(),
+        "settings": settings,
         "inputs": input_files,
         "outputs": [describe_output(p) for p in sorted(outputs, key=lambda p: p.name)],
     }

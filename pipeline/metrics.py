@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from .files import atomic_write
-from .warehouse import one, reading, rows
+from .warehouse import one, reading, rows, settings
 
 TYPES = ("general_inquiry", "service_request", "status_update")
 
@@ -162,7 +162,8 @@ def languages(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dict[str
     return {**yearly, "top_other_than_english": top}
 
 
-def service_requests(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dict[str, Any] | None:
+def service_requests(con: duckdb.DuckDBPyConnection, year: int, top_n: int,
+                     settings: dict[str, Any]) -> dict[str, Any] | None:
     yearly = one(con, "SELECT * FROM marts.mart_sr_yearly WHERE created_year = ?", [year])
     if yearly is None:
         return None
@@ -207,10 +208,10 @@ def service_requests(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> d
         con,
         "SELECT strftime(surge_date, '%Y-%m-%d') AS date, sr_type, "
         "list(cumulative_service_requests ORDER BY clock_hour) AS cumulative_by_hour, "
-        "max(cumulative_service_requests) FILTER (WHERE clock_hour = 16) AS by_4pm "
+        "max(cumulative_service_requests) FILTER (WHERE clock_hour = ?) AS by_4pm "
         "FROM marts.mart_surge_day_profile WHERE year(surge_date) = ? "
         "GROUP BY surge_date, type_rank, sr_type ORDER BY surge_date, type_rank",
-        [year],
+        [settings["surge_profile_cutoff_hour"], year],
     )
     surge_types = rows(
         con,
@@ -266,6 +267,7 @@ def data_quality(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any]:
 def key_metrics(db_path: Path, year: int, top_n: int = 10) -> dict[str, Any]:
     """Every figure of the year, in the key_metrics.json shape."""
     with reading(db_path) as con:
+        used = settings(con)
         return {
             "year": year,
             "interactions": interactions(con, year),
@@ -274,9 +276,10 @@ def key_metrics(db_path: Path, year: int, top_n: int = 10) -> dict[str, Any]:
             "email": email(con, year),
             "transfers": transfers(con, year),
             "languages": languages(con, year, top_n),
-            "service_requests": service_requests(con, year, top_n),
+            "service_requests": service_requests(con, year, top_n, used),
             "knowledge_base": knowledge_base(con, year, top_n),
             "data_quality": data_quality(con, year),
+            "settings": used,
         }
 
 

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -24,6 +25,7 @@ from . import landing_zone
 from .errors import CxError
 from .outputs import die_with_parent
 from .paths import DBT_DIR
+from .profile import dbt_vars
 from .warehouse import import_marts
 
 # What a build depends on besides the landing tables: the dbt project's own files.
@@ -101,14 +103,30 @@ def _event(line: str) -> dict | None:
     return event if isinstance(event, dict) and "info" in event else None
 
 
+def city_settings(db_path: Path) -> dict[str, Any]:
+    """The city profile's settings the warehouse's rows were loaded with (``raw.city_settings``,
+    written by the loader); a warehouse loaded before profiles existed is loaded again."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        try:
+            rows = con.execute("SELECT name, value FROM raw.city_settings ORDER BY name").fetchall()
+        except duckdb.CatalogException:
+            raise TransformError(f"The warehouse {db_path} records no city profile: load the extracts "
+                                 "again (make load) before building.") from None
+    return {name: json.loads(value) for name, value in rows}
+
+
 def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = True,
             progress: Progress | None = None, engine: str = "duckdb") -> str:
     """Run ``dbt <command>`` on the project and return its log text; raise on failure.
+
+    The city profile's values (time zone, service standards) are passed as ``--vars`` from the
+    warehouse's ``raw.city_settings``, so a build counts with the profile its rows were loaded with.
 
     dbt runs in a child process that dies with this one, writing its events as JSON lines:
     each finished node (model, seed, test) is passed to ``progress(name, done, total)``."""
     dbt = Path(sys.executable).with_name("dbt")
     args = [str(dbt), *command, "--log-format", "json",
+            "--vars", json.dumps(dbt_vars(city_settings(db_path)), sort_keys=True),
             "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
     env = dbt_env(db_path, work_dir, engine)
     state = Path(env["DBT_TARGET_PATH"]) / PARSE_STATE
@@ -154,26 +172,55 @@ def _save_parse_state(state: Path, cache: Path) -> None:
 
 
 def fingerprints(db_path: Path, engine: str = "duckdb") -> tuple[str, str]:
-    """(project, build): SHA-256 over what a build reads besides the loaded files (the dbt
-    project's files, the service-standards override, and the engine when it is not DuckDB),
-    and over that and the loaded files (by content hash, in delivery order): everything a
-    build reads."""
-    project = hashlib.sha256()
+    """(project, build). ``project``: what a build reads besides the loaded files, as JSON of
+    its parts (SHA-256 of the dbt project's files and of the engine when it is not DuckDB; of
+    the service-standards override; the city profile's settings themselves; SHA-256 of its
+    holidays), so that ``rebuild_reason`` can say which part changed. ``build``: SHA-256 over
+    that and the loaded files (by content hash, in delivery order): everything a build reads."""
+    dbt = hashlib.sha256()
     if engine != "duckdb":
-        project.update(f"engine={engine}".encode())
+        dbt.update(f"engine={engine}".encode())
     for name in PROJECT_INPUTS:
         root = DBT_DIR / name
         for path in sorted([root] if root.is_file() else root.rglob("*")):
             if path.is_file():
-                project.update(str(path.relative_to(DBT_DIR)).encode())
-                project.update(path.read_bytes())
+                dbt.update(str(path.relative_to(DBT_DIR)).encode())
+                dbt.update(path.read_bytes())
+    settings = city_settings(db_path)
     with duckdb.connect(str(db_path), read_only=True) as con:
-        for row in con.execute("SELECT * FROM raw.service_standards ORDER BY sr_type").fetchall():
-            project.update(repr(row).encode())
-        build = hashlib.sha256(project.hexdigest().encode())
+        def rows_sha(query: str) -> str:
+            return hashlib.sha256(repr(con.execute(query).fetchall()).encode()).hexdigest()
+
+        project = json.dumps({
+            "dbt": dbt.hexdigest(),
+            "service_standards": rows_sha("SELECT * FROM raw.service_standards ORDER BY sr_type"),
+            "settings": settings,
+            "holidays": rows_sha("SELECT * FROM raw.city_holidays ORDER BY holiday_date"),
+        }, sort_keys=True)
+        build = hashlib.sha256(project.encode())
         for row in con.execute("SELECT * FROM raw.load_audit ORDER BY delivery_rank, source_file").fetchall():
             build.update(repr(row).encode())
-    return project.hexdigest(), build.hexdigest()
+    return project, build.hexdigest()
+
+
+def project_change(built: str, now: str) -> str:
+    """What differs between two ``fingerprints`` project digests, in words."""
+    try:
+        old, new = json.loads(built), json.loads(now)
+    except ValueError:  # a warehouse built before the digest had parts
+        return "the dbt project changed"
+    said = []
+    if old.get("dbt") != new["dbt"]:
+        said.append("the dbt project changed")
+    if old.get("service_standards") != new["service_standards"]:
+        said.append("the service standards changed")
+    was, settings = old.get("settings") or {}, new["settings"]
+    changed = [f"{k} {was.get(k)} → {v}" for k, v in sorted(settings.items()) if was.get(k) != v]
+    if changed:
+        said.append("the city profile's settings changed (" + ", ".join(changed) + ")")
+    if old.get("holidays") != new["holidays"]:
+        said.append("the city profile's holidays changed")
+    return "; ".join(said) or "the dbt project changed"
 
 
 # The row-level models (one row per interaction, one per SR) are incremental on DuckDB
@@ -195,7 +242,7 @@ def rebuild_reason(built: list[Delivery], built_project: str | None, current: li
     if built_project is None:
         return "no finished build of this warehouse is recorded"
     if built_project != project:
-        return "the dbt project or the service standards changed"
+        return project_change(built_project, project)
     now = {file: sha for file, sha, _ in current}
     for i, (file, sha, rank) in enumerate(built):
         if file not in now:

@@ -8,6 +8,7 @@ dbt write the other schemas.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -161,6 +162,27 @@ def one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = Non
 
 
 # --------------------------------------------------------------------------- provenance
+
+
+# the settings block's order (key_metrics.json, manifest.json): the profile's names and
+# standards, then the analysis parameters
+SETTINGS_ORDER = ("city", "service", "division", "timezone", "phone_service_level_seconds",
+                  "phone_service_level_target", "short_abandon_seconds", "email_acknowledgement_hours",
+                  "surge_factor", "surge_floor", "surge_window_days", "inquiry_surge_floor",
+                  "surge_profile_cutoff_hour", "per_residents")
+
+
+def settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The city profile's settings the figures were computed with (``marts.mart_city_settings``)."""
+    values = {name: json.loads(value) for name, value in
+              con.execute("SELECT name, value FROM marts.mart_city_settings").fetchall()}
+    return {name: values[name] for name in SETTINGS_ORDER if name in values}
+
+
+def build_settings(db_path: Path) -> dict[str, Any]:
+    """:func:`settings` of a warehouse file."""
+    with reading(db_path) as con:
+        return settings(con)
 
 
 def input_files(db_path: Path, year: int | None = None, *, with_prior_year: bool = False) -> list[dict[str, Any]]:

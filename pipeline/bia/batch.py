@@ -44,7 +44,7 @@ from ..report.environment import ENV
 from ..report.formatting import MONTHS, REPORT_AUTHOR, fmt_month, fmt_year_over_year
 from ..report.pdf import html_to_pdf, pdf_worker_init, source_date
 from ..report.styles import stylesheet
-from ..warehouse import input_files, reading
+from ..warehouse import input_files, reading, settings
 from ..warehouse import rows as query
 
 # The dbt exposure of the BIA reports (dbt_project/models/marts/_exposures.yml): `bia` builds
@@ -113,6 +113,7 @@ class MonthData:
     city_service_requests: int | None
     closing_times_available: bool
     unknown_names: list[dict[str, Any]]        # {bia_raw, service_requests, in_month}
+    settings: dict[str, Any] = field(default_factory=dict)  # the city profile's, as the build used them
 
 
 def status_list(counts: dict[str, int]) -> list[dict[str, Any]]:
@@ -176,6 +177,7 @@ def month_data(db_path: Path, month: str) -> MonthData:
             "FROM marts.mart_bia_unmatched_names GROUP BY bia_raw ORDER BY bia_raw",
             [first],
         )
+        used = settings(con)
     closing = bool(city[1])
     top_by: dict[str, list[dict]] = {}
     for r in top:
@@ -221,6 +223,7 @@ def month_data(db_path: Path, month: str) -> MonthData:
         city_service_requests=city[0] or None,
         closing_times_available=closing,
         unknown_names=unknown,
+        settings=used,
     )
 
 
@@ -493,7 +496,7 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     metrics_path = atomic_write(out_dir / "bia_metrics.json",
                                 json.dumps(records, indent=2, ensure_ascii=False) + "\n")
     result.written += [index_path, metrics_path]
-    result.written.append(write_manifest(out_dir, input_files, result.written))
+    result.written.append(write_manifest(out_dir, input_files, result.written, data.settings))
     result.seconds = time.perf_counter() - start
     return result
 

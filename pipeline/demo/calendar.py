@@ -1,15 +1,14 @@
 """The demo's calendar: the days of a year, the City's holidays and the local clock's DST gap.
 
-Holidays come from the City holiday calendar seed (``dbt_project/seeds/city_holidays.csv``,
-the one the warehouse counts business days with, observed days included); the spring-forward
-gap comes from the time zone database (``zoneinfo``, the extracts' zone ``contract.TZ``).
+The demo is Toronto's: holidays come from the shipped city profile's calendar (the one the
+warehouse counts business days with, observed days included); the spring-forward gap comes
+from the time zone database (``zoneinfo``, the profile's time zone).
 Times are naive local microseconds since 1970-01-01 00:00, as the extracts store them.
 """
 
 from __future__ import annotations
 
 import calendar as stdlib_calendar
-import csv
 import datetime as dt
 import functools
 from collections.abc import Iterable
@@ -17,33 +16,28 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from ..contract import TZ
-from ..paths import SEEDS_DIR
+from ..profile import FIRST_YEAR, LAST_YEAR, load_profile
 
 US = 1_000_000
 DAY_US = 86_400 * US
-HOLIDAYS_SEED = SEEDS_DIR / "city_holidays.csv"
+TZ = load_profile().timezone  # the shipped (Toronto) profile's
 
 
 @functools.cache
-def _seed_holidays() -> dict[int, frozenset[dt.date]]:
+def _profile_holidays() -> dict[int, frozenset[dt.date]]:
     by_year: dict[int, set[dt.date]] = {}
-    with open(HOLIDAYS_SEED, newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            day = dt.date.fromisoformat(row["holiday_date"])
-            by_year.setdefault(day.year, set()).add(day)
+    for day, _name in load_profile().holiday_calendar():
+        by_year.setdefault(day.year, set()).add(day)
     return {year: frozenset(days) for year, days in by_year.items()}
 
 
 def city_holidays(year: int) -> frozenset[dt.date]:
-    """The City's holidays of ``year`` (observed weekdays included), from the holiday seed."""
-    seed = _seed_holidays()
-    if year not in seed:
-        raise ValueError(
-            f"the City holiday calendar ({HOLIDAYS_SEED.name}) covers {min(seed)}-{max(seed)}, "
-            f"not {year}: extend it with pipeline.seeds.write_holidays_seed"
-        )
-    return seed[year]
+    """The City's holidays of ``year`` (observed weekdays included), from the shipped profile."""
+    by_year = _profile_holidays()
+    if year not in by_year:
+        raise ValueError(f"the holiday calendar covers {FIRST_YEAR}-{LAST_YEAR}, not {year} "
+                         "(pipeline/profile.py: FIRST_YEAR, LAST_YEAR)")
+    return by_year[year]
 
 
 def _utc_offset(posix_seconds: int, zone: ZoneInfo) -> int:

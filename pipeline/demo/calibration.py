@@ -11,9 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import yaml
 
-from ..paths import DBT_DIR
+from ..profile import load_profile
 from .allocation import capped_allocation, largest_remainder, scaled
 from .reference import NEW_TYPE_HOME
 from .schema import CHANNELS, by_channel
@@ -106,12 +105,12 @@ STORM_SRS = (
     ("Road - Cleaning/Debris", 60, 40),
     ("Water Service Line-Check Water Service Box", 50, 30),
 )
-# The report's phone definitions (dbt_project.yml vars), which the calibration must share:
-# answered within SL_THRESHOLD_S seconds counts toward the service level; abandoned in less
-# than SHORT_ABANDON_S seconds is a short abandon (left out of the service level).
-_DBT_VARS = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
-SL_THRESHOLD_S = int(_DBT_VARS["service_level_seconds"])
-SHORT_ABANDON_S = int(_DBT_VARS["short_abandon_seconds"])
+# The report's phone definitions (the shipped city profile's standards), which the calibration
+# must share: answered within SL_THRESHOLD_S seconds counts toward the service level; abandoned
+# in less than SHORT_ABANDON_S seconds is a short abandon (left out of the service level).
+_STANDARDS = load_profile().standards
+SL_THRESHOLD_S = int(_STANDARDS["phone_service_level_seconds"])
+SHORT_ABANDON_S = int(_STANDARDS["short_abandon_seconds"])
 # phone targets (service level, ASA s, AHT s) where a year's figures do not publish them
 UNPUBLISHED_PHONE_TARGETS = {2023: (0.81, 49.0, 286.0)}
 MONTH_SL_OFFSET = np.array(

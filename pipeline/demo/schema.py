@@ -16,7 +16,7 @@ import pyarrow as pa
 from ..contract import CHANNELS, ENTITIES, INTERACTION_TYPES, OUTCOMES, SR_STATUSES
 
 # The Parquet type the demo writes for each ``Col.kind`` of the contract. Timestamps carry no
-# offset: the contract reads them as local time (``contract.TZ``).
+# offset: the contract reads them as local time (the city profile's time zone).
 ARROW_TYPES: dict[str, pa.DataType] = {
     "text": pa.string(),
     "ts": pa.timestamp("us"),

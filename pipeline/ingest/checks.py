@@ -15,19 +15,25 @@ from collections.abc import Callable
 import duckdb
 
 from .. import contract
-from ..contract import CHANNELS, ENTITIES, INTERACTION_TYPES, OUTCOMES, STATUS_MAP, TZ, Col
+from ..contract import CHANNELS, ENTITIES, INTERACTION_TYPES, OUTCOMES, STATUS_MAP, Col
 from .sql import in_list, qi, ql
 
-MACROS = [
-    # Local wall-clock TIMESTAMP -> instant; first occurrence in the repeated autumn hour;
-    # NULL for a time inside the spring-forward gap.
-    f"""CREATE OR REPLACE TEMP MACRO _local_ts(t) AS CASE
+
+def macros(tz: str) -> list[str]:
+    """The loader's SQL macros, for the profile's time zone ``tz`` (a checked IANA name)."""
+    return [m.replace("{TZ}", tz) for m in _MACROS]
+
+
+_MACROS = [
+    """CREATE OR REPLACE TEMP MACRO _local_ts(t) AS CASE
         WHEN t IS NULL THEN NULL
         WHEN hour(t) NOT IN (1, 2) THEN timezone('{TZ}', t)
         WHEN timezone('{TZ}', timezone('{TZ}', t) - INTERVAL 1 HOUR) = t
             THEN timezone('{TZ}', t) - INTERVAL 1 HOUR
         WHEN timezone('{TZ}', timezone('{TZ}', t)) = t THEN timezone('{TZ}', t)
     END""",
+    # An instant's local date.
+    """CREATE OR REPLACE TEMP MACRO _local_date(t) AS CAST(timezone('{TZ}', t) AS DATE)""",
     r"""CREATE OR REPLACE TEMP MACRO _parse_ts(s) AS CASE
         WHEN regexp_full_match(s, '\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?')
             THEN _local_ts(try_cast(s AS TIMESTAMP))
@@ -91,11 +97,11 @@ def _date(x: str, cat: str, col: Col) -> str:
     return {
         "date": x,
         "timestamp": f"CAST({x} AS DATE)",
-        "timestamptz": f"CAST(timezone('{TZ}', {x}) AS DATE)",
+        "timestamptz": f"_local_date({x})",
     }.get(
         cat,
         rf"""coalesce(CASE WHEN regexp_full_match({x}, '\d{{4}}-\d{{2}}-\d{{2}}')
-                THEN try_cast({x} AS DATE) END, CAST(timezone('{TZ}', _parse_ts({x})) AS DATE))""",
+                THEN try_cast({x} AS DATE) END, _local_date(_parse_ts({x})))""",
     )
 
 
@@ -214,7 +220,7 @@ def plausible_range(kind: str) -> tuple[str, str]:
     if kind == "ts":
         return "getvariable('cx_earliest')", "getvariable('cx_latest')"
     return (f"DATE '{contract.EARLIEST_PLAUSIBLE.isoformat()}'",
-            f"CAST(timezone('{TZ}', getvariable('cx_latest')) AS DATE)")
+            "_local_date(getvariable('cx_latest'))")
 
 
 def set_bounds(con: duckdb.DuckDBPyConnection, bounds: tuple[dt.datetime, dt.datetime]) -> None:

@@ -89,12 +89,14 @@ from typing import NamedTuple
 import duckdb
 
 from ..contract import DEDUP_KEYS, ENTITIES, SourceFile, discover, non_extract_paths, plausible_range
+from ..profile import Profile, load_profile
 from ..warehouse import attach, detach
 from .bia_map import MAP_TABLE, Boundaries, create_map, load_boundaries
-from .checks import MACROS, problem_expr, set_bounds, typed_columns
+from .checks import macros, problem_expr, set_bounds, typed_columns
 from .deliveries import reconcile
 from .errors import LoadError, duck_message, file_error
 from .landing import create_tables, insert_rows
+from .overrides import previous_timezone, write_city_tables
 from .sql import column_list
 from .staging import Staged, read_error, stage, unstage
 
@@ -165,6 +167,7 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
     if not raw_dir.is_dir():
         raise LoadError(f"Cannot load {raw_dir}: the raw folder does not exist. "
                         "Nothing from this run was loaded.")
+    profile = load_profile(raw_dir)
     files = discover(raw_dir)
     boundaries = load_boundaries(raw_dir)
     summary = LoadSummary(notes=[LoadNote(rel, f"ignored: {why}")
@@ -176,7 +179,7 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
         with tempfile.TemporaryDirectory(prefix="cx311_load_") as tmpdir:
             con.execute("BEGIN TRANSACTION")
             try:
-                _Loader(con, Path(tmpdir), max_reject_rate, boundaries).run(files, summary, progress)
+                _Loader(con, Path(tmpdir), max_reject_rate, boundaries, profile).run(files, summary, progress)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -212,8 +215,9 @@ class _Loader:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, tmp: Path, max_reject_rate: float,
-                 boundaries: Boundaries | None) -> None:
+                 boundaries: Boundaries | None, profile: Profile) -> None:
         self.con = con
+        self.profile = profile
         self.tmp = tmp
         self.max_reject_rate = max_reject_rate
         self.boundaries = boundaries
@@ -222,9 +226,15 @@ class _Loader:
             progress: Progress | None) -> None:
         """Bring the landing tables up to date with ``files``."""
         notes_unknown = create_tables(self.con)
-        for macro in MACROS:
+        tz, before = self.profile.timezone, previous_timezone(self.con)
+        for macro in macros(tz):
             self.con.execute(macro)
-        to_load, summary.files_skipped = reconcile(self.con, files, reload_all=notes_unknown)
+        tz_changed = before is not None and before != tz
+        if tz_changed:
+            summary.notes.append(LoadNote("reference/city.yaml", f"every file is read again: the time zone "
+                                                                 f"changed from {before} to {tz}"))
+        write_city_tables(self.con, self.profile)
+        to_load, summary.files_skipped = reconcile(self.con, files, reload_all=notes_unknown or tz_changed)
         for done, sf in enumerate(to_load, start=1):
             counts, staged = self.load_file(sf)
             if progress is not None:
@@ -234,7 +244,7 @@ class _Loader:
     def load_file(self, sf: SourceFile) -> tuple[FileCounts, Staged]:
         """Stage, type and check one file; record its rejects, insert its good rows."""
         staged = stage(self.con, sf, self.tmp)
-        set_bounds(self.con, plausible_range(sf))
+        set_bounds(self.con, plausible_range(sf, self.profile.timezone))
         rows_read, rejected = self._check(sf, staged)
         self._write_rejects(sf, rows_read, rejected)
         self._select_good(sf, rejected)

@@ -1,13 +1,42 @@
-"""Analyst overrides of the shipped reference data, from ``raw/reference/``."""
+"""Analyst overrides of the shipped reference data, from ``raw/reference/``, and the city
+profile's tables in the warehouse."""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import duckdb
 
+from ..profile import Profile
 from .errors import LoadError
+
+# What the build reads of the city profile: its settings (each a JSON value; dbt's --vars come
+# from here, so a build counts with the profile its rows were loaded with) and the holidays.
+CITY_TABLES_DDL = (
+    "CREATE OR REPLACE TABLE raw.city_settings (name VARCHAR NOT NULL, value VARCHAR NOT NULL)",
+    "CREATE OR REPLACE TABLE raw.city_holidays (holiday_date DATE NOT NULL, holiday_name VARCHAR NOT NULL)",
+)
+
+
+def previous_timezone(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The time zone the warehouse's rows were read in (None: no profile recorded yet)."""
+    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
+                        "AND table_name = 'city_settings'").fetchone()[0]  # type: ignore[index]
+    if not found:
+        return None
+    row = con.execute("SELECT value FROM raw.city_settings WHERE name = 'timezone'").fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def write_city_tables(con: duckdb.DuckDBPyConnection, profile: Profile) -> None:
+    """``raw.city_settings`` (the profile's settings) and ``raw.city_holidays`` (its calendar)."""
+    for ddl in CITY_TABLES_DDL:
+        con.execute(ddl)
+    con.executemany("INSERT INTO raw.city_settings VALUES (?, ?)",
+                    [(k, json.dumps(v)) for k, v in sorted(profile.settings().items())])
+    con.executemany("INSERT INTO raw.city_holidays VALUES (?, ?)", profile.holiday_calendar())
 
 SERVICE_STANDARDS_DDL = """
     CREATE OR REPLACE TABLE raw.service_standards (

@@ -101,7 +101,7 @@ def test_help_says_what_a_user_needs(capsys) -> None:
     assert "Demo data: when the raw folder holds no extract" in report_help
     _, send_help = run(capsys, "bia-send", "--help")
     assert "raw/reference/bia_contacts.csv" in send_help and "bia_name, email" in send_help
-    for command in ("report", "load", "bia", "bia-send", "demo-data", "docs", "seeds"):
+    for command in ("report", "load", "bia", "bia-send", "demo-data", "docs"):
         _, text = run(capsys, command, "--help")
         assert "issue" not in text.lower() and "\\b" not in text and ":func:" not in text
 

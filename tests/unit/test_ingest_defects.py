@@ -24,6 +24,7 @@ from pipeline.ingest.loader import LoadNote
 from tests.unit.test_ingest_support import HEADERS, parquet, q, row, text
 
 UTC = dt.UTC
+TORONTO = "America/Toronto"  # the shipped profile's time zone
 
 
 def write(raw: Path, rel: str, data: bytes | str, mtime: float | None = None) -> Path:
@@ -189,10 +190,10 @@ def test_the_future_bound_is_the_files_extract_time(raw_dir, db_path):
     ]
     sf = SourceFile(raw_dir / "open_data/sr.csv", "open_data/sr.csv", "service_requests", "open_data",
                     "", 0, int(old * 1e9))
-    assert extract_time(sf) == dt.datetime(2024, 3, 1, 12, tzinfo=UTC)
-    assert plausible_range(sf) == (dt.datetime(2000, 1, 1, 5, tzinfo=UTC), dt.datetime(2024, 3, 2, 12, tzinfo=UTC))
+    assert extract_time(sf, TORONTO) == dt.datetime(2024, 3, 1, 12, tzinfo=UTC)
+    assert plausible_range(sf, TORONTO) == (dt.datetime(2000, 1, 1, 5, tzinfo=UTC), dt.datetime(2024, 3, 2, 12, tzinfo=UTC))
     year = SourceFile(raw_dir / "2024/x.csv", "2024/x.csv", "interactions", "csv", "", 0, int(old * 1e9))
-    assert extract_time(year) == dt.datetime(2025, 1, 1, 5, tzinfo=UTC)  # midnight in Toronto
+    assert extract_time(year, TORONTO) == dt.datetime(2025, 1, 1, 5, tzinfo=UTC)  # midnight in Toronto
 
 
 def test_plausibility_limits_are_contract_settings(monkeypatch):

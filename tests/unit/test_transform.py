@@ -5,6 +5,7 @@ every row (rebuild_reason, prepare_row_models, record_row_models)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -77,7 +78,14 @@ def test_new_deliveries_after_the_built_ones_are_added() -> None:
 
 def test_a_changed_history_is_rebuilt_and_says_why() -> None:
     assert rebuild_reason([], None, [A], "p1") == "no finished build of this warehouse is recorded"
-    assert rebuild_reason([A, B], "p1", [A, B, C], "p2") == "the dbt project or the service standards changed"
+    assert rebuild_reason([A, B], "p1", [A, B, C], "p2") == "the dbt project changed"  # not parts: an old warehouse
+    p1 = json.dumps({"dbt": "d", "service_standards": "s", "holidays": "h",
+                     "settings": {"city": "City of Toronto", "phone_service_level_seconds": 75}})
+    p2 = json.dumps({"dbt": "d", "service_standards": "s2", "holidays": "h2",
+                     "settings": {"city": "City of Toronto", "phone_service_level_seconds": 60}})
+    assert rebuild_reason([A, B], p1, [A, B, C], p2) == (
+        "the service standards changed; the city profile's settings changed "
+        "(phone_service_level_seconds 75 → 60); the city profile's holidays changed")
     assert rebuild_reason([A, B], "p1", [A, C], "p1") == "2024/interactions_2024.parquet is no longer delivered"
     assert rebuild_reason([A, B], "p1", [A, (B[0], "sha-b2", 2)], "p1") == "2024/interactions_2024.parquet changed"
     # a file delivered before an old one moves it down the order: its rows' ranks changed

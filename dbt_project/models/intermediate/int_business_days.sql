@@ -1,9 +1,9 @@
 -- Every calendar day of the holiday calendar's range, with the running number of business
--- days (weekdays that are not City holidays) up to and including it.
+-- days (weekdays that are not the city profile's holidays) up to and including it.
 with
 
 holidays as (
-    select * from {{ ref('city_holidays') }}
+    select * from {{ ref('stg_raw__city_holidays') }}
 ),
 
 calendar as (

@@ -62,7 +62,8 @@ final as (
         rank() over (partition by created_year order by service_requests desc) as ward_rank,
         service_requests / nullif(sum(service_requests) over (partition by created_year), 0)
             as share,
-        {{ cx311.float_divide('service_requests * 1000.0', 'population_2021') }} as per_1000_residents
+        {{ cx311.float_divide('service_requests * ' ~ var('per_residents') ~ '.0', 'population_2021') }}
+            as per_1000_residents
     from ward_years
 )
 
