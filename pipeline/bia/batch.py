@@ -41,7 +41,7 @@ from ..errors import CxError
 from ..files import atomic_write
 from ..manifest import write_manifest
 from ..report.environment import ENV
-from ..report.formatting import MONTHS, REPORT_AUTHOR, fmt_month, fmt_year_over_year
+from ..report.formatting import MONTHS, fmt_month, fmt_year_over_year, setting_words
 from ..report.pdf import html_to_pdf, pdf_worker_init, source_date
 from ..report.styles import stylesheet
 from ..warehouse import input_files, reading, settings
@@ -278,6 +278,7 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
     rec = job["record"]
     first = parse_month(rec["month"])
     words = _period_words(first)
+    names = setting_words(job["settings"])  # the city profile's names
     name = rec["bia_name"]
     demo = bool(job.get("demo"))
     title = f"{name}: 311 service requests, {words['month_label']}"
@@ -303,9 +304,10 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
         "output": output,
         "stylesheet": bia_stylesheet(output),
         "title": title,
-        "description": (f"311 Toronto's monthly service request report for {name}, "
+        "description": (f"{names['service']}'s monthly service request report for {name}, "
                         f"{words['period']}."),
-        "author": REPORT_AUTHOR,
+        "author": names["author"],
+        "words": names,
         "year": first.year,
         "demo": demo,
         "source_date": source_date(),
@@ -367,6 +369,7 @@ def render_index(data: MonthData, entries: list[dict[str, Any]], failed: dict[st
                  demo: bool, output: str = "html") -> str:
     first = parse_month(data.month)
     words = _period_words(first)
+    names = setting_words(data.settings)  # the city profile's names
     title = f"311 service request reports for Business Improvement Areas, {words['month_label']}"
     if demo:
         title += " (synthetic demo data)"
@@ -374,8 +377,9 @@ def render_index(data: MonthData, entries: list[dict[str, Any]], failed: dict[st
         output=output,
         stylesheet=bia_stylesheet(output),
         title=title,
-        description=f"Monthly 311 service request reports for Toronto's BIAs, {words['period']}.",
-        author=REPORT_AUTHOR,
+        description=f"Monthly 311 service request reports for {names['place']}'s BIAs, {words['period']}.",
+        author=names["author"],
+        words=names,
         year=first.year,
         demo=demo,
         source_date=source_date(),
@@ -445,6 +449,7 @@ def render_job(data: MonthData, rec: dict[str, Any], demo: bool, generated_from:
         "demo": demo,
         "closing_times_available": data.closing_times_available,
         "city_service_requests": data.city_service_requests,
+        "settings": data.settings,
         "generated_from": generated_from,
         "out_dir": str(out_dir),
     }

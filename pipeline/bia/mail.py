@@ -13,12 +13,14 @@ its path and columns.
 
 Default: one ``.eml`` per BIA is written to ``out_dir/outbox/`` and nothing is sent. The
 ``.eml`` files are deterministic: the Message-ID is ``<bia-report.<YYYY-MM>.<bia-slug>@cx311>``
-and the Date is 09:00 Toronto time on the first day of the following month, so the same
-report gives the same bytes on every run.
+and the Date is 09:00 local time (the city profile's time zone) on the first day of the
+following month, so the same report gives the same bytes on every run.
 
-``From`` is ``SMTP_FROM`` (default ``SMTP_USER`` when that is an address, else 311 Toronto's
-public mailbox, ``DEFAULT_FROM``) and ``Reply-To`` is ``SMTP_REPLY_TO`` (default: the From
-address): the body asks the reader to reply, so a reply must reach a mailbox someone reads.
+``From`` is ``SMTP_FROM`` (default ``SMTP_USER`` when that is an address, else the city
+profile's ``mail.from``, the service's public mailbox) and ``Reply-To`` is ``SMTP_REPLY_TO``
+(default: the profile's ``mail.reply_to``, else the From address): the body asks the reader to
+reply, so a reply must reach a mailbox someone reads. The body names the profile's service,
+division and city.
 
 With ``send=True`` and SMTP settings in the environment (``SMTP_HOST``, ``SMTP_PORT`` (default
 587 with STARTTLS, else 25), ``SMTP_USER``, ``SMTP_PASSWORD``, ``SMTP_STARTTLS`` = 1/true/yes)
@@ -46,11 +48,10 @@ from zoneinfo import ZoneInfo
 from ..contract import is_demo
 from ..errors import CxError
 from ..files import atomic_write, env_flag
+from ..profile import Profile, load_profile
 from ..report.formatting import fmt_month, fmt_year_over_year
 from .batch import name_key, parse_month, shift_month, slugify
 
-TORONTO = ZoneInfo("America/Toronto")
-DEFAULT_FROM = "311 Toronto Customer Experience Division <311@toronto.ca>"  # 311 Toronto's public mailbox
 CONTACTS_FILE = Path("reference") / "bia_contacts.csv"  # in the raw folder
 CONTACT_COLUMNS = ("bia_name", "email", "contact_name")
 
@@ -152,13 +153,15 @@ def message_id(month: str, slug: str) -> str:
     return f"<bia-report.{month}.{slug}@cx311>"
 
 
-def fixed_date(month: str) -> dt.datetime:
-    """09:00 Toronto time on the first day of the month after the report month."""
+def fixed_date(month: str, timezone: str) -> dt.datetime:
+    """09:00 local time (``timezone``) on the first day of the month after the report month."""
     nxt = shift_month(parse_month(month), 1)
-    return dt.datetime(nxt.year, nxt.month, 1, 9, 0, tzinfo=TORONTO)
+    return dt.datetime(nxt.year, nxt.month, 1, 9, 0, tzinfo=ZoneInfo(timezone))
 
 
-def body_text(rec: dict[str, Any], contact_names: list[str], demo: bool) -> str:
+def body_text(rec: dict[str, Any], contact_names: list[str], demo: bool, profile: Profile | None = None) -> str:
+    """The message's text, signed with the city profile's names (the shipped one by default)."""
+    profile = profile or load_profile()
     month = fmt_month(rec["month"])
     greeting = "Hello " + " and ".join(n for n in contact_names if n) + "," if any(contact_names) \
         else "Hello,"
@@ -173,7 +176,7 @@ def body_text(rec: dict[str, Any], contact_names: list[str], demo: bool) -> str:
     lines = [
         greeting,
         "",
-        f"Attached is 311 Toronto's service request report for the {rec['bia_name']} for {month}.",
+        f"Attached is {profile.service}'s service request report for the {rec['bia_name']} for {month}.",
         "",
         figure,
         "The report also shows the year to date, the most frequent request types, time to close "
@@ -181,18 +184,18 @@ def body_text(rec: dict[str, Any], contact_names: list[str], demo: bool) -> str:
         "",
     ]
     if demo:
-        lines += ["NOTE: this report was made from synthetic demo data. It is not City of Toronto data.", ""]
+        lines += [f"NOTE: this report was made from synthetic demo data. It is not {profile.city} data.", ""]
     lines += [
         "If you have questions about the report, reply to this e-mail.",
         "",
-        "311 Toronto, Customer Experience Division",
-        "City of Toronto",
+        f"{profile.service}, {profile.division}",
+        profile.city,
     ]
     return "\n".join(lines) + "\n"
 
 
 def build_message(rec: dict[str, Any], slug: str, pdf: bytes, recipients: list[tuple[str, str]],
-                  sender: str, demo: bool, reply_to: str | None = None) -> EmailMessage:
+                  sender: str, demo: bool, profile: Profile, reply_to: str | None = None) -> EmailMessage:
     """The e-mail of one BIA's report. ValueError when a header value would carry a line break
     (CR/LF: header injection) — the contact is refused, never cleaned up silently."""
     for name, email in recipients:
@@ -208,9 +211,9 @@ def build_message(rec: dict[str, Any], slug: str, pdf: bytes, recipients: list[t
     msg["From"] = sender
     msg["Reply-To"] = reply_to or sender  # the body asks the reader to reply
     msg["To"] = ", ".join(formataddr((name, email)) for name, email in recipients)
-    msg["Date"] = format_datetime(fixed_date(month))
+    msg["Date"] = format_datetime(fixed_date(month, profile.timezone))
     msg["Message-ID"] = message_id(month, slug)
-    msg.set_content(body_text(rec, [n for n, _ in recipients], demo))
+    msg.set_content(body_text(rec, [n for n, _ in recipients], demo, profile))
     msg.add_attachment(pdf, maintype="application", subtype="pdf",
                        filename=f"311-report-{slug}-{month}.pdf")
     # a fixed MIME boundary (the default is random) keeps the .eml byte-identical on re-runs;
@@ -255,22 +258,24 @@ class SmtpSettings:
     reply_to: str
 
 
-def smtp_settings(env: Mapping[str, str]) -> SmtpSettings | None:
+def smtp_settings(env: Mapping[str, str], profile: Profile) -> SmtpSettings | None:
     host = (env.get("SMTP_HOST") or "").strip()
     if not host:
         return None
     starttls = env_flag(env.get("SMTP_STARTTLS"))
     port = int(env.get("SMTP_PORT") or (587 if starttls else 25))
     user = env.get("SMTP_USER") or None
-    sender = _default_sender(env)
-    reply_to = (env.get("SMTP_REPLY_TO") or "").strip() or sender
+    sender, reply_to = _default_addresses(env, profile)
     return SmtpSettings(host, port, user, env.get("SMTP_PASSWORD") or None, starttls, sender, reply_to)
 
 
-def _default_sender(env: Mapping[str, str]) -> str:
-    """SMTP_FROM, else SMTP_USER when it is an e-mail address, else DEFAULT_FROM."""
+def _default_addresses(env: Mapping[str, str], profile: Profile) -> tuple[str, str]:
+    """(From, Reply-To). From: SMTP_FROM, else SMTP_USER when it is an e-mail address, else
+    the profile's mail.from; Reply-To: SMTP_REPLY_TO, else the profile's mail.reply_to, else From."""
     user = (env.get("SMTP_USER") or "").strip()
-    return (env.get("SMTP_FROM") or "").strip() or (user if "@" in user else "") or DEFAULT_FROM
+    sender = (env.get("SMTP_FROM") or "").strip() or (user if "@" in user else "") or str(profile.mail["from"])
+    reply_to = (env.get("SMTP_REPLY_TO") or "").strip() or profile.mail.get("reply_to") or sender
+    return sender, reply_to
 
 
 def _connect(s: SmtpSettings) -> smtplib.SMTP:
@@ -303,10 +308,9 @@ def _read_records(out_dir: Path, only: list[str] | None) -> list[dict[str, Any]]
     return records
 
 
-def _addresses(settings: SmtpSettings | None, env: Mapping[str, str]) -> tuple[str, str]:
+def _addresses(settings: SmtpSettings | None, env: Mapping[str, str], profile: Profile) -> tuple[str, str]:
     """(From, Reply-To): each one e-mail address, else SendError naming the setting."""
-    sender = settings.sender if settings else _default_sender(env)
-    reply_to = settings.reply_to if settings else ((env.get("SMTP_REPLY_TO") or "").strip() or sender)
+    sender, reply_to = (settings.sender, settings.reply_to) if settings else _default_addresses(env, profile)
     for name, value in (("SMTP_FROM", sender), ("SMTP_REPLY_TO", reply_to)):
         parsed = getaddresses([value])
         if len(parsed) != 1 or "@" not in parsed[0][1] or any(c in value for c in "\r\n"):
@@ -315,7 +319,8 @@ def _addresses(settings: SmtpSettings | None, env: Mapping[str, str]) -> tuple[s
 
 
 def _write_messages(records: list[dict[str, Any]], contacts: dict[str, list[tuple[str, str]]],
-                    out_dir: Path, sender: tuple[str, str], demo: bool, summary: SendSummary) -> list[Message]:
+                    out_dir: Path, sender: tuple[str, str], demo: bool, summary: SendSummary,
+                    profile: Profile) -> list[Message]:
     """One .eml per BIA with a contact and a report, in the outbox; the others are listed."""
     messages: list[Message] = []
     for rec in records:
@@ -330,7 +335,7 @@ def _write_messages(records: list[dict[str, Any]], contacts: dict[str, list[tupl
             continue
         pdf = pdf_path.read_bytes()
         try:
-            msg = build_message(rec, slug, pdf, recipients, sender[0], demo, reply_to=sender[1])
+            msg = build_message(rec, slug, pdf, recipients, sender[0], demo, profile, reply_to=sender[1])
         except ValueError as error:  # this BIA's message is refused; the others go on
             summary.failed[rec["bia_name"]] = str(error)
             continue
@@ -342,14 +347,14 @@ def _write_messages(records: list[dict[str, Any]], contacts: dict[str, list[tupl
 
 
 def _deliver(settings: SmtpSettings, sender: str, todo: list[Message], log_path: Path,
-             resent: set[str], summary: SendSummary) -> None:
+             resent: set[str], summary: SendSummary, timezone: str) -> None:
     """Send each message (the Date set to now), logging each one sent at once. ``resent``:
     BIAs already in the send log (sent again because of --force)."""
     from_addr = getaddresses([sender])[0][1]
     conn: smtplib.SMTP | None = None
     try:
         for rec, slug, msg, pdf_sha in todo:
-            now = dt.datetime.now(tz=TORONTO).replace(microsecond=0)
+            now = dt.datetime.now(tz=ZoneInfo(timezone)).replace(microsecond=0)
             del msg["Date"]
             msg["Date"] = format_datetime(now)
             recipients = [addr for _, addr in getaddresses([msg["To"]])]
@@ -399,10 +404,11 @@ def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: boo
     out_dir = Path(out_dir)
     records = _read_records(out_dir, only)
     month = out_dir.name
-    settings = smtp_settings(env)
+    profile = load_profile(raw_dir)
+    settings = smtp_settings(env, profile)
     if send and settings is None:
         raise SendError("sending was asked for (SEND=1 / --send) but SMTP_HOST is not set")
-    sender, reply_to = _addresses(settings, env)
+    sender, reply_to = _addresses(settings, env, profile)
     contacts = read_contacts(raw_dir)
     demo = is_demo(Path(raw_dir))
     outbox = out_dir / "outbox"
@@ -412,7 +418,7 @@ def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: boo
         summary.contacts_missing = Path(raw_dir) / CONTACTS_FILE
     seed_keys = {name_key(r["bia_name"]) for r in records}
     summary.unknown_contacts = sorted(_CONTACT_NAMES.get(k, k) for k in contacts if k not in seed_keys)
-    messages = _write_messages(records, contacts, out_dir, (sender, reply_to), demo, summary)
+    messages = _write_messages(records, contacts, out_dir, (sender, reply_to), demo, summary, profile)
     if not send or settings is None:
         return summary
 
@@ -425,5 +431,5 @@ def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: boo
         else:
             todo.append(item)
     if todo:
-        _deliver(settings, sender, todo, log_path, done if force else set(), summary)
+        _deliver(settings, sender, todo, log_path, done if force else set(), summary, profile.timezone)
     return summary

@@ -36,6 +36,7 @@ from .formatting import (
     fmt_quarter,
     fmt_signed_pct,
     fmt_thousands,
+    setting_words,
 )
 from .rows import channel_rows, prior_year, type_rows, ward_rows
 
@@ -196,8 +197,8 @@ def _inquiry_surges(metrics: dict) -> Built:
           fmt_count(q["baseline_median"]), ("Yes" if q["surge"] else "No") if q["evaluated"] else NA]
          for t in quarterly for q in t["quarters"]],
         "", "General-inquiry surges",
-        note="A surge: at least twice the median of the topic's 4 quarters before and at least "
-             "1,000 general inquiries. n/a: fewer than 4 quarters of data before it.")
+        note=f"A surge: {setting_words(metrics['settings'])['inquiry_surge_rule']}. "
+             "n/a: fewer than 4 quarters of data before it.")
     if not quarterly:
         return spec, None
     this_year = [q for t in quarterly for q in t["quarters"] if q["quarter"].startswith(f"{year}-")]
@@ -253,7 +254,7 @@ def _service_level(metrics: dict) -> Built:
         [[fmt_month(r["month"]), fmt_pct(r["service_level"]), _target_met(r["service_level"], target),
           fmt_thousands(r["offered"])] for r in monthly],
         "", "Monthly service levels",
-        note="Service level: calls answered within 75 seconds.")
+        note=f"Service level: calls answered within {setting_words(metrics['settings'])['phone_threshold']}.")
     valid = [r for r in monthly if r["service_level"] is not None]
     if not valid or target is None:
         return spec, None
@@ -264,7 +265,8 @@ def _service_level(metrics: dict) -> Built:
                     f"({fmt_pct(low['service_level'])}).")
 
     def draw(charts: ModuleType) -> str | None:
-        svg = charts.monthly_service_level_svg(monthly, target, "chart-monthly-sl")
+        svg = charts.monthly_service_level_svg(monthly, target, "chart-monthly-sl",
+                                               setting_words(metrics["settings"])["phone_threshold"])
         spec.alt = _svg_title(svg)  # the chart writes its own alt text
         return svg
 
@@ -457,10 +459,12 @@ def _divisions(metrics: dict) -> Built:
 def _ward_map(metrics: dict) -> Built:
     year = int(metrics["year"])
     wards = ward_rows(metrics)
+    words = setting_words(metrics["settings"])
+    per = f"per {words['per_residents']} residents"
     spec = ChartSpec(
-        "ward-map", "service-request-metrics", "Service requests per 1,000 residents by ward",
-        f"Service requests by ward, {year}, per 1,000 residents (2021 Census)",
-        [("Ward", True), ("Ward name", False), ("Requests", True), ("Per 1,000 residents", True)],
+        "ward-map", "service-request-metrics", f"Service requests {per} by ward",
+        f"Service requests by ward, {year}, {per} (2021 Census)",
+        [("Ward", True), ("Ward name", False), ("Requests", True), (f"Per {words['per_residents']} residents", True)],
         [["–" if w.get("ward_number") is None else str(w["ward_number"]), w["ward_name"],
           fmt_thousands(w["count"]), fmt_decimal(w.get("per_1000_residents"), 1)] for w in wards],
         "", "Service requests by ward",
@@ -471,25 +475,26 @@ def _ward_map(metrics: dict) -> Built:
     hi = max(rated, key=lambda w: (w["per_1000_residents"], -w["ward_number"]))
     lo = min(rated, key=lambda w: (w["per_1000_residents"], w["ward_number"]))
     spec.summary = (f"Ward {hi['ward_number']} {hi['ward_name']} had the most service requests "
-                    f"per 1,000 residents in {year} ({fmt_decimal(hi['per_1000_residents'], 1)}) "
+                    f"{per} in {year} ({fmt_decimal(hi['per_1000_residents'], 1)}) "
                     f"and Ward {lo['ward_number']} {lo['ward_name']} the fewest "
                     f"({fmt_decimal(lo['per_1000_residents'], 1)}).")
-    spec.alt = (f"Map of Toronto's {len(rated)} wards, each labelled with its number and shaded "
-                f"by service requests per 1,000 residents (darker is more). {spec.summary} "
+    spec.alt = (f"Map of {words['place']}'s {len(rated)} wards, each labelled with its number and shaded "
+                f"by service requests {per} (darker is more). {spec.summary} "
                 f"The table gives every ward's figures.")
     return spec, lambda charts: charts.ward_map_svg("chart-ward-map", wards, spec.alt)
 
 
-def _clocks_go_back(date: str) -> bool:
-    """True on the autumn clock change in Toronto (a 25-hour day: 1 a.m. to 2 a.m. twice)."""
+def _clocks_go_back(date: str, timezone: str) -> bool:
+    """True on the autumn clock change in the profile's time zone (a 25-hour day: 1 a.m. to
+    2 a.m. twice)."""
     import datetime as dt
     from zoneinfo import ZoneInfo
 
     day = dt.date.fromisoformat(date)
-    tz = ZoneInfo("America/Toronto")
+    tz = ZoneInfo(timezone)
     start = dt.datetime.combine(day, dt.time(), tz)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tz)
-    return start.utcoffset() > end.utcoffset()  # from daylight (−4 h) to standard time (−5 h)
+    return start.utcoffset() > end.utcoffset()  # from daylight to standard time (Toronto: −4 h to −5 h)
 
 
 def _surge_profile(metrics: dict) -> Built:
@@ -497,7 +502,9 @@ def _surge_profile(metrics: dict) -> Built:
     day = largest_surge_day(metrics)
     profile = (day or {}).get("profile") or []
     days = (metrics.get("service_requests") or {}).get("surge_days") or []
-    when = surge_day_facts(day)["short_date"] if day else str(year)
+    settings = metrics["settings"]
+    words, cutoff = setting_words(settings), settings["surge_profile_cutoff_hour"]
+    when = surge_day_facts(day, settings)["short_date"] if day else str(year)
     spec = ChartSpec(
         "surge-profile", "service-request-metrics", f"Service requests through the day, {when}",
         f"Service requests made before each hour on {when}, the largest surge day of {year}, "
@@ -506,24 +513,25 @@ def _surge_profile(metrics: dict) -> Built:
         [[fmt_clock_hour(h)] + [fmt_thousands(p["cumulative_by_hour"][h - 1]) for p in profile]
          for h in range(1, 25)] if profile else [],
         "", "Surge-day profile",
-        note="Local Toronto time" + ("; the clocks went back that night, so both 1 a.m. hours count "
-                                     "before 2 a.m." if day and _clocks_go_back(day["date"]) else "."))
+        note=f"Local {words['place']} time" + (
+            "; the clocks went back that night, so both 1 a.m. hours count before 2 a.m."
+            if day and _clocks_go_back(day["date"], settings["timezone"]) else "."))
     if not profile:
         if metrics.get("service_requests") and not days:  # said in "About this appendix"
             spec.summary = f"There were no surge days in {year}."
         return spec, None
-    facts = surge_day_facts(day)
+    facts = surge_day_facts(day, settings)
     spec.summary = facts["sentence"]
     if len(days) > 1:
         spec.summary += f" It was the largest of {len(days)} surge days in {year}."
     spec.alt = (f"Line chart of the service requests made through {when}, cumulative by hour, for "
                 + " and ".join(p["sr_type"] for p in profile) + ". "
-                + " ".join(f"{p['sr_type']}: {fmt_thousands(p['by_4pm'])} by 4 p.m., "
+                + " ".join(f"{p['sr_type']}: {fmt_thousands(p['by_4pm'])} by {words['cutoff']}, "
                            f"{fmt_thousands(p['cumulative_by_hour'][-1])} by midnight." for p in profile)
                 + " The table gives every hour's figures.")
     return spec, lambda charts: charts.cumulative_hours_svg(
         "chart-surge-profile", [(p["sr_type"], p["cumulative_by_hour"]) for p in profile], spec.alt,
-        marker=(16, fmt_clock_hour(16)))
+        marker=(cutoff, fmt_clock_hour(cutoff)))
 
 
 # --------------------------------------------------------------------------- knowledge base

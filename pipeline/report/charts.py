@@ -94,8 +94,9 @@ def accessible_svg(svg: str, chart_id: str, alt_text: str) -> str:
     return root + title + svg[match.end():]
 
 
-def monthly_service_level_svg(monthly: list[dict], target: float, chart_id: str) -> str | None:
-    """Bar chart of phone service level by month with the target as a labelled line."""
+def monthly_service_level_svg(monthly: list[dict], target: float, chart_id: str, threshold: str) -> str | None:
+    """Bar chart of phone service level by month with the target as a labelled line;
+    ``threshold``: the profile's service-level threshold in words ("75 seconds")."""
     rows = [r for r in monthly if r.get("service_level") is not None]
     if not rows:
         return None
@@ -116,7 +117,7 @@ def monthly_service_level_svg(monthly: list[dict], target: float, chart_id: str)
                 axis=alt.Axis(labelAngle=0)),
     )
     bars = base.mark_bar(size=26).encode(
-        y=alt.Y("sl:Q", title="Calls answered within 75 seconds",
+        y=alt.Y("sl:Q", title=f"Calls answered within {threshold}",
                 scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%", tickCount=5)),
         color=alt.Color("status:N", scale=alt.Scale(domain=["Met target", "Below target"],
                                                     range=[BAR, BAR_BELOW]),

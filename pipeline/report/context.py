@@ -19,23 +19,30 @@ from markupsafe import Markup
 
 from .chart_specs import GROUP_HEADINGS, ChartSpec, key_metric_specs
 from .events import year_events
-from .formatting import AREA, REPORT_AUTHOR, fmt_language, fmt_pct, fmt_thousands
+from .formatting import fmt_language, fmt_pct, fmt_thousands, setting_words
 from .front_matter import annual_sections, staff_report
 from .pdf import source_date
 from .rows import channel_rows, prior_year, type_rows, ward_rows
 from .sources import unavailable_sections
 from .styles import stylesheet
 
-ANNUAL_NAME = "311 Toronto Customer Experience Annual Report {year}"
+# {service}: the city profile's service name ("311 Toronto"); {year}: the report's year
+ANNUAL_NAME = "{service} Customer Experience Annual Report {year}"
 DOCUMENTS = {
     # kind: (file stem, heading (H1) and title, name in the report's ATTACHMENTS, template)
     "annual": ("cx-annual-report-{year}", ANNUAL_NAME, "", "annual_report.html"),
-    "appendix_a": ("appendix-a-key-metrics-{year}", "Appendix A - 311 Toronto Key Metrics Report {year}",
-                   "Appendix A - 311 Toronto Key Metrics Report {year}", "key_metrics.html"),
+    "appendix_a": ("appendix-a-key-metrics-{year}", "Appendix A - {service} Key Metrics Report {year}",
+                   "Appendix A - {service} Key Metrics Report {year}", "key_metrics.html"),
     "appendix_b": ("appendix-b-key-metrics-{year}-text-only",
-                   "Appendix B - 311 Toronto Key Metrics Report {year} (text only)",
-                   "Appendix B - 311 Toronto Key Metrics Report {year} (text only)", "key_metrics.html"),
+                   "Appendix B - {service} Key Metrics Report {year} (text only)",
+                   "Appendix B - {service} Key Metrics Report {year} (text only)", "key_metrics.html"),
 }
+
+
+def named_documents(service: str) -> dict[str, tuple[str, str, str, str]]:
+    """DOCUMENTS with the service's name in the headings (``{year}`` still to fill)."""
+    return {kind: tuple(part.replace("{service}", service) for part in entry)  # type: ignore[misc]
+            for kind, entry in DOCUMENTS.items()}
 ANNUAL_TOP_TYPES = 5  # the annual report's own chart: the top 5 service request types
 
 
@@ -49,17 +56,17 @@ def _groups(specs: list[ChartSpec]) -> list[str]:
 
 
 
-def _annual_description(year: int) -> str:
-    return (f"Annual report of 311 Toronto's Customer Experience Division for "
+def _annual_description(year: int, words: dict[str, str]) -> str:
+    return (f"Annual report of {words['service']}'s {words['division']} for "
             f"January 1 to December 31, {year}: interactions, service requests, "
             f"phone service levels, service requests by ward, improvements, "
             f"partnerships and recommendations.")
 
 
-def _appendix_description(year: int, text_only: bool) -> str:
+def _appendix_description(year: int, text_only: bool, words: dict[str, str]) -> str:
     edition = "text-only edition: every chart as a table with a summary" if text_only \
         else "charts, each with its data table"
-    return (f"Key metrics of 311 Toronto's Customer Experience Division for January 1 "
+    return (f"Key metrics of {words['service']}'s {words['division']} for January 1 "
             f"to December 31, {year} ({edition}): channels, interaction types, "
             f"phone service levels, transfers and languages of service, service requests "
             f"by type, division and ward, and knowledge-base articles.")
@@ -158,6 +165,7 @@ def _document_parts(metrics: dict, meta: dict, kind: str, specs: list[ChartSpec]
                     narrative: dict | None) -> dict:
     """What differs between the annual report and the appendices: specs, sections, text."""
     year = int(metrics["year"])
+    words = setting_words(metrics["settings"])
     text_only = kind == "appendix_b"
     if specs is None:
         specs = key_metric_specs(metrics, with_svg=not text_only)  # Appendix B draws no chart
@@ -170,11 +178,11 @@ def _document_parts(metrics: dict, meta: dict, kind: str, specs: list[ChartSpec]
         return {"specs": specs, "narrative": narrative, "charts": {},
                 "sections": [("about", "About this appendix", [])]
                 + [(g, GROUP_HEADINGS[g], []) for g in _groups(shown)],
-                "description": _appendix_description(year, text_only)}
+                "description": _appendix_description(year, text_only, words)}
     # only the annual report draws these (the appendices draw ``specs``): no chart to export
     # for the others, so Appendix B needs no chart at all
     return {"specs": specs, "narrative": narrative, "charts": _annual_charts(metrics, specs),
-            "sections": annual_sections(year), "description": _annual_description(year)}
+            "sections": annual_sections(year), "description": _annual_description(year, words)}
 
 
 def build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
@@ -186,7 +194,10 @@ def build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
     narrative text falls back to a default, every document is a draft ("DRAFT" in the title).
     """
     year = int(metrics["year"])
-    _stem, heading, _attachment, _template = DOCUMENTS[kind]
+    settings = metrics["settings"]
+    words = setting_words(settings)
+    documents = named_documents(settings["service"])
+    _stem, heading, _attachment, _template = documents[kind]
     report_name = heading.format(year=year)
     demo = bool(meta.get("demo"))
     parts = _document_parts(metrics, meta, kind, specs, narrative)
@@ -194,7 +205,7 @@ def build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
     draft = bool(parts["narrative"]["draft"])
     return {
         **parts,
-        **staff_report(parts["narrative"], kind, output, year, DOCUMENTS),
+        **staff_report(parts["narrative"], kind, output, year, documents),
         "output": output,
         "kind": kind,
         "text_only": kind == "appendix_b",
@@ -202,9 +213,12 @@ def build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
         "title": ("DRAFT – " if draft else "") + report_name + (" (synthetic demo data)" if demo else ""),
         "heading": heading.format(year=year),
         "report_name": report_name,
-        "annual_name": ANNUAL_NAME.format(year=year),
-        "author": REPORT_AUTHOR,
-        "area": AREA,
+        "annual_name": documents["annual"][1].format(year=year),
+        "author": words["author"],
+        "area": words["area"],
+        # the city profile's settings (the values) and the phrases the documents state them in
+        "settings": settings,
+        "words": words,
         "period": f"January 1 to December 31, {year}",
         "year": year,
         "prior_year": prior_year(metrics),

@@ -4,7 +4,7 @@ general-inquiry surges, as facts and sentences for the annual report and the app
 Public interface::
 
     year_events(metrics) -> dict      # the annual report's context key ``year_events``
-    surge_day_facts(day) -> dict      # one surge day of key_metrics.json
+    surge_day_facts(day, settings) -> dict   # one surge day of key_metrics.json
     inquiry_surge_facts(surge) -> dict
 
 Nothing is computed here beyond choosing and wording: every figure is in ``key_metrics.json``
@@ -22,9 +22,8 @@ from .formatting import (
     fmt_multiple,
     fmt_quarter,
     fmt_thousands,
+    setting_words,
 )
-
-BY_HOUR = 16  # "by 4 p.m.": the SRs created before 16:00 local time (key_metrics ``by_4pm``)
 
 
 def _join(items: list[str]) -> str:
@@ -38,8 +37,9 @@ def _short_date(date: str) -> str:
     return fmt_long_date(date).split(", ", 1)[1]
 
 
-def surge_day_facts(day: dict[str, Any]) -> dict[str, Any]:
-    """One surge day of ``key_metrics.json`` as the reports word it.
+def surge_day_facts(day: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """One surge day of ``key_metrics.json`` as the reports word it, with the city profile's
+    ``settings`` (the surge window, the profile's cut-off hour: key_metrics ``by_4pm``).
 
     ``sentence``: 'On Tuesday, July 16, 2024, 311 received 3,412 service requests, 4.9 times the
     median of the 28 days before (700). By 4 p.m., there were 771 requests for Sewer Service
@@ -47,19 +47,20 @@ def surge_day_facts(day: dict[str, Any]) -> dict[str, Any]:
     """
     count, median, multiple = day["count"], day.get("baseline_median"), day.get("multiple")
     by_4pm = [{"sr_type": p["sr_type"], "count": p["by_4pm"]} for p in day.get("profile") or []]
+    window = setting_words(settings)["surge_window"]
     first = (f"On {fmt_long_date(day['date'])}, 311 received {fmt_thousands(count)} service "
              f"requests")
     if multiple is not None:
-        first += f", {fmt_multiple(multiple)} the median of the 28 days before ({fmt_count(median)})."
+        first += f", {fmt_multiple(multiple)} the median of the {window} before ({fmt_count(median)})."
     elif median is not None:
-        first += f", when the median of the 28 days before was {fmt_count(median)}."
+        first += f", when the median of the {window} before was {fmt_count(median)}."
     else:
         first += "."
     parts = [first]
     if by_4pm:
         counts = [f"{fmt_thousands(by_4pm[0]['count'])} requests for {by_4pm[0]['sr_type']}"]
         counts += [f"{fmt_thousands(b['count'])} for {b['sr_type']}" for b in by_4pm[1:]]
-        parts.append(f"By {fmt_clock_hour(BY_HOUR)}, there were {_join(counts)}.")
+        parts.append(f"By {fmt_clock_hour(settings['surge_profile_cutoff_hour'])}, there were {_join(counts)}.")
     return {
         "date": day["date"],
         "date_label": fmt_long_date(day["date"]),
@@ -118,7 +119,7 @@ def year_events(metrics: dict) -> dict[str, Any]:
     """
     srs = metrics.get("service_requests")
     inquiries = metrics.get("general_inquiries")
-    days = [surge_day_facts(d) for d in (srs or {}).get("surge_days") or []]
+    days = [surge_day_facts(d, metrics["settings"]) for d in (srs or {}).get("surge_days") or []]
     largest = largest_surge_day(metrics)
     surges = [inquiry_surge_facts(s) for s in (inquiries or {}).get("inquiry_surges") or []]
     return {

@@ -7,11 +7,10 @@ Imports nothing of the package: one place decides that 0.815 reads "82%" and 292
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-REPORT_AUTHOR = "City of Toronto – Customer Experience Division"
-AREA = "City of Toronto 311"
 MINUS = "\u2212"
 NOT_AVAILABLE = "not available in this extract"
 NA = "n/a"
@@ -148,6 +147,46 @@ def fmt_clock_hour(hour: int) -> str:
     if hour == 12:
         return "noon"
     return f"{hour} a.m." if hour < 12 else f"{hour - 12} p.m."
+
+
+_NUMBER_WORDS = {2: "twice", 3: "three times", 4: "four times", 5: "five times"}
+_PLACE_PREFIX = re.compile(r"^(?:City|Town|Township|Municipality|Region|County|District|Village) of (?:the )?")
+
+
+def fmt_times(factor: Any) -> str:
+    """A multiple in words, as a rule states it: 2 → 'twice', 3 → 'three times', 2.5 → '2.5 times'."""
+    value = _dec(factor)
+    if value == value.to_integral_value() and int(value) in _NUMBER_WORDS:
+        return _NUMBER_WORDS[int(value)]
+    return f"{fmt_count(value)} times"
+
+
+def place_name(city: str) -> str:
+    """The place a government governs, for 'in Toronto' and 'Toronto's wards': 'City of
+    Toronto' → 'Toronto', 'Town of Oakville' → 'Oakville'; a name without such a prefix as it is."""
+    return _PLACE_PREFIX.sub("", city.strip())
+
+
+def setting_words(settings: dict[str, Any]) -> dict[str, str]:
+    """The phrases the documents state a setting in (the profile's standards and the analysis
+    parameters), so a template never writes a threshold itself."""
+    s = settings
+    return {
+        "city": s["city"], "service": s["service"], "division": s["division"], "place": place_name(s["city"]),
+        "author": f"{s['city']} – {s['division']}",
+        "area": f"{s['city']} 311",
+        "phone_threshold": f"{fmt_thousands(s['phone_service_level_seconds'])} seconds",
+        "short_abandon": f"{fmt_thousands(s['short_abandon_seconds'])} seconds",
+        "email_standard": f"{fmt_thousands(s['email_acknowledgement_hours'])} hours",
+        "surge_rule": (f"a day with at least {fmt_thousands(s['surge_floor'])} service requests and at least "
+                       f"{fmt_times(s['surge_factor'])} the median of the {fmt_thousands(s['surge_window_days'])} "
+                       "days before it"),
+        "surge_window": f"{fmt_thousands(s['surge_window_days'])} days",
+        "inquiry_surge_rule": (f"at least {fmt_times(s['surge_factor'])} the median of the topic's 4 quarters "
+                               f"before and at least {fmt_thousands(s['inquiry_surge_floor'])} general inquiries"),
+        "cutoff": fmt_clock_hour(s["surge_profile_cutoff_hour"]),
+        "per_residents": fmt_thousands(s["per_residents"]),
+    }
 
 
 def fmt_quarter(value: str) -> str:

@@ -212,7 +212,9 @@ def test_reply_to_is_a_setting_and_the_default_sender_is_311s_mailbox(reports, s
     send.send_reports(out, raw, env={"SMTP_USER": "svc_cx311"})
     eml = email.message_from_bytes((out / "outbox" / "baby-point-gates-bia.eml").read_bytes(),
                                    policy=email.policy.default)
-    assert (eml["From"], eml["Reply-To"]) == (send.DEFAULT_FROM, send.DEFAULT_FROM)
+    # the shipped city profile's mail.from (pipeline/data/city.yaml), with no reply_to of its own
+    toronto = "311 Toronto Customer Experience Division <311@toronto.ca>"
+    assert (eml["From"], eml["Reply-To"]) == (toronto, toronto)
 
 
 @pytest.mark.parametrize("value", ["not an address", "a@one.example, b@two.example",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.profile import load_profile
 from pipeline.report import charts
 from pipeline.report.chart_specs import BUILDERS, key_metric_specs
 
@@ -116,7 +117,7 @@ def test_no_chart_without_data():
     assert charts.ward_map_svg("c", [{"ward_number": None, "ward_name": "Unknown", "count": 3,
                                       "per_1000_residents": None}], "alt") is None
     metrics = {"year": 2024, "interactions": None, "general_inquiries": None, "phone": None,
-               "email": None, "service_requests": None, "knowledge_base": None, "data_quality": None}
+               "email": None, "service_requests": None, "knowledge_base": None, "data_quality": None, "settings": load_profile().settings()}
     specs = key_metric_specs(metrics)
     assert all(s.svg is None and s.rows == [] for s in specs)
 

@@ -8,6 +8,7 @@ import copy
 import json
 from pathlib import Path
 
+from pipeline.profile import load_profile
 from pipeline.report.annual import render_html
 from pipeline.report.chart_specs import key_metric_specs
 from pipeline.report.context import build_context, service_sentences
@@ -56,7 +57,7 @@ def test_null_sections_and_metrics_render_not_available():
 def test_everything_null_still_renders():
     metrics = {"year": 2024, "interactions": None, "general_inquiries": None, "phone": None,
                "email": None, "service_requests": None, "knowledge_base": None,
-               "data_quality": None}
+               "data_quality": None, "settings": load_profile().settings()}
     html = render_html(metrics, {"demo": False, "generated_from": [],
                                  "cancelled_note": None, "not_available": []})
     assert "not available in this extract" in html

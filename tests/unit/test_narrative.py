@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.profile import load_profile
 from pipeline.report import narrative
 from pipeline.report.annual import render_annual_report, render_html
 
@@ -51,7 +52,7 @@ def test_missing_files_fall_back_to_the_shipped_defaults(tmp_path):
 def test_defaults_survive_absent_sections():
     metrics = {"year": 2024, "interactions": None, "general_inquiries": None, "phone": None,
                "email": None, "service_requests": None, "knowledge_base": None,
-               "data_quality": None}
+               "data_quality": None, "settings": load_profile().settings()}
     out = narrative.render_narrative(metrics, None)
     assert all(s["html"] for s in out.values())
 
