@@ -481,7 +481,8 @@ def _ward_map(metrics: dict) -> Built:
     spec.alt = (f"Map of {words['place']}'s {len(rated)} wards, each labelled with its number and shaded "
                 f"by service requests {per} (darker is more). {spec.summary} "
                 f"The table gives every ward's figures.")
-    return spec, lambda charts: charts.ward_map_svg("chart-ward-map", wards, spec.alt)
+    return spec, lambda charts: charts.ward_map_svg("chart-ward-map", wards, spec.alt,
+                                                    legend_title=f"Requests {per}")
 
 
 def _clocks_go_back(date: str, timezone: str) -> bool:

@@ -96,7 +96,7 @@ def accessible_svg(svg: str, chart_id: str, alt_text: str) -> str:
 
 def monthly_service_level_svg(monthly: list[dict], target: float, chart_id: str, threshold: str) -> str | None:
     """Bar chart of phone service level by month with the target as a labelled line;
-    ``threshold``: the profile's service-level threshold in words ("75 seconds")."""
+    ``threshold``: the profile's service-level threshold in words (setting_words' phone_threshold)."""
     rows = [r for r in monthly if r.get("service_level") is not None]
     if not rows:
         return None
@@ -347,9 +347,9 @@ def _round0(value: float) -> int:
     return int(Decimal(repr(float(value))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def ward_map_svg(chart_id: str, wards: list[dict], alt_text: str, *,
-                 legend_title: str = "Requests per 1,000 residents") -> str | None:
-    """Choropleth of the 25 wards by SRs per 1,000 residents, each ward labelled by number."""
+def ward_map_svg(chart_id: str, wards: list[dict], alt_text: str, *, legend_title: str) -> str | None:
+    """Choropleth of the wards by SRs per residents (``legend_title`` names the base), each ward
+    labelled by number."""
     rates = {int(w["ward_number"]): w["per_1000_residents"] for w in wards
              if w.get("ward_number") is not None and w.get("per_1000_residents") is not None}
     if not rates:
@@ -416,7 +416,7 @@ def cumulative_hours_svg(chart_id: str, series: list[tuple[str, list[int]]], alt
                          marker: tuple[int, str] | None = None, y_title: str = "Service requests (cumulative)"
                          ) -> str | None:
     """Lines of up to 2 cumulative hourly series (label, 24 values: before 01:00 … before 24:00)
-    with an optional labelled vertical rule at a clock hour (e.g. (16, '4 p.m.')), whose values
+    with an optional labelled vertical rule at a clock hour ((hour, label): the surge profile's cut-off), whose values
     are labelled on each line."""
     series = [(label, values) for label, values in series if values][:len(SERIES_COLOURS)]
     if not series:

@@ -42,7 +42,7 @@ def surge_day_facts(day: dict[str, Any], settings: dict[str, Any]) -> dict[str, 
     ``settings`` (the surge window, the profile's cut-off hour: key_metrics ``by_4pm``).
 
     ``sentence``: 'On Tuesday, July 16, 2024, 311 received 3,412 service requests, 4.9 times the
-    median of the 28 days before (700). By 4 p.m., there were 771 requests for Sewer Service
+    median of the <surge window> before (700). By <the cut-off hour>, there were 771 requests for Sewer Service
     Line-Blocked and 241 for Catch Basin - Blocked / Flooding.'
     """
     count, median, multiple = day["count"], day.get("baseline_median"), day.get("multiple")

@@ -1,6 +1,6 @@
 """How figures read in every document: numbers, percents, durations, months, labels.
 
-Imports nothing of the package: one place decides that 0.815 reads "82%" and 292 seconds
+Imports nothing of the package: one place decides that 0.815 reads "82%" and a wait of 292 s
 "0:04:52", for the reports, the BIA reports, their e-mails and the narrative.
 """
 
@@ -139,8 +139,8 @@ def fmt_long_date(value: str) -> str:
 
 
 def fmt_clock_hour(hour: int) -> str:
-    """A local clock hour 1–24 as the reports say it: 1 → '1 a.m.', 12 → 'noon', 16 → '4 p.m.',
-    24 → 'midnight'."""
+    """A local clock hour 1–24 as the reports say it: 1 → '1 a.m.', 12 → 'noon', an afternoon
+    hour with 'p.m.', 24 → 'midnight'."""
     hour = int(hour)
     if hour in (0, 24):
         return "midnight"
@@ -209,7 +209,7 @@ def fmt_multiple(value: Any) -> str:
 
 
 def fmt_duration_words(value: Any) -> str:
-    """Seconds → plain words for screen text: 292 → '4 minutes 52 seconds'."""
+    """Seconds → plain words for screen text: 61 → '1 minute 1 second'."""
     if value is None:
         return NOT_AVAILABLE
     total = _round_int(value)
