@@ -18,7 +18,7 @@ import pytest
 from pikepdf import Array, Dictionary, Name, String
 
 from pipeline.report.pdf_tags import add_table_semantics, table_semantics_report
-from tests.integration import a11y
+from tests.support import a11y
 
 HAND_TITLE = "Contacts by channel"
 HAND_HTML = f"""<!DOCTYPE html>

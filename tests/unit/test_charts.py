@@ -3,20 +3,13 @@ deterministic SVG."""
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 
 from pipeline.report import charts
 from pipeline.report.chart_specs import BUILDERS, key_metric_specs
-
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "key_metrics_sample.json"
-
-
-def load_metrics() -> dict:
-    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+from tests.support.key_metrics import load_metrics
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,2 @@
+"""Helpers shared by the test modules (no tests here): the key-metrics fixture
+(``key_metrics``), accessibility checks (``a11y``) and PDF text (``pdf_text``)."""
