@@ -13,8 +13,8 @@ import pytest
 
 from pipeline.bia import batch as bia
 from pipeline.cli import main
-from pipeline.report.pdf_tags import table_semantics_report
 from tests.support import a11y
+from tests.support.pdf_tables import table_semantics_report
 
 # Kensington Market is written in lower case in the extract (matched to the seed's
 # "Kensington Market BIA"); Baby Point Gates has no name in the extract, only coordinates

@@ -13,9 +13,9 @@ import pytest
 
 from pipeline.report.annual import render_annual_report
 from pipeline.report.chart_specs import key_metric_specs
-from pipeline.report.pdf_tags import table_semantics_report
 from tests.support import a11y
 from tests.support.key_metrics import META, load_metrics
+from tests.support.pdf_tables import table_semantics_report
 from tests.support.pdf_text import page_texts, pdf_text
 
 # META has no narrative folder: every narrative text is the neutral default, so a draft
