@@ -107,7 +107,9 @@ def test_demo_notice_in_every_section(rendered):
     sections = re.findall(r'<section id="([a-z-]+)".*?</section>', html, flags=re.S)
     assert sections == ["summary", "recommendations", "financial-impact", "decision-history", "comments",
                         "contact", "signature", "attachments"]
-    for section in re.findall(r"<section\b.*?</section>", html, flags=re.S):
+    blocks = re.findall(r"<section\b.*?</section>", html, flags=re.S)
+    assert len(blocks) == len(sections) == 8
+    for section in blocks:
         figures = 'id="summary"' in section or 'id="comments"' in section
         assert ("Synthetic demo data" in section) == figures
 
@@ -326,7 +328,10 @@ def test_appendix_b_tables_equal_appendix_a_tables(rendered):
 
 def test_appendix_a_has_a_table_after_every_chart(rendered):
     html = rendered["docs"]["appendix_a"]["html"]
-    for block in re.findall(r'<div class="metric".*?</table>', html, flags=re.S):
+    blocks = re.findall(r'<div class="metric".*?</table>', html, flags=re.S)
+    # one block per key-metric chart: the 14 charts, each followed by its table
+    assert len(blocks) == html.count('<div class="metric"') == FIGURES["appendix_a"] == 14
+    for block in blocks:
         assert block.count("<svg") == 1
         assert block.index("<svg") < block.index("<table")
 
@@ -462,7 +467,9 @@ def test_pdf_running_head_and_title_say_draft(rendered, kind):
     pdf_path = rendered["docs"][kind]["pdf_path"]
     with pikepdf.open(pdf_path) as pdf:
         assert str(pdf.docinfo["/Title"]).startswith("DRAFT – ")
+        count = len(pdf.pages)
     pages = page_texts(pdf_path)
+    assert len(pages) == count > 1, kind  # every page read, and there are pages after the cover
     assert all(page.lstrip().startswith("DRAFT – ") for page in pages[1:]), kind
 
 
@@ -496,7 +503,12 @@ def test_pdf_keeps_charts_with_their_tables(rendered):
     monthly = next(p for p in pages if "Table 3: Phone service level by month" in p)
     assert "Target 80%" in monthly and "Service level by month" in monthly
     for kind in KINDS:
+        captions = 0
         for page in page_texts(rendered["docs"][kind]["pdf_path"]):
             for caption in re.findall(r"Table \d+: .*", page):
+                captions += 1
                 after = page[page.index(caption):]
                 assert len(after.splitlines()) >= 3, (kind, caption)  # header and rows follow
+        # each table's caption read once (6 in the report, 14 in each appendix)
+        assert captions == rendered["docs"][kind]["html"].count("<caption") == {
+            "annual": 6, "appendix_a": 14, "appendix_b": 14}[kind], kind
