@@ -251,12 +251,18 @@ def test_no_authoring_text_in_any_document(kind, output, tmp_path):
 
 
 def test_the_shipped_defaults_hold_no_instructions():
+    checked = []
     for path in sorted(narrative.DEFAULTS_DIR.glob("*.md")):
         if path.name == "README.md":
             continue  # never rendered
         text = path.read_text(encoding="utf-8")
+        assert text.strip(), path.name
         for word in ("analyst", "replace", "narrative/", "provided"):
             assert word not in text, (path.name, word)
+        checked.append(path.name)
+    # one default per narrative section, each checked
+    assert checked == sorted(f"{s.key}.md" for s in narrative.NARRATIVE_SECTIONS) == [
+        "highlights.md", "ongoing_improvements.md", "partnerships.md"]
 
 
 def test_final_refuses_a_draft_before_any_work(tmp_path, capsys):
