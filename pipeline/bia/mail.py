@@ -1,4 +1,4 @@
-"""E-mail each BIA its monthly report (the PDF from ``pipeline/bia.py``).
+"""E-mail each BIA its monthly report (the PDF from ``pipeline/bia/batch.py``).
 
 Public interface::
 

@@ -10,7 +10,8 @@ ids in its ``/A << /O /Table >>`` attribute object, but it writes no ``/IDTree``
 Public interface::
 
     add_table_semantics(pdf, html=None, *, strict=False) -> bytes
-    table_semantics_report(pdf) -> dict
+
+(The tests read the result back with ``tests/support/pdf_tables.py``.)
 
 Wiring: ``pdf = add_table_semantics(document.write_pdf(...), html)`` where ``html`` is the very
 HTML string WeasyPrint laid out. The output is deterministic: same input, same bytes (the
@@ -20,12 +21,8 @@ first half of the trailer ``/ID`` is kept, the second is derived from the conten
 from __future__ import annotations
 
 import io
-import itertools
 import logging
-import os
-from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pikepdf
@@ -345,7 +342,7 @@ def add_table_semantics(pdf: bytes, html: str | Any | None = None, *, strict: bo
         return out.getvalue()
 
 
-# --------------------------------------------------------------------------- checking
+# --------------------------------------------------------------------------- reading the /IDTree
 
 
 def _read_name_tree(node: pikepdf.Object | None) -> list[tuple[bytes, pikepdf.Object]] | None:
@@ -368,52 +365,3 @@ def _read_name_tree(node: pikepdf.Object | None) -> list[tuple[bytes, pikepdf.Ob
         if isinstance(kids, Array):
             stack.extend(reversed(list(kids)))
     return out
-
-
-def table_semantics_report(pdf: bytes | str | os.PathLike) -> dict:
-    """Counts about table headers in a tagged PDF (bytes, or a path).
-
-    ``th``, ``th_with_scope``, ``th_scope_column``, ``th_scope_row``; ``ids`` (structure
-    elements with ``/ID``) and ``duplicate_ids`` (ids carried by more than one element, each
-    counted once); ``headers_refs`` (entries of ``/Headers`` arrays) and ``unresolved`` (those
-    the ``/IDTree`` does not map to an element carrying that ``/ID``); ``id_tree`` (present),
-    ``id_tree_entries``, ``id_tree_sorted`` (keys strictly ascending in tree order) and
-    ``ids_not_in_tree`` (elements whose ``/ID`` the tree does not map to them).
-    Acceptance: ``th_with_scope == th`` and ``unresolved == duplicate_ids ==
-    ids_not_in_tree == 0`` and ``id_tree_sorted``.
-    """
-    data = pdf if isinstance(pdf, bytes) else Path(pdf).read_bytes()
-    with pikepdf.open(io.BytesIO(data)) as doc:
-        root = doc.Root.get("/StructTreeRoot")
-        tree = _walk(root) if root is not None else _Tree()
-        entries = _read_name_tree(root.get("/IDTree")) if root is not None else None
-        keys = [key for key, _ in entries or []]
-        lookup = dict(entries or [])
-
-        def resolves(key: bytes) -> bool:
-            target = lookup.get(key)
-            return (isinstance(target, Dictionary) and isinstance(target.get("/ID"), String)
-                    and bytes(target.ID) == key)
-
-        def maps_to(key: bytes, elem: pikepdf.Object) -> bool:
-            target = lookup.get(key)
-            return (target is not None and target.is_indirect and elem.is_indirect
-                    and target.objgen == elem.objgen)
-
-        scopes = Counter(str(a.Scope) for th in tree.ths for a in _attribute_dicts(th.elem)
-                         if "/Scope" in a)
-        id_counts = Counter(key for key, _ in tree.ids)
-        return {
-            "th": len(tree.ths),
-            "th_with_scope": sum(_has_scope(th.elem) for th in tree.ths),
-            "th_scope_column": scopes["/Column"],
-            "th_scope_row": scopes["/Row"],
-            "ids": len(tree.ids),
-            "duplicate_ids": sum(1 for n in id_counts.values() if n > 1),
-            "headers_refs": len(tree.header_refs),
-            "unresolved": sum(not resolves(key) for key in tree.header_refs),
-            "id_tree": entries is not None,
-            "id_tree_entries": len(keys),
-            "id_tree_sorted": all(a < b for a, b in itertools.pairwise(keys)),
-            "ids_not_in_tree": sum(not maps_to(key, elem) for key, elem in tree.ids),
-        }

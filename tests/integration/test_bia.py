@@ -13,7 +13,8 @@ import pytest
 
 from pipeline.bia import batch as bia
 from pipeline.cli import main
-from tests.integration import a11y
+from tests.support import a11y
+from tests.support.pdf_tables import table_semantics_report
 
 # Kensington Market is written in lower case in the extract (matched to the seed's
 # "Kensington Market BIA"); Baby Point Gates has no name in the extract, only coordinates
@@ -332,8 +333,6 @@ def test_axe_finds_no_violations(built: dict) -> None:
 
 
 def test_pdf_table_headers_are_resolvable_and_scoped(built: dict) -> None:
-    from pipeline.report.pdf_tags import table_semantics_report
-
     report = table_semantics_report(built["out"] / "kensington-market-bia.pdf")
     html = (built["out"] / "kensington-market-bia.html").read_text("utf-8")
     assert report["th"] == report["th_with_scope"] >= html.count("<th ")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
+from tests.support.pdf_text import pdf_text
 
 
 @pytest.fixture(scope="module")
@@ -227,12 +228,36 @@ def test_knowledge_base_and_data_quality(metrics: dict) -> None:
     }
 
 
+# Every file of the 2024 set, as `report --year 2024` writes it.
+OUTPUT_SET = [
+    "appendix-a-key-metrics-2024.html", "appendix-a-key-metrics-2024.pdf",
+    "appendix-b-key-metrics-2024-text-only.html", "appendix-b-key-metrics-2024-text-only.pdf",
+    "cx-annual-report-2024.html", "cx-annual-report-2024.pdf",
+    "key_metrics.csv", "key_metrics.json", "manifest.json",
+]
+CALLERS = ("Jane Roe", "John Doe")  # i1's and i2's caller_name in tests/integration/extracts.py
+
+
 def test_personal_data_never_reaches_outputs(built: tuple[Path, Path]) -> None:
-    out = built[1] / "2024"
-    for path in out.iterdir():
+    raw, output = built
+    out = output / "2024"
+    # the names are there to leak: a column of the extract the contract does not read
+    extract = (raw / "2024" / "interactions_2024.csv").read_text(encoding="utf-8")
+    assert all(name in extract for name in CALLERS)
+    # every file of the set is read: the PDFs as pdftotext reads their words
+    assert sorted(p.name for p in out.iterdir()) == OUTPUT_SET
+    for path in sorted(out.iterdir()):
         if path.suffix in (".json", ".csv", ".html"):
             text = path.read_text(encoding="utf-8")
             assert "Jane Roe" not in text and "John Doe" not in text, path.name
+        else:
+            assert path.suffix == ".pdf", path.name
+            text = pdf_text(path)
+            assert "311 Toronto" in text, path.name  # the document's words were read
+        words = " ".join(text.split())  # a name broken across two lines is found too
+        assert [name for name in CALLERS if name in words] == [], path.name
+    # the annual report names the column, never its values
+    assert "caller_name" in pdf_text(out / "cx-annual-report-2024.pdf")
 
 
 def test_a_failed_run_leaves_the_previous_set_untouched(built: tuple[Path, Path], capsys) -> None:
@@ -325,7 +350,9 @@ def test_data_notes_say_how_each_file_was_read_and_the_column_not_read(built: tu
         "",
     ]
     # the column's values (i1's and i2's callers) are in no document
-    for doc in (built[1] / "2024").glob("*.html"):
+    docs = sorted((built[1] / "2024").glob("*.html"))
+    assert [doc.name for doc in docs] == [name for name in OUTPUT_SET if name.endswith(".html")]
+    for doc in docs:
         text = doc.read_text(encoding="utf-8")
         assert "Jane Roe" not in text and "John Doe" not in text, doc.name
 

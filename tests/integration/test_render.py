@@ -5,7 +5,6 @@ missing data, escaping) are in tests/unit/test_documents.py."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,21 +13,13 @@ import pytest
 
 from pipeline.report.annual import render_annual_report
 from pipeline.report.chart_specs import key_metric_specs
-from tests.integration import a11y
+from tests.support import a11y
+from tests.support.key_metrics import META, load_metrics
+from tests.support.pdf_tables import table_semantics_report
+from tests.support.pdf_text import page_texts, pdf_text
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "key_metrics_sample.json"
-META = {
-    "demo": True,
-    "generated_from": ["2024/interactions_2024.parquet", "2024/service_requests_2024.parquet"],
-    "cancelled_note": "Cancelled requests include duplicates merged by divisions.",
-    "not_available": [],
-}
 # META has no narrative folder: every narrative text is the neutral default, so a draft
 TITLE = "DRAFT – 311 Toronto Customer Experience Annual Report 2024 (synthetic demo data)"
-
-
-def load_metrics() -> dict:
-    return json.loads(FIXTURE.read_text(encoding="utf-8"))
 
 
 def sha256(path: Path) -> str:
@@ -116,7 +107,9 @@ def test_demo_notice_in_every_section(rendered):
     sections = re.findall(r'<section id="([a-z-]+)".*?</section>', html, flags=re.S)
     assert sections == ["summary", "recommendations", "financial-impact", "decision-history", "comments",
                         "contact", "signature", "attachments"]
-    for section in re.findall(r"<section\b.*?</section>", html, flags=re.S):
+    blocks = re.findall(r"<section\b.*?</section>", html, flags=re.S)
+    assert len(blocks) == len(sections) == 8
+    for section in blocks:
         figures = 'id="summary"' in section or 'id="comments"' in section
         assert ("Synthetic demo data" in section) == figures
 
@@ -247,18 +240,9 @@ def test_pdf_contents_has_page_numbers_and_running_header(rendered):
     for kind in KINDS:
         with pikepdf.open(rendered["docs"][kind]["pdf_path"]) as pdf:
             pages = len(pdf.pages)
-        text = _pdf_text(rendered["docs"][kind]["pdf_path"])
+        text = pdf_text(rendered["docs"][kind]["pdf_path"])
         assert f"Page 2 of {pages}" in text
         assert "City of Toronto 311" in text
-
-
-def _pdf_text(path: Path) -> str:
-    import shutil
-    import subprocess
-
-    assert shutil.which("pdftotext"), "pdftotext is needed: apt-get install -y poppler-utils"
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
 
 
 def test_empty_heading_check_catches_an_empty_heading(rendered, tmp_path):
@@ -344,7 +328,10 @@ def test_appendix_b_tables_equal_appendix_a_tables(rendered):
 
 def test_appendix_a_has_a_table_after_every_chart(rendered):
     html = rendered["docs"]["appendix_a"]["html"]
-    for block in re.findall(r'<div class="metric".*?</table>', html, flags=re.S):
+    blocks = re.findall(r'<div class="metric".*?</table>', html, flags=re.S)
+    # one block per key-metric chart: the 14 charts, each followed by its table
+    assert len(blocks) == html.count('<div class="metric"') == FIGURES["appendix_a"] == 14
+    for block in blocks:
         assert block.count("<svg") == 1
         assert block.index("<svg") < block.index("<table")
 
@@ -413,8 +400,6 @@ def test_every_document_axe_and_320px_reflow(rendered, browser, kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_table_header_is_resolvable_and_scoped(rendered, kind):
     """/IDTree resolves every /Headers reference and every TH carries the scope its HTML cell has."""
-    from pipeline.report.pdf_tags import table_semantics_report
-
     doc = rendered["docs"][kind]
     report = table_semantics_report(doc["pdf_path"])
     html = doc["html"]
@@ -429,18 +414,13 @@ def test_every_table_header_is_resolvable_and_scoped(rendered, kind):
 # --------------------------------------------------------------------------- the staff report (issue 12)
 
 
-def _page_texts(path: Path) -> list[str]:
-    """pdftotext -layout of every page (form feeds split the pages)."""
-    return _pdf_text(path).split("\f")[:-1]
-
-
 def test_pdf_shows_the_staff_report_headings_in_order(rendered):
-    text = _pdf_text(rendered["pdf_path"])
+    text = pdf_text(rendered["pdf_path"])
     lines = [line.strip() for line in text.splitlines()]
     found = [line for line in lines if line in STAFF_REPORT_HEADINGS]
     assert found == STAFF_REPORT_HEADINGS
     # the header block on the cover
-    cover = _page_texts(rendered["pdf_path"])[0]
+    cover = page_texts(rendered["pdf_path"])[0]
     for fact in ("Date: not dated (draft)", "To: Service Excellence Committee",
                  "From: Executive Director, Customer Experience", "Wards: All"):
         assert fact in cover
@@ -465,7 +445,7 @@ def test_pdf_attachments_link_the_appendix_files(rendered):
         assert sorted(uris) == ["https://secure.toronto.ca/council/agenda-item.do?item=2020.MM24.11",
                                 "https://secure.toronto.ca/council/agenda-item.do?item=2023.GG3.18",
                                 "mailto:311@toronto.ca"]
-    attachments = _pdf_text(annual).split("ATTACHMENTS")[-1]
+    attachments = pdf_text(annual).split("ATTACHMENTS")[-1]
     assert "Appendix A - 311 Toronto Key Metrics Report 2024 (file appendix-a-key-metrics-2024.pdf)" in attachments
     # Appendix A links Appendix B (and the report) by file
     assert file_links(rendered["docs"]["appendix_a"]["pdf_path"]) == [
@@ -475,7 +455,7 @@ def test_pdf_attachments_link_the_appendix_files(rendered):
 @pytest.mark.parametrize("kind", KINDS)
 def test_no_authoring_text_in_the_written_documents(rendered, kind):
     for path in (rendered["docs"][kind]["html_path"], rendered["docs"][kind]["pdf_path"]):
-        text = path.read_text(encoding="utf-8") if path.suffix == ".html" else _pdf_text(path)
+        text = path.read_text(encoding="utf-8") if path.suffix == ".html" else pdf_text(path)
         for phrase in ("analyst replaces", "shipped with the report generator", "The analyst adds"):
             assert phrase not in text, (path.name, phrase)
 
@@ -487,12 +467,14 @@ def test_pdf_running_head_and_title_say_draft(rendered, kind):
     pdf_path = rendered["docs"][kind]["pdf_path"]
     with pikepdf.open(pdf_path) as pdf:
         assert str(pdf.docinfo["/Title"]).startswith("DRAFT – ")
-    pages = _page_texts(pdf_path)
+        count = len(pdf.pages)
+    pages = page_texts(pdf_path)
+    assert len(pages) == count > 1, kind  # every page read, and there are pages after the cover
     assert all(page.lstrip().startswith("DRAFT – ") for page in pages[1:]), kind
 
 
 def test_pdf_dates_and_ward_names_do_not_wrap(rendered):
-    text = _pdf_text(rendered["pdf_path"])
+    text = pdf_text(rendered["pdf_path"])
     for date in ("Wednesday, February 28, 2024", "Tuesday, July 16, 2024", "Wednesday, July 17, 2024"):
         assert date in text
     for name in ("Humber River-Black Creek", "Scarborough-Rouge Park", "Scarborough-Agincourt"):
@@ -503,7 +485,7 @@ def test_pdf_ward_table_leaves_no_short_tail(rendered):
     """The ward table breaks between groups of five rows: no page holds one or two ward rows."""
     wards = [w["ward_name"] for w in load_metrics()["service_requests"]["by_ward"]]
     rows_per_page = []
-    for page in _page_texts(rendered["pdf_path"]):
+    for page in page_texts(rendered["pdf_path"]):
         rows = [line for line in page.splitlines()
                 if re.match(r"\s*(\d{1,2}|–)\s{2,}(" + "|".join(map(re.escape, wards)) + r")\s{2,}[\d,]+\s", line)]
         if rows:
@@ -515,13 +497,18 @@ def test_pdf_ward_table_leaves_no_short_tail(rendered):
 def test_pdf_keeps_charts_with_their_tables(rendered):
     """Table 1 (top 5) sits on the page of its chart; Table 3 (by month) on the page of its chart;
     every table caption on the page of its header row."""
-    pages = _page_texts(rendered["pdf_path"])
+    pages = page_texts(rendered["pdf_path"])
     top = next(p for p in pages if "Table 1: Top 5 Service Requests, 2024" in p)
     assert top.count("Residential Bin Lid Damaged") == 2  # the chart's bar label and the table row
     monthly = next(p for p in pages if "Table 3: Phone service level by month" in p)
     assert "Target 80%" in monthly and "Service level by month" in monthly
     for kind in KINDS:
-        for page in _page_texts(rendered["docs"][kind]["pdf_path"]):
+        captions = 0
+        for page in page_texts(rendered["docs"][kind]["pdf_path"]):
             for caption in re.findall(r"Table \d+: .*", page):
+                captions += 1
                 after = page[page.index(caption):]
                 assert len(after.splitlines()) >= 3, (kind, caption)  # header and rows follow
+        # each table's caption read once (6 in the report, 14 in each appendix)
+        assert captions == rendered["docs"][kind]["html"].count("<caption") == {
+            "annual": 6, "appendix_a": 14, "appendix_b": 14}[kind], kind

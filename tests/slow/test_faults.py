@@ -15,16 +15,17 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pipeline.demo import generate
+from tests.support.polling import wait_until
 
 PROJECT = Path(__file__).resolve().parents[2]
 PREVIOUS = "PREVIOUS SET: this sentence is only in the set made before the faults."
+CHILDREN_EXIT = 5  # seconds the killed run's processes have to exit (they used to get 5 s of sleep)
 
 
 def descendants(pid: int) -> set[int]:
@@ -121,6 +122,18 @@ def in_render(proc: subprocess.Popen, output: Path) -> bool:
     return any("pipeline" in cmdline(p) and "dbt" not in cmdline(p) for p in descendants(proc.pid))
 
 
+def survivors(children: dict[int, str], output: Path) -> dict[int, str]:
+    """The killed run's processes still alive: the children it had ({pid: command line}), and
+    any other process whose command line names its OUTPUT (one started after the list was taken)."""
+    alive_now = {pid: command for pid, command in children.items() if alive(pid)}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            command = cmdline(int(entry.name))
+            if str(output) in command and alive(int(entry.name)):
+                alive_now[int(entry.name)] = command
+    return alive_now
+
+
 def kill_when(setup: dict, output: Path, ready: Callable[[subprocess.Popen, Path], bool]) -> dict[int, str]:
     """Start a report over ``output``, SIGKILL it once ``ready``; return its children then
     ({pid: command line})."""
@@ -129,11 +142,14 @@ def kill_when(setup: dict, output: Path, ready: Callable[[subprocess.Popen, Path
         (output / name).unlink(missing_ok=True)
     proc = subprocess.Popen(report_args(setup["raw"], output), cwd=PROJECT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while not ready(proc, output):
-        assert proc.poll() is None, "the run ended before the stage was reached"
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+
+    def reached() -> bool:
+        if ready(proc, output):
+            return True
+        assert proc.poll() is None, f"the run ended (exit {proc.returncode}) before {ready.__name__} held"
+        return False
+
+    wait_until(reached, 300, f"the run to reach its stage ({ready.__name__})")
     children = {pid: cmdline(pid) for pid in descendants(proc.pid)}
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
@@ -149,7 +165,8 @@ def test_a_killed_run_leaves_the_previous_set_and_no_process(setup: dict, stage:
         assert [c for c in children.values() if "dbt" in c and " build" in c]
     if stage == "render":  # the PDF workers were running
         assert [c for c in children.values() if "pipeline" in c]
-    time.sleep(5)
+    wait_until(lambda: not survivors(children, output), CHILDREN_EXIT,
+               lambda: f"the killed run's processes to exit; alive: {survivors(children, output)}")
     assert [p for p in children if alive(p)] == []
     assert hashes(output / "2024") == before and manifest_matches(output / "2024")
     rerun = run_report(setup["raw"], output)
@@ -162,10 +179,14 @@ def test_two_runs_on_one_output(setup: dict) -> None:
     output = setup["base"] / "out-concurrent"
     first = subprocess.Popen(report_args(setup["raw"], output), cwd=PROJECT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not in_load(first, output):
-        assert time.monotonic() < deadline and first.poll() is None
-        time.sleep(0.05)
+
+    def loading() -> bool:
+        if in_load(first, output):
+            return True
+        assert first.poll() is None, f"the first run ended (exit {first.returncode}) before it loaded"
+        return False
+
+    wait_until(loading, 120, "the first run to hold the lock and load")
     second = run_report(setup["raw"], output)
     assert first.wait(600) == 0
     assert second.returncode == 1

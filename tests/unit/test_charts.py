@@ -3,21 +3,14 @@ deterministic SVG."""
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 
 from pipeline.profile import load_profile
 from pipeline.report import charts
 from pipeline.report.chart_specs import BUILDERS, key_metric_specs
-
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "key_metrics_sample.json"
-
-
-def load_metrics() -> dict:
-    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+from tests.support.key_metrics import load_metrics
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +57,39 @@ def test_chart_colours_have_3_to_1_contrast_on_white():
         assert contrast(colour) >= 4.5, colour
 
 
+# Every colour an SVG can state: a fill, stroke, stop-color, flood-color, lighting-color or color
+# attribute ("..." or '...') or CSS declaration (style="..." or a <style> element), in any
+# notation (hex, name, rgb(), url(#gradient)); "none" is no colour.
+COLOUR = re.compile(r"""(?<![\w-])(?:fill|stroke|stop-color|flood-color|lighting-color|color)\s*"""
+                    r"""(?:=\s*"([^"]*)"|=\s*'([^']*)'|:\s*([^;"'}]+))""")
+
+
+def svg_colours(svg: str) -> set[str]:
+    """Every colour ``svg`` states (lower case), whatever property and notation states it."""
+    return {"".join(values).strip().lower() for values in COLOUR.findall(svg)} - {"none"}
+
+
+def test_the_colour_check_sees_every_notation():
+    svg = ('<svg><rect fill="#0B3A5B" stroke=\'red\'/><path style="fill: rgb(1, 2, 3);stroke:#abc"/>'
+           '<stop stop-color="hsl(0, 0%, 0%)"/><text fill="none" stroke-width="2">colour: 5</text>'
+           '<style>.a { color: blue }</style></svg>')
+    assert svg_colours(svg) == {"#0b3a5b", "red", "rgb(1, 2, 3)", "#abc", "hsl(0, 0%, 0%)", "blue"}
+
+
 def test_svgs_use_only_listed_colours(specs):
-    allowed = {c.lower() for c in (charts.BAR, charts.BAR_BELOW, charts.TARGET, charts.INK,
-                                   charts.GRID, *charts.MAP_CLASSES)} | {"#ffffff", "#fff", "white"}
+    palette = {c.lower() for c in (charts.BAR, charts.BAR_BELOW, charts.TARGET, charts.INK,
+                                   charts.GRID, *charts.MAP_CLASSES)}
+    allowed = palette | {"#ffffff", "#fff", "white"}
+    used = set()
     for spec in specs:
         fills = {c.lower() for c in re.findall(r'(?:fill|stroke)="(#[0-9a-fA-F]{3,6}|white)"', str(spec.svg))}
         assert fills <= allowed, (spec.id, fills - allowed)
+        colours = svg_colours(str(spec.svg))
+        assert colours, spec.id  # every chart states its colours: the check has something to check
+        assert colours <= allowed, (spec.id, colours - allowed)
+        used |= colours
+    # the 14 charts drawn from the fixture use the whole palette (the map all 4 classes), and white
+    assert used == palette | {"white"}
 
 
 def test_ward_map_labels_every_ward_and_has_a_legend(specs):
@@ -193,6 +213,8 @@ def test_trend_chart_is_accessible_with_alt_text_from_the_data(monkeypatch):
     monkeypatch.undo()
     fills = {c.lower() for c in re.findall(r'(?:fill|stroke)="(#[0-9a-fA-F]{3,6}|white)"', svg)}
     assert fills <= {c.lower() for c in (charts.BAR, charts.EARLIER, charts.INK, charts.GRID)} | {"#ffffff", "white"}
+    # every colour, in any notation: the report month, the earlier months, text, grid and white
+    assert svg_colours(svg) == {c.lower() for c in (charts.BAR, charts.EARLIER, charts.INK, charts.GRID)} | {"white"}
     assert contrast(charts.EARLIER) >= 3.0
 
 

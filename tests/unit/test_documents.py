@@ -5,7 +5,6 @@ tests/integration/test_render.py."""
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 
 from pipeline.profile import load_profile
@@ -13,20 +12,10 @@ from pipeline.report.annual import render_html
 from pipeline.report.chart_specs import key_metric_specs
 from pipeline.report.context import build_context, service_sentences
 from pipeline.report.formatting import fmt_decimal, fmt_hms, fmt_pct, fmt_thousands
-from tests.integration import a11y
+from tests.support import a11y
+from tests.support.key_metrics import META, load_metrics
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "key_metrics_sample.json"
-META = {
-    "demo": True,
-    "generated_from": ["2024/interactions_2024.parquet", "2024/service_requests_2024.parquet"],
-    "cancelled_note": "Cancelled requests include duplicates merged by divisions.",
-    "not_available": [],
-}
 KINDS = ("annual", "appendix_a", "appendix_b")
-
-
-def load_metrics() -> dict:
-    return json.loads(FIXTURE.read_text(encoding="utf-8"))
 
 
 def test_no_demo_notice_for_real_data():

@@ -5,9 +5,7 @@ tests/fixtures/key_metrics_sample.json."""
 from __future__ import annotations
 
 import copy
-import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -15,12 +13,7 @@ from pipeline.report.chart_specs import key_metric_specs
 from pipeline.report.context import build_context
 from pipeline.report.events import largest_surge_day, year_events
 from pipeline.report.formatting import fmt_clock_hour, fmt_count, fmt_multiple, fmt_quarter
-
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "key_metrics_sample.json"
-
-
-def load_metrics() -> dict:
-    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+from tests.support.key_metrics import load_metrics
 
 
 @pytest.fixture(scope="module")

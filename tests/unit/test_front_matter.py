@@ -6,7 +6,6 @@ tests/integration/test_render.py, the Open Data extract in tests/slow/test_open_
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 
@@ -17,9 +16,9 @@ from pipeline.report import front_matter, narrative
 from pipeline.report.annual import render_html
 from pipeline.report.chart_specs import key_metric_specs
 from pipeline.report.front_matter import FrontMatterError
-from tests.integration import a11y
+from tests.support import a11y
+from tests.support.key_metrics import load_metrics
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "key_metrics_sample.json"
 KINDS = ("annual", "appendix_a", "appendix_b")
 # what the old defaults printed inside the documents (a standing check greps output/ for these)
 AUTHORING_TEXT = ("analyst replaces", "shipped with the report generator", "The analyst adds",
@@ -47,10 +46,6 @@ signature:
   name: Grace Hopper
   title: Executive Director, Customer Experience
 """
-
-
-def load_metrics() -> dict:
-    return json.loads(FIXTURE.read_text(encoding="utf-8"))
 
 
 def render(metrics: dict, meta: dict, output: str = "html", kind: str = "annual") -> str:
@@ -256,12 +251,18 @@ def test_no_authoring_text_in_any_document(kind, output, tmp_path):
 
 
 def test_the_shipped_defaults_hold_no_instructions():
+    checked = []
     for path in sorted(narrative.DEFAULTS_DIR.glob("*.md")):
         if path.name == "README.md":
             continue  # never rendered
         text = path.read_text(encoding="utf-8")
+        assert text.strip(), path.name
         for word in ("analyst", "replace", "narrative/", "provided"):
             assert word not in text, (path.name, word)
+        checked.append(path.name)
+    # one default per narrative section, each checked
+    assert checked == sorted(f"{s.key}.md" for s in narrative.NARRATIVE_SECTIONS) == [
+        "highlights.md", "ongoing_improvements.md", "partnerships.md"]
 
 
 def test_final_refuses_a_draft_before_any_work(tmp_path, capsys):

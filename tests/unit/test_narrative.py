@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -11,12 +10,7 @@ import pytest
 from pipeline.profile import load_profile
 from pipeline.report import narrative
 from pipeline.report.annual import render_annual_report, render_html
-
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "key_metrics_sample.json"
-
-
-def load_metrics() -> dict:
-    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+from tests.support.key_metrics import load_metrics
 
 
 @pytest.fixture

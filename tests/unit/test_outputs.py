@@ -7,7 +7,7 @@ import multiprocessing
 import os
 import signal
 import tempfile
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from pipeline.outputs import (
     run_lock,
     staged,
 )
+from tests.support.polling import wait_until
 
 
 def _hold_lock(output: str, ready, release) -> None:
@@ -74,10 +75,30 @@ def test_wait_queues_behind_the_owner(tmp_path: Path) -> None:
     holder.start()
     assert ready.wait(10)
     notes: list[str] = []
-    ctx.Process(target=lambda: (time.sleep(0.3), release.set())).start()
-    with run_lock(tmp_path, "cx311 bia", wait=True, say=notes.append):
+    waiting = threading.Event()
+
+    def say(message: str) -> None:
+        notes.append(message)
+        waiting.set()
+
+    def release_once_waiting() -> None:
+        # the holder lets go once the second run has said it waits, however long that takes
+        # (a fixed delay could end before the second run even tried the lock)
+        try:
+            wait_until(waiting.is_set, 10, "run_lock(wait=True) to say it is waiting")
+        except AssertionError as error:
+            timed_out.append(str(error))
+        finally:
+            release.set()
+
+    timed_out: list[str] = []
+    releaser = threading.Thread(target=release_once_waiting)
+    releaser.start()
+    with run_lock(tmp_path, "cx311 bia", wait=True, say=say):
         assert not holder.is_alive() or release.is_set()
+    releaser.join(10)
     holder.join(10)
+    assert timed_out == []
     assert len(notes) == 1 and notes[0].startswith(f"waiting: {tmp_path} is in use by pid {holder.pid}")
 
 

@@ -97,7 +97,8 @@ def iter_struct_elems(pdf: pikepdf.Pdf):
         stack.extend(reversed(_struct_kids(elem)))
 
 
-def _role(pdf: pikepdf.Pdf, elem: pikepdf.Object) -> str:
+def struct_role(pdf: pikepdf.Pdf, elem: pikepdf.Object) -> str:
+    """The standard role of a structure element: its /S, through the /RoleMap."""
     role = str(elem["/S"]).lstrip("/")
     rolemap = pdf.Root.StructTreeRoot.get("/RoleMap")
     seen = set()
@@ -159,7 +160,7 @@ def pdf_empty_headings(path: Path) -> list[str]:
     problems = []
     with pikepdf.open(path) as pdf:
         for elem in iter_struct_elems(pdf):
-            role = _role(pdf, elem)
+            role = struct_role(pdf, elem)
             if not re.fullmatch(r"H[1-6]?", role):
                 continue
             if str(elem.get("/ActualText", "")).strip() or str(elem.get("/Alt", "")).strip():
@@ -174,7 +175,7 @@ def pdf_empty_headings(path: Path) -> list[str]:
 def pdf_headings(path: Path) -> list[str]:
     """Roles of all heading structure elements, in document order (e.g. ['H1', 'H2', ...])."""
     with pikepdf.open(path) as pdf:
-        return [r for e in iter_struct_elems(pdf) if re.fullmatch(r"H[1-6]?", r := _role(pdf, e))]
+        return [r for e in iter_struct_elems(pdf) if re.fullmatch(r"H[1-6]?", r := struct_role(pdf, e))]
 
 
 def pdf_figures_without_alt(path: Path) -> tuple[int, list[str]]:
@@ -182,7 +183,7 @@ def pdf_figures_without_alt(path: Path) -> tuple[int, list[str]]:
     count, problems = 0, []
     with pikepdf.open(path) as pdf:
         for elem in iter_struct_elems(pdf):
-            if _role(pdf, elem) != "Figure":
+            if struct_role(pdf, elem) != "Figure":
                 continue
             count += 1
             alt = str(elem.get("/Alt", "")).strip()
