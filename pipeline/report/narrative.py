@@ -279,12 +279,32 @@ def render_report_text(metrics: dict, narrative_dir: Path | None) -> dict[str, A
     missing = missing_items(narrative_dir)
     sections = render_narrative(metrics, narrative_dir)
     values, missing_keys, path = read_front_matter(narrative_dir)
+    context = narrative_context(metrics)
+    for key in PLACEHOLDER_FIELDS:  # names such as {{ settings.service }} in the form's text
+        source = DEFAULT_FRONT_MATTER if key in missing_keys else path
+        values[key] = _fill(values.get(key), context, source)
     impact = values.get("financial_impact")
     source = DEFAULT_FRONT_MATTER if "financial_impact" in missing_keys else path  # for an error
     impact_html = (markdown_to_html(render_template(impact, narrative_context(metrics), source), base_level=3)
                    if impact else Markup(""))
     front = render_front_matter(values, impact_html)
     return {"sections": sections, "front": front, "missing": missing, "draft": bool(missing)}
+
+
+# The front matter's text fields whose placeholders are filled in (financial_impact is Markdown,
+# rendered below like the narrative files).
+PLACEHOLDER_FIELDS = ("to", "from", "wards", "recommendations", "decision_history", "contact", "signature")
+
+
+def _fill(value: Any, context: dict, source: Path) -> Any:
+    """``value`` (text, or lists and mappings of text) with its placeholders filled in."""
+    if isinstance(value, str):
+        return render_template(value, context, source) if "{" in value else value
+    if isinstance(value, list):
+        return [_fill(v, context, source) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, context, source) for k, v in value.items()}
+    return value
 
 
 def render_narrative(metrics: dict, narrative_dir: Path | None) -> dict[str, dict[str, Any]]:
