@@ -5,8 +5,8 @@ the same everywhere."""
 from __future__ import annotations
 
 import jinja2
-from markupsafe import Markup
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from ..paths import TEMPLATES_DIR
 from .formatting import (
@@ -22,6 +22,7 @@ from .formatting import (
     fmt_signed_pct,
     fmt_thousands,
 )
+
 
 def css_string(value: str) -> Markup:
     """Text as a CSS string literal, quoted and escaped (a city's name in a running head)."""
