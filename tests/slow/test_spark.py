@@ -1,6 +1,7 @@
 """The Spark engine gives the same figures as DuckDB (make test-all; needs the spark extra and Java).
 
-One fixture of about 80,000 rows: the demo data set at 1/100 of Toronto's volume, plus later
+One fixture of about 80,000 rows, with each of two city profiles (Toronto's, and Vancouver's
+time zone, holidays and standards): the demo data set at 1/100 of Toronto's volume, plus later
 deliveries that repeat ids across files (an SR cancelled, an interaction's channel changed)
 and within a file, and rows at the edges: local dates across the DST changes and across New
 Year in UTC, business days around Canada Day and Christmas, BIA names spelled loosely or not
@@ -96,13 +97,33 @@ def write_later_deliveries(raw: Path) -> None:
             os.utime(path, (later, later))
 
 
-@pytest.fixture(scope="module")
-def engines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """{engine: output folder}, each built once from the same raw folder, unit tests included."""
+# Both engines count in the city profile's time zone: Toronto's (the shipped profile), and a
+# second profile's, Vancouver's, with British Columbia's holidays and other standards.
+TORONTO = "America/Toronto"
+SECOND_PROFILE = """\
+city: City of Vancouver
+service: 311 Vancouver
+timezone: America/Vancouver
+holidays: {country: CA, subdivision: BC}
+standards:
+  phone_service_level_seconds: 60
+  phone_service_level_target: 0.85
+  short_abandon_seconds: 10
+  email_acknowledgement_hours: 24
+"""
+
+
+@pytest.fixture(scope="module", params=[TORONTO, "America/Vancouver"])
+def engines(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """{engine: output folder}, each built once from the same raw folder, dbt's unit tests
+    included (with Toronto's profile: their expectations are Toronto's local times)."""
     raw = tmp_path_factory.mktemp("raw")
     generate(raw, scale=0.01, seed=311)
     (raw / DEMO_MARKER).unlink()  # ordinary extracts now: later deliveries may join them
     write_later_deliveries(raw)
+    if request.param != TORONTO:
+        (raw / "reference").mkdir(exist_ok=True)
+        (raw / "reference" / "city.yaml").write_text(SECOND_PROFILE, encoding="utf-8")
     outputs = {}
     for engine in ("duckdb", "spark"):
         out = tmp_path_factory.mktemp(engine)
@@ -110,7 +131,7 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         load(raw, db, 0.01)
         with connect(db) as con:
             load_service_standards(raw, con)
-        assert build(db, out, unit_tests=True, engine=engine)
+        assert build(db, out, unit_tests=request.param == TORONTO, engine=engine)
         # the command line's --engine: loaded and built already, so nothing runs again (the
         # other engine would rebuild: its fingerprint differs)
         results = out / "dbt_target" / "run_results.json"
@@ -144,6 +165,14 @@ def _same(a: object, b: object) -> bool:
     if isinstance(a, float) or isinstance(b, float):
         return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
     return a == b
+
+
+def test_both_engines_counted_in_the_profiles_time_zone(engines: dict[str, Path], request) -> None:
+    tz = request.node.callspec.params["engines"]
+    for engine in ("duckdb", "spark"):
+        settings = json.loads((engines[engine] / "key_metrics.json").read_text())["settings"]
+        assert settings["timezone"] == tz, engine
+        assert settings["phone_service_level_seconds"] == (75 if tz == TORONTO else 60), engine
 
 
 def test_the_fixture_has_its_edges(engines: dict[str, Path]) -> None:
