@@ -43,7 +43,7 @@ from ..manifest import write_manifest
 from ..report.environment import ENV
 from ..report.formatting import MONTHS, fmt_month, fmt_year_over_year, setting_words
 from ..report.pdf import html_to_pdf, pdf_worker_init, source_date
-from ..report.styles import stylesheet
+from ..report.styles import stylesheet, with_names
 from ..warehouse import input_files, reading, settings
 from ..warehouse import rows as query
 
@@ -244,9 +244,10 @@ def trend_chart(name: str, trend: list[dict], month: str) -> str:
 # --------------------------------------------------------------------------- rendering
 
 
-def bia_stylesheet(output: str) -> Markup:
-    """The reports' stylesheet for the output ('html': fonts embedded) plus css/bia.css."""
-    return Markup(stylesheet(output, "bia.css"))
+def bia_stylesheet(output: str, words: dict[str, str]) -> Markup:
+    """The reports' stylesheet for the output ('html': fonts embedded) plus css/bia.css, with
+    the city profile's names (``setting_words``) in the running heads."""
+    return Markup(with_names(stylesheet(output, "bia.css"), words))
 
 
 def _period_words(first: dt.date) -> dict[str, str]:
@@ -302,7 +303,7 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
         svg = job["_svg"] = trend_chart(name, job["trend"], rec["month"])
     return {
         "output": output,
-        "stylesheet": bia_stylesheet(output),
+        "stylesheet": bia_stylesheet(output, names),
         "title": title,
         "description": (f"{names['service']}'s monthly service request report for {name}, "
                         f"{words['period']}."),
@@ -375,7 +376,7 @@ def render_index(data: MonthData, entries: list[dict[str, Any]], failed: dict[st
         title += " (synthetic demo data)"
     return ENV.get_template("bia_index.html").render(
         output=output,
-        stylesheet=bia_stylesheet(output),
+        stylesheet=bia_stylesheet(output, names),
         title=title,
         description=f"Monthly 311 service request reports for {names['place']}'s BIAs, {words['period']}.",
         author=names["author"],

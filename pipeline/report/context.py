@@ -24,7 +24,7 @@ from .front_matter import annual_sections, staff_report
 from .pdf import source_date
 from .rows import channel_rows, prior_year, type_rows, ward_rows
 from .sources import unavailable_sections
-from .styles import stylesheet
+from .styles import stylesheet, with_names
 
 # {service}: the city profile's service name ("311 Toronto"); {year}: the report's year
 ANNUAL_NAME = "{service} Customer Experience Annual Report {year}"
@@ -209,7 +209,7 @@ def build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
         "output": output,
         "kind": kind,
         "text_only": kind == "appendix_b",
-        "stylesheet": Markup(stylesheet(output)),
+        "stylesheet": Markup(with_names(stylesheet(output), words)),
         "title": ("DRAFT – " if draft else "") + report_name + (" (synthetic demo data)" if demo else ""),
         "heading": heading.format(year=year),
         "report_name": report_name,

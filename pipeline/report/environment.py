@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
 
 from ..paths import TEMPLATES_DIR
 from .formatting import (
@@ -23,13 +22,6 @@ from .formatting import (
     fmt_thousands,
 )
 
-
-def css_string(value: str) -> Markup:
-    """Text as a CSS string literal, quoted and escaped (a city's name in a running head)."""
-    escaped = str(value).replace("\\", "\\5c ").replace('"', "\\22 ").replace("<", "\\3c ").replace("\n", " ")
-    return Markup(f'"{escaped}"')
-
-
 FILTERS = {
     "thousands": fmt_thousands,
     "pct": fmt_pct,
@@ -39,7 +31,6 @@ FILTERS = {
     "month": fmt_month,
     "long_date": fmt_long_date,
     "duration_words": fmt_duration_words,
-    "css_string": css_string,
 }
 GLOBALS = {"NA": NA, "NOT_AVAILABLE": NOT_AVAILABLE, "MINUS": MINUS}
 OPTIONS = {"undefined": jinja2.StrictUndefined, "trim_blocks": True, "lstrip_blocks": True,

@@ -3,6 +3,7 @@
 Public interface::
 
     stylesheet(kind, *extra) -> str     # CSS text for 'html' (fonts embedded) or 'pdf'
+    with_names(css, words) -> str       # the running heads' {{ area }} and {{ city }} filled in
     subset_font(path) -> bytes          # WOFF2 subset of a shipped TTF
     build_web_fonts() -> list[Path]     # regenerate report_templates/fonts/web/*.woff2
 
@@ -81,6 +82,19 @@ def _font_data_url(rel: str) -> str:
         except Exception:  # pragma: no cover - fontTools/brotli missing: embed the TTF as is
             data, fmt = path.read_bytes(), "truetype"
     return f'url("data:font/{fmt};base64,{base64.b64encode(data).decode("ascii")}") format("{fmt}")'
+
+
+_NAME_TOKEN = re.compile(r"\{\{ (area|city) \}\}")
+
+
+def with_names(css: str, words: dict[str, str]) -> str:
+    """``css`` with the city profile's names in place of ``{{ area }}`` and ``{{ city }}`` (the
+    PDF's running heads: margin boxes cannot read the page's text), escaped for a CSS string."""
+    def escaped(match: re.Match) -> str:
+        text = words[match.group(1)]
+        return text.replace("\\", "\\5c ").replace('"', "\\22 ").replace("<", "\\3c ").replace("\n", " ")
+
+    return _NAME_TOKEN.sub(escaped, css)
 
 
 def _css(name: str) -> str:

@@ -13,9 +13,10 @@ import pytest
 from pipeline.paths import PACKAGE_DIR, TEMPLATES_DIR
 from pipeline.profile import load_profile
 from pipeline.report.formatting import fmt_times, place_name, setting_words
+from pipeline.report.styles import stylesheet, with_names
 
 SOURCES = sorted(
-    [*TEMPLATES_DIR.glob("*.html"), *(TEMPLATES_DIR / "narrative").glob("*.md")]
+    [*TEMPLATES_DIR.glob("*.html"), *(TEMPLATES_DIR / "narrative").glob("*.md"), *(TEMPLATES_DIR / "css").glob("*.css")]
     + [PACKAGE_DIR / "report" / f"{m}.py" for m in ("chart_specs", "charts", "events", "context", "rows",
                                                      "sources", "annual", "narrative")]
     + [PACKAGE_DIR / "bia" / f"{m}.py" for m in ("batch", "mail")]
@@ -33,8 +34,8 @@ LITERALS = {
 }
 
 
-def _literals(text: str) -> list[tuple[str, str]]:
-    return [(what, m.group(0)) for what, rx in LITERALS.items() for m in re.finditer(rx, text)]
+def _literals(text: str, kinds: tuple[str, ...] = tuple(LITERALS)) -> list[tuple[str, str]]:
+    return [(what, m.group(0)) for what in kinds for m in re.finditer(LITERALS[what], text)]
 
 
 def _document_text(path: Path) -> str:
@@ -42,7 +43,7 @@ def _document_text(path: Path) -> str:
     module's string literals without docstrings and comments."""
     text = path.read_text(encoding="utf-8")
     if path.suffix != ".py":
-        return re.sub(r"\{#.*?#\}|<!--.*?-->", "", text, flags=re.S)
+        return re.sub(r"\{#.*?#\}|<!--.*?-->|/\*.*?\*/", "", text, flags=re.S)
     tree = ast.parse(text)
     docstrings = {id(node.body[0].value) for node in ast.walk(tree)
                   if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
@@ -61,7 +62,8 @@ def test_the_scan_covers_the_documents_sources():
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
 def test_no_source_states_a_setting_as_a_literal(path: Path):
-    found = _literals(_document_text(path))
+    # a stylesheet's percentages are layout: in CSS only the names are looked for
+    found = _literals(_document_text(path), ("the city's name",) if path.suffix == ".css" else tuple(LITERALS))
     assert found == [], f"{path.name} states {found}: take it from the settings (setting_words)"
 
 
@@ -103,3 +105,11 @@ def test_python_sources_are_read_for_their_strings_not_their_docstrings(tmp_path
     template = tmp_path / "t.html"
     template.write_text("{# per 1,000 residents #}<p>{{ words.surge_rule }}, by 4 p.m.</p>", encoding="utf-8")
     assert _literals(_document_text(template)) == [("a clock time", "4 p.m.")]
+
+
+def test_the_pdf_running_heads_take_the_profiles_names():
+    css = with_names(stylesheet("pdf"), setting_words(load_profile().settings()))
+    assert 'content: "City of Toronto 311";' in css
+    assert 'string-set: demo-flag "Synthetic demo data – not City of Toronto data";' in css
+    other = with_names(stylesheet("pdf", "bia.css"), {"area": 'Ville "A" 311', "city": "Ville"})
+    assert 'content: "Ville \\22 A\\22  311";' in other and "{{" not in other
