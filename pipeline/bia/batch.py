@@ -14,7 +14,8 @@ non-zero. Every file is written to a temporary name and renamed into place, and 
 warehouse gives byte-identical files on every run.
 
 Every figure comes from the dbt marts ``mart_bia_monthly``, ``mart_bia_monthly_top_types`` and
-``mart_bia_monthly_status``; nothing is computed here beyond picking rows.
+``mart_bia_monthly_status``; nothing is computed here beyond picking rows. The types' shares
+are the report's only: bia_metrics.json keeps the shape docs/metrics.md gives.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def name_key(name: str) -> str:
 class MonthData:
     month: str
     records: list[dict[str, Any]]              # bia_metrics.json objects, sorted by bia_name
+    top_types: dict[str, list[dict[str, Any]]]  # name → {sr_type, count, share} (the report's table)
     trends: dict[str, list[dict[str, Any]]]    # name → 13 {month, service_requests|None}
     extents: dict[str, str]
     city_service_requests: int | None
@@ -147,7 +149,7 @@ def month_data(db_path: Path, month: str) -> MonthData:
             )
         top = query(
             con,
-            "SELECT bia_name, sr_type, service_requests AS count FROM marts.mart_bia_monthly_top_types "
+            "SELECT bia_name, sr_type, service_requests AS count, share FROM marts.mart_bia_monthly_top_types "
             "WHERE report_month = ? ORDER BY bia_name, type_rank",
             [first],
         )
@@ -179,7 +181,7 @@ def month_data(db_path: Path, month: str) -> MonthData:
     closing = bool(city[1])
     top_by: dict[str, list[dict]] = {}
     for r in top:
-        top_by.setdefault(r["bia_name"], []).append({"sr_type": r["sr_type"], "count": r["count"]})
+        top_by.setdefault(r["bia_name"], []).append({k: r[k] for k in ("sr_type", "count", "share")})
     status_by: dict[str, dict[str, int]] = {}
     for r in status:
         status_by.setdefault(r["bia_name"], {})[r["status"]] = r["service_requests"]
@@ -199,7 +201,7 @@ def month_data(db_path: Path, month: str) -> MonthData:
             "year_to_date": r["year_to_date"],
             "same_month_prior_year": r["same_month_prior_year"],
             "change_vs_same_month_prior_year": r["change_vs_same_month_prior_year"],
-            "top_types": top_by.get(name, []),
+            "top_types": [{"sr_type": t["sr_type"], "count": t["count"]} for t in top_by.get(name, [])],
             "by_status": status_list(status_by.get(name, {})),
             # 0 when nothing was closed in the month; null only without closing times
             "closed_in_month": r["closed_in_month"] if closing else None,
@@ -216,6 +218,7 @@ def month_data(db_path: Path, month: str) -> MonthData:
     return MonthData(
         month=month_key(first),
         records=records,
+        top_types=top_by,
         trends=trends,
         extents={k: v or "" for k, v in extents.items()},
         city_service_requests=city[0] or None,
@@ -280,10 +283,6 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
     title = f"{name}: 311 service requests, {words['month_label']}"
     if demo:
         title += " (synthetic demo data)"
-    sr_total = rec["service_requests"] or 0
-    top_rows = [
-        {**t, "share": (t["count"] / sr_total) if sr_total else None} for t in rec["top_types"]
-    ]
     status_rows = [
         {"status": s["status"], "count": s["count"],
          "label": STATUS_LABELS.get(s["status"]) or s["status"].replace("_", " ").capitalize()}
@@ -312,7 +311,7 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
         "w": words,
         "change_words": change_words(rec, words["prior_label"]),
         "show_extent": bool(job.get("extent")) and name_key(job.get("extent") or "") != name_key(name),
-        "top_rows": top_rows,
+        "top_rows": job["top_types"],
         "status_rows": status_rows,
         "status_total": sum(r["count"] for r in status_rows),
         "status_cancelled": any(r["status"] == "cancelled" for r in status_rows),
@@ -436,6 +435,7 @@ def render_job(data: MonthData, rec: dict[str, Any], demo: bool, generated_from:
     and what every report of the month shares."""
     return {
         "record": rec,
+        "top_types": data.top_types.get(rec["bia_name"], []),
         "slug": slugify(rec["bia_name"]),
         "trend": data.trends[rec["bia_name"]],
         "extent": data.extents.get(rec["bia_name"], ""),

@@ -135,6 +135,18 @@ def test_july_figures_by_hand(built: dict) -> None:
     assert k["share_of_city"] == pytest.approx(3 / 7, abs=0, rel=1e-12)
 
 
+def test_the_reports_type_shares_come_from_the_mart(built: dict) -> None:
+    # July: 2 potholes and 1 graffiti of Kensington's 3 SRs (K8 cancelled); bia_metrics.json
+    # keeps top_types without the share (the test above)
+    data = bia.month_data(built["db"], "2024-07")
+    assert data.top_types[KENSINGTON] == [{"sr_type": "Road - Pot hole", "count": 2, "share": pytest.approx(2 / 3)},
+                                          {"sr_type": "Graffiti", "count": 1, "share": pytest.approx(1 / 3)}]
+    assert EMPTY not in data.top_types
+    html = (built["out"] / "kensington-market-bia.html").read_text("utf-8")
+    assert '<td>Road - Pot hole</td><td class="num">2</td><td class="num">67%</td>' in html
+    assert '<td>Graffiti</td><td class="num">1</td><td class="num">33%</td>' in html
+
+
 def test_blank_bia_inside_the_polygon_counts_for_that_bia(built: dict) -> None:
     # B1 has no BIA name but lies inside the square → Baby Point Gates; O2 lies outside.
     b = built["metrics"][BABY_POINT]
