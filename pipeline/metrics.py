@@ -268,15 +268,15 @@ def knowledge_base(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dic
 
 
 def data_quality(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any]:
-    """Load-audit totals over the files the year's figures depend on: the year's and the prior
-    year's extract folders (every comparison reads the prior year) and any Open Data files."""
+    """Load-audit totals over the files the year's figures depend on (``mart_report_files``:
+    the year's and the prior year's extract folders, and any Open Data files)."""
     totals = one(
         con,
         "SELECT coalesce(sum(rows_read), 0) AS rows_read, coalesce(sum(rows_loaded), 0) AS rows_loaded, "
         "coalesce(sum(rows_rejected), 0) AS rows_rejected, "
         "coalesce(sum(duplicates_collapsed), 0) AS duplicates_collapsed "
-        "FROM marts.mart_data_quality WHERE extract_year IN (?, ?) OR extract_year IS NULL",
-        [year, year - 1],
+        "FROM marts.mart_report_files WHERE report_year = ?",
+        [year],
     )
     return {k: int(v) for k, v in (totals or {}).items()}
 

@@ -416,17 +416,9 @@ class _Counter:
 
 
 def source_files(db_path: Path, year: int) -> list[dict[str, Any]]:
-    """Service-request files of the report year and the year before (trend and comparison)."""
-    with reading(db_path) as con:
-        sr_files = {r[0] for r in con.execute(
-            "SELECT source_file FROM marts.mart_data_quality WHERE entity = 'service_requests'"
-        ).fetchall()}
-    seen: dict[str, dict[str, Any]] = {}
-    for y in (year - 1, year):
-        for f in input_files(db_path, y):
-            if f["name"] in sr_files:
-                seen[f["name"]] = f
-    return [seen[k] for k in sorted(seen)]
+    """Service-request files the report year's figures depend on: its folder and the year
+    before's (trend and comparison), and the Open Data files."""
+    return input_files(db_path, year, entity="service_requests")
 
 
 def render_job(data: MonthData, rec: dict[str, Any], demo: bool, generated_from: list[str],

@@ -222,7 +222,7 @@ def test_the_context_carries_the_sentences_and_data_notes_name_a_missing_field()
 
 
 def _warehouse(path: Path) -> Path:
-    """A warehouse with the three marts report_sources reads, rows made by hand."""
+    """A warehouse with the marts report_sources reads, rows made by hand."""
     import duckdb
 
     con = duckdb.connect(str(path))
@@ -239,6 +239,12 @@ def _warehouse(path: Path) -> Path:
          "1 column(s) not in the contract, ignored: 'tags'"),
         ("open_data/sr.csv", None, "utf-8", 0, None, None),
     ])
+    # the files each report year reads, as mart_report_files lists them (its rule is its dbt unit test)
+    con.execute("CREATE TABLE marts.mart_report_files AS SELECT y.report_year, q.* FROM marts.mart_data_quality q "
+                "JOIN (VALUES (2024, '2023/interactions_2023.csv'), (2024, '2024/interactions_2024.csv'), "
+                "(2024, '2024/service_requests_2024.parquet'), (2024, 'open_data/sr.csv'), "
+                "(2023, '2022/interactions_2022.csv'), (2023, '2023/interactions_2023.csv'), "
+                "(2023, 'open_data/sr.csv')) AS y(report_year, source_file) USING (source_file)")
     con.execute("CREATE TABLE marts.mart_sr_yearly AS SELECT 2024 AS created_year, true AS closing_times_available")
     con.execute("CREATE TABLE marts.mart_service_standards AS SELECT false AS illustrative")
     con.close()
