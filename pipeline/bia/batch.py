@@ -133,8 +133,8 @@ def month_data(db_path: Path, month: str) -> MonthData:
         rows = query(
             con,
             "SELECT bia_name, service_requests, quarter_to_date, year_to_date, same_month_prior_year, "
-            "change_vs_same_month_prior_year, closed_in_month, median_days_to_close, on_time_rate, "
-            "open_at_month_end, share_of_city FROM marts.mart_bia_monthly "
+            "change_vs_same_month_prior_year, closing_times_available, closed_in_month, median_days_to_close, "
+            "on_time_rate, open_at_month_end, share_of_city FROM marts.mart_bia_monthly "
             "WHERE report_month = ? ORDER BY bia_name",
             [first],
         )
@@ -167,8 +167,7 @@ def month_data(db_path: Path, month: str) -> MonthData:
         )
         extents = dict(con.execute("SELECT bia_name, extent FROM marts.mart_bia_directory").fetchall())
         city = con.execute(
-            "SELECT coalesce(sum(service_requests), 0), coalesce(sum(with_closing_time), 0) "
-            "FROM marts.mart_sr_monthly WHERE created_month = ?",
+            "SELECT coalesce(sum(service_requests), 0) FROM marts.mart_sr_monthly WHERE created_month = ?",
             [first],
         ).fetchone()
         unknown = query(
@@ -178,7 +177,7 @@ def month_data(db_path: Path, month: str) -> MonthData:
             "FROM marts.mart_bia_unmatched_names GROUP BY bia_raw ORDER BY bia_raw",
             [first],
         )
-    closing = bool(city[1])
+    closing = rows[0]["closing_times_available"]  # the month's, the same for every BIA
     top_by: dict[str, list[dict]] = {}
     for r in top:
         top_by.setdefault(r["bia_name"], []).append({k: r[k] for k in ("sr_type", "count", "share")})
@@ -204,11 +203,10 @@ def month_data(db_path: Path, month: str) -> MonthData:
             "top_types": [{"sr_type": t["sr_type"], "count": t["count"]} for t in top_by.get(name, [])],
             "by_status": status_list(status_by.get(name, {})),
             # 0 when nothing was closed in the month; null only without closing times
-            "closed_in_month": r["closed_in_month"] if closing else None,
-            "median_days_to_close": r["median_days_to_close"] if closing else None,
-            "on_time_rate": r["on_time_rate"] if closing else None,
-            # the mart counts 0 when the extract has no closing times: that is unknown, not zero
-            "open_at_month_end": r["open_at_month_end"] if closing else None,
+            "closed_in_month": r["closed_in_month"],
+            "median_days_to_close": r["median_days_to_close"],
+            "on_time_rate": r["on_time_rate"],
+            "open_at_month_end": r["open_at_month_end"],
             "share_of_city": r["share_of_city"],
         })
     trends = {
