@@ -100,8 +100,11 @@ def slugify(name: str) -> str:
     return slug or "bia"
 
 
-def name_key(name: str) -> str:
-    """Matching key of a BIA name, as in int_sr_bias: case and spacing ignored, ' BIA' optional."""
+def typed_name_key(name: str) -> str:
+    """The matching key of a BIA name a person typed, which never reaches the warehouse (a
+    ``--bia`` option, a row of bia_contacts.csv): case and spacing ignored, ' BIA' optional.
+    The warehouse keys its names with dbt's ``bia_key`` macro (``mart_bia_directory.bia_key``);
+    tests/unit/test_dbt_project.py holds this to the macro's spellings and matches."""
     return re.sub(r"\s+bia$", "", re.sub(r"\s+", " ", str(name)).strip().lower())
 
 
@@ -111,7 +114,8 @@ class MonthData:
     records: list[dict[str, Any]]              # bia_metrics.json objects, sorted by bia_name
     top_types: dict[str, list[dict[str, Any]]]  # name → {sr_type, count, share} (the report's table)
     trends: dict[str, list[dict[str, Any]]]    # name → 13 {month, service_requests|None}
-    extents: dict[str, str]
+    extents: dict[str, str]                    # name → the area, '' when it only repeats the name
+    keys: dict[str, str]                       # name → bia_key
     city_service_requests: int | None
     closing_times_available: bool
     unknown_names: list[dict[str, Any]]        # {bia_raw, service_requests, in_month}
@@ -165,7 +169,7 @@ def month_data(db_path: Path, month: str) -> MonthData:
             "FROM marts.mart_bia_monthly WHERE report_month BETWEEN ? AND ? ORDER BY bia_name, report_month",
             [start, first],
         )
-        extents = dict(con.execute("SELECT bia_name, extent FROM marts.mart_bia_directory").fetchall())
+        directory = query(con, "SELECT bia_name, bia_key, extent, extent_repeats_name FROM marts.mart_bia_directory")
         city = con.execute(
             "SELECT coalesce(sum(service_requests), 0) FROM marts.mart_sr_monthly WHERE created_month = ?",
             [first],
@@ -218,7 +222,8 @@ def month_data(db_path: Path, month: str) -> MonthData:
         records=records,
         top_types=top_by,
         trends=trends,
-        extents={k: v or "" for k, v in extents.items()},
+        extents={d["bia_name"]: "" if d["extent_repeats_name"] else d["extent"] or "" for d in directory},
+        keys={d["bia_name"]: d["bia_key"] for d in directory},
         city_service_requests=city[0] or None,
         closing_times_available=closing,
         unknown_names=unknown,
@@ -308,7 +313,7 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
         "extent": job.get("extent") or "",
         "w": words,
         "change_words": change_words(rec, words["prior_label"]),
-        "show_extent": bool(job.get("extent")) and name_key(job.get("extent") or "") != name_key(name),
+        "show_extent": bool(job.get("extent")),
         "top_rows": job["top_types"],
         "status_rows": status_rows,
         "status_total": sum(r["count"] for r in status_rows),
@@ -444,9 +449,9 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     data = month_data(db_path, month)
     records = data.records
     if only is not None:
-        wanted = {name_key(n) for n in only}
-        records = [r for r in records if name_key(r["bia_name"]) in wanted]
-        missing = wanted - {name_key(r["bia_name"]) for r in records}
+        wanted = {typed_name_key(n) for n in only}
+        records = [r for r in records if data.keys[r["bia_name"]] in wanted]
+        missing = wanted - {data.keys[r["bia_name"]] for r in records}
         if missing:
             raise BiaError(f"not BIAs in the seed: {', '.join(sorted(missing))}")
     out_dir = Path(out_root) / "bia" / data.month

@@ -196,6 +196,23 @@ def test_every_seed_bia_gets_a_record_and_unknown_names_are_listed(built: dict) 
     assert [t["service_requests"] for t in trend[:7]] == [2, 0, 0, 0, 0, 0, 1]
 
 
+def test_names_are_keyed_by_the_macro_and_typed_names_match_them(built: dict, tmp_path: Path) -> None:
+    data = bia.month_data(built["db"], "2024-07")
+    # every seed name's key (mart_bia_directory, dbt's bia_key) is what a person typing it gets
+    assert len(data.keys) == SEED_BIAS
+    assert all(bia.typed_name_key(name) == key for name, key in data.keys.items())
+    # the seed's extent 'Kensington Market' only repeats the name: not shown
+    assert (data.extents[KENSINGTON], data.extents[BABY_POINT]) == ("", "Jane and Annette Streets")
+    html = (built["out"] / "kensington-market-bia.html").read_text("utf-8")
+    assert "<dt>Area</dt>" not in html
+    assert "<dt>Area</dt><dd>Jane and Annette Streets</dd>" in (built["out"] / "baby-point-gates-bia.html").read_text("utf-8")
+    # --bia as a person types it
+    result = bia.run_batch(built["db"], built["raw"], tmp_path, "2024-07", workers=1, only=["  KENSINGTON market "])
+    assert result.rendered == ["kensington-market-bia"]
+    with pytest.raises(bia.BiaError, match="not BIAs in the seed: nowhere"):
+        bia.run_batch(built["db"], built["raw"], tmp_path, "2024-07", workers=1, only=[KENSINGTON, "Nowhere BIA"])
+
+
 def test_month_outside_the_data_is_an_error(built: dict) -> None:
     with pytest.raises(bia.BiaError, match="no service requests for 2025-03"):
         bia.month_data(built["db"], "2025-03")
