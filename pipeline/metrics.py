@@ -282,7 +282,7 @@ def data_quality(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any]:
 
 
 def key_metrics(db_path: Path, year: int, top_n: int = 10) -> dict[str, Any]:
-    """Every figure of the year, in the key_metrics.json shape."""
+    """Every figure of the year, in the key_metrics.json shape plus ``DOCUMENTS_ONLY``."""
     with reading(db_path) as con:
         return {
             "year": year,
