@@ -293,7 +293,7 @@ def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate
             say_unavailable(console, metrics, meta["not_available"])
             with console.progress("render") as progress:
                 written += console.timed("render", lambda: render_annual_report(metrics, meta, work, progress))
-            written.append(write_manifest(work, input_files(db_path, year, with_prior_year=True), written,
+            written.append(write_manifest(work, input_files(db_path, year), written,
                                           metrics["settings"]))  # last
             publish(work, final)
     for path in written:

@@ -1,7 +1,9 @@
 """Assemble ``key_metrics.json`` (the shape in docs/metrics.md) from the dbt marts.
 
 Nothing is computed here beyond picking rows: every figure comes from a mart. Values stay
-unrounded; a section whose source data is absent is ``None``.
+unrounded; a section whose source data is absent is ``None``. The documents also read a few
+mart figures that key_metrics.json leaves out to keep its documented shape (``DOCUMENTS_ONLY``):
+``published`` drops them from what is written.
 """
 
 from __future__ import annotations
@@ -19,24 +21,40 @@ from .warehouse import one, reading, rows, settings
 
 TYPES = ("general_inquiry", "service_request", "status_update")
 
+# The marts' figures that the documents read and key_metrics.json leaves out, so that its shape
+# stays the one docs/metrics.md gives: (section, the list in it or None, key).
+DOCUMENTS_ONLY = (
+    ("interactions", None, "share_by_type"),
+    ("interactions", None, "share_by_channel"),
+    ("phone", None, "target_met"),
+    ("phone", "monthly", "target_met"),
+    ("languages", "top_other_than_english", "share"),
+    ("service_requests", "top_types", "share"),
+)
+
 
 def interactions(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
     mix = rows(
         con,
-        "SELECT dimension, category, interactions, year_total, change_vs_prior_year "
+        "SELECT dimension, category, interactions, share, year_total, change_vs_prior_year "
         "FROM marts.mart_interaction_mix WHERE activity_year = ? ORDER BY dimension, interactions DESC, category",
         [year],
     )
     if not mix:
         return None
-    by_type = {t: 0 for t in TYPES}
-    by_type.update({r["category"]: r["interactions"] for r in mix if r["dimension"] == "type"})
+    types = [r for r in mix if r["dimension"] == "type"]
+    by_type = {t: 0 for t in TYPES}  # a type without interactions: none, a share of 0
+    by_type.update({r["category"]: r["interactions"] for r in types})
+    share_by_type = {t: 0.0 for t in TYPES}
+    share_by_type.update({r["category"]: r["share"] for r in types})
     channels = [r for r in mix if r["dimension"] == "channel"]
     return {
         "total": mix[0]["year_total"],
         "by_type": by_type,
         "by_channel": {r["category"]: r["interactions"] for r in channels},
         "channel_change_vs_prior_year": {r["category"]: r["change_vs_prior_year"] for r in channels},
+        "share_by_type": share_by_type,  # DOCUMENTS_ONLY
+        "share_by_channel": {r["category"]: r["share"] for r in channels},  # DOCUMENTS_ONLY
     }
 
 
@@ -79,7 +97,7 @@ def inquiry_quarters(con: duckdb.DuckDBPyConnection, year: int, surges: list[dic
 def phone(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
     fields = (
         "offered, answered, abandoned, short_abandoned, answered_within_threshold, "
-        "service_level, target, asa_seconds, aht_seconds, abandon_rate"
+        "service_level, target, target_met, asa_seconds, aht_seconds, abandon_rate"
     )
     yearly = one(
         con,
@@ -90,7 +108,7 @@ def phone(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any] | None:
         return None
     monthly = rows(
         con,
-        "SELECT strftime(period_start, '%Y-%m') AS month, service_level, asa_seconds, offered "
+        "SELECT strftime(period_start, '%Y-%m') AS month, service_level, target_met, asa_seconds, offered "
         "FROM marts.mart_phone_service_level WHERE grain = 'month' AND period_year = ? "
         "ORDER BY period_start",
         [year],
@@ -155,7 +173,7 @@ def languages(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dict[str
         return None
     top = rows(
         con,
-        "SELECT language, interactions AS count FROM marts.mart_top_languages "
+        "SELECT language, interactions AS count, share FROM marts.mart_top_languages "
         "WHERE activity_year = ? AND language_rank <= ? ORDER BY language_rank",
         [year, top_n],
     )
@@ -169,7 +187,7 @@ def service_requests(con: duckdb.DuckDBPyConnection, year: int, top_n: int,
         return None
     top_types = rows(
         con,
-        "SELECT sr_type, service_requests AS count FROM marts.mart_sr_top_types "
+        "SELECT sr_type, service_requests AS count, share FROM marts.mart_sr_top_types "
         "WHERE created_year = ? AND type_rank <= ? ORDER BY type_rank",
         [year, top_n],
     )
@@ -251,21 +269,21 @@ def knowledge_base(con: duckdb.DuckDBPyConnection, year: int, top_n: int) -> dic
 
 
 def data_quality(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any]:
-    """Load-audit totals over the files the year's figures depend on: the year's and the prior
-    year's extract folders (every comparison reads the prior year) and any Open Data files."""
+    """Load-audit totals over the files the year's figures depend on (``mart_report_files``:
+    the year's and the prior year's extract folders, and any Open Data files)."""
     totals = one(
         con,
         "SELECT coalesce(sum(rows_read), 0) AS rows_read, coalesce(sum(rows_loaded), 0) AS rows_loaded, "
         "coalesce(sum(rows_rejected), 0) AS rows_rejected, "
         "coalesce(sum(duplicates_collapsed), 0) AS duplicates_collapsed "
-        "FROM marts.mart_data_quality WHERE extract_year IN (?, ?) OR extract_year IS NULL",
-        [year, year - 1],
+        "FROM marts.mart_report_files WHERE report_year = ?",
+        [year],
     )
     return {k: int(v) for k, v in (totals or {}).items()}
 
 
 def key_metrics(db_path: Path, year: int, top_n: int = 10) -> dict[str, Any]:
-    """Every figure of the year, in the key_metrics.json shape."""
+    """Every figure of the year, in the key_metrics.json shape plus ``DOCUMENTS_ONLY``."""
     with reading(db_path) as con:
         used = settings(con)
         return {
@@ -281,6 +299,20 @@ def key_metrics(db_path: Path, year: int, top_n: int = 10) -> dict[str, Any]:
             "data_quality": data_quality(con, year),
             "settings": used,
         }
+
+
+def published(metrics: dict[str, Any]) -> dict[str, Any]:
+    """``metrics`` in key_metrics.json's shape: a copy without ``DOCUMENTS_ONLY``."""
+    out = dict(metrics)
+    for section, items, key in DOCUMENTS_ONLY:
+        if not out.get(section):
+            continue
+        part = out[section] = dict(out[section])
+        if items is None:
+            part.pop(key, None)
+        elif part.get(items) is not None:
+            part[items] = [{k: v for k, v in item.items() if k != key} for item in part[items]]
+    return out
 
 
 def _flatten(prefix: str, value: Any, rows: list[tuple[str, str]]) -> None:
@@ -306,7 +338,8 @@ def to_csv(metrics: dict[str, Any]) -> str:
 
 
 def write_key_metrics(metrics: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write key_metrics.json and key_metrics.csv into ``out_dir``."""
+    """Write key_metrics.json and key_metrics.csv into ``out_dir`` (``published(metrics)``)."""
+    metrics = published(metrics)
     text = json.dumps(metrics, indent=2, ensure_ascii=False) + "\n"
     return [
         atomic_write(out_dir / "key_metrics.json", text),

@@ -185,33 +185,33 @@ def build_settings(db_path: Path) -> dict[str, Any]:
         return settings(con)
 
 
-def input_files(db_path: Path, year: int | None = None, *, with_prior_year: bool = False) -> list[dict[str, Any]]:
-    """Loaded files (all, or a year's folder plus Open Data files) with hash and row counts.
-
-    ``with_prior_year``: the prior year's folder too: the annual report compares every figure
-    with the year before, so its figures depend on both."""
-    where = "" if year is None else "WHERE extract_year IN (?, ?) OR extract_year IS NULL"
+def input_files(db_path: Path, year: int, *, entity: str | None = None) -> list[dict[str, Any]]:
+    """The loaded files a year's figures depend on (``mart_report_files``: the year's and the
+    prior year's folders, which every comparison reads, and the Open Data files), with hash
+    and row counts; only those holding ``entity`` (e.g. 'service_requests') when given."""
+    where, params = "report_year = ?", [year]
+    if entity is not None:
+        where, params = f"{where} AND entity = ?", [*params, entity]
     with reading(db_path) as con:
         return rows(
             con,
             "SELECT source_file AS name, sha256, rows_read, rows_loaded, rows_rejected, duplicates_collapsed "
-            f"FROM marts.mart_data_quality {where} ORDER BY source_file",
-            [] if year is None else [year, year - 1 if with_prior_year else year],
+            f"FROM marts.mart_report_files WHERE {where} ORDER BY source_file",
+            params,
         )
 
 
 def report_sources(db_path: Path, year: int) -> dict[str, Any]:
-    """What the annual report says about its sources: files (the year's and the prior year's
-    folders and the Open Data files: every file its figures depend on) and, per file in
-    ``sources``, the encoding it was read with (utf-8, utf-8-sig, cp1252; None for Parquet) and
+    """What the annual report says about its sources: files (``mart_report_files``: the year's
+    and the prior year's folders and the Open Data files, every file its figures depend on)
+    and, per file in ``sources``, the encoding it was read with (utf-8, utf-8-sig, cp1252; None for Parquet) and
     the loader's notes on it (one text, the notes joined by '; '; None when there are none),
     rejects, closing times, standards."""
     with reading(db_path) as con:
         files = con.execute(
             "SELECT source_file, rows_rejected, rejects_by_reason, encoding, load_notes "
-            "FROM marts.mart_data_quality "
-            "WHERE extract_year IN (?, ?) OR extract_year IS NULL ORDER BY source_file",
-            [year, year - 1],
+            "FROM marts.mart_report_files WHERE report_year = ? ORDER BY source_file",
+            [year],
         ).fetchall()
         closing = con.execute(
             "SELECT closing_times_available FROM marts.mart_sr_yearly WHERE created_year = ?", [year]

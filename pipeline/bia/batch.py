@@ -14,7 +14,8 @@ non-zero. Every file is written to a temporary name and renamed into place, and 
 warehouse gives byte-identical files on every run.
 
 Every figure comes from the dbt marts ``mart_bia_monthly``, ``mart_bia_monthly_top_types`` and
-``mart_bia_monthly_status``; nothing is computed here beyond picking rows.
+``mart_bia_monthly_status``; nothing is computed here beyond picking rows. The types' shares
+are the report's only: bia_metrics.json keeps the shape docs/metrics.md gives.
 """
 
 from __future__ import annotations
@@ -99,8 +100,11 @@ def slugify(name: str) -> str:
     return slug or "bia"
 
 
-def name_key(name: str) -> str:
-    """Matching key of a BIA name, as in int_sr_bias: case and spacing ignored, ' BIA' optional."""
+def typed_name_key(name: str) -> str:
+    """The matching key of a BIA name a person typed, which never reaches the warehouse (a
+    ``--bia`` option, a row of bia_contacts.csv): case and spacing ignored, ' BIA' optional.
+    The warehouse keys its names with dbt's ``bia_key`` macro (``mart_bia_directory.bia_key``);
+    tests/unit/test_dbt_project.py holds this to the macro's spellings and matches."""
     return re.sub(r"\s+bia$", "", re.sub(r"\s+", " ", str(name)).strip().lower())
 
 
@@ -108,8 +112,10 @@ def name_key(name: str) -> str:
 class MonthData:
     month: str
     records: list[dict[str, Any]]              # bia_metrics.json objects, sorted by bia_name
+    top_types: dict[str, list[dict[str, Any]]]  # name → {sr_type, count, share} (the report's table)
     trends: dict[str, list[dict[str, Any]]]    # name → 13 {month, service_requests|None}
-    extents: dict[str, str]
+    extents: dict[str, str]                    # name → the area, '' when it only repeats the name
+    keys: dict[str, str]                       # name → bia_key
     city_service_requests: int | None
     closing_times_available: bool
     unknown_names: list[dict[str, Any]]        # {bia_raw, service_requests, in_month}
@@ -132,8 +138,8 @@ def month_data(db_path: Path, month: str) -> MonthData:
         rows = query(
             con,
             "SELECT bia_name, service_requests, quarter_to_date, year_to_date, same_month_prior_year, "
-            "change_vs_same_month_prior_year, closed_in_month, median_days_to_close, on_time_rate, "
-            "open_at_month_end, share_of_city FROM marts.mart_bia_monthly "
+            "change_vs_same_month_prior_year, closing_times_available, closed_in_month, median_days_to_close, "
+            "on_time_rate, open_at_month_end, share_of_city FROM marts.mart_bia_monthly "
             "WHERE report_month = ? ORDER BY bia_name",
             [first],
         )
@@ -148,7 +154,7 @@ def month_data(db_path: Path, month: str) -> MonthData:
             )
         top = query(
             con,
-            "SELECT bia_name, sr_type, service_requests AS count FROM marts.mart_bia_monthly_top_types "
+            "SELECT bia_name, sr_type, service_requests AS count, share FROM marts.mart_bia_monthly_top_types "
             "WHERE report_month = ? ORDER BY bia_name, type_rank",
             [first],
         )
@@ -164,10 +170,9 @@ def month_data(db_path: Path, month: str) -> MonthData:
             "FROM marts.mart_bia_monthly WHERE report_month BETWEEN ? AND ? ORDER BY bia_name, report_month",
             [start, first],
         )
-        extents = dict(con.execute("SELECT bia_name, extent FROM marts.mart_bia_directory").fetchall())
+        directory = query(con, "SELECT bia_name, bia_key, extent, extent_repeats_name FROM marts.mart_bia_directory")
         city = con.execute(
-            "SELECT coalesce(sum(service_requests), 0), coalesce(sum(with_closing_time), 0) "
-            "FROM marts.mart_sr_monthly WHERE created_month = ?",
+            "SELECT coalesce(sum(service_requests), 0) FROM marts.mart_sr_monthly WHERE created_month = ?",
             [first],
         ).fetchone()
         unknown = query(
@@ -178,10 +183,10 @@ def month_data(db_path: Path, month: str) -> MonthData:
             [first],
         )
         used = settings(con)
-    closing = bool(city[1])
+    closing = rows[0]["closing_times_available"]  # the month's, the same for every BIA
     top_by: dict[str, list[dict]] = {}
     for r in top:
-        top_by.setdefault(r["bia_name"], []).append({"sr_type": r["sr_type"], "count": r["count"]})
+        top_by.setdefault(r["bia_name"], []).append({k: r[k] for k in ("sr_type", "count", "share")})
     status_by: dict[str, dict[str, int]] = {}
     for r in status:
         status_by.setdefault(r["bia_name"], {})[r["status"]] = r["service_requests"]
@@ -201,14 +206,13 @@ def month_data(db_path: Path, month: str) -> MonthData:
             "year_to_date": r["year_to_date"],
             "same_month_prior_year": r["same_month_prior_year"],
             "change_vs_same_month_prior_year": r["change_vs_same_month_prior_year"],
-            "top_types": top_by.get(name, []),
+            "top_types": [{"sr_type": t["sr_type"], "count": t["count"]} for t in top_by.get(name, [])],
             "by_status": status_list(status_by.get(name, {})),
             # 0 when nothing was closed in the month; null only without closing times
-            "closed_in_month": r["closed_in_month"] if closing else None,
-            "median_days_to_close": r["median_days_to_close"] if closing else None,
-            "on_time_rate": r["on_time_rate"] if closing else None,
-            # the mart counts 0 when the extract has no closing times: that is unknown, not zero
-            "open_at_month_end": r["open_at_month_end"] if closing else None,
+            "closed_in_month": r["closed_in_month"],
+            "median_days_to_close": r["median_days_to_close"],
+            "on_time_rate": r["on_time_rate"],
+            "open_at_month_end": r["open_at_month_end"],
             "share_of_city": r["share_of_city"],
         })
     trends = {
@@ -218,8 +222,10 @@ def month_data(db_path: Path, month: str) -> MonthData:
     return MonthData(
         month=month_key(first),
         records=records,
+        top_types=top_by,
         trends=trends,
-        extents={k: v or "" for k, v in extents.items()},
+        extents={d["bia_name"]: "" if d["extent_repeats_name"] else d["extent"] or "" for d in directory},
+        keys={d["bia_name"]: d["bia_key"] for d in directory},
         city_service_requests=city[0] or None,
         closing_times_available=closing,
         unknown_names=unknown,
@@ -285,10 +291,6 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
     title = f"{name}: 311 service requests, {words['month_label']}"
     if demo:
         title += " (synthetic demo data)"
-    sr_total = rec["service_requests"] or 0
-    top_rows = [
-        {**t, "share": (t["count"] / sr_total) if sr_total else None} for t in rec["top_types"]
-    ]
     status_rows = [
         {"status": s["status"], "count": s["count"],
          "label": STATUS_LABELS.get(s["status"]) or s["status"].replace("_", " ").capitalize()}
@@ -317,8 +319,8 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
         "extent": job.get("extent") or "",
         "w": words,
         "change_words": change_words(rec, words["prior_label"]),
-        "show_extent": bool(job.get("extent")) and name_key(job.get("extent") or "") != name_key(name),
-        "top_rows": top_rows,
+        "show_extent": bool(job.get("extent")),
+        "top_rows": job["top_types"],
         "status_rows": status_rows,
         "status_total": sum(r["count"] for r in status_rows),
         "status_cancelled": any(r["status"] == "cancelled" for r in status_rows),
@@ -425,17 +427,9 @@ class _Counter:
 
 
 def source_files(db_path: Path, year: int) -> list[dict[str, Any]]:
-    """Service-request files of the report year and the year before (trend and comparison)."""
-    with reading(db_path) as con:
-        sr_files = {r[0] for r in con.execute(
-            "SELECT source_file FROM marts.mart_data_quality WHERE entity = 'service_requests'"
-        ).fetchall()}
-    seen: dict[str, dict[str, Any]] = {}
-    for y in (year - 1, year):
-        for f in input_files(db_path, y):
-            if f["name"] in sr_files:
-                seen[f["name"]] = f
-    return [seen[k] for k in sorted(seen)]
+    """Service-request files the report year's figures depend on: its folder and the year
+    before's (trend and comparison), and the Open Data files."""
+    return input_files(db_path, year, entity="service_requests")
 
 
 def render_job(data: MonthData, rec: dict[str, Any], demo: bool, generated_from: list[str],
@@ -444,6 +438,7 @@ def render_job(data: MonthData, rec: dict[str, Any], demo: bool, generated_from:
     and what every report of the month shares."""
     return {
         "record": rec,
+        "top_types": data.top_types.get(rec["bia_name"], []),
         "slug": slugify(rec["bia_name"]),
         "trend": data.trends[rec["bia_name"]],
         "extent": data.extents.get(rec["bia_name"], ""),
@@ -463,9 +458,9 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     data = month_data(db_path, month)
     records = data.records
     if only is not None:
-        wanted = {name_key(n) for n in only}
-        records = [r for r in records if name_key(r["bia_name"]) in wanted]
-        missing = wanted - {name_key(r["bia_name"]) for r in records}
+        wanted = {typed_name_key(n) for n in only}
+        records = [r for r in records if data.keys[r["bia_name"]] in wanted]
+        missing = wanted - {data.keys[r["bia_name"]] for r in records}
         if missing:
             raise BiaError(f"not BIAs in the seed: {', '.join(sorted(missing))}")
     out_dir = Path(out_root) / "bia" / data.month

@@ -50,7 +50,7 @@ from ..errors import CxError
 from ..files import atomic_write, env_flag
 from ..profile import Profile, load_profile
 from ..report.formatting import fmt_month, fmt_year_over_year
-from .batch import name_key, parse_month, shift_month, slugify
+from .batch import parse_month, shift_month, slugify, typed_name_key
 
 CONTACTS_FILE = Path("reference") / "bia_contacts.csv"  # in the raw folder
 CONTACT_COLUMNS = ("bia_name", "email", "contact_name")
@@ -117,11 +117,11 @@ class SendSummary:
 
 # --------------------------------------------------------------------------- contacts
 
-_CONTACT_NAMES: dict[str, str] = {}  # name_key → the name as written in bia_contacts.csv
+_CONTACT_NAMES: dict[str, str] = {}  # typed_name_key → the name as written in bia_contacts.csv
 
 
 def read_contacts(raw_dir: Path) -> dict[str, list[tuple[str, str]]]:
-    """name_key(bia_name) → [(contact_name, email), …] from <raw>/reference/bia_contacts.csv."""
+    """typed_name_key(bia_name) → [(contact_name, email), …] from <raw>/reference/bia_contacts.csv."""
     path = Path(raw_dir) / CONTACTS_FILE
     if not path.exists():
         return {}
@@ -139,8 +139,8 @@ def read_contacts(raw_dir: Path) -> dict[str, list[tuple[str, str]]]:
             if not name or "@" not in email or any(c in email for c in " ,;<>"):
                 raise SendError(f"{path}, line {line}: needs a BIA name and one e-mail address")
             entry = ((row.get("contact_name") or "").strip(), email)
-            _CONTACT_NAMES.setdefault(name_key(name), name)
-            bucket = contacts.setdefault(name_key(name), [])
+            _CONTACT_NAMES.setdefault(typed_name_key(name), name)
+            bucket = contacts.setdefault(typed_name_key(name), [])
             if entry not in bucket:
                 bucket.append(entry)
     return contacts
@@ -303,8 +303,8 @@ def _read_records(out_dir: Path, only: list[str] | None) -> list[dict[str, Any]]
         if "bia_name" not in rec and "name" in rec:
             rec["bia_name"] = rec.pop("name")
     if only:
-        wanted = {name_key(n) for n in only}
-        records = [r for r in records if name_key(r["bia_name"]) in wanted]
+        wanted = {typed_name_key(n) for n in only}
+        records = [r for r in records if typed_name_key(r["bia_name"]) in wanted]
     return records
 
 
@@ -325,7 +325,7 @@ def _write_messages(records: list[dict[str, Any]], contacts: dict[str, list[tupl
     messages: list[Message] = []
     for rec in records:
         slug = slugify(rec["bia_name"])
-        recipients = contacts.get(name_key(rec["bia_name"]))
+        recipients = contacts.get(typed_name_key(rec["bia_name"]))
         if not recipients:
             summary.no_contact.append(rec["bia_name"])
             continue
@@ -416,7 +416,7 @@ def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: boo
     summary = SendSummary(month=month, outbox=outbox, sending=send)
     if not (Path(raw_dir) / CONTACTS_FILE).exists():
         summary.contacts_missing = Path(raw_dir) / CONTACTS_FILE
-    seed_keys = {name_key(r["bia_name"]) for r in records}
+    seed_keys = {typed_name_key(r["bia_name"]) for r in records}
     summary.unknown_contacts = sorted(_CONTACT_NAMES.get(k, k) for k in contacts if k not in seed_keys)
     messages = _write_messages(records, contacts, out_dir, (sender, reply_to), demo, summary, profile)
     if not send or settings is None:

@@ -11,8 +11,9 @@ its data table) and ``appendix-b-key-metrics-Y-text-only`` (the same tables, no 
 as ``.html`` and ``.pdf``. Appendix A and B are built from one list of ``ChartSpec``
 (``pipeline.report.chart_specs.key_metric_specs``), so their tables cannot differ.
 
-``metrics`` has the shape of ``key_metrics.json`` (see docs / metric definitions); any
-section may be ``None``. ``meta`` carries ``demo`` (bool), ``generated_from`` (list of
+``metrics`` has the shape of ``key_metrics.json`` (see docs / metric definitions) with the
+marts' figures only the documents read (``pipeline.metrics.DOCUMENTS_ONLY``); any section may
+be ``None``. ``meta`` carries ``demo`` (bool), ``generated_from`` (list of
 input file names), ``sources`` (the same files as ``{"file", "read_as", "notes"}``: how each
 was read, e.g. 'UTF-8', None for Parquet, and the loader's notes on it as one text or None;
 optional), ``ignored`` (``{"file", "why"}`` of the files in the raw folder that are not

@@ -236,10 +236,10 @@ def _inquiry_surges(metrics: dict) -> Built:
 # --------------------------------------------------------------------------- phone
 
 
-def _target_met(service_level: float | None, target: float | None) -> str:
-    if service_level is None or target is None:
+def _target_met(met: bool | None) -> str:
+    if met is None:
         return NA
-    return "Yes" if service_level >= target else "No"
+    return "Yes" if met else "No"
 
 
 def _service_level(metrics: dict) -> Built:
@@ -251,14 +251,14 @@ def _service_level(metrics: dict) -> Built:
         "service-level", "phone-metrics", "Phone service level by month",
         f"Phone service level by month, {year}, against the {fmt_pct(target)} target",
         [("Month", False), ("Service level", True), ("Target met", False), ("Calls offered", True)],
-        [[fmt_month(r["month"]), fmt_pct(r["service_level"]), _target_met(r["service_level"], target),
+        [[fmt_month(r["month"]), fmt_pct(r["service_level"]), _target_met(r["target_met"]),
           fmt_thousands(r["offered"])] for r in monthly],
         "", "Monthly service levels",
         note=f"Service level: calls answered within {setting_words(metrics['settings'])['phone_threshold']}.")
     valid = [r for r in monthly if r["service_level"] is not None]
     if not valid or target is None:
         return spec, None
-    met = [r for r in valid if r["service_level"] >= target]
+    met = [r for r in valid if r["target_met"]]
     low = min(valid, key=lambda r: (r["service_level"], r["month"]))
     spec.summary = (f"The phone service level met the {fmt_pct(target)} target in {len(met)} "
                     f"of {len(valid)} months; it was lowest in {fmt_month(low['month'])} "
@@ -375,7 +375,7 @@ def _languages(metrics: dict) -> Built:
     recorded = languages.get("recorded")
 
     def share(item: dict) -> str:
-        return fmt_pct(item["count"] / recorded if recorded else None, 1)
+        return fmt_pct(item["share"], 1)
 
     spec = ChartSpec(
         "languages", "transfer-language-metrics", f"Top {len(top)} languages other than English",
@@ -410,10 +410,9 @@ def _top_types(metrics: dict) -> Built:
     year = int(metrics["year"])
     srs = metrics.get("service_requests") or {}
     top = srs.get("top_types") or []
-    total = srs.get("total")
 
     def share(t: dict) -> str:
-        return fmt_pct(t["count"] / total if total else None)
+        return fmt_pct(t["share"])
 
     spec = ChartSpec(
         "top-types", "service-request-metrics", f"Top {len(top)} service request types",

@@ -107,7 +107,7 @@ def monthly_service_level_svg(monthly: list[dict], target: float, chart_id: str,
             "order": i,
             "sl": r["service_level"],
             "label": _pct(r["service_level"]),
-            "status": "Met target" if r["service_level"] >= target else "Below target",
+            "status": "Met target" if r["target_met"] else "Below target",
         }
         for i, r in enumerate(rows)
     ]

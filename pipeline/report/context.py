@@ -6,8 +6,9 @@ Public interface::
     build_context(metrics, meta, output, kind, specs, narrative) -> dict
     service_sentences(metrics) -> {"languages": str | None, "transfers": str | None}
 
-``metrics`` has the shape of ``key_metrics.json``; ``meta`` is described in
-``pipeline.report.annual``. ``output`` is 'html' (screen) or 'pdf' (WeasyPrint).
+``metrics`` has the shape of ``key_metrics.json`` plus ``pipeline.metrics.DOCUMENTS_ONLY``;
+``meta`` is described in ``pipeline.report.annual``. ``output`` is 'html' (screen) or 'pdf'
+(WeasyPrint).
 """
 
 from __future__ import annotations

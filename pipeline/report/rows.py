@@ -1,5 +1,5 @@
 """Rows of ``key_metrics.json`` as the annual report's tables and the key-metric charts both
-list them: labelled, with shares, in display order. Any section may be ``None`` (no rows)."""
+list them: labelled, with the marts' shares, in display order. Any section may be ``None`` (no rows)."""
 
 from __future__ import annotations
 
@@ -17,25 +17,23 @@ def _label(labels: dict[str, str], key: str) -> str:
 def type_rows(metrics: dict) -> list[dict]:
     """Interactions by type: key, label, count and share of all interactions."""
     interactions = metrics.get("interactions") or {}
-    total = interactions.get("total") or 0
     return [{
         "key": key,
         "label": _label(TYPE_LABELS, key),
         "count": count,
-        "share": (count / total) if total else None,
+        "share": interactions["share_by_type"][key],
     } for key, count in (interactions.get("by_type") or {}).items()]
 
 
 def channel_rows(metrics: dict) -> list[dict]:
     """Interactions by channel, most first: key, label, count, share and change vs prior year."""
     interactions = metrics.get("interactions") or {}
-    total = interactions.get("total") or 0
     changes = interactions.get("channel_change_vs_prior_year") or {}
     return [{
         "key": key,
         "label": _label(CHANNEL_LABELS, key),
         "count": count,
-        "share": (count / total) if total else None,
+        "share": interactions["share_by_channel"][key],
         "change": changes.get(key),
     } for key, count in sorted((interactions.get("by_channel") or {}).items(),
                                key=lambda kv: (-kv[1], kv[0]))]

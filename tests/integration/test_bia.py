@@ -136,6 +136,18 @@ def test_july_figures_by_hand(built: dict) -> None:
     assert k["share_of_city"] == pytest.approx(3 / 7, abs=0, rel=1e-12)
 
 
+def test_the_reports_type_shares_come_from_the_mart(built: dict) -> None:
+    # July: 2 potholes and 1 graffiti of Kensington's 3 SRs (K8 cancelled); bia_metrics.json
+    # keeps top_types without the share (the test above)
+    data = bia.month_data(built["db"], "2024-07")
+    assert data.top_types[KENSINGTON] == [{"sr_type": "Road - Pot hole", "count": 2, "share": pytest.approx(2 / 3)},
+                                          {"sr_type": "Graffiti", "count": 1, "share": pytest.approx(1 / 3)}]
+    assert EMPTY not in data.top_types
+    html = (built["out"] / "kensington-market-bia.html").read_text("utf-8")
+    assert '<td>Road - Pot hole</td><td class="num">2</td><td class="num">67%</td>' in html
+    assert '<td>Graffiti</td><td class="num">1</td><td class="num">33%</td>' in html
+
+
 def test_blank_bia_inside_the_polygon_counts_for_that_bia(built: dict) -> None:
     # B1 has no BIA name but lies inside the square → Baby Point Gates; O2 lies outside.
     b = built["metrics"][BABY_POINT]
@@ -183,6 +195,23 @@ def test_every_seed_bia_gets_a_record_and_unknown_names_are_listed(built: dict) 
     # months before the data are "no data", not 0
     trend = data.trends[KENSINGTON]
     assert [t["service_requests"] for t in trend[:7]] == [2, 0, 0, 0, 0, 0, 1]
+
+
+def test_names_are_keyed_by_the_macro_and_typed_names_match_them(built: dict, tmp_path: Path) -> None:
+    data = bia.month_data(built["db"], "2024-07")
+    # every seed name's key (mart_bia_directory, dbt's bia_key) is what a person typing it gets
+    assert len(data.keys) == SEED_BIAS
+    assert all(bia.typed_name_key(name) == key for name, key in data.keys.items())
+    # the seed's extent 'Kensington Market' only repeats the name: not shown
+    assert (data.extents[KENSINGTON], data.extents[BABY_POINT]) == ("", "Jane and Annette Streets")
+    html = (built["out"] / "kensington-market-bia.html").read_text("utf-8")
+    assert "<dt>Area</dt>" not in html
+    assert "<dt>Area</dt><dd>Jane and Annette Streets</dd>" in (built["out"] / "baby-point-gates-bia.html").read_text("utf-8")
+    # --bia as a person types it
+    result = bia.run_batch(built["db"], built["raw"], tmp_path, "2024-07", workers=1, only=["  KENSINGTON market "])
+    assert result.rendered == ["kensington-market-bia"]
+    with pytest.raises(bia.BiaError, match="not BIAs in the seed: nowhere"):
+        bia.run_batch(built["db"], built["raw"], tmp_path, "2024-07", workers=1, only=[KENSINGTON, "Nowhere BIA"])
 
 
 def test_month_outside_the_data_is_an_error(built: dict) -> None:

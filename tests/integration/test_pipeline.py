@@ -113,6 +113,28 @@ def test_phone(metrics: dict) -> None:
     ]
 
 
+def test_the_documents_read_target_met_and_shares_from_the_marts(built: tuple[Path, Path]) -> None:
+    """What the documents read beside key_metrics.json's figures (pipeline/metrics.py,
+    DOCUMENTS_ONLY), as the marts hold them; key_metrics.json leaves them out (the tests above)."""
+    from pipeline.metrics import key_metrics
+
+    documents = key_metrics(built[1] / "warehouse.duckdb", 2024)
+    phone = documents["phone"]
+    # the year 0.5 against 0.8: not met; January 2/2 met, February 0/2 not
+    assert phone["target_met"] is False
+    assert [(m["month"], m["target_met"]) for m in phone["monthly"]] == [("2024-01", True), ("2024-02", False)]
+    # of the 10 interactions: general inquiries 6, SRs 3, status update 1; phone 5, e-mail 2, the others 1
+    interactions = documents["interactions"]
+    assert interactions["share_by_type"] == {"general_inquiry": 0.6, "service_request": 0.3, "status_update": 0.1}
+    assert interactions["share_by_channel"] == {"phone": 0.5, "email": 0.2, "live_chat": 0.1, "mobile_app": 0.1,
+                                                "web": 0.1}
+    # of the 6 SRs: bin lids 2, each other type 1
+    assert [t["share"] for t in documents["service_requests"]["top_types"]] == pytest.approx([2 / 6] + [1 / 6] * 4)
+    # French, 1 of the 9 interactions with a recorded language
+    assert documents["languages"]["top_other_than_english"] == [{"language": "fr", "count": 1,
+                                                                 "share": pytest.approx(1 / 9)}]
+
+
 def test_email(metrics: dict) -> None:
     # i6 answered after exactly 48 h (within), i7 after 48 h + 1 s (not)
     assert metrics["email"] == {"received": 2, "acknowledged_within_standard": 0.5}

@@ -90,6 +90,30 @@ def test_every_table_figure_comes_from_key_metrics():
     assert [r[1:] for r in by_id["kb-articles"].rows] == [[a["article_title"], fmt_thousands(a["views"])] for a in kb]
 
 
+def test_shares_and_target_met_are_the_marts_never_computed_again():
+    """The documents show the marts' shares and target_met as pipeline/metrics.py passes them
+    through: changed here, they change in the documents, though the counts beside them do not."""
+    metrics = load_metrics()
+    metrics["service_requests"]["top_types"][0]["share"] = 0.5  # the counts give 22,647 / 463,000 = 5%
+    metrics["interactions"]["share_by_type"]["general_inquiry"] = 0.25  # 799,800 / 1,290,000 = 62%
+    metrics["interactions"]["share_by_channel"]["web"] = 0.75  # 103,200 / 1,290,000 = 8%
+    metrics["languages"]["top_other_than_english"][0]["share"] = 0.123  # 14,210 / 1,271,300 = 1.1%
+    metrics["phone"]["monthly"][6]["target_met"] = True  # July: 74.1% against the 80% target
+    metrics["phone"]["target_met"] = False  # the year: 82% against 80%
+    specs = key_metric_specs(metrics, with_svg=False)
+    by_id = {s.id: s for s in specs}
+    assert by_id["top-types"].rows[0][3] == "50%"
+    assert [r[2] for r in by_id["type-mix"].rows if r[1] == "799,800"] == ["25%"]
+    assert [r[2] for r in by_id["channels"].rows if r[1] == "103,200"] == ["75%"]
+    assert by_id["languages"].rows[0][3] == "12.3%"
+    assert [r[2] for r in by_id["service-level"].rows] == ["Yes"] * 7 + ["No"] + ["Yes"] * 4  # August: 77.9%
+    assert by_id["service-level"].summary.startswith("The phone service level met the 80% target in 11 of 12 months")
+    html = render_html(metrics, META, "html", "annual", specs)
+    assert "below target: 80%" in html and "the target was not met." in html
+    assert '<td class="num">22,647</td><td class="num">50%</td>' in _table(html, "table-1")
+    assert "<th scope=\"row\">July 2024</th><td class=\"num\">74%</td><td>Yes</td>" in _table(html, "table-monthly")
+
+
 # --------------------------------------------------------------------------- injection
 
 
@@ -188,7 +212,7 @@ def test_the_context_carries_the_sentences_and_data_notes_name_a_missing_field()
 
 
 def _warehouse(path: Path) -> Path:
-    """A warehouse with the three marts report_sources reads, rows made by hand."""
+    """A warehouse with the marts report_sources reads, rows made by hand."""
     import duckdb
 
     con = duckdb.connect(str(path))
@@ -205,6 +229,12 @@ def _warehouse(path: Path) -> Path:
          "1 column(s) not in the contract, ignored: 'tags'"),
         ("open_data/sr.csv", None, "utf-8", 0, None, None),
     ])
+    # the files each report year reads, as mart_report_files lists them (its rule is its dbt unit test)
+    con.execute("CREATE TABLE marts.mart_report_files AS SELECT y.report_year, q.* FROM marts.mart_data_quality q "
+                "JOIN (VALUES (2024, '2023/interactions_2023.csv'), (2024, '2024/interactions_2024.csv'), "
+                "(2024, '2024/service_requests_2024.parquet'), (2024, 'open_data/sr.csv'), "
+                "(2023, '2022/interactions_2022.csv'), (2023, '2023/interactions_2023.csv'), "
+                "(2023, 'open_data/sr.csv')) AS y(report_year, source_file) USING (source_file)")
     con.execute("CREATE TABLE marts.mart_sr_yearly AS SELECT 2024 AS created_year, true AS closing_times_available")
     con.execute("CREATE TABLE marts.mart_service_standards AS SELECT false AS illustrative")
     con.close()

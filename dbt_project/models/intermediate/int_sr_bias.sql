@@ -1,6 +1,6 @@
--- Each distinct BIA name in the extracts matched to the BIA seed (case and spacing ignored,
--- the ' BIA' suffix optional). Unmatched names keep bia_name null and are listed by the
--- BIA batch's run summary, never silently dropped.
+-- Each distinct BIA name in the extracts matched to the BIA seed on their bia_key (case and
+-- spacing ignored, the ' BIA' suffix optional). Unmatched names keep bia_name null and are
+-- listed by the BIA batch's run summary, never silently dropped.
 with
 
 service_requests as (
@@ -19,18 +19,14 @@ spellings as (
 keyed as (
     select
         bia_raw,
-        {{ cx311.regexp_replace(
-            "lower(trim(" ~ cx311.regexp_replace('bia_raw', '\s+', ' ', all=true) ~ "))", '\s+bia$', ''
-        ) }} as bia_key
+        {{ bia_key('bia_raw') }} as bia_key
     from spellings
 ),
 
 seed_keyed as (
     select
         bia_name,
-        {{ cx311.regexp_replace(
-            "lower(trim(" ~ cx311.regexp_replace('bia_name', '\s+', ' ', all=true) ~ "))", '\s+bia$', ''
-        ) }} as bia_key
+        {{ bia_key('bia_name') }} as bia_key
     from bias
 ),
 

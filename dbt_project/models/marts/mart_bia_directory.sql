@@ -1,4 +1,5 @@
--- The Business Improvement Areas the BIA reports cover, with the area each one spans.
+-- The Business Improvement Areas the BIA reports cover: the area each one spans, and the key
+-- its name is matched on.
 with
 
 bias as (
@@ -8,7 +9,10 @@ bias as (
 final as (
     select
         bia_name,
-        extent
+        {{ bia_key('bia_name') }} as bia_key,
+        extent,
+        -- 'Chinatown' for Chinatown BIA says nothing the name does not: the reports leave it out
+        coalesce({{ bia_key('extent') }} = {{ bia_key('bia_name') }}, false) as extent_repeats_name
     from bias
 )
 

@@ -1,6 +1,7 @@
 -- The BIA monthly report's figures, for every BIA and every month of the data: SRs in the
 -- month, quarter-to-date, year-to-date, the same month a year earlier, time to close and
--- on-time rate of SRs closed in the month, SRs open at month end, and share of the city.
+-- on-time rate of SRs closed in the month, SRs open at month end (null when the month's
+-- extracts have no closing times), and share of the city.
 with
 
 service_requests as (
@@ -57,6 +58,16 @@ city as (
         count(*) as city_service_requests
     from service_requests
     where not is_cancelled
+    group by all
+),
+
+-- the closing figures are known for a month when any SR created in it (anywhere in the city,
+-- cancelled or not) comes from an extract with closing times: not with City Open Data only
+closing_times as (
+    select
+        created_month as report_month,
+        count(*) filter (where closed_at_available) > 0 as closing_times_available
+    from service_requests
     group by all
 ),
 
@@ -124,10 +135,17 @@ final as (
         prior_year.service_requests as same_month_prior_year,
         (with_periods.service_requests - prior_year.service_requests)
         / nullif(prior_year.service_requests, 0) as change_vs_same_month_prior_year,
-        coalesce(closed_in_month.closed, 0) as closed_in_month,
-        closed_in_month.median_days_to_close,
-        closed_in_month.closed_on_time / nullif(closed_in_month.closed_with_standard, 0) as on_time_rate,
-        coalesce(open_at_month_end.open_at_month_end, 0) as open_at_month_end,
+        coalesce(closing_times.closing_times_available, false) as closing_times_available,
+        case when closing_times.closing_times_available then coalesce(closed_in_month.closed, 0) end
+            as closed_in_month,
+        case when closing_times.closing_times_available then closed_in_month.median_days_to_close end
+            as median_days_to_close,
+        case
+            when closing_times.closing_times_available
+                then closed_in_month.closed_on_time / nullif(closed_in_month.closed_with_standard, 0)
+        end as on_time_rate,
+        case when closing_times.closing_times_available then coalesce(open_at_month_end.open_at_month_end, 0) end
+            as open_at_month_end,
         with_periods.service_requests / nullif(with_periods.city_service_requests, 0) as share_of_city
     from with_periods
     left join with_periods as prior_year
@@ -142,6 +160,8 @@ final as (
         on
             open_at_month_end.bia_name = with_periods.bia_name
             and open_at_month_end.report_month = with_periods.report_month
+    left join closing_times
+        on closing_times.report_month = with_periods.report_month
 )
 
 select * from final

@@ -1,4 +1,5 @@
--- The most frequent SR types per BIA and month (ties alphabetical).
+-- The most frequent SR types per BIA and month (ties alphabetical), with their share of the
+-- BIA's SRs in the month.
 with
 
 service_requests as (
@@ -26,7 +27,8 @@ ranked as (
         *,
         row_number() over (
             partition by bia_name, report_month order by service_requests desc, sr_type
-        ) as type_rank
+        ) as type_rank,
+        service_requests / sum(service_requests) over (partition by bia_name, report_month) as share
     from counted
 ),
 
@@ -36,7 +38,8 @@ final as (
         report_month,
         type_rank,
         sr_type,
-        service_requests
+        service_requests,
+        share
     from ranked
     where type_rank <= {{ var('bia_top_types_n') }}
 )

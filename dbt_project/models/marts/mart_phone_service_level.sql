@@ -24,6 +24,14 @@ counted as (
     {% endfor %}
 ),
 
+rates as (
+    select
+        *,
+        answered_within_threshold / nullif(offered - short_abandoned, 0) as service_level,
+        cast({{ var('service_level_target') }} as double) as target
+    from counted
+),
+
 final as (
     select
         grain,
@@ -34,14 +42,13 @@ final as (
         abandoned,
         short_abandoned,
         answered_within_threshold,
-        answered_within_threshold / nullif(offered - short_abandoned, 0) as service_level,
-        cast({{ var('service_level_target') }} as double) as target,
-        answered_within_threshold / nullif(offered - short_abandoned, 0)
-        >= {{ var('service_level_target') }} as target_met,
+        service_level,
+        target,
+        service_level >= target as target_met,
         answered_queue_seconds / nullif(answered, 0) as asa_seconds,
         answered_handle_seconds / nullif(answered, 0) as aht_seconds,
         (abandoned - short_abandoned) / nullif(offered - short_abandoned, 0) as abandon_rate
-    from counted
+    from rates
 )
 
 select * from final

@@ -1,5 +1,4 @@
--- City-wide SRs created per month (cancelled excluded), and how many of them carry a closing
--- time: the BIA reports' share of the city and whether closing figures can be shown.
+-- City-wide SRs created per month (cancelled excluded): the BIA reports' city total.
 with
 
 service_requests as (
@@ -9,8 +8,7 @@ service_requests as (
 final as (
     select
         created_month,
-        count(*) filter (where not is_cancelled) as service_requests,
-        count(*) filter (where closed_at_available) as with_closing_time
+        count(*) filter (where not is_cancelled) as service_requests
     from service_requests
     group by all
 )

@@ -1,8 +1,17 @@
--- Recorded languages of service other than English per year, ranked (ties alphabetical).
+-- Recorded languages of service other than English per year, ranked (ties alphabetical), with
+-- their share of the interactions with a recorded language (English included).
 with
 
 languages as (
     select * from {{ ref('int_interaction_languages') }}
+),
+
+recorded as (
+    select
+        *,
+        interactions / sum(interactions) over (partition by activity_year) as share
+    from languages
+    where language is not null
 ),
 
 final as (
@@ -12,9 +21,10 @@ final as (
             partition by activity_year order by interactions desc, language
         ) as language_rank,
         language,
-        interactions
-    from languages
-    where language is not null and language != 'en'
+        interactions,
+        share
+    from recorded
+    where language != 'en'
 )
 
 select * from final
