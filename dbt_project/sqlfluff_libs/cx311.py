@@ -1,6 +1,6 @@
 """The DuckDB rendering of macros/cross_db/*.sql, for sqlfluff's Jinja templater (lint only)."""
 
-TIMEZONE = "America/Toronto"
+TIMEZONE = "America/Toronto"  # var timezone of the shipped city profile (pipeline/data/city.yaml)
 
 
 def local_time(column, tz=None):

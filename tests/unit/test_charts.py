@@ -119,7 +119,7 @@ def test_ward_map_gives_wards_without_requests_the_lightest_class():
              for n in range(1, 26)]
     wards[8].update(count=150, per_1000_residents=1.45)
     wards[18].update(count=1, per_1000_residents=0.01)
-    svg = charts.ward_map_svg("c", wards, "alt")
+    svg = charts.ward_map_svg("c", wards, "alt", legend_title="Requests per 1,000 residents")
     legend = re.findall(r'font-size="12px" fill="#1b1b1b" opacity="1">([^<]+)</text>', svg)
     assert legend == ["0 (no requests)", "under 1", "1 or more"]
     assert "under 0" not in svg and "0 or more" not in svg
@@ -129,13 +129,13 @@ def test_ward_map_gives_wards_without_requests_the_lightest_class():
     assert fills.count(charts.MAP_CLASSES[-1]) == 2  # ward 9 (1.45) and its legend symbol
     # only zeros and one rate: "more than 0"
     wards[18].update(count=0, per_1000_residents=0.0)
-    assert "more than 0" in charts.ward_map_svg("c", wards, "alt")
+    assert "more than 0" in charts.ward_map_svg("c", wards, "alt", legend_title="Requests per 1,000 residents")
 
 
 def test_no_chart_without_data():
     assert charts.hbar_svg("c", [], "alt", x_title="x") is None
     assert charts.ward_map_svg("c", [{"ward_number": None, "ward_name": "Unknown", "count": 3,
-                                      "per_1000_residents": None}], "alt") is None
+                                      "per_1000_residents": None}], "alt", legend_title="x") is None
     metrics = {"year": 2024, "interactions": None, "general_inquiries": None, "phone": None,
                "email": None, "service_requests": None, "knowledge_base": None, "data_quality": None, "settings": load_profile().settings()}
     specs = key_metric_specs(metrics)

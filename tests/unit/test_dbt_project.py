@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.profile import load_profile
+
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 MARTS = DBT_DIR / "models" / "marts"
 
@@ -128,7 +130,9 @@ def _render_macros():
     import jinja2
 
     source = "\n".join(p.read_text(encoding="utf-8") for p in sorted((DBT_DIR / "macros").rglob("*.sql")))
-    dbt_vars = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+    # the project's vars and those the pipeline passes from the shipped city profile (--vars)
+    dbt_vars = {**yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"],
+                **load_profile().dbt_vars()}
     module = None
 
     def call(name):
@@ -186,4 +190,4 @@ def test_sqlfluff_lib_renders_what_the_macros_render_on_duckdb() -> None:
             if name == "regexp_replace":  # the pattern is a regular expression, its replacement text
                 kwargs.update(pattern=r"\s+", replacement=" ")
             assert function(**kwargs) == getattr(dbt, name)(**kwargs), (name, kwargs)
-    assert dbt.local_time(column="c") == "timezone('America/Toronto', c)"  # var timezone, as in the copy
+    assert dbt.local_time(column="c") == "timezone('America/Toronto', c)"  # var timezone (the shipped profile's), as in the copy
