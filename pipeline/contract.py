@@ -16,6 +16,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .files import sha256
+from .mapping import FOLDER as MAPPED_FOLDER
+from .mapping import Mapping, covered, mapping_files, read_mappings
 
 DEMO_MARKER = "DEMO_DATA.md"  # the file the demo generator leaves in the raw folder
 
@@ -75,6 +77,7 @@ DDL = {
         longitude         DOUBLE,
         bia               VARCHAR,
         channel           VARCHAR,
+        due_at            TIMESTAMPTZ,  -- the source system's own due date (optional)
         -- false for formats without a closing time (City Open Data): closed_at is unknown,
         -- not empty, and every metric that needs it is null
         closed_at_available BOOLEAN NOT NULL,
@@ -186,6 +189,7 @@ ENTITIES: dict[str, list[Col]] = {
         Col("longitude", "coord"),
         Col("bia", "text"),
         Col("channel", "channel"),
+        Col("due_at", "ts"),
     ],
     "kb_views": [
         Col("date", "date", True),
@@ -229,6 +233,25 @@ OPEN_DATA_REQUIRED = {"created_at", "status", "sr_type", "division"}
 ENTITY_PREFIXES = ("interactions", "service_requests", "kb_views")
 YEAR_EXTS = (".csv", ".csv.gz", ".parquet")
 OPEN_DATA_EXTS = (".csv", ".csv.gz", ".zip")
+OPEN311_FOLDER = "open311"  # raw/open311/: Open311 GeoReport v2 request lists
+OPEN311_EXTS = (".json", ".json.gz")
+# folders of service-request files in a format of their own: folder -> (extensions, format)
+SR_FOLDERS = {"open_data": (OPEN_DATA_EXTS, "open_data"), OPEN311_FOLDER: (OPEN311_EXTS, "open311")}
+# Columns added to a landing table after warehouses were first made: an older warehouse gets
+# them (NULL for the rows it holds) when it is next loaded.
+ADDED_COLUMNS = {"service_requests": {"due_at": "TIMESTAMPTZ"}}
+
+
+def vocabularies() -> dict[str, tuple[str, ...]]:
+    """The contract's words for the columns a mapping's ``values`` map onto."""
+    return {"status": SR_STATUSES, "channel": CHANNELS, "interaction_type": INTERACTION_TYPES,
+            "outcome": OUTCOMES}
+
+
+def mappings(raw_dir: Path) -> list[Mapping]:
+    """The raw folder's mapping files (``raw/mapped/*.yaml``), checked against the contract."""
+    columns = {entity: {c.name: c.required for c in cols} for entity, cols in ENTITIES.items()}
+    return read_mappings(Path(raw_dir), columns, vocabularies())
 
 # --------------------------------------------------------------------------- limits
 # A CSV field longer than this many bytes (UTF-8) rejects its row as "field too long" (and so
@@ -248,11 +271,12 @@ class SourceFile:
     path: Path
     rel: str
     entity: str
-    file_format: str  # csv | csv.gz | parquet | open_data
+    file_format: str  # csv | csv.gz | parquet | open_data | open311 | mapped
     sha256: str
     size: int
     mtime_ns: int
     rank: int = 0
+    mapping: Mapping | None = None  # the mapping a mapped file is read through
 
 
 def _ext(name: str, exts: tuple[str, ...]) -> str | None:
@@ -266,12 +290,16 @@ def _ext(name: str, exts: tuple[str, ...]) -> str | None:
 def extract_paths(raw_dir: Path) -> list[tuple[Path, str, str]]:
     """(path, entity, format) of every file the contract covers, in name order.
 
-    ``<raw>/<YYYY>/{interactions,service_requests,kb_views}*.{csv,csv.gz,parquet}`` and
-    ``<raw>/open_data/*.{csv,csv.gz,zip}`` (service requests in the City's Open Data format).
+    ``<raw>/<YYYY>/{interactions,service_requests,kb_views}*.{csv,csv.gz,parquet}``,
+    ``<raw>/open_data/*.{csv,csv.gz,zip}`` (service requests in the City's Open Data format),
+    ``<raw>/open311/*.{json,json.gz}`` (Open311 GeoReport v2 requests) and the files each
+    ``<raw>/mapped/*.yaml`` mapping covers (format ``mapped``).
     """
     found: list[tuple[Path, str, str]] = []
     if not raw_dir.is_dir():
         return found
+    for path, m in sorted(covered(mappings(raw_dir)).items()):
+        found.append((path, m.entity, "mapped"))
     for sub in sorted(raw_dir.iterdir()):
         if sub.is_dir() and re.fullmatch(r"\d{4}", sub.name):
             for f in sorted(sub.iterdir()):
@@ -281,11 +309,11 @@ def extract_paths(raw_dir: Path) -> list[tuple[Path, str, str]]:
                 entity = next((p for p in ENTITY_PREFIXES if f.name.lower().startswith(p)), None)
                 if ext and entity:
                     found.append((f, entity, ext.lstrip(".")))
-        elif sub.is_dir() and sub.name == "open_data":
-            for f in sorted(sub.iterdir()):
-                if f.is_file() and not f.name.startswith(".") and _ext(f.name, OPEN_DATA_EXTS):
-                    found.append((f, "service_requests", "open_data"))
-    return found
+        elif sub.is_dir() and sub.name in SR_FOLDERS:
+            exts, fmt = SR_FOLDERS[sub.name]
+            found += [(f, "service_requests", fmt) for f in sorted(sub.iterdir())
+                      if f.is_file() and not f.name.startswith(".") and _ext(f.name, exts)]
+    return sorted(found, key=lambda t: t[0])
 
 
 IGNORED_NAMES = ("DEMO_DATA.md",)  # plus README* files, dotfiles and the folders below
@@ -300,7 +328,7 @@ def non_extract_paths(raw_dir: Path) -> list[tuple[str, str]]:
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         return []
-    extracts = {p for p, _, _ in extract_paths(raw_dir)}
+    extracts = {p for p, _, _ in extract_paths(raw_dir)} | set(mapping_files(raw_dir))
     found = []
     for path in sorted(raw_dir.rglob("*")):
         rel = path.relative_to(raw_dir)
@@ -314,6 +342,14 @@ def non_extract_paths(raw_dir: Path) -> list[tuple[str, str]]:
 
 def _why_not_read(rel: Path) -> str:
     top, name = rel.parts[0], rel.name.lower()
+    if top == MAPPED_FOLDER:
+        return (f"no mapping in {MAPPED_FOLDER}/ covers it: add its name or a glob to a mapping's `files` "
+                "(docs/bring-your-own-extracts.md)")
+    if top == OPEN311_FOLDER:
+        return f"{OPEN311_FOLDER}/ reads only Open311 GeoReport v2 .json and .json.gz files"
+    if name.endswith((".json", ".json.gz")):
+        return (f"a JSON file is read only in {OPEN311_FOLDER}/ (an Open311 GeoReport v2 request list) "
+                f"or through a mapping in {MAPPED_FOLDER}/")
     if len(rel.parts) == 2 and re.fullmatch(r"\d{4}", top):
         if name.endswith(".zip"):
             return ("a zip archive in a year folder is not read (only open_data/ reads .zip "
@@ -323,9 +359,10 @@ def _why_not_read(rel: Path) -> str:
     if len(rel.parts) == 2 and top == "open_data":
         return "open_data/ reads only .csv, .csv.gz and .zip files"
     if len(rel.parts) == 1:
-        return "a file at the top of the raw folder is not read; extracts go in <YEAR>/ or open_data/"
-    return ("not in a folder that is read: extracts go directly in <YEAR>/ (4 digits) or "
-            "open_data/")
+        return ("a file at the top of the raw folder is not read; extracts go in <YEAR>/, open_data/, "
+                f"{OPEN311_FOLDER}/ or, with a mapping, {MAPPED_FOLDER}/")
+    return ("not in a folder that is read: extracts go directly in <YEAR>/ (4 digits), open_data/, "
+            f"{OPEN311_FOLDER}/ or, with a mapping, {MAPPED_FOLDER}/")
 
 
 def has_extracts(raw_dir: Path) -> bool:
@@ -381,6 +418,7 @@ def plausible_range(sf: SourceFile, tz: str) -> tuple[dt.datetime, dt.datetime]:
 def discover(raw_dir: Path) -> list[SourceFile]:
     """The files the contract covers, ranked by delivery (mtime, then name, then path)."""
     files = []
+    through = covered(mappings(raw_dir))
     for path, entity, fmt in extract_paths(raw_dir):
         st = path.stat()
         files.append(
@@ -392,6 +430,7 @@ def discover(raw_dir: Path) -> list[SourceFile]:
                 sha256=sha256(path),
                 size=st.st_size,
                 mtime_ns=st.st_mtime_ns,
+                mapping=through.get(path),
             )
         )
     files.sort(key=lambda s: (s.mtime_ns, s.path.name, s.rel))

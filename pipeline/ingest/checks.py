@@ -32,6 +32,13 @@ _MACROS = [
             THEN timezone('{TZ}', t) - INTERVAL 1 HOUR
         WHEN timezone('{TZ}', timezone('{TZ}', t)) = t THEN timezone('{TZ}', t)
     END""",
+    # The same in a named time zone (a mapped extract's own, pipeline/ingest/mapped.py).
+    """CREATE OR REPLACE TEMP MACRO _local_ts_in(t, tz) AS CASE
+        WHEN t IS NULL THEN NULL
+        WHEN hour(t) NOT IN (1, 2) THEN timezone(tz, t)
+        WHEN timezone(tz, timezone(tz, t) - INTERVAL 1 HOUR) = t THEN timezone(tz, t) - INTERVAL 1 HOUR
+        WHEN timezone(tz, timezone(tz, t)) = t THEN timezone(tz, t)
+    END""",
     # An instant's local date.
     """CREATE OR REPLACE TEMP MACRO _local_date(t) AS CAST(timezone('{TZ}', t) AS DATE)""",
     r"""CREATE OR REPLACE TEMP MACRO _parse_ts(s) AS CASE

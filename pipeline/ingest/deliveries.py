@@ -23,12 +23,16 @@ def reconcile(con: duckdb.DuckDBPyConnection, files: list[SourceFile],
         "SELECT source_file, entity, sha256, delivery_rank FROM raw.load_audit "
         "ORDER BY delivery_rank"
     ).fetchall()
+    # a mapped file read through another mapping than its current one is read again
+    read_through = {f: n for f, n in con.execute(
+        "SELECT source_file, note FROM raw.load_notes WHERE note LIKE 'read through the mapping %'").fetchall()}
+    stale = {s.rel for s in files if s.mapping is not None and read_through.get(s.rel) != mapping_note(s)}
     to_load: list[SourceFile] = []
     skipped: list[str] = []
     for entity in ENTITIES:
         old = [(f, sha, rank) for f, e, sha, rank in previous if e == entity]
         new = [s for s in files if s.entity == entity]
-        k = 0 if reload_all else unchanged_prefix([(f, sha) for f, sha, _ in old], new)
+        k = 0 if reload_all else unchanged_prefix([(f, sha) for f, sha, _ in old], new, stale)
         for f, _sha, _rank in old[k:]:
             forget(con, entity, f)
         old_rank = {f: rank for f, _sha, rank in old}
@@ -40,12 +44,20 @@ def reconcile(con: duckdb.DuckDBPyConnection, files: list[SourceFile],
     return sorted(to_load, key=lambda s: s.rank), sorted(skipped)
 
 
-def unchanged_prefix(old: list[tuple[str, str]], new: list[SourceFile]) -> int:
-    """How many files at the start of ``new`` match ``old`` (path and SHA-256), in order."""
+def unchanged_prefix(old: list[tuple[str, str]], new: list[SourceFile], stale: set[str] | None = None) -> int:
+    """How many files at the start of ``new`` match ``old`` (path and SHA-256), in order; a
+    file in ``stale`` (its mapping changed) ends the prefix."""
     k = 0
-    while k < len(old) and k < len(new) and old[k] == (new[k].rel, new[k].sha256):
+    while (k < len(old) and k < len(new) and old[k] == (new[k].rel, new[k].sha256)
+           and new[k].rel not in (stale or ())):
         k += 1
     return k
+
+
+def mapping_note(sf: SourceFile) -> str:
+    """The load note naming the mapping (and its digest) a mapped file was read through."""
+    assert sf.mapping is not None
+    return f"read through the mapping {sf.mapping.rel} (sha256 {sf.mapping.digest[:12]})"
 
 
 def forget(con: duckdb.DuckDBPyConnection, entity: str, source_file: str) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from ..contract import DDL, DEDUP_KEYS, ENTITIES, ID_COLUMNS, RAW_SCHEMA, SourceFile
+from ..contract import ADDED_COLUMNS, DDL, DEDUP_KEYS, ENTITIES, ID_COLUMNS, RAW_SCHEMA, SourceFile
 from .sql import column_list, qi
 
 
@@ -25,6 +25,9 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
     had = _existing_tables(con)
     for ddl in DDL.values():
         con.execute(ddl)
+    for table, columns in ADDED_COLUMNS.items():  # an older warehouse gets the newer columns
+        for name, sql_type in columns.items():
+            con.execute(f"ALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS {qi(name)} {sql_type}")
     if "repeated_ids" not in had:
         for entity, id_col in ID_COLUMNS.items():
             con.execute(
@@ -85,7 +88,10 @@ class _Insert:
         """The inserted values of a row ``g`` (parameters: source file, delivery rank)."""
         closed_avail = []
         if self.sf.entity == "service_requests":
-            closed_avail = ["false" if self.sf.file_format == "open_data" else "true"]
+            # Open Data has no closing time, nor has a mapped export that maps none
+            unknown = self.sf.file_format == "open_data" or (
+                self.sf.mapping is not None and "closed_at" not in self.sf.mapping.columns)
+            closed_avail = ["false" if unknown else "true"]
         return ", ".join([column_list(self.names, "g."), *closed_avail, "?", "g._line", "?"])
 
 

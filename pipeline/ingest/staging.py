@@ -22,9 +22,12 @@ import duckdb
 import pyarrow as pa
 
 from ..contract import ENTITIES, OPEN_DATA_REQUIRED, OPEN_DATA_VARIANTS, SourceFile
+from ..mapping import file_format
+from . import json_files, mapped, open311
 from .checks import category
 from .csv_files import extract_zip, inspect_csv
 from .csv_rows import LINE, PROBLEM, read_header, read_rows
+from .deliveries import mapping_note
 from .errors import LoadError, duck_message, file_error
 from .sql import qi, ql
 
@@ -53,7 +56,7 @@ class Staged:
     encoding: str | None  # utf-8 | utf-8-sig | cp1252; None for Parquet
     notes: list[str]  # what was ignored in the file, and why (the columns, then the encoding)
     registered: bool  # the CSV rows are registered as CSV_ROWS
-    columns_ignored: list[str] = field(default_factory=list)  # the notes on the columns only
+    columns_ignored: list[str] = field(default_factory=list)  # the notes kept in raw.load_notes: the columns and how they were read
 
 
 @dataclass
@@ -116,16 +119,34 @@ def _names(labels: list[str]) -> str:
     return ", ".join(labels[:MAX_NAMES]) + (f" and {more} more" if more > 0 else "")
 
 
+def _reader(sf: SourceFile) -> str:
+    """How the file's bytes are read: parquet, json or csv."""
+    if sf.file_format == "mapped":
+        return file_format(sf.path)
+    return {"parquet": "parquet", "open311": "json"}.get(sf.file_format, "csv")
+
+
 def stage(con: duckdb.DuckDBPyConnection, sf: SourceFile, tmp: Path) -> Staged:
     """Create temp view ``stg`` (and, for a CSV file, the Arrow table it reads)."""
     con.execute(f"DROP VIEW IF EXISTS {VIEW}")
-    if sf.file_format == "parquet":
+    reader, json_array = _reader(sf), None
+    if reader == "parquet":
         source, rows = parquet_source(con, sf), None
+    elif reader == "json":
+        source, json_array = json_source(con, sf, tmp)
+        rows = None
     else:
         source, rows = csv_header(sf, tmp)
     header = Header(source.columns, positional=rows is not None)
+    problems: list[str] = []
     if sf.file_format == "open_data":
         exprs = open_data_columns(sf, header)
+    elif sf.file_format == "open311":
+        exprs = open311.columns()
+        header.used += open311.FIELDS
+    elif sf.file_format == "mapped":
+        mapped_source = mapped_source_columns(sf, header)
+        exprs, problems = mapped.columns(sf, mapped_source)
     else:
         exprs = contract_columns(sf, header)
     used = list(dict.fromkeys(header.used))
@@ -134,20 +155,32 @@ def stage(con: duckdb.DuckDBPyConnection, sf: SourceFile, tmp: Path) -> Staged:
         con.register(CSV_ROWS, rows([header.first[n] for n in used]))
     inner = ", ".join(header.sql(n) for n in used) or "1 AS _dummy"
     select = ", ".join(f"{e} AS {qi(n)}" for n, e in exprs.items())
+    pre = f"coalesce(_pre, CASE {' '.join(problems)} END)" if problems else "_pre"
     try:
         con.execute(
-            f"CREATE TEMP VIEW {VIEW} AS SELECT _line, _pre, {select} FROM "
+            f"CREATE TEMP VIEW {VIEW} AS SELECT _line, {pre} AS _pre, {select} FROM "
             f"(SELECT {source.line_expr} AS _line, {source.problem_expr} AS _pre, {inner} "
             f"FROM {source.relation})"
         )
     except duckdb.Error as e:
-        raise read_error(sf, e) from e
-    ignored = header.ignored()
-    notes = list(ignored)
+        raise (json_files.malformed(sf, e, *json_array) if json_array else read_error(sf, e)) from e
+    ignored = header.ignored() if sf.file_format != "open311" else []
+    notes = list(ignored)  # and the reader's notes below: kept in raw.load_notes too
+    if sf.file_format == "open311":
+        notes.append(open311.CLOSED_AT_NOTE)
+    if sf.file_format == "mapped":
+        assert sf.mapping is not None
+        notes.append(mapping_note(sf))
+        try:
+            notes += mapped.unmapped_notes(con, sf, source.relation, mapped_source,
+                                           {c: sf.mapping.columns[c] for c in sf.mapping.values})
+        except duckdb.Error as e:
+            raise (json_files.malformed(sf, e, *json_array) if json_array else read_error(sf, e)) from e
+    kept = list(notes)
     if source.encoding == "cp1252":
         notes.append("read as Windows-1252: the file is not UTF-8 (it has no UTF-8 multi-byte "
                      "character); if its accents look wrong, export it again as CSV UTF-8")
-    return Staged(source.encoding, notes, rows is not None, ignored)
+    return Staged(source.encoding, notes, rows is not None, kept)
 
 
 def unstage(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
@@ -211,6 +244,34 @@ def csv_header(sf: SourceFile, tmp: Path) -> tuple[Source, RowsFor]:
     source = Source(CSV_ROWS, [(n, "VARCHAR") for n in names], qi(LINE), qi(PROBLEM),
                     text.encoding)
     return source, lambda wanted: read_rows(text, header_at, names, wanted)
+
+
+def json_source(con: duckdb.DuckDBPyConnection, sf: SourceFile, tmp: Path) -> tuple[Source, tuple[Path, int]]:
+    """A JSON array of objects (Open311 requests, or a mapped system's records): the fields
+    read (Open311's, or the mapping's source columns), each as text; line = position + 1."""
+    array, offset = json_files.array_file(sf, tmp)
+    if sf.file_format == "open311":
+        fields = open311.FIELDS
+    else:
+        assert sf.mapping is not None
+        fields = list(dict.fromkeys(sf.mapping.columns.values()))
+    relation = json_files.relation(array, fields)
+    source = Source(relation, [(f, "VARCHAR") for f in fields], "row_number() OVER ()", NO_VALUE, None)
+    return source, (array, offset)
+
+
+def mapped_source_columns(sf: SourceFile, header: Header) -> dict[str, str]:
+    """Contract column -> the expression of the source column its mapping names; the mapping's
+    error (file, line, key) when the file lacks one."""
+    m = sf.mapping
+    assert m is not None
+    out = {}
+    for col, name in m.columns.items():
+        found = header.by_name.get(norm_header(name))
+        if found is None:
+            raise m.fail(f"columns.{col}", f"{sf.rel} has no column {name!r} (columns found: {header.found()})")
+        out[col] = header.value(*found)
+    return out
 
 
 def contract_columns(sf: SourceFile, header: Header) -> dict[str, str]:

@@ -1,5 +1,6 @@
 -- One row per SR (the latest delivery wins), with ward, local periods, time to close and
--- its due date under the service standard. It keeps the columns the marts and the BIA reports
+-- its due date under the service standard (or the source system's own due_at, which decides
+-- when given). It keeps the columns the marts and the BIA reports
 -- read (every row is written once more here, so each column costs load time at scale); the
 -- rest (section, FSA, coordinates, the raw ward text, the SR's channel) stays in
 -- stg_raw__service_requests.
@@ -106,7 +107,12 @@ final as (
                 then ({{ cx311.seconds_between('with_due_dates.created_at', 'with_due_dates.closed_at') }}) / 86400.0
         end as days_to_close,
         with_due_dates.due_date,
+        with_due_dates.due_at,
+        -- the source system's own due date decides when the row has one; else the standard's
+        with_due_dates.due_at is not null or with_due_dates.due_date is not null as has_due_date,
         case
+            when with_due_dates.is_closed and with_due_dates.due_at is not null
+                then with_due_dates.closed_at <= with_due_dates.due_at
             when with_due_dates.is_closed and with_due_dates.due_date is not null
                 then with_due_dates.closed_date <= with_due_dates.due_date
         end as is_on_time,

@@ -77,7 +77,7 @@ closed_in_month as (
         cast(date_trunc('month', closed_at_local) as date) as report_month,
         count(*) as closed,
         {{ cx311.median('days_to_close') }} as median_days_to_close,
-        count(*) filter (where due_date is not null) as closed_with_standard,
+        count(*) filter (where has_due_date) as closed_with_standard,
         count(*) filter (where is_on_time) as closed_on_time
     from located
     where is_closed and closed_at_available

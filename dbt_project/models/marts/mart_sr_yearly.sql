@@ -15,7 +15,7 @@ per_year as (
         count(*) filter (where closed_at_available) as with_closing_times,
         {{ cx311.median('days_to_close', filter='closed_at_available and not is_cancelled') }}
             as median_days_to_close,
-        count(*) filter (where closed_at_available and is_closed and due_date is not null)
+        count(*) filter (where closed_at_available and is_closed and has_due_date)
             as closed_with_standard,
         count(*) filter (where closed_at_available and is_on_time) as closed_on_time,
         count(*) filter (
