@@ -40,6 +40,10 @@ class Console:
         if not self.quiet:
             click.echo(message, err=True)
 
+    def out(self, message: str) -> None:
+        """A command's own result (check-extracts): standard output, even with --quiet."""
+        click.echo(message)
+
     def timed(self, label: str, func: Callable[[], object]) -> object:
         start = time.perf_counter()
         result = func()
@@ -125,7 +129,9 @@ def cli(ctx: click.Context, quiet: bool, debug: bool) -> None:
 
 
 EXPECTED = ("raw/<YEAR>/interactions*, service_requests* or kb_views* files (.csv, .csv.gz or "
-            ".parquet), or City Open Data files in raw/open_data/ (see docs/data-contract.md)")
+            ".parquet), City Open Data files in raw/open_data/, Open311 request lists in raw/open311/ "
+            "(.json), or another system's exports with a mapping in raw/mapped/ (see "
+            "docs/bring-your-own-extracts.md)")
 
 
 def ensure_extracts(console: Console, raw_dir: Path) -> None:
@@ -146,7 +152,13 @@ def ensure_extracts(console: Console, raw_dir: Path) -> None:
                 "files), or put your extracts in a folder of their own and give it as RAW.")
         return
     if explicit:
-        raise UsageError(f"{raw_dir} holds no extracts. Expected {EXPECTED}. "
+        from .contract import non_extract_paths
+
+        seen = non_extract_paths(raw_dir)
+        found = ("It holds " + "; ".join(f"{rel} ({why})" for rel, why in seen[:10])
+                 + (f"; and {len(seen) - 10} more files" if len(seen) > 10 else "") + ". ") if seen else \
+            "It holds no files. "
+        raise UsageError(f"{raw_dir} holds no extracts. {found}Expected {EXPECTED}. "
                          "`make demo-data` makes the synthetic demo data set.")
     from .demo import generate
 
@@ -192,6 +204,9 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
         console.say(f"  {name}: read as {encoding}")
     for note in summary.notes:  # nothing in raw/ is ignored without a word
         console.say(f"  note: {note}")
+        if " with no mapping in " in note.note:
+            console.say("    (add these values under the mapping's `values`; "
+                        "`python -m pipeline check-extracts` shows what a mapping reads)")
     con = connect(db_path)
     try:
         load_service_standards(raw_dir, con)
@@ -250,6 +265,36 @@ def load(console: Console, raw: Path, output: Path, max_reject_rate: float, wait
     ensure_extracts(console, raw)
     with owned(console, output, wait):
         load_and_build(console, raw, output, max_reject_rate)
+
+
+@cli.command("check-extracts")
+@raw_option
+@click.option("--rows", type=click.IntRange(0, 100), default=3, show_default=True,
+              help="First rows shown per file, as contract rows.")
+@pass_console
+def check_extracts(console: Console, raw: Path, rows: int) -> None:
+    """Read every extract as the load would and say what it found; write nothing.
+
+    For writing a mapping (raw/mapped/<name>.yaml): per file the rows read, loaded, rejected and
+    collapsed and its first rows as contract rows; the source values no mapping maps; the
+    rejects by reason; the years the rows cover; and every file in RAW that is not read, with
+    the reason. Nothing is written to OUTPUT or the raw folder."""
+    from .ingest.dry_run import check_extracts as dry_run
+
+    found = dry_run(raw, sample=rows)
+    if not found.files and not found.notes:
+        raise UsageError(f"{raw} holds no extracts. Expected {EXPECTED}.")
+    for f in found.files:
+        console.out(f"{f.file} ({f.entity}, {f.file_format}): read {f.rows_read:,}, loaded {f.rows_loaded:,}, "
+                    f"rejected {f.rows_rejected:,}, duplicates collapsed {f.duplicates_collapsed:,}")
+        for row in f.first_rows:
+            console.out("  " + ", ".join(f"{k}={v}" for k, v in row.items() if v is not None))
+    for file, column, reason, n in found.rejects:
+        console.out(f"rejected: {file}: {n:,} row(s), {reason} in column {column}")
+    for note in found.notes:
+        console.out(f"note: {note}")
+    for entity, years in found.years.items():
+        console.out(f"{entity}: {', '.join(map(str, years))}")
 
 
 @cli.command()

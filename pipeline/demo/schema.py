@@ -32,9 +32,16 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
+# Optional contract columns the demo's (Toronto-like) system does not export: the City's
+# extracts carry no due date of their own (the service standards decide on-time).
+NOT_EXPORTED = frozenset({"due_at"})
+
+
 def arrow_schema(entity: str) -> pa.Schema:
-    """The Arrow schema of an entity's extract: the contract's columns, in its order."""
-    return pa.schema([(col.name, ARROW_TYPES[col.kind]) for col in ENTITIES[entity]])
+    """The Arrow schema of an entity's extract: the contract's columns, in its order, except
+    those the demo's system does not export."""
+    return pa.schema([(col.name, ARROW_TYPES[col.kind]) for col in ENTITIES[entity]
+                      if col.name not in NOT_EXPORTED])
 
 
 INTERACTIONS_SCHEMA = arrow_schema("interactions")

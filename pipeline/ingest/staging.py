@@ -256,6 +256,10 @@ def json_source(con: duckdb.DuckDBPyConnection, sf: SourceFile, tmp: Path) -> tu
         assert sf.mapping is not None
         fields = list(dict.fromkeys(sf.mapping.columns.values()))
     relation = json_files.relation(array, fields)
+    try:  # DuckDB reads lazily: find malformed JSON here, where the byte offset can be named
+        con.execute(f"SELECT count(*) FROM {relation}").fetchone()
+    except duckdb.Error as e:
+        raise json_files.malformed(sf, e, array, offset) from e
     source = Source(relation, [(f, "VARCHAR") for f in fields], "row_number() OVER ()", NO_VALUE, None)
     return source, (array, offset)
 

@@ -45,7 +45,10 @@ def test_a_raw_folder_without_extracts_gets_no_demo_data(tmp_path: Path, capsys)
     (raw / "2024" / "notes.csv").write_text("not an extract\n", encoding="utf-8")
     code, text = run(capsys, "load", "--raw", str(raw), "--output", str(tmp_path / "o"))
     assert code == 2
-    assert f"{raw} holds no extracts. Expected raw/<YEAR>/interactions*" in text
+    # what it found, with the reason it is not read, then what is expected
+    assert (f"{raw} holds no extracts. It holds 2024/notes.csv (its name or type is not an extract's: a year "
+            "folder holds interactions*, service_requests* and kb_views* files (.csv, .csv.gz or .parquet)). "
+            "Expected raw/<YEAR>/interactions*") in " ".join(text.split())
     assert "`make demo-data` makes the synthetic demo data set." in text
     assert sorted(p.name for p in raw.rglob("*")) == ["2024", "notes.csv"]
 

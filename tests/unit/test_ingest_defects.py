@@ -209,6 +209,12 @@ def test_plausibility_limits_are_contract_settings(monkeypatch):
 # ---------------------------------------------------------------- 5. nothing ignored silently
 
 
+NOT_A_FOLDER_READ = ("not in a folder that is read: extracts go directly in <YEAR>/ (4 digits), open_data/, "
+                     "open311/ or, with a mapping, mapped/")
+AT_THE_TOP = ("a file at the top of the raw folder is not read; extracts go in <YEAR>/, open_data/, open311/ "
+              "or, with a mapping, mapped/")
+
+
 def test_non_extract_paths_lists_what_is_not_read(raw_dir):
     for rel in ("2024/interactions.csv", "2024/calls_2024.csv", "2024/interactions.zip", "2024/notes.txt",
                 "2024/sub/interactions.csv", "open_data/sr.xlsx", "open_data/sr.csv", "misc/x.csv",
@@ -222,15 +228,11 @@ def test_non_extract_paths_lists_what_is_not_read(raw_dir):
          "reads .zip files); unzip it into the year folder"),
         ("2024/notes.txt", "its name or type is not an extract's: a year folder holds "
          "interactions*, service_requests* and kb_views* files (.csv, .csv.gz or .parquet)"),
-        ("2024/sub/interactions.csv", "not in a folder that is read: extracts go directly in "
-         "<YEAR>/ (4 digits) or open_data/"),
-        ("extract.csv", "a file at the top of the raw folder is not read; extracts go in <YEAR>/ "
-         "or open_data/"),
-        ("misc/x.csv", "not in a folder that is read: extracts go directly in <YEAR>/ (4 digits) "
-         "or open_data/"),
+        ("2024/sub/interactions.csv", NOT_A_FOLDER_READ),
+        ("extract.csv", AT_THE_TOP),
+        ("misc/x.csv", NOT_A_FOLDER_READ),
         ("open_data/sr.xlsx", "open_data/ reads only .csv, .csv.gz and .zip files"),
-        ("raw_README.txt", "a file at the top of the raw folder is not read; extracts go in <YEAR>/ "
-         "or open_data/"),
+        ("raw_README.txt", AT_THE_TOP),
     ]
 
 
