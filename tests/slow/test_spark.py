@@ -67,6 +67,31 @@ EDGE-I-5,2024-11-03T06:30:00Z,phone,status_update,,abandoned,5,,,,,en
 """
 
 
+MAPPING = """\
+entity: service_requests
+files: ["springfield/*.csv"]
+columns: {sr_id: Num, created_at: Created, closed_at: Closed, due_at: Due, status: Status, sr_type: Type,
+          division: Agency, ward: District}
+timestamps: {formats: ["%m/%d/%Y %I:%M:%S %p"], timezone: America/New_York}
+values:
+  status: {Closed: closed, Open: in_progress}
+"""
+MAPPED_EXPORT = """\
+Num,Type,Created,Status,Due,Closed,Agency,District
+M-1,Road - Pot hole,07/02/2024 09:00:00 AM,Closed,07/03/2024 09:00:00 AM,07/03/2024 08:59:59 AM,Transportation Services,2
+M-2,Road - Pot hole,07/02/2024 09:00:00 AM,Closed,07/03/2024 09:00:00 AM,07/03/2024 09:00:01 AM,Transportation Services,2
+M-3,Graffiti,11/03/2024 01:30:00 AM,Open,,,Transportation Services,3
+"""
+OPEN311 = [
+    {"service_request_id": 9001, "status": "closed", "service_name": "Injured Wildlife",
+     "agency_responsible": "Municipal Licensing & Standards", "requested_datetime": "2024-12-31T23:30:00-05:00",
+     "updated_datetime": "2025-01-02T10:00:00-05:00", "expected_datetime": "2025-01-01T23:30:00-05:00",
+     "lat": 43.65, "long": -79.40, "zipcode": "M5T 1R5", "description": "never stored"},
+    {"service_request_id": "9002", "status": "open", "service_name": "Graffiti", "agency_responsible": "",
+     "requested_datetime": "2024-03-10T02:30:00-05:00"},
+]
+
+
 def write_later_deliveries(raw: Path) -> None:
     """Files delivered after the demo files: ids repeated across files (300 SRs with a BIA
     cancelled, 300 phone interactions now e-mails) and within one (200 SRs closed twice: the
@@ -90,6 +115,13 @@ def write_later_deliveries(raw: Path) -> None:
                   FROM '{ix24}' WHERE channel = 'phone' ORDER BY interaction_id LIMIT 300)
             TO '{raw / "2024" / "interactions_2024_redelivered.parquet"}' (FORMAT parquet)""")
     (raw / "2024" / "service_requests_2024_edges.csv").write_text(SR_EDGES, encoding="utf-8")
+    # another system's export through a mapping (its own time format and zone, vocabulary and
+    # due dates) and an Open311 feed: both engines read the same contract rows from them
+    (raw / "mapped" / "springfield").mkdir(parents=True)
+    (raw / "mapped" / "springfield.yaml").write_text(MAPPING, encoding="utf-8")
+    (raw / "mapped" / "springfield" / "export.csv").write_text(MAPPED_EXPORT, encoding="utf-8")
+    (raw / "open311").mkdir()
+    (raw / "open311" / "feed.json").write_text(json.dumps({"service_requests": OPEN311}), encoding="utf-8")
     (raw / "2024" / "interactions_2024_edges.csv").write_text(INTERACTION_EDGES, encoding="utf-8")
     later = max(p.stat().st_mtime for p in raw.rglob("*.parquet")) + 60
     for path in (raw / "2024").iterdir():
@@ -181,6 +213,12 @@ def test_the_fixture_has_its_edges(engines: dict[str, Path]) -> None:
                    for t in ("interactions", "service_requests", "kb_views"))
         repeated = con.execute("SELECT count(*) FROM raw.repeated_ids").fetchone()[0]
         unmatched = con.execute("SELECT count(*) FROM marts.mart_bia_unmatched_names").fetchone()[0]
+        other = con.execute("SELECT _source_file, count(*), count(due_at) FROM raw.service_requests "
+                            "WHERE _source_file LIKE 'mapped/%' OR _source_file LIKE 'open311/%' "
+                            "GROUP BY 1 ORDER BY 1").fetchall()
+    # the mapped export's 3 rows (2 with a due date) load; of the Open311 feed, 9002's local
+    # 02:30 on 10 March is given with an offset (-05:00), so it is an instant: both load
+    assert other == [("mapped/springfield/export.csv", 3, 2), ("open311/feed.json", 2, 1)]
     assert rows >= 20_000
     assert repeated >= 700
     assert unmatched >= 1
@@ -218,7 +256,8 @@ def test_spark_read_the_landing_zone_and_published_the_marts(engines: dict[str, 
     landing = engines["spark"] / "warehouse" / "landing"
     assert sorted(p.name for p in (landing / "service_requests").iterdir()) == sorted(
         [p.name for p in (landing / "service_requests").iterdir() if p.suffix == ".parquet"])
-    assert len(list((landing / "service_requests").glob("*.parquet"))) == 4  # one per source file
+    # one per source file: the year files, the edges, the mapped export and the Open311 feed
+    assert len(list((landing / "service_requests").glob("*.parquet"))) == 6
     with duckdb.connect(str(engines["spark"] / "warehouse.duckdb"), read_only=True) as con:
         schemas = {s for (s,) in con.execute("SELECT schema_name FROM information_schema.schemata").fetchall()}
     assert "intermediate" not in schemas  # the models ran on Spark, not in the warehouse file
