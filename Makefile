@@ -70,7 +70,7 @@ bia-send: $(STAMP)  ## e-mail the BIA reports of MONTH (.eml outbox; SEND=1 send
 load: $(STAMP) $(ENGINE_STAMP)  ## load RAW into the warehouse and run dbt build (ENGINE=spark: the models on Spark)
 	$(CX) load $(RAW_ARG) --output $(OUTPUT) --engine $(ENGINE)
 
-bench: $(STAMP) $(ENGINE_STAMP)  ## time every stage on demo data at SCALE into OUTPUT/bench (SKIP=report,bia,incremental,e2e; ENGINE=spark)
+bench: $(STAMP) $(ENGINE_STAMP)  ## time every stage on demo data at SCALE into OUTPUT/bench (SKIP=report,bia,incremental,e2e,mapped; ENGINE=spark)
 	$(BIN)/python -m benchmarks.bench --scale $(SCALE) --out $(OUTPUT)/bench --engine $(ENGINE)$(if $(SKIP), --skip $(SKIP))
 
 demo-data: $(STAMP)  ## generate the synthetic demo data set into RAW

@@ -46,13 +46,14 @@ DEFAULT_OUT = PROJECT_DIR / "output" / "bench"
 YEAR = 2024
 BIA_MONTH = "2024-07"
 TOP_N = 10
-SKIPPABLE = ("report", "bia", "incremental", "e2e")
+SKIPPABLE = ("report", "bia", "incremental", "e2e", "mapped")
 E2E_STAGE = "cold python -m pipeline report (end to end)"
 BIA_WORKERS = os.cpu_count() or 1  # what `make bia` uses: one PDF worker per core
 BIA_FLOOR_REPEATS = 5
 # Budgets (2 cores, 24 GB) by scale; any other scale has none. Each row: key, name, unit.
 BUDGETS: dict[float, dict[str, float]] = {
-    1.0: {"e2e_s": 12.0, "load_dbt_vs_copy_floor": 2.5, "new_month_s": 3.0, "bia_s": 12.0},
+    1.0: {"e2e_s": 12.0, "load_dbt_vs_copy_floor": 2.5, "new_month_s": 3.0, "bia_s": 12.0,
+          "mapped_vs_csv": 1.5},
     10.0: {"e2e_s": 75.0, "load_dbt_vs_copy_floor": 2.5, "new_month_s": 10.0, "peak_mb": 4 * 1024.0,
            "bia_s": 20.0},
 }
@@ -62,7 +63,21 @@ BUDGET_ROWS = (
     ("new_month_s", "one new month: load + dbt build", "s"),
     ("peak_mb", "peak memory of the cold end-to-end report", "MB"),
     ("bia_s", "BIA batch for one month", "s"),
+    ("mapped_vs_csv", "load of the year's SRs through a mapping vs the same rows as contract CSV", "× CSV load"),
 )
+# The mapped-load stage: the year's service requests as another system's export (its own
+# column names, US-style timestamps, its own status words) and the same rows as contract CSV.
+MAPPED_EXPORT_MAPPING = """\
+entity: service_requests
+files: ["export/*.csv"]
+columns: {sr_id: RequestNumber, created_at: CreatedDate, closed_at: ClosedDate, status: RequestStatus,
+          sr_type: RequestType, division: Department, section: Unit, ward: District, fsa: PostalPrefix,
+          intersection_1: Street1, intersection_2: Street2, latitude: Lat, longitude: Lon, bia: Area,
+          channel: Source}
+timestamps: {formats: ["%m/%d/%Y %I:%M:%S %p"]}
+values:
+  status: {INITIATED: initiated, "IN PROGRESS": in_progress, CLOSED: closed, CANCELLED: cancelled, UNKNOWN: unknown}
+"""
 NO_BUDGET = "no budget at this scale"
 
 
@@ -386,6 +401,36 @@ def _stage_load(p: dict) -> dict:
     }
 
 
+def _stage_mapped_setup(p: dict) -> dict:
+    """The year's service requests written twice: as contract CSV (``csv/<YEAR>/``) and as
+    another system's export with its mapping (``mapped/mapped/``)."""
+    from pipeline.contract import ENTITIES
+
+    src = Path(p["raw"]) / str(p["year"]) / f"service_requests_{p['year']}.parquet"
+    csv_raw, mapped_raw = Path(p["csv"]), Path(p["mapped"])
+    for d in (csv_raw, mapped_raw):
+        shutil.rmtree(d, ignore_errors=True)
+    (csv_raw / str(p["year"])).mkdir(parents=True)
+    (mapped_raw / "mapped" / "export").mkdir(parents=True)
+    import duckdb
+    import yaml
+
+    columns = yaml.safe_load(MAPPED_EXPORT_MAPPING)["columns"]
+    names = [c.name for c in ENTITIES["service_requests"] if c.name != "due_at"]
+    ts = "strftime({c}, '%m/%d/%Y %I:%M:%S %p')"
+    renamed = ", ".join(
+        (f"{ts.format(c=c)} AS {columns[c]}" if c in ("created_at", "closed_at")
+         else f"upper(replace(status, '_', ' ')) AS {columns[c]}" if c == "status" else f"{c} AS {columns[c]}")
+        for c in names)
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT {', '.join(names)} FROM '{src}') TO "
+                    f"'{csv_raw / str(p['year']) / 'service_requests.csv'}' (HEADER)")
+        con.execute(f"COPY (SELECT {renamed} FROM '{src}') TO '{mapped_raw / 'mapped' / 'export' / 'sr.csv'}' (HEADER)")
+        rows = con.execute(f"SELECT count(*) FROM '{src}'").fetchone()[0]
+    (mapped_raw / "mapped" / "export.yaml").write_text(MAPPED_EXPORT_MAPPING, encoding="utf-8")
+    return {"rows": rows}
+
+
 def dbt_node_timings(work_dir: Path, top: int = 8) -> list[list]:
     """The slowest nodes of the last dbt run, from ``dbt_target/run_results.json``."""
     path = Path(work_dir) / "dbt_target" / "run_results.json"
@@ -520,6 +565,7 @@ CHILD_STAGES: dict[str, Callable[[dict], dict]] = {
     "render": _stage_render,
     "manifest": _stage_manifest,
     "bia_floor": _stage_bia_floor,
+    "mapped_setup": _stage_mapped_setup,
 }
 
 
@@ -687,6 +733,8 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
         bench.cli(bia_name, "bia", ["bia", "--month", bia_month, "--workers", str(BIA_WORKERS),
                                     "--raw", str(raw), "--output", str(work)], parse=bia_cli_figures)
 
+    mapped_stages(bench, p, base, skip)
+
     # incremental: nothing new, then one more month of files
     if "incremental" in skip:
         bench.absent("rerun, nothing new: load", "rerun", "skipped")
@@ -719,6 +767,23 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
     result["engine"] = engine()
     (out_root / result_name(scale)).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result
+
+
+def mapped_stages(bench: Bench, p: dict[str, Any], base: Path, skip: tuple[str, ...]) -> None:
+    """Another system's export: the year's SRs through a mapping, against the same rows as
+    contract CSV, each loaded into a new warehouse."""
+    if "mapped" in skip:
+        bench.absent("mapped load: contract CSV", "mapped", "skipped")
+        bench.absent("mapped load: through a mapping", "mapped", "skipped")
+        return
+    mp = {**p, "csv": str(base / "sr_csv"), "mapped": str(base / "sr_mapped")}
+    bench.child("mapped load: write the year's SRs twice", "mapped_setup", "mapped_setup", mp)
+    bench.child("mapped load: contract CSV", "mapped", "load",
+                {**p, "raw": mp["csv"], "output": str(base / "sr_csv_out")})
+    bench.child("mapped load: through a mapping", "mapped", "load",
+                {**p, "raw": mp["mapped"], "output": str(base / "sr_mapped_out")})
+    for d in ("sr_csv", "sr_mapped", "sr_csv_out", "sr_mapped_out"):
+        shutil.rmtree(base / d, ignore_errors=True)
 
 
 def loader_rejects(db_path: Path, raw: Path) -> list[list]:
@@ -763,7 +828,15 @@ def budget_measures(stages: list[dict], totals: dict[str, Any]) -> dict[str, flo
         "new_month_s": (totals["one_new_month_load_dbt"] or {}).get("wall_s"),
         "peak_mb": e2e.get("peak_rss_mb"),
         "bia_s": bia.get("wall_s"),
+        "mapped_vs_csv": _ratio(by_name.get("mapped load: through a mapping"), by_name.get("mapped load: contract CSV")),
     }
+
+
+def _ratio(a: dict | None, b: dict | None) -> float | None:
+    """In-process load seconds of stage ``a`` over ``b`` (None unless both ran)."""
+    if not a or not b or a.get("status") != "ok" or b.get("status") != "ok":
+        return None
+    return a["inner_s"] / b["inner_s"] if b.get("inner_s") else None
 
 
 def budget_rows(scale: float, measures: dict[str, float | None]) -> list[dict[str, Any]]:
