@@ -1,5 +1,7 @@
-"""A blank ``bia`` of a service request filled from the coordinates: the BIA whose boundary
-(``<raw>/reference/bia_boundaries.geojson``, property ``bia_name``) holds the point.
+"""A blank ``bia`` or ``ward`` of a service request filled from the coordinates: the BIA whose
+boundary (``<raw>/reference/bia_boundaries.geojson``, property ``bia_name``) holds the point,
+and the ward whose boundary (the city profile's ``wards.boundaries``, properties
+``ward_number`` and ``ward_name``) holds it, as "Ward Name (NN)".
 """
 
 from __future__ import annotations
@@ -14,15 +16,37 @@ import duckdb
 from .errors import file_error
 
 BOUNDARIES = Path("reference") / "bia_boundaries.geojson"
-MAP_TABLE = "_bia_map"  # temp table (latitude, longitude, bia)
+MAP_TABLE = "_{column}_map"  # temp table (latitude, longitude, <column>)
 
 
 @dataclass(frozen=True)
 class Boundaries:
-    """The BIA polygons in a spatial index, and each polygon's name."""
+    """Polygons in a spatial index, each polygon's name, and the column they fill."""
 
     tree: Any  # shapely.STRtree
     names: list[str]
+    column: str = "bia"
+
+    @property
+    def table(self) -> str:
+        return MAP_TABLE.format(column=self.column)
+
+
+def ward_boundaries(path: Path | None) -> Boundaries | None:
+    """The city profile's ward polygons (checked by the profile), named "Ward Name (NN)"."""
+    if path is None or not path.is_file():
+        return None
+    import shapely
+    from shapely.geometry import shape
+
+    doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    geoms, names = [], []
+    for feat in doc["features"]:
+        props = feat.get("properties") or {}
+        if feat.get("geometry"):
+            geoms.append(shape(feat["geometry"]))
+            names.append(f"{props['ward_name']} ({int(props['ward_number']):02d})")
+    return Boundaries(shapely.STRtree(geoms), names, "ward") if geoms else None
 
 
 def load_boundaries(raw_dir: Path) -> Boundaries | None:
@@ -57,15 +81,16 @@ def _read_polygons(path: Path) -> tuple[list[Any], list[str]]:
 
 
 def create_map(con: duckdb.DuckDBPyConnection, boundaries: Boundaries, source: str) -> bool:
-    """Temp table ``_bia_map`` (latitude, longitude, bia): the BIA whose boundary holds each
-    point of a row of ``source`` with a blank ``bia`` (the first polygon when several do).
-    False, and no table, when no such point is in a BIA."""
+    """Temp table ``_<column>_map`` (latitude, longitude, <column>): the polygon that holds each
+    point of a row of ``source`` with a blank ``<column>`` (the first polygon when several do).
+    False, and no table, when no such point is in a polygon."""
+    column = boundaries.column
     import numpy as np
     import pyarrow as pa
     import shapely
 
     pts = con.execute(
-        f"SELECT DISTINCT latitude, longitude FROM {source} WHERE bia IS NULL "
+        f"SELECT DISTINCT latitude, longitude FROM {source} WHERE {column} IS NULL "
         "AND latitude IS NOT NULL AND longitude IS NOT NULL"
     ).fetchnumpy()
     lat = np.asarray(pts["latitude"], dtype="float64")
@@ -83,12 +108,12 @@ def create_map(con: duckdb.DuckDBPyConnection, boundaries: Boundaries, source: s
         {
             "latitude": lat[sel_pt],
             "longitude": lon[sel_pt],
-            "bia": pa.array([boundaries.names[i] for i in sel_poly], type=pa.string()),
+            column: pa.array([boundaries.names[i] for i in sel_poly], type=pa.string()),
         }
     )
-    con.register("_bia_points", mapping)
+    con.register("_map_points", mapping)
     try:
-        con.execute(f"CREATE TEMP TABLE {MAP_TABLE} AS SELECT * FROM _bia_points")
+        con.execute(f"CREATE TEMP TABLE {boundaries.table} AS SELECT * FROM _map_points")
     finally:
-        con.unregister("_bia_points")
+        con.unregister("_map_points")
     return True

@@ -91,7 +91,7 @@ import duckdb
 from ..contract import DEDUP_KEYS, ENTITIES, SourceFile, discover, non_extract_paths, plausible_range
 from ..profile import Profile, load_profile
 from ..warehouse import attach, detach
-from .bia_map import MAP_TABLE, Boundaries, create_map, load_boundaries
+from .bia_map import Boundaries, create_map, load_boundaries, ward_boundaries
 from .checks import macros, problem_expr, set_bounds, typed_columns
 from .deliveries import reconcile
 from .errors import LoadError, duck_message, file_error
@@ -218,6 +218,7 @@ class _Loader:
                  boundaries: Boundaries | None, profile: Profile) -> None:
         self.con = con
         self.profile = profile
+        self.wards = ward_boundaries(profile.wards.boundaries if profile.wards else None)
         self.tmp = tmp
         self.max_reject_rate = max_reject_rate
         self.boundaries = boundaries
@@ -311,21 +312,25 @@ class _Loader:
         boundaries."""
         select = column_list([c.name for c in ENTITIES[sf.entity]], "t.")
         source = "typed t"
-        if self._has_bia_map(sf):
-            select = select.replace('t."bia"', 'coalesce(t."bia", m.bia) AS "bia"')
-            source += (f" LEFT JOIN {MAP_TABLE} m ON t.bia IS NULL "
-                       "AND t.latitude = m.latitude AND t.longitude = m.longitude")
+        for i, boundaries in enumerate(self._maps(sf)):
+            col, alias = boundaries.column, f"m{i}"
+            select = select.replace(f't."{col}"', f'coalesce(t."{col}", {alias}.{col}) AS "{col}"')
+            source += (f" LEFT JOIN {boundaries.table} {alias} ON t.{col} IS NULL "
+                       f"AND t.latitude = {alias}.latitude AND t.longitude = {alias}.longitude")
         where = ("WHERE NOT EXISTS (SELECT 1 FROM checked c WHERE c._problem IS NOT NULL "
                  "AND c._line = t._line)" if rejected else "")
         self.con.execute(f"CREATE TEMP VIEW good AS SELECT t._line, {select} FROM {source} {where}")
 
-    def _has_bia_map(self, sf: SourceFile) -> bool:
-        return (sf.entity == "service_requests" and self.boundaries is not None
-                and create_map(self.con, self.boundaries, "typed"))
+    def _maps(self, sf: SourceFile) -> list[Boundaries]:
+        """The boundaries that fill a blank BIA and ward of this file's rows from their
+        coordinates (each with its temp table made)."""
+        if sf.entity != "service_requests":
+            return []
+        return [b for b in (self.boundaries, self.wards) if b is not None and create_map(self.con, b, "typed")]
 
     def _drop_temp_relations(self, sf: SourceFile, staged: Staged) -> None:
         for statement in ("DROP VIEW good", "DROP TABLE checked", f"DROP {_typed_kind(sf)} typed",
-                          f"DROP TABLE IF EXISTS {MAP_TABLE}"):
+                          "DROP TABLE IF EXISTS _bia_map", "DROP TABLE IF EXISTS _ward_map"):
             self.con.execute(statement)
         unstage(self.con, staged)
 

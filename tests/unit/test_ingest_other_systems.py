@@ -178,15 +178,17 @@ def test_open311_requests_become_service_requests(raw_dir, db_path, form):
     _open311(raw_dir, "toronto", body, gz=form.startswith("gzip"))
     summary = load(raw_dir, db_path, max_reject_rate=1.0)
     rows = q(db_path, "SELECT sr_id, created_at, closed_at, due_at, status, sr_type, division, fsa, latitude, "
-                      "longitude, _source_line FROM raw.service_requests ORDER BY sr_id")
+                      "longitude, ward, _source_line FROM raw.service_requests ORDER BY sr_id")
     assert rows == [
-        # closed: its last update (12:00 EDT = 16:00 UTC) stands for the closing time
+        # closed: its last update (12:00 EDT = 16:00 UTC) stands for the closing time; the
+        # point 43.64 N 79.39 W lies in ward 10 of the profile's boundaries
         ("638344", dt.datetime(2024, 7, 2, 14, tzinfo=UTC), dt.datetime(2024, 7, 4, 16, tzinfo=UTC),
          dt.datetime(2024, 7, 5, 14, tzinfo=UTC), "closed", "Pot hole", "Transportation Services", "M5V",
-         43.64, -79.39, 1),
-        # open: no closing time; a blank agency is Unknown; 90210 is not a Canadian postal code
+         43.64, -79.39, "Spadina-Fort York (10)", 1),
+        # open: no closing time; a blank agency is Unknown; 90210 is not a Canadian postal code;
+        # 43.65 N 79.38 W lies in ward 13
         ("638345", dt.datetime(2024, 7, 3, 14, tzinfo=UTC), None, None, "in_progress", "Graffiti", "Unknown",
-         None, 43.65, -79.38, 2),
+         None, 43.65, -79.38, "Toronto Centre (13)", 2),
     ]
     # the 3rd request has no id, the 4th no requested_datetime: row problems
     assert q(db_path, 'SELECT line, "column", reason FROM raw.rejects ORDER BY line') == [
