@@ -31,16 +31,36 @@ Progress = Callable[[str, int, int], None]
 
 class Console:
     """What the user sees on stderr: one line per finished stage, and progress bars for the
-    stages that take a while (off with --quiet or when stderr is not a terminal)."""
+    stages that take a while (off with --quiet).
 
-    def __init__(self, quiet: bool = False) -> None:
+    When stderr is not a terminal (a log file, CI, cron), there is no bar: a line says when
+    each stage starts, and during a long stage a line such as ``render 2/3`` or
+    ``BIA PDFs 40/79`` comes at most every ``LOG_EVERY`` seconds."""
+
+    LOG_EVERY = 10.0  # seconds between two progress lines in a log
+
+    def __init__(self, quiet: bool = False, log: bool | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.quiet = quiet
+        self.log = (not sys.stderr.isatty()) if log is None else log  # not a terminal: log lines
+        self.clock = clock
 
     def say(self, message: str) -> None:
         if not self.quiet:
             click.echo(message, err=True)
 
+    def started(self, label: str) -> None:
+        """In a log, the line that says a stage started (a terminal shows its bar instead)."""
+        if self.log:
+            self.say(f"{label}: started")
+
+    def ended(self, label: str, seconds: float) -> None:
+        """In a log, the line that says a stage ended (where no ``timed`` line does)."""
+        if self.log:
+            self.say(f"{label}: {seconds:.1f} s")
+
     def timed(self, label: str, func: Callable[[], object]) -> object:
+        self.started(label)
         start = time.perf_counter()
         result = func()
         self.say(f"{label}: {time.perf_counter() - start:.1f} s")
@@ -48,9 +68,13 @@ class Console:
 
     @contextlib.contextmanager
     def progress(self, label: str) -> Iterator[Progress | None]:
-        """A progress callback ``(item, done, total)`` drawing a bar, or None when quiet."""
-        if self.quiet or not sys.stderr.isatty():
+        """A progress callback ``(item, done, total)``: a bar on a terminal, a line at most
+        every LOG_EVERY seconds in a log, None when quiet."""
+        if self.quiet:
             yield None
+            return
+        if self.log:
+            yield self._log_progress(label)
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -60,6 +84,16 @@ class Console:
         task = bar.add_task("", total=None)
         with bar:
             yield lambda item, done, total: bar.update(task, completed=done, total=total, description=item)
+
+    def _log_progress(self, label: str) -> Progress:
+        last = [self.clock()]  # the stage's start, then the last line printed
+
+        def step(item: str, done: int, total: int) -> None:
+            now = self.clock()
+            if now - last[0] >= self.LOG_EVERY and done < total:
+                last[0] = now
+                self.say(f"{label} {done}/{total}")
+        return step
 
 
 pass_console = click.make_pass_decorator(Console)
@@ -357,10 +391,12 @@ def _render_bia(console: Console, raw: Path, output: Path, max_reject_rate: floa
 
     db_path = load_and_build(console, raw, output, max_reject_rate, exposure=EXPOSURE)
     final = output / "bia" / month
+    console.started("BIA PDFs")
     with staged(output, final) as work, console.progress("BIA PDFs") as progress:
         result = run_batch(db_path, raw, work, month, workers=workers, only=list(only) or None,
                            progress=progress)
         publish(result.out_dir, final, keep=(SEND_LOG,))
+    console.ended("BIA PDFs", result.seconds)
     result.out_dir = final
     for line in summary_lines(result):
         console.say(line)
