@@ -25,6 +25,7 @@ from .paths import PROJECT_DIR
 
 DEFAULT_RAW = PROJECT_DIR / "raw"
 DEFAULT_OUTPUT = PROJECT_DIR / "output"
+CACHE = ".cache"  # OUTPUT/.cache: what a run may reuse that is not published (the drawn charts)
 
 Progress = Callable[[str, int, int], None]
 
@@ -118,6 +119,12 @@ def state_options(func: Callable) -> Callable:
     func = click.option("--output", type=click.Path(path_type=Path), default=DEFAULT_OUTPUT,
                         show_default="output/", help="Folder for everything generated: warehouse, reports, dbt files.")(func)
     return raw_option(func)
+
+
+def force_option(func: Callable) -> Callable:
+    return click.option("--force", is_flag=True,
+                        help="Lay out every PDF and draw every chart again, even those whose HTML is "
+                             "unchanged since the published set (which are otherwise copied from it).")(func)
 
 
 def bia_options(func: Callable) -> Callable:
@@ -291,10 +298,11 @@ def load(console: Console, raw: Path, output: Path, max_reject_rate: float, wait
 @click.option("--final", is_flag=True, envvar="FINAL",
               help="Refuse to render a draft: stop (exit 1) when any narrative file or report.yaml key "
                    "of RAW/narrative/<YEAR>/ is missing, listing them.")
+@force_option
 @state_options
 @pass_console
 def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate: float, wait: bool,
-           final: bool) -> None:
+           final: bool, force: bool) -> None:
     """The annual report for a year: load, dbt build, key_metrics.json, HTML and PDF.
 
     Writes the annual report, Appendix A (key metrics with charts) and Appendix B (text only),
@@ -307,10 +315,14 @@ def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate
     Demo data: when the raw folder holds no extract (no raw/<YEAR>/interactions*,
     service_requests* or kb_views* file and no raw/open_data/ file), the synthetic demo data
     set is generated into it first, and every document says it is demo data.
+
+    A PDF whose HTML, and everything it embeds, is byte-identical to the published set's is
+    copied from it, not laid out again (checked by hash; --force lays out every PDF again).
     """
     from .manifest import write_manifest
     from .metrics import key_metrics, write_key_metrics
     from .report import render_annual_report, report_meta
+    from .report.pdf import Layouts
     from .warehouse import input_files
 
     ensure_extracts(console, raw)
@@ -325,13 +337,40 @@ def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate
             written = write_key_metrics(metrics, work)
             meta = report_meta(raw, db_path, year)
             say_unavailable(console, metrics, meta["not_available"])
-            with console.progress("render") as progress:
-                written += console.timed("render", lambda: render_annual_report(metrics, meta, work, progress))
+            layouts = Layouts.of(final, force)
+            with caches(output, force), console.progress("render") as progress:
+                written += console.timed("render", lambda: render_annual_report(metrics, meta, work, progress,
+                                                                               layouts))
+            say_reused(console, layouts)
             written.append(write_manifest(work, input_files(db_path, year), written,
-                                          metrics["settings"]))  # last
+                                          metrics["settings"], layouts.keys))  # last
             publish(work, final)
     for path in written:
         console.say(f"wrote {final / path.name}")
+
+
+@contextlib.contextmanager
+def caches(output: Path, force: bool) -> Iterator[None]:
+    """While the command runs: the drawn charts kept in OUTPUT/.cache/charts (``--force``: all
+    drawn again) and the compiled templates in OUTPUT/.cache/templates."""
+    from .report.charts import use_chart_cache
+    from .report.environment import use_template_cache
+
+    use_chart_cache(output / CACHE / "charts", redraw=force)
+    use_template_cache(output / CACHE / "templates")
+    try:
+        yield
+    finally:
+        use_chart_cache(None)
+        use_template_cache(None)
+
+
+def say_reused(console: Console, layouts) -> None:
+    """Which PDFs were copied from the published set and which were laid out."""
+    if layouts.reused:
+        console.say("  reused the published PDF (its HTML and what it embeds are unchanged): "
+                    + ", ".join(layouts.reused))
+        console.say("  laid out: " + (", ".join(layouts.laid_out) if layouts.laid_out else "none"))
 
 
 def _shown(path: Path) -> str:
@@ -384,17 +423,18 @@ def covered_years(db_path: Path) -> str:
 
 
 def _render_bia(console: Console, raw: Path, output: Path, max_reject_rate: float, month: str,
-                workers: int, only: tuple[str, ...]) -> bool:
+                workers: int, only: tuple[str, ...], force: bool = False) -> bool:
     """Load, build and render the month's BIA reports, published as one set (keeping the
-    month's send log, so nothing is e-mailed twice)."""
+    month's send log, so nothing is e-mailed twice); the PDFs whose HTML is unchanged since the
+    published set are copied from it, unless ``force``."""
     from .bia import EXPOSURE, SEND_LOG, run_batch, summary_lines
 
     db_path = load_and_build(console, raw, output, max_reject_rate, exposure=EXPOSURE)
     final = output / "bia" / month
     console.started("BIA PDFs")
-    with staged(output, final) as work, console.progress("BIA PDFs") as progress:
+    with staged(output, final) as work, caches(output, force), console.progress("BIA PDFs") as progress:
         result = run_batch(db_path, raw, work, month, workers=workers, only=list(only) or None,
-                           progress=progress)
+                           progress=progress, published=final, force=force)
         publish(result.out_dir, final, keep=(SEND_LOG,))
     console.ended("BIA PDFs", result.seconds)
     result.out_dir = final
@@ -408,18 +448,20 @@ def _render_bia(console: Console, raw: Path, output: Path, max_reject_rate: floa
 
 @cli.command()
 @bia_options
+@force_option
 @pass_console
 def bia(console: Console, month: str, workers: int, only: tuple[str, ...], raw: Path, output: Path,
-        max_reject_rate: float, wait: bool) -> None:
+        max_reject_rate: float, wait: bool, force: bool) -> None:
     """The BIA monthly reports for a month: one accessible PDF and HTML per Business
     Improvement Area, with index.html, bia_metrics.json and manifest.json, in
     OUTPUT/bia/<MONTH>/ (loads and builds what it needs first).
 
-    A BIA whose report fails is named at the end; the others are still written.
+    A BIA whose report fails is named at the end; the others are still written. A PDF whose
+    HTML is unchanged since the published set is copied from it (--force: laid out again).
     """
     ensure_extracts(console, raw)
     with owned(console, output, wait):
-        ok = _render_bia(console, raw, output, max_reject_rate, month, workers, only)
+        ok = _render_bia(console, raw, output, max_reject_rate, month, workers, only, force)
     if not ok:
         sys.exit(1)
 
