@@ -466,6 +466,64 @@ def bia(console: Console, month: str, workers: int, only: tuple[str, ...], raw: 
         sys.exit(1)
 
 
+def _optional_month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    return None if not value else _check_month(ctx, param, value)
+
+
+@cli.command()
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="Calendar year of the documents.")
+@click.option("--month", callback=_optional_month, metavar="YYYY-MM",
+              help="Also serve the BIA reports of this month, e.g. 2024-07.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port; the URL is printed).")
+@state_options
+@pass_console
+def preview(console: Console, year: int, month: str | None, port: int, raw: Path, output: Path,
+            max_reject_rate: float, wait: bool) -> None:
+    """A live preview of the year's documents while you write: http://127.0.0.1:8000/.
+
+    Builds first if the extracts changed (as `report` does), then serves the annual report and
+    Appendix A and B as HTML (and the BIA reports of --month) on 127.0.0.1 only. A save in
+    RAW/narrative/<YEAR>/ or report_templates/ renders the HTML again in under a second (no
+    dbt, no PDF) and the open pages reload themselves; an error in a narrative file or
+    report.yaml shows in the page, with file and line, until the next good save. When an
+    extract, RAW/reference/ or the city profile changes, the page says so and the preview
+    rebuilds. It lays out no PDF: `make report` does. Ctrl-C stops it.
+    """
+    from .preview import Figures
+
+    ensure_extracts(console, raw)
+    with owned(console, output, wait):
+        db_path = load_and_build(console, raw, output, max_reject_rate)
+        figures = Figures.read(db_path, raw, year, month)
+    with caches(output, False):
+        _preview(console, raw, output, year, month, port, max_reject_rate, db_path, figures)
+
+
+def _preview(console: Console, raw: Path, output: Path, year: int, month: str | None, port: int,
+             max_reject_rate: float, db_path: Path, figures) -> None:
+    from .preview import Figures, Site, serve
+
+    site = Site(figures.draw(), raw, year, month)
+    site.render()
+    if site.error:
+        console.say(f"the documents could not be rendered (the page says why): {site.error}")
+
+    def reread() -> Figures:  # after a rebuild: the figures under the run lock, then the charts
+        from .outputs import run_lock
+
+        with run_lock(output, "preview (reading the figures)", wait=True, say=console.say):
+            figures = Figures.read(db_path, raw, year, month)
+        return figures.draw()
+
+    explicit = click.get_current_context().get_parameter_source("raw") != ParameterSource.DEFAULT
+    rebuild = [sys.executable, "-m", "pipeline", "load", "--output", str(output), "--wait",
+               "--max-reject-rate", str(max_reject_rate),
+               "--engine", click.get_current_context().meta.get("engine", "duckdb"),
+               *(["--raw", str(raw)] if explicit else [])]
+    serve(site, port, rebuild, reread, console.say)
+
+
 @cli.command("bia-send")
 @bia_options
 @click.option("--send", "really_send", is_flag=True, envvar="SEND",
