@@ -431,11 +431,14 @@ def _stage_metrics(p: dict) -> dict:
 
 
 def _render_inputs(p: dict) -> tuple[dict, dict, Path, int]:
+    """What the documents are rendered from, as ``report`` has it: the key metrics with the
+    figures only the documents read (``key_metrics.json`` leaves those out), and the meta."""
+    from pipeline.metrics import key_metrics
     from pipeline.report import report_meta
 
     out, year = Path(p["output"]), int(p["year"])
-    metrics = json.loads((out / str(year) / "key_metrics.json").read_text(encoding="utf-8"))
-    return metrics, report_meta(Path(p["raw"]), out / "warehouse.duckdb", year), out / str(year), year
+    db = out / "warehouse.duckdb"
+    return key_metrics(db, year), report_meta(Path(p["raw"]), db, year), out / str(year), year
 
 
 def render_documents() -> list[str]:
@@ -981,7 +984,7 @@ def stage_notes(s: dict[str, Any]) -> list[str]:
         note.append(bia_pdf_note(info["vs_pdf_floor"]))
     if "laid_out" in info:
         note.append(f"PDFs laid out: {', '.join(info['laid_out']) or 'none'}; reused: "
-                    f"{len(info.get('reused') or [])}")
+                    f"{info.get('pdfs_reused', len(info.get('reused') or []))}")
     if "render_seconds" in info:
         note.append("renders " + ", ".join(f"{x:.2f}" for x in info["render_seconds"]) + " s")
     return note
