@@ -408,26 +408,34 @@ class Preview:
                     self.queue.put_nowait((kind, path))
 
     async def work(self) -> None:
-        """Take the queued changes in turn: render, or rebuild and then render."""
+        """Take the queued changes in turn: render, or rebuild and then render. A failure is
+        said on the console and in the pages; the next change is taken all the same."""
         while True:
             kinds = {await self.queue.get()}
             await asyncio.sleep(0.02)  # a save often touches several files at once
             while not self.queue.empty():
                 kinds.add(self.queue.get_nowait())
-            what = {k for k, _p in kinds}
-            if "inputs" in what:
-                paths = sorted({_relative(p, self.site.raw_dir) for k, p in kinds if k == "inputs"})
-                await self.rebuild(paths)
-                continue
-            start = time.perf_counter()
-            before = self.site.versions()
-            await asyncio.to_thread(self.site.render, "templates" in what)
-            after = self.site.versions()
-            changed = [p for p in after if before.get(p) != after[p]]
-            self.say(f"rendered the HTML again in {time.perf_counter() - start:.2f} s"
-                     + (f": {', '.join(p.lstrip('/') or 'index' for p in changed)}" if changed else ": nothing changed")
-                     + (f" (error: {self.site.error})" if self.site.error else ""))
-            self.announce()
+            try:
+                await self.apply(kinds)
+            except Exception as error:  # noqa: BLE001 - the preview keeps running
+                self.site.notice = f"The preview could not take the change: {error_message(error)}"
+                self.say(f"error: {self.site.notice}")
+                self.announce()
+
+    async def apply(self, kinds: set[tuple[str, str]]) -> None:
+        what = {k for k, _p in kinds}
+        if "inputs" in what:
+            await self.rebuild(sorted({_relative(p, self.site.raw_dir) for k, p in kinds if k == "inputs"}))
+            return
+        start = time.perf_counter()
+        before = self.site.versions()
+        await asyncio.to_thread(self.site.render, "templates" in what)
+        after = self.site.versions()
+        changed = [p for p in after if before.get(p) != after[p]]
+        self.say(f"rendered the HTML again in {time.perf_counter() - start:.2f} s"
+                 + (f": {', '.join(p.lstrip('/') or 'index' for p in changed)}" if changed else ": nothing changed")
+                 + (f" (error: {self.site.error})" if self.site.error else ""))
+        self.announce()
 
     async def rebuild(self, paths: list[str]) -> None:
         """Load and build in a child process, then read the figures again."""
