@@ -983,8 +983,9 @@ def stage_notes(s: dict[str, Any]) -> list[str]:
     if info.get("vs_pdf_floor"):
         note.append(bia_pdf_note(info["vs_pdf_floor"]))
     if "laid_out" in info:
-        note.append(f"PDFs laid out: {', '.join(info['laid_out']) or 'none'}; reused: "
-                    f"{info.get('pdfs_reused', len(info.get('reused') or []))}")
+        reused = info.get("pdfs_reused", len(info.get("reused") or []))
+        note.append(f"PDFs reused: {reused}" + (f"; laid out: {', '.join(info['laid_out'])}"
+                                                 if reused and info["laid_out"] else ""))
     if "render_seconds" in info:
         note.append("renders " + ", ".join(f"{x:.2f}" for x in info["render_seconds"]) + " s")
     return note
