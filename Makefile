@@ -6,6 +6,7 @@ RAW    ?= raw
 RAW_ARG := $(if $(filter command line environment,$(origin RAW)),--raw $(RAW))
 OUTPUT ?= output
 SCALE  ?= 1
+PORT   ?= 8000
 PYTHON ?= python3
 # What runs the dbt models: duckdb (in-process, the default) or spark (local Spark: the spark
 # extra is installed on first use; needs Java 17). The documents are the same.
@@ -24,7 +25,7 @@ PYTEST := $(BIN)/python -m pytest -q $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
 # the unit and integration layers use no Hypothesis: its pytest plugin would cost 1.2 s a process
 LAYERS := $(PYTEST) -p no:hypothesispytest
 
-.PHONY: help install lock lock-check report load demo-data docs test test-fast test-all lint clean bia bia-send bench
+.PHONY: help install lock lock-check report preview load demo-data docs test test-fast test-all lint clean bia bia-send bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,6 +59,9 @@ $(SPARK_STAMP): $(STAMP) requirements/spark.txt
 
 report: $(STAMP) $(ENGINE_STAMP)  ## annual report for YEAR (demo data when RAW holds no extracts; FINAL=1 refuses a draft)
 	$(CX) report --year $(YEAR) $(RAW_ARG) --output $(OUTPUT) --engine $(ENGINE)$(if $(filter 1 yes true,$(FINAL)), --final)
+
+preview: $(STAMP) $(ENGINE_STAMP)  ## live HTML preview of YEAR's documents (MONTH=: and its BIA reports) on http://127.0.0.1:PORT/
+	$(CX) preview --year $(YEAR)$(if $(MONTH), --month $(MONTH)) $(RAW_ARG) --output $(OUTPUT) --engine $(ENGINE) --port $(PORT)
 
 bia: $(STAMP) $(ENGINE_STAMP)  ## BIA monthly reports for MONTH=YYYY-MM into OUTPUT/bia/MONTH
 	@test -n "$(MONTH)" || { echo "usage: make bia MONTH=2024-07" >&2; exit 2; }

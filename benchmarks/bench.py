@@ -27,6 +27,7 @@ are its own. Each stage also reports the time of its core call measured inside t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -53,9 +54,9 @@ BIA_FLOOR_REPEATS = 5
 # Budgets (2 cores, 24 GB) by scale; any other scale has none. Each row: key, name, unit.
 BUDGETS: dict[float, dict[str, float]] = {
     1.0: {"e2e_s": 12.0, "load_dbt_vs_copy_floor": 2.5, "new_month_s": 3.0, "bia_s": 12.0,
-          "mapped_vs_csv": 1.5},
+          "mapped_vs_csv": 1.5, "rerun_report_s": 2.0, "preview_render_s": 1.0},
     10.0: {"e2e_s": 75.0, "load_dbt_vs_copy_floor": 2.5, "new_month_s": 10.0, "peak_mb": 4 * 1024.0,
-           "bia_s": 20.0},
+           "bia_s": 20.0, "preview_render_s": 1.0},
 }
 BUDGET_ROWS = (
     ("e2e_s", "cold end-to-end report (python -m pipeline report)", "s"),
@@ -64,7 +65,12 @@ BUDGET_ROWS = (
     ("peak_mb", "peak memory of the cold end-to-end report", "MB"),
     ("bia_s", "BIA batch for one month", "s"),
     ("mapped_vs_csv", "load of the year's SRs through a mapping vs the same rows as contract CSV", "× CSV load"),
+    ("rerun_report_s", "rerun, nothing new: python -m pipeline report", "s"),
+    ("preview_render_s", "preview: the documents' HTML rendered again after a save", "s"),
 )
+RERUN_REPORT = "rerun, nothing new: python -m pipeline report"
+SENTENCE_REPORT = "rerun, one narrative sentence changed: python -m pipeline report"
+PREVIEW_STAGE = "preview: the HTML rendered again after a narrative save (median of 5)"
 # The mapped-load stage: the year's service requests as another system's export (its own
 # column names, US-style timestamps, its own status words) and the same rows as contract CSV.
 MAPPED_EXPORT_MAPPING = """\
@@ -469,11 +475,14 @@ def _stage_metrics(p: dict) -> dict:
 
 
 def _render_inputs(p: dict) -> tuple[dict, dict, Path, int]:
+    """What the documents are rendered from, as ``report`` has it: the key metrics with the
+    figures only the documents read (``key_metrics.json`` leaves those out), and the meta."""
+    from pipeline.metrics import key_metrics
     from pipeline.report import report_meta
 
     out, year = Path(p["output"]), int(p["year"])
-    metrics = json.loads((out / str(year) / "key_metrics.json").read_text(encoding="utf-8"))
-    return metrics, report_meta(Path(p["raw"]), out / "warehouse.duckdb", year), out / str(year), year
+    db = out / "warehouse.duckdb"
+    return key_metrics(db, year), report_meta(Path(p["raw"]), db, year), out / str(year), year
 
 
 def render_documents() -> list[str]:
@@ -513,9 +522,38 @@ def _stage_manifest(p: dict) -> dict:
     out, year = Path(p["output"]), int(p["year"])
     out_dir = out / str(year)
     written = sorted(f for f in out_dir.iterdir() if f.is_file() and f.name != "manifest.json")
+    settings = json.loads((out_dir / "key_metrics.json").read_text(encoding="utf-8"))["settings"]
     start = time.perf_counter()
-    write_manifest(out_dir, inputs(out / "warehouse.duckdb", year), written)
+    write_manifest(out_dir, inputs(out / "warehouse.duckdb", year), written, settings)
     return {"inner_s": time.perf_counter() - start}
+
+
+def _stage_preview(p: dict) -> dict:
+    """What ``make preview`` does after a save in the narrative: the three documents' HTML
+    rendered again from the figures in memory (``Site.render``), timed five times after one
+    untimed render, each after a sentence was written to ``highlights.md`` (a scratch copy of
+    the raw folder's narrative: the bench's raw folder is left as it was)."""
+    import shutil
+
+    from pipeline.preview import Figures, Site
+
+    out, year, raw = Path(p["output"]), int(p["year"]), Path(p["raw"])
+    figures = Figures.read(out / "warehouse.duckdb", raw, year).draw()
+    scratch = out / "preview-raw"
+    shutil.rmtree(scratch, ignore_errors=True)
+    (scratch / "narrative" / str(year)).mkdir(parents=True)
+    site = Site(figures, scratch, year)
+    site.render()
+    seconds = []
+    for i in range(5):
+        (scratch / "narrative" / str(year) / "highlights.md").write_text(
+            f"A sentence saved in the preview, number {i}.\n", encoding="utf-8")
+        start = time.perf_counter()
+        site.render()
+        seconds.append(time.perf_counter() - start)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {"inner_s": statistics.median(seconds), "render_seconds": [round(x, 3) for x in seconds],
+            "error": site.error}
 
 
 def busiest_bia_job(db_path: Path, raw_dir: Path, month: str) -> dict[str, Any]:
@@ -566,6 +604,7 @@ CHILD_STAGES: dict[str, Callable[[dict], dict]] = {
     "manifest": _stage_manifest,
     "bia_floor": _stage_bia_floor,
     "mapped_setup": _stage_mapped_setup,
+    "preview": _stage_preview,
 }
 
 
@@ -668,7 +707,34 @@ def bia_cli_figures(text: str) -> dict[str, Any]:
     m = re.search(r"render time per report: median ([0-9.]+) s, max ([0-9.]+) s", text)
     if m:
         out.update(per_pdf_median_s=float(m.group(1)), per_pdf_max_s=float(m.group(2)))
+    m = re.search(r"PDFs reused from the published set \(.*?\): (\d+); laid out again: (.+)$", text, re.M)
+    if m:
+        out.update(pdfs_reused=int(m.group(1)),
+                   laid_out=[] if m.group(2) == "none" else m.group(2).split(", "))
     return out
+
+
+def reuse_figures(text: str) -> dict[str, Any]:
+    """Which PDFs ``python -m pipeline report`` reused and laid out (what it printed)."""
+    out: dict[str, Any] = {}
+    m = re.search(r"^  reused the published PDF \(.*?\): (.+)$", text, re.M)
+    out["reused"] = m.group(1).split(", ") if m else []
+    m = re.search(r"^  laid out: (.+)$", text, re.M)
+    out["laid_out"] = [] if m is None or m.group(1) == "none" else m.group(1).split(", ")
+    return out
+
+
+def write_sentence(raw: Path, year: int, sentence: str | None) -> None:
+    """Write (or, with None, remove) ``raw/narrative/<year>/highlights.md``."""
+    path = Path(raw) / "narrative" / str(year) / "highlights.md"
+    if sentence is None:
+        path.unlink(missing_ok=True)
+        for folder in (path.parent, path.parent.parent):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(sentence + "\n", encoding="utf-8")
 
 
 def engine() -> str:
@@ -732,6 +798,9 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
         bench.child(bia_floor_name, "bia_floor", "bia_floor", {**p, "month": bia_month})
         bench.cli(bia_name, "bia", ["bia", "--month", bia_month, "--workers", str(BIA_WORKERS),
                                     "--raw", str(raw), "--output", str(work)], parse=bia_cli_figures)
+        bench.cli(f"rerun, nothing new: {bia_name}", "bia_rerun",
+                  ["bia", "--month", bia_month, "--workers", str(BIA_WORKERS), "--raw", str(raw),
+                   "--output", str(work)], parse=bia_cli_figures)
 
     mapped_stages(bench, p, base, skip)
 
@@ -743,8 +812,17 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
         bench.child("rerun, nothing new: load", "rerun", "load", p)
         bench.child("rerun, nothing new: dbt build", "rerun", "dbt", p)
         if "report" not in skip:
-            bench.cli("rerun, nothing new: python -m pipeline report", "rerun_report",
-                      ["report", "--year", str(year), "--raw", str(raw), "--output", str(work)])
+            report = ["report", "--year", str(year), "--raw", str(raw), "--output", str(work)]
+            # the stages above published no layout keys: the first CLI run lays out every PDF
+            bench.cli("first python -m pipeline report after the stages", "first_report", report,
+                      parse=reuse_figures)
+            bench.cli(RERUN_REPORT, "rerun_report", report, parse=reuse_figures)
+            try:
+                write_sentence(raw, year, "A sentence the analyst changed for the bench.")
+                bench.cli(SENTENCE_REPORT, "sentence_report", report, parse=reuse_figures)
+            finally:
+                write_sentence(raw, year, None)
+            bench.child(PREVIEW_STAGE, "preview", "preview", p)
         link_tree(raw, plus)
         write_extra_month(plus)
         bench.child("one new month: load", "month", "load", {**p, "raw": str(plus)})
@@ -829,6 +907,8 @@ def budget_measures(stages: list[dict], totals: dict[str, Any]) -> dict[str, flo
         "peak_mb": e2e.get("peak_rss_mb"),
         "bia_s": bia.get("wall_s"),
         "mapped_vs_csv": _ratio(by_name.get("mapped load: through a mapping"), by_name.get("mapped load: contract CSV")),
+        "rerun_report_s": by_name.get(RERUN_REPORT, {}).get("wall_s"),
+        "preview_render_s": by_name.get(PREVIEW_STAGE, {}).get("inner_s"),
     }
 
 
@@ -974,6 +1054,12 @@ def stage_notes(s: dict[str, Any]) -> list[str]:
                     f"warm-up: {info['bia']} ({info['service_requests']:,} SRs)")
     if info.get("vs_pdf_floor"):
         note.append(bia_pdf_note(info["vs_pdf_floor"]))
+    if "laid_out" in info:
+        reused = info.get("pdfs_reused", len(info.get("reused") or []))
+        note.append(f"PDFs reused: {reused}" + (f"; laid out: {', '.join(info['laid_out'])}"
+                                                 if reused and info["laid_out"] else ""))
+    if "render_seconds" in info:
+        note.append("renders " + ", ".join(f"{x:.2f}" for x in info["render_seconds"]) + " s")
     return note
 
 

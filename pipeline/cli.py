@@ -25,16 +25,26 @@ from .paths import PROJECT_DIR
 
 DEFAULT_RAW = PROJECT_DIR / "raw"
 DEFAULT_OUTPUT = PROJECT_DIR / "output"
+CACHE = ".cache"  # OUTPUT/.cache: what a run may reuse that is not published (the drawn charts)
 
 Progress = Callable[[str, int, int], None]
 
 
 class Console:
     """What the user sees on stderr: one line per finished stage, and progress bars for the
-    stages that take a while (off with --quiet or when stderr is not a terminal)."""
+    stages that take a while (off with --quiet).
 
-    def __init__(self, quiet: bool = False) -> None:
+    When stderr is not a terminal (a log file, CI, cron), there is no bar: a line says when
+    each stage starts, and during a long stage a line such as ``render 2/3`` or
+    ``BIA PDFs 40/79`` comes at most every ``LOG_EVERY`` seconds."""
+
+    LOG_EVERY = 10.0  # seconds between two progress lines in a log
+
+    def __init__(self, quiet: bool = False, log: bool | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.quiet = quiet
+        self.log = (not sys.stderr.isatty()) if log is None else log  # not a terminal: log lines
+        self.clock = clock
 
     def say(self, message: str) -> None:
         if not self.quiet:
@@ -44,7 +54,18 @@ class Console:
         """A command's own result (check-extracts): standard output, even with --quiet."""
         click.echo(message)
 
+    def started(self, label: str) -> None:
+        """In a log, the line that says a stage started (a terminal shows its bar instead)."""
+        if self.log:
+            self.say(f"{label}: started")
+
+    def ended(self, label: str, seconds: float) -> None:
+        """In a log, the line that says a stage ended (where no ``timed`` line does)."""
+        if self.log:
+            self.say(f"{label}: {seconds:.1f} s")
+
     def timed(self, label: str, func: Callable[[], object]) -> object:
+        self.started(label)
         start = time.perf_counter()
         result = func()
         self.say(f"{label}: {time.perf_counter() - start:.1f} s")
@@ -52,9 +73,13 @@ class Console:
 
     @contextlib.contextmanager
     def progress(self, label: str) -> Iterator[Progress | None]:
-        """A progress callback ``(item, done, total)`` drawing a bar, or None when quiet."""
-        if self.quiet or not sys.stderr.isatty():
+        """A progress callback ``(item, done, total)``: a bar on a terminal, a line at most
+        every LOG_EVERY seconds in a log, None when quiet."""
+        if self.quiet:
             yield None
+            return
+        if self.log:
+            yield self._log_progress(label)
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -64,6 +89,16 @@ class Console:
         task = bar.add_task("", total=None)
         with bar:
             yield lambda item, done, total: bar.update(task, completed=done, total=total, description=item)
+
+    def _log_progress(self, label: str) -> Progress:
+        last = [self.clock()]  # the stage's start, then the last line printed
+
+        def step(item: str, done: int, total: int) -> None:
+            now = self.clock()
+            if now - last[0] >= self.LOG_EVERY and done < total:
+                last[0] = now
+                self.say(f"{label} {done}/{total}")
+        return step
 
 
 pass_console = click.make_pass_decorator(Console)
@@ -88,6 +123,12 @@ def state_options(func: Callable) -> Callable:
     func = click.option("--output", type=click.Path(path_type=Path), default=DEFAULT_OUTPUT,
                         show_default="output/", help="Folder for everything generated: warehouse, reports, dbt files.")(func)
     return raw_option(func)
+
+
+def force_option(func: Callable) -> Callable:
+    return click.option("--force", is_flag=True,
+                        help="Lay out every PDF and draw every chart again, even those whose HTML is "
+                             "unchanged since the published set (which are otherwise copied from it).")(func)
 
 
 def bia_options(func: Callable) -> Callable:
@@ -302,10 +343,11 @@ def check_extracts(console: Console, raw: Path, rows: int) -> None:
 @click.option("--final", is_flag=True, envvar="FINAL",
               help="Refuse to render a draft: stop (exit 1) when any narrative file or report.yaml key "
                    "of RAW/narrative/<YEAR>/ is missing, listing them.")
+@force_option
 @state_options
 @pass_console
 def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate: float, wait: bool,
-           final: bool) -> None:
+           final: bool, force: bool) -> None:
     """The annual report for a year: load, dbt build, key_metrics.json, HTML and PDF.
 
     Writes the annual report, Appendix A (key metrics with charts) and Appendix B (text only),
@@ -318,10 +360,14 @@ def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate
     Demo data: when the raw folder holds no extract (no raw/<YEAR>/interactions*,
     service_requests* or kb_views* file and no raw/open_data/ file), the synthetic demo data
     set is generated into it first, and every document says it is demo data.
+
+    A PDF whose HTML, and everything it embeds, is byte-identical to the published set's is
+    copied from it, not laid out again (checked by hash; --force lays out every PDF again).
     """
     from .manifest import write_manifest
     from .metrics import key_metrics, write_key_metrics
     from .report import render_annual_report, report_meta
+    from .report.pdf import Layouts
     from .warehouse import input_files
 
     ensure_extracts(console, raw)
@@ -336,13 +382,40 @@ def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate
             written = write_key_metrics(metrics, work)
             meta = report_meta(raw, db_path, year)
             say_unavailable(console, metrics, meta["not_available"])
-            with console.progress("render") as progress:
-                written += console.timed("render", lambda: render_annual_report(metrics, meta, work, progress))
+            layouts = Layouts.of(final, force)
+            with caches(output, force), console.progress("render") as progress:
+                written += console.timed("render", lambda: render_annual_report(metrics, meta, work, progress,
+                                                                               layouts))
+            say_reused(console, layouts)
             written.append(write_manifest(work, input_files(db_path, year), written,
-                                          metrics["settings"]))  # last
+                                          metrics["settings"], layouts.keys))  # last
             publish(work, final)
     for path in written:
         console.say(f"wrote {final / path.name}")
+
+
+@contextlib.contextmanager
+def caches(output: Path, force: bool) -> Iterator[None]:
+    """While the command runs: the drawn charts kept in OUTPUT/.cache/charts (``--force``: all
+    drawn again) and the compiled templates in OUTPUT/.cache/templates."""
+    from .report.charts import use_chart_cache
+    from .report.environment import use_template_cache
+
+    use_chart_cache(output / CACHE / "charts", redraw=force)
+    use_template_cache(output / CACHE / "templates")
+    try:
+        yield
+    finally:
+        use_chart_cache(None)
+        use_template_cache(None)
+
+
+def say_reused(console: Console, layouts) -> None:
+    """Which PDFs were copied from the published set and which were laid out."""
+    if layouts.reused:
+        console.say("  reused the published PDF (its HTML and what it embeds are unchanged): "
+                    + ", ".join(layouts.reused))
+        console.say("  laid out: " + (", ".join(layouts.laid_out) if layouts.laid_out else "none"))
 
 
 def _shown(path: Path) -> str:
@@ -395,17 +468,20 @@ def covered_years(db_path: Path) -> str:
 
 
 def _render_bia(console: Console, raw: Path, output: Path, max_reject_rate: float, month: str,
-                workers: int, only: tuple[str, ...]) -> bool:
+                workers: int, only: tuple[str, ...], force: bool = False) -> bool:
     """Load, build and render the month's BIA reports, published as one set (keeping the
-    month's send log, so nothing is e-mailed twice)."""
+    month's send log, so nothing is e-mailed twice); the PDFs whose HTML is unchanged since the
+    published set are copied from it, unless ``force``."""
     from .bia import EXPOSURE, SEND_LOG, run_batch, summary_lines
 
     db_path = load_and_build(console, raw, output, max_reject_rate, exposure=EXPOSURE)
     final = output / "bia" / month
-    with staged(output, final) as work, console.progress("BIA PDFs") as progress:
+    console.started("BIA PDFs")
+    with staged(output, final) as work, caches(output, force), console.progress("BIA PDFs") as progress:
         result = run_batch(db_path, raw, work, month, workers=workers, only=list(only) or None,
-                           progress=progress)
+                           progress=progress, published=final, force=force)
         publish(result.out_dir, final, keep=(SEND_LOG,))
+    console.ended("BIA PDFs", result.seconds)
     result.out_dir = final
     for line in summary_lines(result):
         console.say(line)
@@ -417,20 +493,80 @@ def _render_bia(console: Console, raw: Path, output: Path, max_reject_rate: floa
 
 @cli.command()
 @bia_options
+@force_option
 @pass_console
 def bia(console: Console, month: str, workers: int, only: tuple[str, ...], raw: Path, output: Path,
-        max_reject_rate: float, wait: bool) -> None:
+        max_reject_rate: float, wait: bool, force: bool) -> None:
     """The BIA monthly reports for a month: one accessible PDF and HTML per Business
     Improvement Area, with index.html, bia_metrics.json and manifest.json, in
     OUTPUT/bia/<MONTH>/ (loads and builds what it needs first).
 
-    A BIA whose report fails is named at the end; the others are still written.
+    A BIA whose report fails is named at the end; the others are still written. A PDF whose
+    HTML is unchanged since the published set is copied from it (--force: laid out again).
     """
     ensure_extracts(console, raw)
     with owned(console, output, wait):
-        ok = _render_bia(console, raw, output, max_reject_rate, month, workers, only)
+        ok = _render_bia(console, raw, output, max_reject_rate, month, workers, only, force)
     if not ok:
         sys.exit(1)
+
+
+def _optional_month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    return None if not value else _check_month(ctx, param, value)
+
+
+@cli.command()
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="Calendar year of the documents.")
+@click.option("--month", callback=_optional_month, metavar="YYYY-MM",
+              help="Also serve the BIA reports of this month, e.g. 2024-07.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port; the URL is printed).")
+@state_options
+@pass_console
+def preview(console: Console, year: int, month: str | None, port: int, raw: Path, output: Path,
+            max_reject_rate: float, wait: bool) -> None:
+    """A live preview of the year's documents while you write: http://127.0.0.1:8000/.
+
+    Builds first if the extracts changed (as `report` does), then serves the annual report and
+    Appendix A and B as HTML (and the BIA reports of --month) on 127.0.0.1 only. A save in
+    RAW/narrative/<YEAR>/ or report_templates/ renders the HTML again in under a second (no
+    dbt, no PDF) and the open pages reload themselves; an error in a narrative file or
+    report.yaml shows in the page, with file and line, until the next good save. When an
+    extract, RAW/reference/ or the city profile changes, the page says so and the preview
+    rebuilds. It lays out no PDF: `make report` does. Ctrl-C stops it.
+    """
+    from .preview import Figures
+
+    ensure_extracts(console, raw)
+    with owned(console, output, wait):
+        db_path = load_and_build(console, raw, output, max_reject_rate)
+        figures = Figures.read(db_path, raw, year, month)
+    with caches(output, False):
+        _preview(console, raw, output, year, month, port, max_reject_rate, db_path, figures)
+
+
+def _preview(console: Console, raw: Path, output: Path, year: int, month: str | None, port: int,
+             max_reject_rate: float, db_path: Path, figures) -> None:
+    from .preview import Figures, Site, serve
+
+    site = Site(figures.draw(), raw, year, month)
+    site.render()
+    if site.error:
+        console.say(f"the documents could not be rendered (the page says why): {site.error}")
+
+    def reread() -> Figures:  # after a rebuild: the figures under the run lock, then the charts
+        from .outputs import run_lock
+
+        with run_lock(output, "preview (reading the figures)", wait=True, say=console.say):
+            figures = Figures.read(db_path, raw, year, month)
+        return figures.draw()
+
+    explicit = click.get_current_context().get_parameter_source("raw") != ParameterSource.DEFAULT
+    rebuild = [sys.executable, "-m", "pipeline", "load", "--output", str(output), "--wait",
+               "--max-reject-rate", str(max_reject_rate),
+               "--engine", click.get_current_context().meta.get("engine", "duckdb"),
+               *(["--raw", str(raw)] if explicit else [])]
+    serve(site, port, rebuild, reread, console.say)
 
 
 @cli.command("bia-send")

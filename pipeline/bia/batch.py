@@ -3,7 +3,8 @@
 Public interface::
 
     month_data(db_path, month) -> MonthData          # figures of every BIA in the seed
-    run_batch(db_path, raw_dir, out_root, month, workers=2, only=None) -> BatchResult
+    run_batch(db_path, raw_dir, out_root, month, workers=2, only=None, published=None,
+              force=False) -> BatchResult
 
 ``run_batch`` writes to ``<out_root>/bia/<YYYY-MM>/``: ``<bia-slug>.html`` and ``.pdf`` for every
 BIA in the seed (``dbt_project/seeds/bias.csv``; a BIA with no SRs in the month gets a report
@@ -11,7 +12,9 @@ that says so), ``index.html`` listing them, ``bia_metrics.json`` (one object per
 unrounded) and ``manifest.json``. Reports render in parallel (one process per core). A BIA
 that fails to render does not stop the others; the result names it and the CLI exits
 non-zero. Every file is written to a temporary name and renamed into place, and the same
-warehouse gives byte-identical files on every run.
+warehouse gives byte-identical files on every run. A report whose print HTML (and what it
+embeds) is unchanged since the published set (``published``: its folder) is not laid out
+again: its PDF is copied from there (``pipeline.report.pdf.Layouts``; ``force`` lays out all).
 
 Every figure comes from the dbt marts ``mart_bia_monthly``, ``mart_bia_monthly_top_types`` and
 ``mart_bia_monthly_status``; nothing is computed here beyond picking rows. The types' shares
@@ -43,7 +46,7 @@ from ..files import atomic_write
 from ..manifest import write_manifest
 from ..report.environment import ENV
 from ..report.formatting import MONTHS, fmt_month, fmt_year_over_year, setting_words
-from ..report.pdf import html_to_pdf, pdf_worker_init, source_date
+from ..report.pdf import Layouts, html_to_pdf, layout_key, pdf_worker_init, reuse_pdf, source_date
 from ..report.styles import stylesheet, with_names
 from ..warehouse import input_files, reading, settings
 from ..warehouse import rows as query
@@ -337,17 +340,24 @@ def render_bia_html(job: dict[str, Any], output: str) -> str:
 
 
 def render_one(job: dict[str, Any]) -> dict[str, Any]:
-    """Render one BIA's HTML and PDF into job['out_dir']; return slug, paths and seconds."""
+    """Render one BIA's HTML and PDF into job['out_dir'] (the PDF copied from the published set
+    when ``job['published']`` was laid out from the same print HTML); return slug, paths,
+    seconds, the PDF's layout key and whether it was reused."""
     start = time.perf_counter()
     out_dir = Path(job["out_dir"])
     html = render_bia_html(job, "html")
-    pdf = html_to_pdf(render_bia_html(job, "pdf"))
+    print_html = render_bia_html(job, "pdf")
+    key = layout_key(print_html)
+    pdf = reuse_pdf(job.get("published"), key)
+    reused = pdf is not None
+    if pdf is None:
+        pdf = html_to_pdf(print_html)
     html_path = out_dir / f"{job['slug']}.html"
     pdf_path = out_dir / f"{job['slug']}.pdf"
     atomic_write(html_path, html.encode("utf-8"))
     atomic_write(pdf_path, pdf)
     return {"slug": job["slug"], "paths": [str(html_path), str(pdf_path)],
-            "seconds": time.perf_counter() - start}
+            "seconds": time.perf_counter() - start, "layout": key, "reused": reused}
 
 
 def _run_job(job: dict[str, Any]) -> dict[str, Any]:
@@ -408,6 +418,7 @@ class BatchResult:
     seconds: float = 0.0
     render_seconds: list[float] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)        # PDF file names copied from the published set
 
     @property
     def ok(self) -> bool:
@@ -452,8 +463,11 @@ def render_job(data: MonthData, rec: dict[str, Any], demo: bool, generated_from:
 
 
 def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, workers: int = 2,
-              only: list[str] | None = None, progress: Progress | None = None) -> BatchResult:
-    """Render every BIA's report for ``month`` into ``out_root/bia/<month>/`` (see module doc)."""
+              only: list[str] | None = None, progress: Progress | None = None,
+              published: Path | None = None, force: bool = False) -> BatchResult:
+    """Render every BIA's report for ``month`` into ``out_root/bia/<month>/`` (see module doc),
+    reusing the PDFs of the set published in ``published`` that need no new layout, unless
+    ``force``."""
     start = time.perf_counter()
     data = month_data(db_path, month)
     records = data.records
@@ -474,6 +488,9 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     if len(set(slugs.values())) != len(slugs):
         raise BiaError("two BIA names give the same file name")
     jobs = [render_job(data, rec, demo, [f["name"] for f in input_files], out_dir) for rec in records]
+    layouts = Layouts.of(published, force)
+    for job in jobs:
+        job["published"] = layouts.entry(f"{job['slug']}.pdf")
     result = BatchResult(out_dir=out_dir, month=data.month, unknown_names=data.unknown_names)
     bar = _Counter(len(jobs), progress)
     done: dict[str, dict[str, Any]] = {}
@@ -489,7 +506,11 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
         rec = job["record"]
         if job["slug"] in done:
             entries.append({"name": rec["bia_name"], "slug": job["slug"], "r": rec})
-            result.written += [Path(p) for p in done[job["slug"]]["paths"]]
+            out = done[job["slug"]]
+            result.written += [Path(p) for p in out["paths"]]
+            if out.get("layout"):
+                layouts.record(f"{job['slug']}.pdf", out["layout"], bool(out.get("reused")))
+    result.reused = layouts.reused
     result.rendered = [e["slug"] for e in entries]
     index = render_index(data, entries, result.failed, demo)
     index_path = out_dir / "index.html"
@@ -497,7 +518,7 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     metrics_path = atomic_write(out_dir / "bia_metrics.json",
                                 json.dumps(records, indent=2, ensure_ascii=False) + "\n")
     result.written += [index_path, metrics_path]
-    result.written.append(write_manifest(out_dir, input_files, result.written, data.settings))
+    result.written.append(write_manifest(out_dir, input_files, result.written, data.settings, layouts.keys))
     result.seconds = time.perf_counter() - start
     return result
 
@@ -560,6 +581,12 @@ def summary_lines(result: BatchResult) -> list[str]:
     """The run summary: counts, timing, failures and BIA names in the extracts not in the seed."""
     lines = [f"BIA reports for {result.month}: {len(result.rendered)} rendered, "
              f"{len(result.failed)} failed, in {result.seconds:.1f} s"]
+    if result.reused:
+        reused = set(result.reused)
+        laid_out = [f"{slug}.pdf" for slug in result.rendered if f"{slug}.pdf" not in reused]
+        lines.append(f"  PDFs reused from the published set (their HTML and what it embeds are unchanged): "
+                     f"{len(result.reused)}; laid out again: "
+                     + (", ".join(laid_out) if laid_out else "none"))
     if result.render_seconds:
         times = sorted(result.render_seconds)
         lines.append(f"  render time per report: median {times[len(times) // 2]:.2f} s, "

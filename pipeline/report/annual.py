@@ -3,7 +3,7 @@
 
 Public interface::
 
-    render_annual_report(metrics: dict, meta: dict, out_dir: Path) -> list[Path]
+    render_annual_report(metrics: dict, meta: dict, out_dir: Path, progress=None, layouts=None) -> list[Path]
     render_html(metrics, meta, output="html", kind="annual", specs=None, narrative=None) -> str
 
 writes, for year Y, ``cx-annual-report-Y``, ``appendix-a-key-metrics-Y`` (charts, each with
@@ -41,7 +41,7 @@ from ..paths import TEMPLATES_DIR
 from .chart_specs import ChartSpec, key_metric_specs
 from .context import DOCUMENTS, build_context
 from .environment import ENV
-from .pdf import PdfJobs
+from .pdf import Layouts, PdfJobs, layout_key
 from .pdf_links import relative_file_links
 
 __all__ = ["DOCUMENTS", "render_annual_report", "render_html"]
@@ -61,37 +61,55 @@ def render_html(metrics: dict, meta: dict, output: str = "html", kind: str = "an
     return template.render(**build_context(metrics, meta, output, kind, specs, narrative))
 
 
-def _render_documents(metrics: dict, meta: dict, narrative: dict,
-                      progress: Progress | None) -> tuple[dict[str, str], dict[str, bytes]]:
+def _render_documents(metrics: dict, meta: dict, narrative: dict, progress: Progress | None,
+                      layouts: Layouts) -> tuple[dict[str, str], dict[str, bytes]]:
     """The three documents' screen HTML and PDF bytes, by kind.
 
-    Appendix B (text only) needs no chart: its PDF starts at once, in a worker (the first
-    submit forks them), while this process draws the charts.
+    A PDF whose layout key (``pipeline.report.pdf.layout_key``) matches the published set's is
+    copied from it (``layouts``); the others are laid out in forked workers, forked before this
+    process draws a chart. Appendix B (text only) needs no chart: its PDF starts at once, while
+    this process draws the charts.
     """
     year = int(metrics["year"])
     htmls: dict[str, str] = {}
+    results: dict[str, Callable[[], bytes]] = {}
     pdfs: dict[str, bytes] = {}
+
+    def lay_out(kind: str, html: str) -> None:
+        name = DOCUMENTS[kind][0].format(year=year) + ".pdf"
+        key = layout_key(html)
+        reused = layouts.reusable(name, key)
+        if reused is not None:
+            results[kind] = lambda: reused
+            return
+        layouts.record(name, key, False)
+        laid_out = jobs.submit(html)
+        results[kind] = lambda: relative_file_links(laid_out(), TEMPLATES_DIR)  # the attachments
+
     with PdfJobs() as jobs:
+        jobs.start()
         plain = key_metric_specs(metrics, with_svg=False)
-        results = {"appendix_b": jobs.submit(render_html(metrics, meta, "pdf", "appendix_b", plain, narrative))}
+        lay_out("appendix_b", render_html(metrics, meta, "pdf", "appendix_b", plain, narrative))
         htmls["appendix_b"] = render_html(metrics, meta, "html", "appendix_b", plain, narrative)
         specs = key_metric_specs(metrics)  # every chart exported once, shared by all documents
         for kind in ("annual", "appendix_a"):
-            results[kind] = jobs.submit(render_html(metrics, meta, "pdf", kind, specs, narrative))
+            lay_out(kind, render_html(metrics, meta, "pdf", kind, specs, narrative))
         for kind in ("annual", "appendix_a"):
             htmls[kind] = render_html(metrics, meta, "html", kind, specs, narrative)
         for kind in DOCUMENTS:
-            pdfs[kind] = relative_file_links(results[kind](), TEMPLATES_DIR)  # the attachments
+            pdfs[kind] = results[kind]()
             if progress is not None:
                 progress(DOCUMENTS[kind][0].format(year=year) + ".pdf", len(pdfs), len(DOCUMENTS))
     return htmls, pdfs
 
 
-def render_annual_report(metrics: dict, meta: dict, out_dir: Path,
-                         progress: Progress | None = None) -> list[Path]:
+def render_annual_report(metrics: dict, meta: dict, out_dir: Path, progress: Progress | None = None,
+                         layouts: Layouts | None = None) -> list[Path]:
     """Write the annual report and Appendix A and B (``.html`` and ``.pdf`` each) to ``out_dir``.
 
     Returns the six paths: annual HTML, annual PDF, Appendix A HTML, PDF, Appendix B HTML, PDF.
+    ``layouts`` (``Layouts.of(published_folder)``) offers the published PDFs to reuse and
+    records each PDF's layout key and whether it was reused; by default every PDF is laid out.
     Raises ``pipeline.report.narrative.NarrativeError`` or
     ``pipeline.report.front_matter.FrontMatterError`` (file and line) for a bad narrative
     file, before anything is written.
@@ -102,7 +120,7 @@ def render_annual_report(metrics: dict, meta: dict, out_dir: Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     year = int(metrics["year"])
     narrative = render_report_text(metrics, meta.get("narrative_dir"))
-    htmls, pdfs = _render_documents(metrics, meta, narrative, progress)
+    htmls, pdfs = _render_documents(metrics, meta, narrative, progress, layouts or Layouts())
     paths: list[Path] = []
     for kind in DOCUMENTS:
         stem = DOCUMENTS[kind][0].format(year=year)

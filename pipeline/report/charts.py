@@ -5,20 +5,29 @@ Every chart is returned as SVG markup whose root ``<svg>`` has ``role="img"`` an
 the data (WeasyPrint turns that into the PDF Figure's /Alt). All ids inside the SVG are
 prefixed with the chart id, so several charts can be inlined in one page and the output is
 the same on every run. The report always shows a data table under each chart.
+
+``use_chart_cache(folder)`` keeps every drawn SVG in ``folder`` (the CLI's
+``OUTPUT/.cache/charts``), named by the SHA-256 of the spec, vl-convert's version and the
+shipped fonts: a rerun takes a chart it has drawn before from there instead of starting
+vl-convert (the drawing is deterministic, so the bytes are the same).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import altair as alt
 import vl_convert as vlc
 from altair.utils.schemapi import disable_debug_mode
 
+from ..files import atomic_write
 from ..paths import DATA_DIR, TEMPLATES_DIR
 from .formatting import MONTHS, fmt_month
 
@@ -565,9 +574,70 @@ def _to_svg(chart: alt.Chart) -> str:
 @functools.lru_cache(maxsize=128)
 def draw_spec(spec: str) -> str:
     """vl-convert's SVG of a spec (as sorted JSON): the same spec is drawn once per process,
-    as when the batch of BIA reports or the three documents share a chart."""
+    as when the batch of BIA reports or the three documents share a chart; with a chart cache
+    (``use_chart_cache``), once per cache."""
+    cached = _CACHE.path(spec)
+    if cached is not None and not _CACHE.redraw:
+        try:
+            svg = cached.read_text(encoding="utf-8")
+            os.utime(cached)  # recently used: kept when the cache is pruned
+            return svg
+        except OSError:
+            pass
     _register_fonts()
-    return vlc.vegalite_to_svg(json.loads(spec))
+    svg = vlc.vegalite_to_svg(json.loads(spec))
+    if cached is not None:
+        _CACHE.keep(cached, svg)
+    return svg
+
+
+class _ChartCache:
+    """Drawn SVGs on disk by the SHA-256 of what draws them (see the module doc)."""
+
+    LIMIT = 2000  # files kept: the least recently used go first (a BIA month draws 79)
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+        self.redraw = False
+
+    def path(self, spec: str) -> Path | None:
+        if self.folder is None:
+            return None
+        h = hashlib.sha256(f"{_drawing_software()}\n".encode())
+        h.update(spec.encode("utf-8"))
+        return self.folder / f"{h.hexdigest()}.svg"
+
+    def keep(self, path: Path, svg: str) -> None:
+        try:
+            atomic_write(path, svg)
+            files = list(path.parent.glob("*.svg"))
+            if len(files) > self.LIMIT:
+                by_age = sorted(files, key=lambda f: f.stat().st_mtime_ns)
+                for old in by_age[:len(files) - self.LIMIT]:
+                    old.unlink(missing_ok=True)
+        except OSError:  # a cache that cannot be written is only slower
+            pass
+
+
+_CACHE = _ChartCache()
+
+
+def use_chart_cache(folder: Path | None, redraw: bool = False) -> None:
+    """Keep drawn charts in ``folder`` (None: in this process only); with ``redraw`` every
+    chart is drawn again (and kept)."""
+    _CACHE.folder = None if folder is None else Path(folder)
+    _CACHE.redraw = redraw
+    draw_spec.cache_clear()
+
+
+@functools.cache
+def _drawing_software() -> str:
+    """vl-convert's version and the SHA-256 of each font it lays text out with."""
+    from importlib import metadata
+
+    fonts = sorted((TEMPLATES_DIR / "fonts").glob("*.ttf"))
+    return "\n".join([f"vl-convert-python=={metadata.version('vl-convert-python')}"]
+                     + [f"{f.name} {hashlib.sha256(f.read_bytes()).hexdigest()}" for f in fonts])
 
 
 @functools.cache

@@ -4,6 +4,8 @@ the same everywhere."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -57,3 +59,14 @@ def make_sandboxed_environment() -> SandboxedEnvironment:
 # The report templates' one shared environment: every document (annual report, appendices, BIA
 # reports) renders through it, so a template is compiled once (before the PDF workers fork).
 ENV = make_environment()
+
+
+def use_template_cache(folder: Path | None) -> None:
+    """Keep the compiled templates in ``folder`` (Jinja's own bytecode cache, keyed by each
+    template's source: a changed template is compiled again), so a run does not compile
+    every template anew; None: compile in this process only."""
+    if folder is None:
+        ENV.bytecode_cache = None
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    ENV.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))

@@ -31,6 +31,7 @@ Public interface::
     read_front_matter(narrative_dir) -> (values, missing, path)
     render_front_matter(values, financial_impact_html) -> dict   # template-ready
     default_front_matter() -> dict
+    forget_defaults()                    # read the shipped defaults again (the preview)
 
 Every key is optional in the analyst's file: a key that is absent (or empty) takes the shipped
 default (``report_templates/narrative/report.yaml``, clearly marked as demo) and makes the
@@ -238,6 +239,11 @@ def parse_front_matter(text: str, path: Path) -> dict[str, Any]:
 def _default_values() -> tuple[tuple[str, Any], ...]:
     values = parse_front_matter(DEFAULT_PATH.read_text(encoding="utf-8"), DEFAULT_PATH)
     return tuple(values.items())
+
+
+def forget_defaults() -> None:
+    """Read the shipped default front matter again at its next use (the preview, after a save)."""
+    _default_values.cache_clear()
 
 
 def default_front_matter() -> dict[str, Any]:

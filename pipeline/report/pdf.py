@@ -5,24 +5,40 @@ Public interface::
     html_to_pdf(html) -> bytes          # one PDF, in this process
     source_date() -> str | None         # the PDF metadata date (SOURCE_DATE_EPOCH) or None
     pdf_worker_init()                   # initializer of a pool whose workers call html_to_pdf
-    PdfJobs()                           # context manager: submit(html) -> result() -> bytes
+    PdfJobs()                           # context manager: start(), submit(html) -> result() -> bytes
+    layout_key(html) -> str             # SHA-256 of everything a PDF is laid out from
+    Layouts.of(folder, force)           # the published set's PDFs, reused when their key matches
 
 The PDF has fixed metadata (no wall-clock dates unless ``SOURCE_DATE_EPOCH`` is set) and a
 document identifier derived from its HTML.
+
+**No layout without cause.** A PDF is a function of its print HTML, the files the HTML embeds
+(the fonts its stylesheet names, resolved against the templates folder) and the software that
+lays it out (WeasyPrint and the packages it lays out with, pikepdf, and this module's,
+``pdf_tags``' and ``pdf_links``' code). ``layout_key`` hashes all of them; ``manifest.json``
+records each PDF's key (``layout_sha256``), and a run whose key for a PDF equals the published
+set's copies the published file (after checking its SHA-256 against the manifest) instead of
+laying it out again: the bytes are the ones a layout would give.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import hashlib
 import os
+import platform
+import re
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+from ..files import sha256
+from ..manifest import published_outputs
 from ..outputs import die_with_parent
-from ..paths import TEMPLATES_DIR
+from ..paths import PACKAGE_DIR, TEMPLATES_DIR
 from .pdf_tags import add_table_semantics
 
 # PDFs are rendered in parallel worker processes when there is more than one CPU.
@@ -57,12 +73,122 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def pdf_worker_init() -> None:
-    """Each PDF worker imports WeasyPrint (about 0.5 s) as it starts, unless it was forked from
-    a process that had imported it. A failure is left to the task that needs it to report
-    (a failing initializer would break the whole pool)."""
-    die_with_parent()  # a worker never outlives a killed run
-    with contextlib.suppress(Exception):
-        import weasyprint  # noqa: F401
+    """A PDF worker never outlives a killed run. It imports WeasyPrint (about 0.5 s) with its
+    first PDF, so a worker that lays out nothing (every PDF reused) costs no import."""
+    die_with_parent()
+
+
+def _worker_ready() -> None:
+    """A no-op task: submitting it forks the pool's workers."""
+
+
+# ----------------------------------------------------------------------------- layout keys
+
+# files the layout depends on besides its HTML: the code that lays out and post-processes
+LAYOUT_CODE = ("report/pdf.py", "report/pdf_tags.py", "report/pdf_links.py")
+# url("…") in a stylesheet, src="…" of an element: what WeasyPrint reads beside the HTML
+_EMBEDDED = re.compile(r"""url\(\s*["']?([^"')\s]+)|\bsrc\s*=\s*["']([^"']+)["']""")
+_REQUIREMENT = re.compile(r"^([A-Za-z0-9._-]+)")
+
+
+@functools.cache
+def layout_software() -> str:
+    """SHA-256 of the software a PDF is laid out with: the versions of WeasyPrint, the packages
+    it requires (pydyf, tinycss2, fontTools, Pillow…) and pikepdf, the Python version, and the
+    source of ``LAYOUT_CODE``."""
+    from importlib import metadata
+
+    names = {"weasyprint", "pikepdf"}
+    for requirement in metadata.requires("weasyprint") or []:
+        if "extra ==" not in requirement and (m := _REQUIREMENT.match(requirement)):
+            names.add(m.group(1).lower())
+    h = hashlib.sha256(f"python {platform.python_version()}\n".encode())
+    for name in sorted(names):
+        h.update(f"{name}=={metadata.version(name)}\n".encode())
+    for rel in LAYOUT_CODE:
+        h.update(f"{rel} {sha256(PACKAGE_DIR / rel)}\n".encode())
+    return h.hexdigest()
+
+
+def embedded_files(html: str) -> list[str]:
+    """The relative references of the print HTML that WeasyPrint reads from the templates
+    folder (``url("fonts/Lato-Regular.ttf")``, an ``<img src>``), sorted, without repeats;
+    data: URLs, fragments and absolute URLs are not files."""
+    refs = {a or b for a, b in _EMBEDDED.findall(html)}
+    return sorted(r for r in refs if not re.match(r"(?i)^([a-z][a-z0-9+.-]*:|#|/)", r))
+
+
+@functools.lru_cache(maxsize=64)
+def _file_digest(path: str, mtime_ns: int, size: int) -> str:
+    return sha256(Path(path))
+
+
+def layout_key(html: str) -> str:
+    """SHA-256 of everything the PDF of ``html`` is laid out from: the software
+    (``layout_software``), the templates folder it resolves against, the HTML, and the name
+    and SHA-256 of each file it embeds (``missing`` for one that does not exist)."""
+    h = hashlib.sha256(f"{layout_software()}\n{TEMPLATES_DIR}\n".encode())
+    h.update(hashlib.sha256(html.encode("utf-8")).digest())
+    for rel in embedded_files(html):
+        path = TEMPLATES_DIR / rel
+        try:
+            stat = path.stat()
+            digest = _file_digest(str(path), stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            digest = "missing"
+        h.update(f"\n{rel} {digest}".encode())
+    return h.hexdigest()
+
+
+def reuse_pdf(published: dict[str, Any] | None, key: str) -> bytes | None:
+    """The published PDF's bytes when it was laid out from ``key`` and is still the file its
+    manifest describes; else None. ``published``: ``{"path", "sha256", "layout_sha256"}``."""
+    if not published or published.get("layout_sha256") != key:
+        return None
+    try:
+        data = Path(published["path"]).read_bytes()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == published.get("sha256") else None
+
+
+@dataclass
+class Layouts:
+    """The PDFs of one result set: each one's layout key (for its manifest) and which were
+    reused from the published set (``folder``), or laid out (``laid_out``). With ``force``
+    nothing is reused."""
+
+    folder: Path | None = None
+    force: bool = False
+    published: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → manifest entry
+    keys: dict[str, str] = field(default_factory=dict)
+    reused: list[str] = field(default_factory=list)
+    laid_out: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, folder: Path | None, force: bool = False) -> Layouts:
+        """What the published set in ``folder`` (its manifest.json) offers to reuse."""
+        published = {} if folder is None or force else published_outputs(Path(folder))
+        return cls(folder=None if folder is None else Path(folder), force=force, published=published)
+
+    def entry(self, name: str) -> dict[str, Any] | None:
+        """What ``reuse_pdf`` needs to reuse the published ``name`` (None: nothing to reuse)."""
+        found = self.published.get(name)
+        if self.folder is None or not found or not found.get("layout_sha256"):
+            return None
+        return {"path": str(self.folder / name), "sha256": found.get("sha256"),
+                "layout_sha256": found["layout_sha256"]}
+
+    def record(self, name: str, key: str, reused: bool) -> None:
+        self.keys[name] = key
+        (self.reused if reused else self.laid_out).append(name)
+
+    def reusable(self, name: str, key: str) -> bytes | None:
+        """The published ``name`` when its key is ``key`` (recorded as reused), else None."""
+        data = reuse_pdf(self.entry(name), key)
+        if data is not None:
+            self.record(name, key, True)
+        return data
 
 
 def pdf_pool() -> ProcessPoolExecutor | None:
@@ -85,21 +211,20 @@ class PdfJobs:
     """PDFs laid out in forked workers (``pdf_pool``) as soon as they are submitted, or, with
     one CPU, in this process when their result is asked for.
 
-    ``submit(html)`` returns a function giving the PDF bytes. Leaving the ``with`` block
-    cancels what is still queued.
+    ``start()`` forks the workers; ``submit(html)`` returns a function giving the PDF bytes.
+    Leaving the ``with`` block cancels what is still queued.
     """
 
     def __init__(self) -> None:
         self._pool = pdf_pool()
 
     def __enter__(self) -> PdfJobs:
-        if self._pool is not None:
-            try:
-                import weasyprint  # noqa: F401  (once, here: the forked workers inherit it)
-            except BaseException:
-                self._pool.shutdown()
-                raise
         return self
+
+    def start(self) -> None:
+        """Fork the workers now (before this process draws a chart: see ``pdf_pool``)."""
+        if self._pool is not None:
+            self._pool.submit(_worker_ready)
 
     def __exit__(self, *exc: object) -> None:
         if self._pool is not None:

@@ -6,6 +6,7 @@ Public interface::
     with_names(css, words) -> str       # the running heads' {{ area }} and {{ city }} filled in
     subset_font(path) -> bytes          # WOFF2 subset of a shipped TTF
     build_web_fonts() -> list[Path]     # regenerate report_templates/fonts/web/*.woff2
+    forget_stylesheets()                # read the CSS and fonts again at the next call (the preview)
 
 The HTML is self-contained: its ``url("fonts/….ttf")`` references become data: URLs of the
 shipped WOFF2 subsets. WeasyPrint reads the TTFs themselves (the PDF stylesheet is untouched).
@@ -95,6 +96,13 @@ def with_names(css: str, words: dict[str, str]) -> str:
         return text.replace("\\", "\\5c ").replace('"', "\\22 ").replace("<", "\\3c ").replace("\n", " ")
 
     return _NAME_TOKEN.sub(escaped, css)
+
+
+def forget_stylesheets() -> None:
+    """Forget the stylesheets and font data read so far: the next ``stylesheet`` reads the
+    files again (the preview, after a save under report_templates/)."""
+    stylesheet.cache_clear()
+    _font_data_url.cache_clear()
 
 
 def _css(name: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -296,6 +297,27 @@ def test_rerun_is_byte_identical(built: dict, tmp_path: Path) -> None:
     assert result.ok
     for path in sorted((tmp_path / "bia" / "2024-07").iterdir()):
         assert sha256(path) == sha256(built["out"] / path.name), path.name
+
+
+def test_a_rerun_reuses_the_published_pdfs_unless_forced(built: dict, tmp_path: Path) -> None:
+    """The published set's PDFs are copied, not laid out again, when their print HTML is
+    unchanged; one whose bytes are no longer the manifest's is laid out again; with force one is
+    laid out although it could be copied. Every file is byte-identical to the first run's."""
+    published = tmp_path / "published"
+    shutil.copytree(built["out"], published)
+    (published / "baby-point-gates-bia.pdf").write_bytes(b"%PDF-1.7 not the published file")
+    only = [KENSINGTON, BABY_POINT, EMPTY]
+    again = bia.run_batch(built["db"], built["raw"], tmp_path / "again", "2024-07", only=only, published=published)
+    assert sorted(again.reused) == ["bloor-annex-bia.pdf", "kensington-market-bia.pdf"]
+    forced = bia.run_batch(built["db"], built["raw"], tmp_path / "forced", "2024-07", only=[KENSINGTON],
+                           published=built["out"], force=True)
+    assert forced.reused == [] and forced.rendered == ["kensington-market-bia"]
+    for path in sorted((tmp_path / "again" / "bia" / "2024-07").iterdir()):
+        assert sha256(path) == sha256(built["out"] / path.name), path.name
+    forced_pdf = tmp_path / "forced" / "bia" / "2024-07" / "kensington-market-bia.pdf"
+    assert sha256(forced_pdf) == sha256(built["out"] / "kensington-market-bia.pdf")
+    assert any("PDFs reused from the published set (their HTML and what it embeds are unchanged): 2; "
+               "laid out again: baby-point-gates-bia.pdf" == line.strip() for line in bia.summary_lines(again))
 
 
 def test_one_failing_bia_does_not_stop_the_others(built: dict, tmp_path: Path, monkeypatch,

@@ -73,6 +73,12 @@ def made_up_stages(with_e2e: bool = True) -> tuple[list[dict], dict]:
          "wall_s": 15.0, "peak_rss_mb": 500.0,
          "info": {"stage_timings_s": {}, **bench.bia_cli_figures(BIA_OUTPUT)}},
     ]
+    stages += [
+        {"name": bench.RERUN_REPORT, "group": "rerun_report", "status": "ok", "wall_s": 1.5,
+         "peak_rss_mb": 300.0, "info": {"stage_timings_s": {}, **bench.reuse_figures(RERUN_OUTPUT)}},
+        {"name": bench.PREVIEW_STAGE, "group": "preview", "status": "ok", "wall_s": 4.0, "inner_s": 0.04,
+         "peak_rss_mb": 300.0, "info": {"render_seconds": [0.04] * 5}},
+    ]
     if with_e2e:
         stages.append({"name": bench.E2E_STAGE, "group": "e2e", "status": "ok", "wall_s": 11.0,
                        "peak_rss_mb": 5000.0, "info": {}})
@@ -81,6 +87,20 @@ def made_up_stages(with_e2e: bool = True) -> tuple[list[dict], dict]:
               "one_new_month_load_dbt": {"wall_s": 2.5, "peak_rss_mb": 900.0, "vs_floor": 3.6},
               "report_stages": None, "rerun_nothing_new_load_dbt": None}
     return stages, totals
+
+
+RERUN_OUTPUT = """render: 0.5 s
+  reused the published PDF (its HTML and what it embeds are unchanged): b.pdf, a.pdf
+  laid out: none
+wrote x
+"""
+
+
+def test_what_a_report_run_reused() -> None:
+    assert bench.reuse_figures(RERUN_OUTPUT) == {"reused": ["b.pdf", "a.pdf"], "laid_out": []}
+    assert bench.reuse_figures("render: 8.0 s\n") == {"reused": [], "laid_out": []}
+    sentence = RERUN_OUTPUT.replace(": b.pdf, a.pdf", ": b.pdf").replace("laid out: none", "laid out: c.pdf")
+    assert bench.reuse_figures(sentence) == {"reused": ["b.pdf"], "laid_out": ["c.pdf"]}
 
 
 BIA_OUTPUT = """load: 0.3 s
@@ -100,10 +120,13 @@ def test_budget_rows_are_chosen_by_scale() -> None:
         "one new month: load + dbt build",
         "BIA batch for one month",
         "load of the year's SRs through a mapping vs the same rows as contract CSV",
+        "rerun, nothing new: python -m pipeline report",
+        "preview: the documents' HTML rendered again after a save",
     ]
     # the made-up stages have no mapped load: that budget is neither met nor missed
     assert [(b["limit"], b["measured"], b["met"]) for b in one] == [
-        (12.0, 11.0, True), (2.5, 3.0, False), (3.0, 2.5, True), (12.0, 15.0, False), (1.5, None, None)]
+        (12.0, 11.0, True), (2.5, 3.0, False), (3.0, 2.5, True), (12.0, 15.0, False),
+        (1.5, None, None), (2.0, 1.5, True), (1.0, 0.04, True)]
     ten = {b["name"]: b for b in bench.budget_rows(10.0, measures)}
     assert ten["peak memory of the cold end-to-end report"]["limit"] == 4096.0
     assert ten["peak memory of the cold end-to-end report"]["met"] is False
@@ -121,6 +144,9 @@ def test_bia_batch_per_pdf_against_the_pdf_floor() -> None:
     stages, _ = made_up_stages()
     assert bench.bia_cli_figures(BIA_OUTPUT) == {"pdfs": 79, "failed": 0, "batch_s": 12.5,
                                                  "per_pdf_median_s": 0.6, "per_pdf_max_s": 0.95}
+    again = BIA_OUTPUT.replace("  output:", "  PDFs reused from the published set (their HTML and what it embeds "
+                               "are unchanged): 78; laid out again: a-bia.pdf\n  output:")
+    assert bench.bia_cli_figures(again)["pdfs_reused"] == 78 and bench.bia_cli_figures(again)["laid_out"] == ["a-bia.pdf"]
     c = bench.bia_pdf_comparison(stages, workers=2)
     assert (c["per_pdf_s"], c["floor_s"], c["vs_floor"], c["floor_bia"]) == (0.6, 0.4, 1.5, "Some BIA")
     assert bench.bia_pdf_note(c) == "per-PDF median 0.60 s vs bare WeasyPrint floor 0.40 s (1.5×)"

@@ -1,6 +1,7 @@
 """Reruns give byte-identical outputs: the charts drawn twice, the report rendered twice from
-the sample key metrics (each run draws every chart and lays out every PDF from scratch), and
-`report` run again on the end-to-end build (tests/conftest.py). Each is a second full render,
+the sample key metrics (each run draws every chart and lays out every PDF from scratch),
+`report` run again on the end-to-end build (tests/conftest.py), where it reuses the published
+PDFs, and `report --force` there, which lays out every PDF and draws every chart again. Each is a second full render,
 so they run in the slow suite, beside the fault tests (which compare a rerun with an
 uninterrupted run)."""
 
@@ -49,3 +50,16 @@ def test_rerun_is_idempotent(pipeline_build: tuple[Path, Path]) -> None:
     assert main(args) == 0
     assert (output / "2024" / "key_metrics.json").read_bytes() == before
     assert (output / "2024" / "cx-annual-report-2024.pdf").read_bytes() == pdf_before
+
+
+def test_force_lays_out_again_to_the_same_bytes(pipeline_build: tuple[Path, Path], capsys) -> None:
+    """A run that reuses the published PDFs and one that lays out all of them (--force, charts
+    drawn again too) publish the same bytes, manifest included."""
+    raw, output = pipeline_build
+    args = ["report", "--year", "2024", "--raw", str(raw), "--output", str(output), "--max-reject-rate", "0.5"]
+    assert main(args) == 0
+    assert "laid out: none" in capsys.readouterr().err  # every PDF reused
+    published = {p.name: sha256(p) for p in sorted((output / "2024").iterdir())}
+    assert main([*args, "--force"]) == 0
+    assert "reused" not in capsys.readouterr().err
+    assert {p.name: sha256(p) for p in sorted((output / "2024").iterdir())} == published

@@ -239,3 +239,59 @@ def test_every_chart_goes_through_the_one_export_path(monkeypatch):
     assert len(exported) == 3
     assert charts._register_fonts.cache_info().currsize == 1
     assert charts.vega_lite(exported[0])["config"]["font"] == charts.FONT == "Lato"
+
+
+SMALL = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "width": 40, "height": 20,
+         "data": {"values": [{"x": "a", "y": 1}, {"x": "b", "y": 2}]}, "mark": "bar",
+         "encoding": {"x": {"field": "x", "type": "nominal"}, "y": {"field": "y", "type": "quantitative"}}}
+
+
+@pytest.fixture
+def chart_cache(tmp_path):
+    folder = tmp_path / "charts"
+    charts.use_chart_cache(folder)
+    yield folder
+    charts.use_chart_cache(None)
+
+
+def test_a_drawn_chart_is_kept_and_taken_from_the_cache_next_time(chart_cache) -> None:
+    import json
+
+    spec = json.dumps(SMALL, sort_keys=True)
+    drawn = charts.draw_spec(spec)
+    kept = list(chart_cache.glob("*.svg"))
+    assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == drawn and drawn.startswith("<svg")
+    # the next process (no drawing in memory) reads the file: what it holds is what it gets
+    kept[0].write_text("<svg>from the cache</svg>", encoding="utf-8")
+    charts.draw_spec.cache_clear()
+    assert charts.draw_spec(spec) == "<svg>from the cache</svg>"
+    # another spec is another file
+    other = json.dumps({**SMALL, "width": 41}, sort_keys=True)
+    assert charts.draw_spec(other) != drawn and len(list(chart_cache.glob("*.svg"))) == 2
+
+
+def test_redraw_draws_again_and_keeps_the_new_drawing(chart_cache) -> None:
+    import json
+
+    spec = json.dumps(SMALL, sort_keys=True)
+    drawn = charts.draw_spec(spec)
+    kept = next(chart_cache.glob("*.svg"))
+    kept.write_text("<svg>stale</svg>", encoding="utf-8")
+    charts.use_chart_cache(chart_cache, redraw=True)
+    assert charts.draw_spec(spec) == drawn
+    assert kept.read_text(encoding="utf-8") == drawn
+
+
+def test_the_cache_keeps_the_most_recently_used_files(chart_cache, monkeypatch) -> None:
+    import json
+    import os
+
+    monkeypatch.setattr(charts._ChartCache, "LIMIT", 2)
+    specs = [json.dumps({**SMALL, "width": 40 + i}, sort_keys=True) for i in range(3)]
+    for i, spec in enumerate(specs[:2]):
+        charts.draw_spec(spec)
+        path = charts._CACHE.path(spec)
+        os.utime(path, ns=(10**18 + i, 10**18 + i))  # the first is the oldest
+    charts.draw_spec(specs[2])
+    assert sorted(p.name for p in chart_cache.glob("*.svg")) == sorted(
+        charts._CACHE.path(s).name for s in specs[1:])

@@ -4,6 +4,7 @@ None of these runs the loader or dbt."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,60 @@ def test_version_is_the_package_version(flag: str, capsys) -> None:
 
     code, text = run(capsys, flag)
     assert code == 0 and text.strip() == f"cx311, version {version('cx311')}"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_log_gets_a_line_per_stage_and_a_progress_line_at_most_every_ten_seconds(capsys) -> None:
+    from pipeline.cli import Console
+
+    clock = Clock()
+    console = Console(log=True, clock=clock)
+    with console.progress("BIA PDFs") as progress:
+        console.started("BIA PDFs")
+        for done, at in ((1, 103.0), (2, 109.9), (3, 110.0), (4, 115.0), (5, 119.9), (6, 120.0), (7, 125.0)):
+            clock.now = at
+            progress("some-bia", done, 79)
+        clock.now = 140.0
+        progress("last-bia", 79, 79)  # the end: the stage's own closing line says so
+    console.ended("BIA PDFs", 40.04)
+    # 10 s after the stage started (110.0), then 10 s after that line (120.0); none in between
+    assert capsys.readouterr().err.splitlines() == [
+        "BIA PDFs: started", "BIA PDFs 3/79", "BIA PDFs 6/79", "BIA PDFs: 40.0 s"]
+
+
+def test_a_terminal_keeps_its_bar_and_no_start_lines(capsys) -> None:
+    from pipeline.cli import Console
+
+    console = Console(log=False)
+    assert console.timed("render", lambda: 3) == 3
+    console.started("BIA PDFs")
+    console.ended("BIA PDFs", 2.0)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("render: ") and lines[0].endswith(" s")
+
+
+def test_quiet_says_nothing_even_in_a_log(capsys) -> None:
+    from pipeline.cli import Console
+
+    console = Console(quiet=True, log=True)
+    console.timed("load", lambda: None)
+    with console.progress("load") as progress:
+        assert progress is None
+    assert capsys.readouterr().err == ""
+
+
+def test_a_command_logs_its_stage_start_when_stderr_is_not_a_terminal(tmp_path: Path, capsys) -> None:
+    # pytest captures stderr (not a terminal): the demo data stage says when it starts and ends
+    code, text = run(capsys, "demo-data", "--raw", str(tmp_path / "raw"), "--scale", "0.0002")
+    lines = text.splitlines()
+    assert code == 0 and lines[0] == "demo data: started"
+    assert re.fullmatch(r"demo data: \d+\.\d s", lines[1]) and lines[2].startswith("wrote demo data to ")
