@@ -204,7 +204,28 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
                                                  exposure=exposure, say=console.say))
     if not ran:
         console.say("  nothing changed since the last build: dbt skipped")
+    say_version_decisions(console, db_path)
     return db_path
+
+
+# What chose the version of an SR that counts, when updated_at did not (mart_sr_versions)
+VERSION_RULES = {
+    "delivery order": "the delivery order",
+    "modification time": "the modification times (then names) of files first loaded together, "
+                         "which a copy can change",
+    "line order": "the later line of one file",
+}
+
+
+def say_version_decisions(console: Console, db_path: Path) -> None:
+    """Say when a rule other than updated_at chose which version of an SR counts."""
+    from .warehouse import version_decisions
+
+    other = {rule: n for rule, n in version_decisions(db_path).items() if rule in VERSION_RULES}
+    if other:
+        console.say(f"  {sum(other.values()):,} SR(s) delivered in more than one version with no updated_at "
+                    "to tell which is newer; the version that counts was chosen by "
+                    + "; ".join(f"{VERSION_RULES[rule]}: {n:,}" for rule, n in sorted(other.items())))
 
 
 @cli.command("demo-data")

@@ -32,9 +32,16 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
+# Optional contract columns the demo's source system does not export: it delivers each SR
+# once, so no updated_at is needed to tell its versions apart.
+NOT_EXPORTED = ("updated_at",)
+
+
 def arrow_schema(entity: str) -> pa.Schema:
-    """The Arrow schema of an entity's extract: the contract's columns, in its order."""
-    return pa.schema([(col.name, ARROW_TYPES[col.kind]) for col in ENTITIES[entity]])
+    """The Arrow schema of an entity's extract: the contract's columns, in its order (without
+    those in NOT_EXPORTED)."""
+    return pa.schema([(col.name, ARROW_TYPES[col.kind]) for col in ENTITIES[entity]
+                      if col.name not in NOT_EXPORTED])
 
 
 INTERACTIONS_SCHEMA = arrow_schema("interactions")

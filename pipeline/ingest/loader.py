@@ -67,15 +67,19 @@ with its bad-input catalogue):
   later line of the same file). Repeated ids with different values are all kept; dbt keeps
   the one with the highest ``_delivery_rank``. Every id seen more than once (in one file or
   across deliveries) is listed in ``raw.repeated_ids``, so dbt ranks only those ids' rows.
-* **Delivery order and idempotency.** Files are ranked 1..n by modification time, then file
-  name, then relative path. Per entity, the files whose (path, SHA-256) sequence in delivery
-  order matches the previous load are skipped (only their rank is updated if it moved);
-  from the first difference on, the old rows (landing rows, rejects, notes, audit row) are
-  deleted and the files are (re)loaded, so a changed file replaces its rows, a removed file's
-  rows disappear, and duplicate collapsing against earlier deliveries stays exact. Loading the
-  same folder twice changes nothing. A warehouse loaded before ``raw.load_notes`` existed is
-  loaded again once, in full, so that every file's notes are known.
-  Note: a changed ``bia_boundaries.geojson`` alone does not trigger a reload.
+* **Delivery order and idempotency** (``deliveries.py``). A file's place in the delivery
+  order is fixed when the warehouse first loads it: an unchanged file keeps it whatever its
+  modification time becomes; a new or changed file is placed after every file loaded before
+  (files first loaded together: modification time, then name, then path). Per entity, the
+  files up to the first changed or removed one are skipped; from there on, the old rows
+  (landing rows, rejects, notes, audit row) are deleted and the files are (re)loaded, so a
+  changed file replaces its rows, a removed file's rows disappear, and duplicate collapsing
+  against earlier deliveries stays exact. Loading the same folder twice, or a copy of it,
+  changes nothing. A warehouse loaded before ``raw.load_notes`` or the ``updated_at`` column
+  existed is loaded again once, in full, the files keeping their places.
+* **Reference files.** The BIA boundaries fill blank ``bia`` values as each file is loaded:
+  when ``bia_boundaries.geojson`` changes (or appears, or goes), every service-request file is
+  read again (``LoadSummary.reference_changes`` says why).
 """
 
 from __future__ import annotations
@@ -225,7 +229,7 @@ class _Loader:
     def run(self, files: list[SourceFile], summary: LoadSummary,
             progress: Progress | None) -> None:
         """Bring the landing tables up to date with ``files``."""
-        notes_unknown = create_tables(self.con)
+        incomplete = create_tables(self.con)
         tz, before = self.profile.timezone, previous_timezone(self.con)
         for macro in macros(tz):
             self.con.execute(macro)
@@ -234,7 +238,7 @@ class _Loader:
             summary.notes.append(LoadNote("reference/city.yaml", f"every file is read again: the time zone "
                                                                  f"changed from {before} to {tz}"))
         write_city_tables(self.con, self.profile)
-        to_load, summary.files_skipped = reconcile(self.con, files, reload_all=notes_unknown or tz_changed)
+        to_load, summary.files_skipped = reconcile(self.con, files, reload_all=incomplete or tz_changed)
         for done, sf in enumerate(to_load, start=1):
             counts, staged = self.load_file(sf)
             if progress is not None:
@@ -333,9 +337,9 @@ class _Loader:
         """The file's audit row (with its encoding) and its notes on the columns not read
         (``raw.load_notes``)."""
         self.con.execute(
-            "INSERT INTO raw.load_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO raw.load_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [sf.rel, sf.entity, sf.file_format, staged.encoding, sf.sha256, sf.size, sf.rank,
-             *counts],
+             *counts, sf.batch, sf.mtime_ns],
         )
         if staged.columns_ignored:
             self.con.executemany("INSERT INTO raw.load_notes VALUES (?, ?)",

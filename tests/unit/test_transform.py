@@ -98,7 +98,7 @@ def _warehouse(con: duckdb.DuckDBPyConnection, deliveries: list[tuple[str, str, 
     con.execute(DDL["load_audit"])
     con.execute("DELETE FROM raw.load_audit")
     for file, sha, rank in deliveries:
-        con.execute("INSERT INTO raw.load_audit VALUES (?, 'interactions', 'parquet', NULL, ?, 1, ?, 1, 1, 0, 0)",
+        con.execute("INSERT INTO raw.load_audit VALUES (?, 'interactions', 'parquet', NULL, ?, 1, ?, 1, 1, 0, 0, 1, 0)",
                     [file, sha, rank])
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {ROW_MODELS_SCHEMA}")
     con.execute(f"CREATE TABLE IF NOT EXISTS {ROW_MODELS_SCHEMA}.int_interactions AS SELECT 1 AS delivery_rank")

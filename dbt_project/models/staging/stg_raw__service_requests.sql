@@ -19,6 +19,7 @@ final as (
         longitude,
         nullif(trim(bia), '') as bia,
         channel,
+        updated_at,
         closed_at_available,
         _source_file as source_file,
         _source_line as source_line,
