@@ -1,5 +1,6 @@
 """A blank ``bia`` of a service request filled from the coordinates: the BIA whose boundary
-(``<raw>/reference/bia_boundaries.geojson``, property ``bia_name``) holds the point.
+(the city profile's ``bia_boundaries``, by default ``<raw>/reference/bia_boundaries.geojson``,
+property ``bia_name``) holds the point.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import duckdb
 
 from .errors import file_error
 
-BOUNDARIES = Path("reference") / "bia_boundaries.geojson"
 MAP_TABLE = "_bia_map"  # temp table (latitude, longitude, bia)
 
 
@@ -25,10 +25,9 @@ class Boundaries:
     names: list[str]
 
 
-def load_boundaries(raw_dir: Path) -> Boundaries | None:
-    """The boundaries in the raw folder; None without the file or without a named polygon."""
-    path = raw_dir / BOUNDARIES
-    if not path.is_file():
+def load_boundaries(path: Path | None) -> Boundaries | None:
+    """The boundaries in ``path``; None without the file or without a named polygon."""
+    if path is None or not path.is_file():
         return None
     import shapely
 

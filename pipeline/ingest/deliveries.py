@@ -18,6 +18,7 @@ landing rows, its rejects, its notes and its audit row.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import NamedTuple
 
 import duckdb
@@ -36,11 +37,11 @@ class Placed(NamedTuple):
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, files: list[SourceFile],
-              reload_all: bool = False) -> tuple[list[SourceFile], list[str]]:
+              reload: Collection[str] = ()) -> tuple[list[SourceFile], list[str]]:
     """Place every file (see the module doc), delete the rows of changed and removed files and
     of the files after them; return the files to load (in delivery order) and the skipped
-    files' paths (sorted). With ``reload_all`` no file is skipped: every previous file's rows
-    are deleted and every file is loaded (the unchanged ones keep their places)."""
+    files' paths (sorted). No file of an entity in ``reload`` is skipped: its previous files'
+    rows are deleted and all its files are loaded (the unchanged ones keep their places)."""
     previous = recorded(con)
     place(files, previous)
     to_load: list[SourceFile] = []
@@ -48,7 +49,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, files: list[SourceFile],
     for entity in ENTITIES:
         old = sorted(((f, p) for f, p in previous.items() if p.entity == entity), key=lambda x: x[1].rank)
         new = sorted((s for s in files if s.entity == entity), key=lambda s: s.rank)
-        k = 0 if reload_all else unchanged_prefix([(f, p.sha256, p.rank) for f, p in old], new)
+        k = 0 if entity in reload else unchanged_prefix([(f, p.sha256, p.rank) for f, p in old], new)
         for f, _ in old[k:]:
             forget(con, entity, f)
         skipped.extend(sf.rel for sf in new[:k])

@@ -8,8 +8,8 @@ with its bad-input catalogue):
   ``<raw>/open_data/*.{csv,csv.gz,zip}`` in the City of Toronto Open Data format (either header
   variant), loaded as service requests with a stable synthetic id ``OD-<sha8>-<line>`` (sha8 =
   first 8 hex digits of the file's SHA-256) and ``closed_at_available = false``; and the
-  optional ``<raw>/reference/bia_boundaries.geojson`` used to fill a blank ``bia`` from the
-  coordinates (point in polygon, property ``bia_name``). Every other file is ignored *and listed*
+  city profile's BIA boundaries (by default ``<raw>/reference/bia_boundaries.geojson``) used to
+  fill a blank ``bia`` from the coordinates (point in polygon, property ``bia_name``). Every other file is ignored *and listed*
   in ``LoadSummary.notes`` with the reason (``contract.non_extract_paths``; README*,
   DEMO_DATA.md, dotfiles, ``reference/`` and ``narrative/`` are not listed), as are the columns
   a loaded file has that are not read (not in the contract, or an earlier column has the same
@@ -77,9 +77,11 @@ with its bad-input catalogue):
   against earlier deliveries stays exact. Loading the same folder twice, or a copy of it,
   changes nothing. A warehouse loaded before ``raw.load_notes`` or the ``updated_at`` column
   existed is loaded again once, in full, the files keeping their places.
-* **Reference files.** The BIA boundaries fill blank ``bia`` values as each file is loaded:
-  when ``bia_boundaries.geojson`` changes (or appears, or goes), every service-request file is
-  read again (``LoadSummary.reference_changes`` says why).
+* **Reference files.** The BIA boundaries fill blank ``bia`` values as each file is loaded
+  (their path and SHA-256 are kept in ``raw.reference_files``): when the file changes, appears
+  or goes, every service-request file is read again, and a note says why. The city profile's
+  settings, holidays and wards are written afresh at every load (``raw.city_settings``,
+  ``raw.city_holidays``, ``raw.city_wards``); the build's fingerprint sees their changes.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ from typing import NamedTuple
 import duckdb
 
 from ..contract import DEDUP_KEYS, ENTITIES, SourceFile, discover, non_extract_paths, plausible_range
+from ..files import sha256
 from ..profile import Profile, load_profile
 from ..warehouse import attach, detach
 from .bia_map import MAP_TABLE, Boundaries, create_map, load_boundaries
@@ -100,11 +103,12 @@ from .checks import macros, problem_expr, set_bounds, typed_columns
 from .deliveries import reconcile
 from .errors import LoadError, duck_message, file_error
 from .landing import create_tables, insert_rows
-from .overrides import previous_timezone, write_city_tables
+from .overrides import previous_timezone, reference_changes, write_city_tables
 from .sql import column_list
 from .staging import Staged, read_error, stage, unstage
 
 Progress = Callable[[str, int, int], None]  # (file just loaded, done, total)
+BIA_BOUNDARIES = "bia_boundaries"  # its name in raw.reference_files
 
 
 class FileCounts(NamedTuple):
@@ -173,7 +177,7 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
                         "Nothing from this run was loaded.")
     profile = load_profile(raw_dir)
     files = discover(raw_dir)
-    boundaries = load_boundaries(raw_dir)
+    boundaries = load_boundaries(profile.bia_boundaries)
     summary = LoadSummary(notes=[LoadNote(rel, f"ignored: {why}")
                                  for rel, why in non_extract_paths(raw_dir)])
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -183,7 +187,8 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
         with tempfile.TemporaryDirectory(prefix="cx311_load_") as tmpdir:
             con.execute("BEGIN TRANSACTION")
             try:
-                _Loader(con, Path(tmpdir), max_reject_rate, boundaries, profile).run(files, summary, progress)
+                _Loader(con, Path(tmpdir), max_reject_rate, boundaries, profile,
+                        raw_dir.resolve()).run(files, summary, progress)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -219,8 +224,9 @@ class _Loader:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, tmp: Path, max_reject_rate: float,
-                 boundaries: Boundaries | None, profile: Profile) -> None:
+                 boundaries: Boundaries | None, profile: Profile, raw_dir: Path | None = None) -> None:
         self.con = con
+        self.raw_dir = raw_dir
         self.profile = profile
         self.tmp = tmp
         self.max_reject_rate = max_reject_rate
@@ -238,12 +244,27 @@ class _Loader:
             summary.notes.append(LoadNote("reference/city.yaml", f"every file is read again: the time zone "
                                                                  f"changed from {before} to {tz}"))
         write_city_tables(self.con, self.profile)
-        to_load, summary.files_skipped = reconcile(self.con, files, reload_all=incomplete or tz_changed)
+        reload = set(ENTITIES) if incomplete or tz_changed else set()
+        for path, change in reference_changes(self.con, {BIA_BOUNDARIES: self.bia_file()}):
+            summary.notes.append(LoadNote(path, f"{change}: every service-request file is read again "
+                                                "(a blank BIA is filled from the BIA boundaries)"))
+            reload.add("service_requests")
+        to_load, summary.files_skipped = reconcile(self.con, files, reload=reload)
         for done, sf in enumerate(to_load, start=1):
             counts, staged = self.load_file(sf)
             if progress is not None:
                 progress(sf.rel, done, len(to_load))
             summary.add(sf.rel, counts, staged)
+
+    def bia_file(self) -> tuple[str, str | None]:
+        """(path as shown, SHA-256 or None) of the BIA boundaries this load fills blank BIAs from."""
+        path = self.profile.bia_boundaries
+        if path is None:
+            return "no BIA boundaries (city profile: bia_boundaries: null)", None
+        shown = path.as_posix()
+        if self.raw_dir is not None and path.is_relative_to(self.raw_dir):
+            shown = path.relative_to(self.raw_dir).as_posix()
+        return shown, sha256(path) if path.is_file() else None
 
     def load_file(self, sf: SourceFile) -> tuple[FileCounts, Staged]:
         """Stage, type and check one file; record its rejects, insert its good rows."""

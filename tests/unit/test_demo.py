@@ -266,7 +266,7 @@ def test_no_two_wards_share_a_rate_per_1000_residents_to_one_decimal():
     11,232 the fewest in 2023, every ward at least 10,000, the totals) and the other wards' rates
     per 1,000 residents, as the report rounds them, are all different."""
     ref = load_reference()
-    population = [int(w["population_2021"]) for w in ref["wards"]]
+    population = [int(w["population"]) for w in ref["wards"]]
     for year, total in ((2023, 487_000), (2024, 463_000)):
         wards = ward_counts(year, 1.0, ref, total)
         assert wards.sum() == total and (wards[:25] >= 10_000).all()

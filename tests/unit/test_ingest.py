@@ -688,6 +688,41 @@ def test_bia_filled_from_boundaries(raw_dir, db_path, write_csv):
     ]
 
 
+def test_a_changed_bia_boundaries_file_reads_the_sr_files_again_and_says_so(raw_dir, db_path, write_csv):
+    square = [[[-79.5, 43.6], [-79.4, 43.6], [-79.4, 43.7], [-79.5, 43.7], [-79.5, 43.6]]]
+
+    def boundaries(name: str) -> None:
+        (raw_dir / "reference").mkdir(exist_ok=True)
+        (raw_dir / "reference" / "bia_boundaries.geojson").write_text(json.dumps(
+            {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"bia_name": name},
+                                                        "geometry": {"type": "Polygon", "coordinates": square}}]}))
+
+    boundaries("Bloor West Village")
+    write_csv("2024/service_requests.csv", sr_file(["S1,2024-07-16 15:04:05,,New,T,D,,,43.65,-79.45,"]))
+    write_csv("2024/interactions.csv", f"{IH}\nI1,2024-07-16 15:04:05,web,service_request,,,,,,,,")
+    load(raw_dir, db_path)
+    bia = "SELECT bia FROM raw.service_requests"
+    assert q(db_path, bia) == [("Bloor West Village",)]
+    # the polygon renamed: the SR file (unchanged) is read again, the interactions are not
+    boundaries("Baby Point Gates")
+    summary = load(raw_dir, db_path)
+    assert (summary.files_loaded, summary.files_skipped) == (["2024/service_requests.csv"], ["2024/interactions.csv"])
+    assert [str(n) for n in summary.notes] == [
+        "reference/bia_boundaries.geojson: changed: every service-request file is read again (a blank BIA is "
+        "filled from the BIA boundaries)"]
+    assert q(db_path, bia) == [("Baby Point Gates",)]
+    assert load(raw_dir, db_path).files_loaded == []  # unchanged since: nothing read again
+    # removed: the BIA filled from it goes too
+    (raw_dir / "reference" / "bia_boundaries.geojson").unlink()
+    summary = load(raw_dir, db_path)
+    assert summary.files_loaded == ["2024/service_requests.csv"]
+    assert [n.note.split(":")[0] for n in summary.notes] == ["was removed"]
+    assert q(db_path, bia) == [(None,)]
+    boundaries("Bloor West Village")  # and back: added
+    assert [n.note.split(":")[0] for n in load(raw_dir, db_path).notes] == ["was added"]
+    assert q(db_path, bia) == [("Bloor West Village",)]
+
+
 def test_kb_views_rejects(raw_dir, db_path, write_csv):
     write_csv("2024/kb_views.csv", """
         date,article_id,article_title,views
