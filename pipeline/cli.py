@@ -19,7 +19,7 @@ import click
 from click.core import ParameterSource
 
 from .contract import has_extracts
-from .errors import CxError, UsageError
+from .errors import CxError, UsageError, disk_full, full_disk_path
 from .outputs import os_error_message, private_tmp, publish, recover, run_lock, staged
 from .paths import PROJECT_DIR
 
@@ -484,6 +484,14 @@ def main(argv: list[str] | None = None) -> int:
         if "--debug" in (argv if argv is not None else sys.argv[1:]):
             traceback.print_exc()
         click.echo(f"error: {os_error_message(error)}", err=True)
+        return 1
+    except Exception as error:  # a full disk as DuckDB reports it, wherever the warehouse is written
+        full = full_disk_path(str(error))
+        if full is None:
+            raise
+        if "--debug" in (argv if argv is not None else sys.argv[1:]):
+            traceback.print_exc()
+        click.echo(f"error: {disk_full(full)}", err=True)
         return 1
     except SystemExit as done:
         return int(done.code or 0)

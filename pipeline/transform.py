@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from . import landing_zone
-from .errors import CxError
+from .errors import CxError, disk_full, full_disk_path
 from .outputs import die_with_parent
 from .paths import DBT_DIR
 from .profile import dbt_vars
@@ -151,6 +151,9 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
                 progress(data["node_info"].get("node_name", ""), done, int(data.get("total") or done))
     output = "\n".join(lines) + "\n"
     if child.returncode != 0:
+        full = full_disk_path(output)
+        if full is not None:  # one paragraph, not dbt's log
+            raise TransformError(disk_full(full or Path(db_path).parent, f"dbt {command[0]}"))
         tail = "\n".join(output.strip().splitlines()[-40:])
         raise TransformError(f"dbt {' '.join(command)} failed (exit {child.returncode}):\n{tail}")
     if state.exists():

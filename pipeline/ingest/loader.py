@@ -86,6 +86,7 @@ with its bad-input catalogue):
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,6 +96,7 @@ from typing import NamedTuple
 import duckdb
 
 from ..contract import DEDUP_KEYS, ENTITIES, SourceFile, discover, non_extract_paths, plausible_range
+from ..errors import disk_full, full_disk_path
 from ..files import sha256
 from ..profile import Profile, load_profile
 from ..warehouse import attach, detach
@@ -176,7 +178,12 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
         raise LoadError(f"Cannot load {raw_dir}: the raw folder does not exist. "
                         "Nothing from this run was loaded.")
     profile = load_profile(raw_dir)
-    files = discover(raw_dir)
+    try:
+        files = discover(raw_dir)
+    except PermissionError as error:  # an extract this user cannot read (the loader reads every file)
+        raise LoadError(f"Cannot load {error.filename}: this user ({_user()}) may not read it. Give the "
+                        "user read access to it (chmod a+r), or run as a user who has it. Nothing from "
+                        "this run was loaded.") from error
     boundaries = load_boundaries(profile.bia_boundaries)
     summary = LoadSummary(notes=[LoadNote(rel, f"ignored: {why}")
                                  for rel, why in non_extract_paths(raw_dir)])
@@ -190,13 +197,34 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
                 _Loader(con, Path(tmpdir), max_reject_rate, boundaries, profile,
                         raw_dir.resolve()).run(files, summary, progress)
                 con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
+            except BaseException as error:
+                _rollback(con)
+                full = full_disk_path(str(error)) if isinstance(error, duckdb.Error) else None
+                if full is not None:  # DuckDB could not write the warehouse: nothing was committed
+                    raise LoadError(f"{disk_full(full or db_path, 'loading the extracts')} Nothing from this "
+                                    "run was loaded.") from error
                 raise
         small = summary.rows_read <= SMALL_LOAD_ROWS
     finally:
         detach(con, release=not small)
     return summary
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo the run's transaction (a failed COMMIT has ended it already)."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass
+
+
+def _user() -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid {os.getuid()}"
 
 
 # After a load that read at most this many rows and succeeded, the process keeps its DuckDB
@@ -209,6 +237,10 @@ def _open(db_path: Path) -> duckdb.DuckDBPyConnection:
     try:
         return attach(db_path)
     except duckdb.Error as e:
+        full = full_disk_path(str(e))
+        if full is not None:
+            raise LoadError(f"{disk_full(full or db_path, 'opening the warehouse')} Nothing from this run was "
+                            "loaded.") from e
         raise LoadError(
             f"Cannot load into the warehouse {db_path}: it could not be opened "
             f"({duck_message(e)}). If another program (a report build, a notebook) has it "
