@@ -19,7 +19,7 @@ import click
 from click.core import ParameterSource
 
 from .contract import has_extracts
-from .errors import CxError, UsageError
+from .errors import CxError, UsageError, disk_full, full_disk_path
 from .outputs import os_error_message, private_tmp, publish, recover, run_lock, staged
 from .paths import PROJECT_DIR
 
@@ -260,7 +260,28 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
                                                  exposure=exposure, say=console.say))
     if not ran:
         console.say("  nothing changed since the last build: dbt skipped")
+    say_version_decisions(console, db_path)
     return db_path
+
+
+# What chose the version of an SR that counts, when updated_at did not (mart_sr_versions)
+VERSION_RULES = {
+    "delivery order": "the delivery order",
+    "modification time": "the modification times (then names) of files first loaded together, "
+                         "which a copy can change",
+    "line order": "the later line of one file",
+}
+
+
+def say_version_decisions(console: Console, db_path: Path) -> None:
+    """Say when a rule other than updated_at chose which version of an SR counts."""
+    from .warehouse import version_decisions
+
+    other = {rule: n for rule, n in version_decisions(db_path).items() if rule in VERSION_RULES}
+    if other:
+        console.say(f"  {sum(other.values()):,} SR(s) delivered in more than one version with no updated_at "
+                    "to tell which is newer; the version that counts was chosen by "
+                    + "; ".join(f"{VERSION_RULES[rule]}: {n:,}" for rule, n in sorted(other.items())))
 
 
 @cli.command("demo-data")
@@ -644,6 +665,14 @@ def main(argv: list[str] | None = None) -> int:
         if "--debug" in (argv if argv is not None else sys.argv[1:]):
             traceback.print_exc()
         click.echo(f"error: {os_error_message(error)}", err=True)
+        return 1
+    except Exception as error:  # a full disk as DuckDB reports it, wherever the warehouse is written
+        full = full_disk_path(str(error))
+        if full is None:
+            raise
+        if "--debug" in (argv if argv is not None else sys.argv[1:]):
+            traceback.print_exc()
+        click.echo(f"error: {disk_full(full)}", err=True)
         return 1
     except SystemExit as done:
         return int(done.code or 0)

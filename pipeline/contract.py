@@ -35,8 +35,9 @@ ID_COLUMNS = {"interactions": "interaction_id", "service_requests": "sr_id"}
 #   _source_file    path of the file relative to the raw folder, e.g. '2024/interactions.csv'
 #   _source_line    1-based line number in the file (CSV: the physical line, header = line 1;
 #                   Parquet: row number + 1, as if a header line came first)
-#   _delivery_rank  order in which files were delivered (modification time, then name);
-#                   a higher rank is a later delivery and wins for a repeated id
+#   _delivery_rank  the file's place in the delivery order, fixed when the warehouse first
+#                   loaded it (pipeline/ingest/deliveries.py); a higher rank is a later
+#                   delivery and wins for a repeated id (for an SR, after updated_at)
 _BOOKKEEPING = """
     _source_file    VARCHAR NOT NULL,
     _source_line    BIGINT NOT NULL,
@@ -78,6 +79,8 @@ DDL = {
         bia               VARCHAR,
         channel           VARCHAR,
         due_at            TIMESTAMPTZ,  -- the source system's own due date (optional)
+        -- optional: when the source system last changed the record; the latest wins first
+        updated_at        TIMESTAMPTZ,
         -- false for formats without a closing time (City Open Data): closed_at is unknown,
         -- not empty, and every metric that needs it is null
         closed_at_available BOOLEAN NOT NULL,
@@ -104,7 +107,11 @@ DDL = {
         rows_read            BIGINT NOT NULL,
         rows_loaded          BIGINT NOT NULL,
         rows_rejected        BIGINT NOT NULL,
-        duplicates_collapsed BIGINT NOT NULL
+        duplicates_collapsed BIGINT NOT NULL,
+        -- the load run that first loaded this content (1, 2, ...; 0: before places were kept):
+        -- files first loaded in one run are placed by modification time, then name
+        load_batch           INTEGER NOT NULL DEFAULT 0,
+        mtime_ns             BIGINT  -- the file's modification time then (its extract time)
     )""",
     # Every id delivered more than once (twice in one file, or again in a later file), found by
     # the loader while it looks for exact duplicates: dbt ranks the deliveries of these ids
@@ -190,6 +197,7 @@ ENTITIES: dict[str, list[Col]] = {
         Col("bia", "text"),
         Col("channel", "channel"),
         Col("due_at", "ts"),
+        Col("updated_at", "ts"),
     ],
     "kb_views": [
         Col("date", "date", True),
@@ -275,7 +283,8 @@ class SourceFile:
     sha256: str
     size: int
     mtime_ns: int
-    rank: int = 0
+    rank: int = 0  # place in the delivery order (deliveries.reconcile fixes it)
+    batch: int = 0  # the load run that placed it (deliveries.reconcile)
     mapping: Mapping | None = None  # the mapping a mapped file is read through
 
 
@@ -416,7 +425,8 @@ def plausible_range(sf: SourceFile, tz: str) -> tuple[dt.datetime, dt.datetime]:
 
 
 def discover(raw_dir: Path) -> list[SourceFile]:
-    """The files the contract covers, ranked by delivery (mtime, then name, then path)."""
+    """The files the contract covers, in the order a load places new deliveries (mtime, then
+    name, then path); ``deliveries.reconcile`` keeps the place of a file already loaded."""
     files = []
     through = covered(mappings(raw_dir))
     for path, entity, fmt in extract_paths(raw_dir):

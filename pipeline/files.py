@@ -33,6 +33,11 @@ def atomic_write(path: Path, data: bytes | str) -> Path:
             fh.write(data)
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; reports are meant to be shared
         os.replace(tmp, path)
+    except OSError as error:  # a write names no file: name the one being written (a full disk)
+        Path(tmp).unlink(missing_ok=True)
+        if error.filename is None:
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import CxError
+from .errors import CxError, disk_full
 
 LOCK_NAME = ".cx311.lock"
 STAGING = ".staging"
@@ -117,15 +117,19 @@ def recover(output: Path) -> list[str]:
     notes: list[str] = []
     if not root.is_dir():
         return notes
-    for aside in sorted(root.glob("previous-*")):
-        marker = aside / ".published-as"
-        target = Path(marker.read_text(encoding="utf-8").strip()) if marker.is_file() else None
-        if target is not None and not target.exists():
-            marker.unlink()
+    for marker in sorted(root.glob(f"previous-*{PUBLISHED_AS}")):
+        aside = marker.with_name(marker.name[:-len(PUBLISHED_AS)])
+        target = Path(marker.read_text(encoding="utf-8").strip() or ".")
+        if aside.is_dir() and not target.exists():
             os.replace(aside, target)
             notes.append(f"restored {target}: a run was killed while publishing it")
     shutil.rmtree(root, ignore_errors=True)
     return notes
+
+
+# Beside a set moved aside while a new one is published: the path it was published as. Written
+# before anything moves, so that a full disk stops a publish before it starts.
+PUBLISHED_AS = ".published-as"
 
 
 @contextmanager
@@ -144,21 +148,29 @@ def staged(output: Path, final: Path) -> Iterator[Path]:
 
 def publish(staged_dir: Path, final: Path, keep: tuple[str, ...] = ()) -> Path:
     """Replace ``final`` by ``staged_dir`` with two renames; a kill between them is undone by
-    the next run's :func:`recover`. Files named in ``keep`` (e.g. a send log) are carried
-    over from the previous set."""
+    the next run's :func:`recover` (a marker beside the set moved aside names ``final``, written
+    before anything moves: a full disk fails the publish with the previous set in place). Files
+    named in ``keep`` (e.g. a send log) are carried over from the previous set."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     for name in keep:
         if (final / name).is_file() and not (staged_dir / name).exists():
             shutil.copy2(final / name, staged_dir / name)
-    aside = None
+    aside = marker = None
     if final.exists():
         aside = staged_dir.parent / f"previous-{final.name}-{os.getpid()}-{time.monotonic_ns()}"
+        marker = aside.with_name(aside.name + PUBLISHED_AS)
+        try:  # what needs space comes first: a full disk stops the publish here, nothing moved
+            with marker.open("w", encoding="utf-8") as f:
+                f.write(str(final.resolve()))
+        except OSError as error:
+            marker.unlink(missing_ok=True)
+            raise OSError(error.errno, error.strerror, str(marker)) from error
         os.replace(final, aside)
-        (aside / ".published-as").write_text(str(final.resolve()), encoding="utf-8")
     os.replace(staged_dir, final)
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
+        marker.unlink(missing_ok=True)  # type: ignore[union-attr]
     return final
 
 
@@ -200,7 +212,7 @@ def os_error_message(error: OSError) -> str:
     """One paragraph for an operating-system error: what, and which path."""
     where = f" {error.filename}" if error.filename else ""
     if error.errno == errno.ENOSPC:
-        return f"The disk is full: could not write{where}. Free some space and run again."
+        return disk_full(error.filename)
     if error.errno in (errno.EACCES, errno.EPERM):
         return f"Permission denied:{where} cannot be read or written by this user."
     if error.errno == errno.ENOTDIR:

@@ -128,6 +128,17 @@ class Profile:
         """The profile's values the dbt models count with (``dbt --vars``)."""
         return dbt_vars(self.settings())
 
+    def ward_table(self) -> list[tuple[int, str, int]]:
+        """The wards the warehouse counts with, (number, name, population) by number: the
+        profile's population file (checked against its boundaries when the profile was read).
+        A profile without wards gets the shipped default's for now (docs/data-contract.md)."""
+        wards = self.wards or _load(None, ()).wards
+        if wards is None:
+            return []
+        with wards.population.open(encoding="utf-8-sig", newline="") as f:
+            return sorted((int(row["ward_number"]), row["ward_name"].strip(), int(row["population"]))
+                          for row in csv.DictReader(f))
+
     def digest_text(self) -> str:
         """Everything of the profile a build depends on, as stable text (for the fingerprint)."""
         paths = (self.wards.boundaries, self.wards.population) if self.wards else ()

@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from . import landing_zone
-from .errors import CxError
+from .errors import CxError, disk_full, full_disk_path
 from .outputs import die_with_parent
 from .paths import DBT_DIR
 from .profile import dbt_vars
@@ -151,6 +151,9 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
                 progress(data["node_info"].get("node_name", ""), done, int(data.get("total") or done))
     output = "\n".join(lines) + "\n"
     if child.returncode != 0:
+        full = full_disk_path(output)
+        if full is not None:  # one paragraph, not dbt's log
+            raise TransformError(disk_full(full or Path(db_path).parent, f"dbt {command[0]}"))
         tail = "\n".join(output.strip().splitlines()[-40:])
         raise TransformError(f"dbt {' '.join(command)} failed (exit {child.returncode}):\n{tail}")
     if state.exists():
@@ -175,7 +178,9 @@ def fingerprints(db_path: Path, engine: str = "duckdb") -> tuple[str, str]:
     """(project, build). ``project``: what a build reads besides the loaded files, as JSON of
     its parts (SHA-256 of the dbt project's files and of the engine when it is not DuckDB; of
     the service-standards override; the city profile's settings themselves; SHA-256 of its
-    holidays), so that ``rebuild_reason`` can say which part changed. ``build``: SHA-256 over
+    holidays and of its wards (number, name, population); the reference files the load read,
+    by path and SHA-256: the BIA boundaries), so that ``rebuild_reason`` can say which part
+    changed. ``build``: SHA-256 over
     that and the loaded files (by content hash, in delivery order): everything a build reads."""
     dbt = hashlib.sha256()
     if engine != "duckdb":
@@ -196,6 +201,9 @@ def fingerprints(db_path: Path, engine: str = "duckdb") -> tuple[str, str]:
             "service_standards": rows_sha("SELECT * FROM raw.service_standards ORDER BY sr_type"),
             "settings": settings,
             "holidays": rows_sha("SELECT * FROM raw.city_holidays ORDER BY holiday_date"),
+            "wards": rows_sha("SELECT * FROM raw.city_wards ORDER BY ward_number"),
+            "references": {path: sha for path, sha in con.execute(
+                "SELECT path, sha256 FROM raw.reference_files ORDER BY name").fetchall()},
         }, sort_keys=True)
         build = hashlib.sha256(project.encode())
         for row in con.execute("SELECT * FROM raw.load_audit ORDER BY delivery_rank, source_file").fetchall():
@@ -220,6 +228,13 @@ def project_change(built: str, now: str) -> str:
         said.append("the city profile's settings changed (" + ", ".join(changed) + ")")
     if old.get("holidays") != new["holidays"]:
         said.append("the city profile's holidays changed")
+    if old.get("wards") != new["wards"]:
+        said.append("the city profile's wards (names or population) changed")
+    was_files, files = old.get("references") or {}, new["references"]
+    for path in sorted(set(was_files) | set(files)):
+        if was_files.get(path) != files.get(path):
+            said.append(f"{path} " + ("changed" if was_files.get(path) and files.get(path) else
+                                      "was added" if files.get(path) else "was removed"))
     return "; ".join(said) or "the dbt project changed"
 
 

@@ -206,10 +206,14 @@ def report_sources(db_path: Path, year: int) -> dict[str, Any]:
     and the prior year's folders and the Open Data files, every file its figures depend on)
     and, per file in ``sources``, the encoding it was read with (utf-8, utf-8-sig, cp1252; None for Parquet) and
     the loader's notes on it (one text, the notes joined by '; '; None when there are none),
-    rejects, closing times, standards."""
+    rejects, closing times, standards; ``delivery_order``: the files in delivery order, each with
+    whether it was placed by its modification time (first loaded together with other files),
+    and ``decided_by_modification_time``: how many SRs of these files had the version that
+    counts chosen by those modification times (``mart_sr_versions``)."""
     with reading(db_path) as con:
         files = con.execute(
-            "SELECT source_file, rows_rejected, rejects_by_reason, encoding, load_notes "
+            "SELECT source_file, rows_rejected, rejects_by_reason, encoding, load_notes, "
+            "delivery_rank, placed_by_modification_time "
             "FROM marts.mart_report_files WHERE report_year = ? ORDER BY source_file",
             [year],
         ).fetchall()
@@ -219,14 +223,32 @@ def report_sources(db_path: Path, year: int) -> dict[str, Any]:
         illustrative = con.execute(
             "SELECT count(*) FROM marts.mart_service_standards WHERE illustrative"
         ).fetchone()[0]
+        by_mtime = con.execute(
+            "SELECT coalesce(sum(service_requests), 0) FROM marts.mart_sr_versions "
+            "WHERE decided_by = 'modification time' AND source_file IN "
+            "(SELECT source_file FROM marts.mart_report_files WHERE report_year = ?)", [year]
+        ).fetchone()[0]
     return {
         "files": [name for name, *_ in files],
         "sources": [{"file": name, "encoding": encoding, "notes": notes}
-                    for name, _, _, encoding, notes in files],
+                    for name, _, _, encoding, notes, *_ in files],
         "rejects": [{"file": name, "reasons": reasons} for name, rejected, reasons, *_ in files if rejected],
         "closing_times_available": None if closing is None else bool(closing[0]),
         "standards_illustrative": illustrative > 0,
+        "delivery_order": [{"file": f[0], "by_modification_time": bool(f[6])}
+                           for f in sorted(files, key=lambda f: f[5])],
+        "decided_by_modification_time": int(by_mtime),
     }
+
+
+def version_decisions(db_path: Path) -> dict[str, int]:
+    """{part of the rule: SRs} of the SRs delivered in more than one version, by what chose the
+    version that counts (``mart_sr_versions``: updated_at, delivery order, modification time,
+    line order); empty when no SR was delivered twice."""
+    with reading(db_path) as con:
+        found = con.execute("SELECT decided_by, sum(service_requests) FROM marts.mart_sr_versions "
+                            "GROUP BY ALL ORDER BY 1").fetchall()
+    return {rule: int(n) for rule, n in found}
 
 
 def extract_years(db_path: Path) -> list[int]:

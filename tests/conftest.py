@@ -94,7 +94,8 @@ SAME_WORKER = {"pipeline_build": SHARED_BUILD, "chart_drawing": CHART_DRAWING}
 # first, and the short modules fill in around them, so no worker idles at the end.
 LONGEST_FIRST = (
     "tests/slow/test_spark.py", "tests/slow/test_faults.py", "tests/slow/test_fuzz_load.py",
-    "tests/slow/test_bench.py", "tests/slow/test_incremental.py", "tests/integration/test_render.py", "tests/integration/test_pipeline.py",
+    "tests/slow/test_bench.py", "tests/slow/test_full_disk.py", "tests/slow/test_delivery_order.py",
+    "tests/slow/test_reference_changes.py", "tests/slow/test_incremental.py", "tests/integration/test_render.py", "tests/integration/test_pipeline.py",
     "tests/integration/test_transform.py", "tests/slow/test_reruns.py", "tests/integration/test_bia.py", "tests/integration/test_preview.py",
     "tests/slow/test_open_data.py", "tests/slow/test_preview_rebuild.py",
     "tests/unit/test_charts.py", "tests/unit/test_documents.py", "tests/unit/test_events.py",

@@ -1,10 +1,26 @@
 {#-
-    The latest delivery of every id in `rows` (a CTE of a staging model with delivery_rank and
-    source_line): the highest delivery rank wins, then the later line. An id delivered once is
-    its own latest delivery, so only the ids in `repeated_ids` (a CTE with column `id_column`,
-    from the loader's raw.repeated_ids) are ranked; every other row passes through unsorted.
+    Which version of a repeated id counts, newest first: for a service request the latest
+    `updated_at` (a version with one is newer than a version without), then for every entity
+    the later delivery (the higher delivery rank: a file's place, fixed when the warehouse
+    first loaded it), then the later line of one file. The one statement of the rule: the
+    row-level models pick with it and int_sr_versions says which part of it decided.
 -#}
-{% macro latest_delivery(rows, repeated_ids, id_column) %}
+{% macro version_order(entity) -%}
+    {%- if entity == 'service_requests' -%}
+        updated_at desc nulls last, delivery_rank desc, source_line desc
+    {%- else -%}
+        delivery_rank desc, source_line desc
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The latest version of every id in `rows` (a CTE of a staging model of `entity`, with
+    delivery_rank and source_line, and updated_at for service requests): the first in
+    version_order(entity). An id delivered once is its own latest version, so only the ids in
+    `repeated_ids` (a CTE with column `id_column`, from the loader's raw.repeated_ids) are
+    ranked; every other row passes through unsorted.
+-#}
+{% macro latest_delivery(rows, repeated_ids, id_column, entity) %}
     select {{ rows }}.*
     from {{ rows }}
     anti join {{ repeated_ids }} using ({{ id_column }})
@@ -14,7 +30,7 @@
         from {{ rows }}
         semi join {{ repeated_ids }} using ({{ id_column }})
         qualify row_number() over (
-            partition by {{ id_column }} order by delivery_rank desc, source_line desc
+            partition by {{ id_column }} order by {{ version_order(entity) }}
         ) = 1
     )
 {% endmacro %}

@@ -24,9 +24,18 @@ division and city.
 
 With ``send=True`` and SMTP settings in the environment (``SMTP_HOST``, ``SMTP_PORT`` (default
 587 with STARTTLS, else 25), ``SMTP_USER``, ``SMTP_PASSWORD``, ``SMTP_STARTTLS`` = 1/true/yes)
-the messages are sent with smtplib; the Date header is then set to the time of sending. Every message sent is appended to ``out_dir/send_log.jsonl``
-at once (one JSON object per line), and a BIA listed there for the month is not sent again
-unless ``force=True``.
+the messages are sent with smtplib; the Date header is then set to the time of sending.
+
+**Never twice.** ``out_dir/send_log.jsonl`` (one JSON object per line, each written and synced
+at once) records every message's trip: ``sending`` just before its body goes to the server,
+then ``sent`` (the server accepted it: the recipients it accepted and refused), ``failed`` (the
+server refused it, or the connection broke before the server had the whole message) or
+``unconfirmed`` (the connection broke after the server had all of it, before it answered: it
+may have been accepted). A BIA's report for the month goes to a recipient once: a rerun sends
+only what was not sent (a recipient added to ``bia_contacts.csv`` since gets it alone), and a
+BIA whose last trip is ``sending`` (the run was killed) or ``unconfirmed`` is not sent again
+but named, until ``force=True`` sends it again. A dropped connection is opened again, once,
+only when no body had gone out on it. An entry without a state (an older log) is ``sent``.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ import smtplib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import format_datetime, formataddr, getaddresses
 from pathlib import Path
 from typing import Any
@@ -76,17 +86,21 @@ class SendSummary:
     no_report: list[str] = field(default_factory=list)
     unknown_contacts: list[str] = field(default_factory=list)  # contacts naming no seed BIA
     failed: dict[str, str] = field(default_factory=dict)
+    unconfirmed: dict[str, str] = field(default_factory=dict)  # this run: the server had it all, no answer
+    in_doubt: dict[str, str] = field(default_factory=dict)     # skipped: an earlier trip's end is unknown (its time)
+    added: dict[str, list[str]] = field(default_factory=dict)  # sent to recipients added since it was sent
+    recipients_changed: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # (added, removed)
     sending: bool = False
     contacts_missing: Path | None = None  # the contacts file, when it does not exist
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.unconfirmed
 
     @property
     def skipped(self) -> int:
-        """BIAs with no e-mail sent on purpose: sent earlier, no contact, or no report."""
-        return len(self.already_sent) + len(self.no_contact) + len(self.no_report)
+        """BIAs with no e-mail sent on purpose: sent earlier, no contact, no report, or in doubt."""
+        return len(self.already_sent) + len(self.no_contact) + len(self.no_report) + len(self.in_doubt)
 
     def lines(self) -> list[str]:
         out = [f"BIA report e-mails for {self.month}: sent {len(self.sent)}, written {len(self.written)}, "
@@ -110,6 +124,22 @@ class SendSummary:
         if self.unknown_contacts:
             out.append("  contacts naming no BIA in the seed (ignored): "
                        + ", ".join(repr(n) for n in self.unknown_contacts))
+        for name, (added, removed) in sorted(self.recipients_changed.items()):
+            out.append(f"  {name}: bia_contacts.csv changed its recipients since the outbox was written ("
+                       + "; ".join(part for part in (f"added {', '.join(added)}" if added else "",
+                                                     f"removed {', '.join(removed)}" if removed else "") if part)
+                       + ")")
+        for name, added in sorted(self.added.items()):
+            out.append(f"  {name}: sent only to the recipient(s) added to bia_contacts.csv since its report went "
+                       f"out: {', '.join(added)}")
+        for name, when in sorted(self.in_doubt.items()):
+            out.append(f"  NOT SENT AGAIN: {name}: the run sending it at {when} ended before the server answered, "
+                       "with the whole message at the server: it may have arrived. Ask the recipients; to send it "
+                       f"again, run with --force --bia '{name}'.")
+        for name, error in sorted(self.unconfirmed.items()):
+            out.append(f"  UNCONFIRMED: {name}: the connection broke after the server had the whole message, "
+                       f"before it answered ({error}): it may have arrived, so it is not sent again by itself. Ask "
+                       f"the recipients; to send it again, run with --force --bia '{name}'.")
         for name, error in sorted(self.failed.items()):
             out.append(f"  FAILED: {name}: {error}")
         return out
@@ -226,6 +256,32 @@ def build_message(rec: dict[str, Any], slug: str, pdf: bytes, recipients: list[t
 # --------------------------------------------------------------------------- send log
 
 
+@dataclass
+class LogState:
+    """What the send log says of one BIA's report for the month."""
+
+    recipients: set[str] = field(default_factory=set)  # accepted or refused: done, unless --force
+    in_doubt: str | None = None  # the time of a trip whose end is unknown (sending, unconfirmed)
+
+
+def log_states(entries: list[dict[str, Any]], month: str) -> dict[str, LogState]:
+    """{BIA: LogState} from the send log's entries (in the order written) for ``month``."""
+    states: dict[str, LogState] = {}
+    for entry in entries:
+        if entry.get("month") != month:
+            continue
+        state = states.setdefault(entry["bia"], LogState())
+        kind = entry.get("state", "sent")
+        if kind in ("sending", "unconfirmed"):
+            state.in_doubt = entry.get("at") or entry.get("sent_at") or "?"
+        elif kind == "sent":
+            state.recipients |= {r.lower() for r in [*entry.get("recipients", []), *entry.get("refused", [])]}
+            state.in_doubt = None
+        elif kind == "failed":
+            state.in_doubt = None
+    return states
+
+
 def read_send_log(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
@@ -278,8 +334,38 @@ def _default_addresses(env: Mapping[str, str], profile: Profile) -> tuple[str, s
     return sender, reply_to
 
 
+@dataclass
+class _Trip:
+    """One message's trip to the server, as the send log records it."""
+
+    log_path: Path
+    entry: dict[str, Any]  # bia, month, recipients, message_id, at
+    body_started: bool = False  # "sending" is in the log: the body is going out
+    body_sent: bool = False     # the server has the whole message (and may accept it)
+
+    def record(self, state: str, **more: Any) -> None:
+        append_send_log(self.log_path, {**self.entry, "state": state, **more})
+
+
+class _Smtp(smtplib.SMTP):
+    """smtplib's client, telling ``trip`` when a message's body (the one write that ends with
+    the end-of-data line) goes out: the log says "sending" before it, so a run killed from
+    then on leaves the message in doubt, never sent twice."""
+
+    trip: _Trip | None = None
+
+    def send(self, s: bytes | str) -> None:
+        body = self.trip is not None and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n")
+        if body:
+            self.trip.record("sending")  # type: ignore[union-attr]
+            self.trip.body_started = True  # type: ignore[union-attr]
+        super().send(s)
+        if body:
+            self.trip.body_sent = True  # type: ignore[union-attr]
+
+
 def _connect(s: SmtpSettings) -> smtplib.SMTP:
-    conn = smtplib.SMTP(s.host, s.port, timeout=30)
+    conn = _Smtp(s.host, s.port, timeout=30)
     if s.starttls:
         conn.starttls()
     if s.user and s.password:
@@ -340,61 +426,84 @@ def _write_messages(records: list[dict[str, Any]], contacts: dict[str, list[tupl
             summary.failed[rec["bia_name"]] = str(error)
             continue
         eml = summary.outbox / f"{slug}.eml"
+        if eml.is_file():  # what bia_contacts.csv changed since the outbox was written
+            was = {a for _, a in getaddresses([BytesHeaderParser().parsebytes(eml.read_bytes())["To"] or ""])}
+            now = {a for _, a in recipients}
+            if was != now:
+                summary.recipients_changed[rec["bia_name"]] = (sorted(now - was), sorted(was - now))
         atomic_write(eml, msg.as_bytes())
         summary.written.append(eml)
         messages.append((rec, slug, msg, hashlib.sha256(pdf).hexdigest()))
     return messages
 
 
-def _deliver(settings: SmtpSettings, sender: str, todo: list[Message], log_path: Path,
+Todo = tuple[Message, list[str]]  # a message and the recipients to send it to now
+
+
+def _deliver(settings: SmtpSettings, sender: str, todo: list[Todo], log_path: Path,
              resent: set[str], summary: SendSummary, timezone: str) -> None:
-    """Send each message (the Date set to now), logging each one sent at once. ``resent``:
-    BIAs already in the send log (sent again because of --force)."""
+    """Send each message (the Date set to now) to its recipients, the trip recorded in the
+    send log as it goes (module doc). ``resent``: BIAs sent before (``--force``)."""
     from_addr = getaddresses([sender])[0][1]
     conn: smtplib.SMTP | None = None
     try:
-        for rec, slug, msg, pdf_sha in todo:
+        for (rec, slug, msg, pdf_sha), recipients in todo:
             now = dt.datetime.now(tz=ZoneInfo(timezone)).replace(microsecond=0)
             del msg["Date"]
             msg["Date"] = format_datetime(now)
-            recipients = [addr for _, addr in getaddresses([msg["To"]])]
+            name = rec["bia_name"]
+            trip = _Trip(log_path, {"bia": name, "month": summary.month, "recipients": recipients,
+                                    "message_id": msg["Message-ID"], "at": now.isoformat()})
             try:  # each BIA on its own: a failed connection or send fails this one only
-                conn, refused = _send_one(settings, conn, msg, from_addr, recipients)
+                conn, refused = _send_one(settings, conn, msg, from_addr, trip)
             except (smtplib.SMTPException, OSError) as error:
-                summary.failed[rec["bia_name"]] = f"{type(error).__name__}: {error}"
                 conn = None
+                said = f"{type(error).__name__}: {error}"
+                if trip.body_sent and not isinstance(error, smtplib.SMTPResponseException):
+                    trip.record("unconfirmed", error=said)
+                    summary.unconfirmed[name] = said
+                else:
+                    if trip.body_started:
+                        trip.record("failed", error=said)
+                    summary.failed[name] = said
                 continue
-            append_send_log(log_path, {
-                "bia": rec["bia_name"],
-                "month": summary.month,
-                "recipients": [r for r in recipients if r not in refused],
-                "refused": sorted(refused),
-                "message_id": msg["Message-ID"],
-                "attachment": f"{slug}.pdf",
-                "attachment_sha256": pdf_sha,
-                "sent_at": now.isoformat(),
-                "forced": rec["bia_name"] in resent,
-            })
-            summary.sent.append(rec["bia_name"])
+            trip.record("sent", recipients=[r for r in recipients if r not in refused], refused=sorted(refused),
+                        attachment=f"{slug}.pdf", attachment_sha256=pdf_sha, sent_at=now.isoformat(),
+                        forced=name in resent)
+            summary.sent.append(name)
     finally:
-        if conn is not None:
-            try:
-                conn.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
+        _close(conn)
+
+
+def _close(conn: smtplib.SMTP | None) -> None:
+    if conn is not None:
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            conn.close()
 
 
 def _send_one(settings: SmtpSettings, conn: smtplib.SMTP | None, msg: EmailMessage, from_addr: str,
-              recipients: list[str]) -> tuple[smtplib.SMTP, dict]:
-    """Send one message, connecting (again) when there is no live connection; once more after
-    the server dropped the connection. Returns the connection and the refused recipients."""
-    if conn is None:
-        conn = _connect(settings)
-    try:
-        return conn, conn.send_message(msg, from_addr=from_addr, to_addrs=recipients)
-    except smtplib.SMTPServerDisconnected:
-        conn = _connect(settings)
-        return conn, conn.send_message(msg, from_addr=from_addr, to_addrs=recipients)
+              trip: _Trip) -> tuple[smtplib.SMTP, dict]:
+    """Send one message, connecting (again) when there is no live connection, and once more when
+    the server had dropped the connection before any of the body went out (a server closes an
+    idle connection); never after: the server may have the message. Returns the connection and
+    the refused recipients; on an error the connection is closed."""
+    for attempt in (1, 2):
+        try:
+            if conn is None:
+                conn = _connect(settings)
+            conn.trip = trip  # type: ignore[attr-defined]
+            return conn, conn.send_message(msg, from_addr=from_addr, to_addrs=trip.entry["recipients"])
+        except smtplib.SMTPServerDisconnected:
+            _close(conn)
+            conn = None
+            if trip.body_started or attempt == 2:
+                raise
+        except (smtplib.SMTPException, OSError):
+            _close(conn)
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: bool = False,
@@ -423,13 +532,22 @@ def send_reports(out_dir: Path, raw_dir: Path, *, send: bool = False, force: boo
         return summary
 
     log_path = out_dir / SEND_LOG
-    done = {e["bia"] for e in read_send_log(log_path) if e.get("month") == month}
-    todo = []
+    states = log_states(read_send_log(log_path), month)
+    todo: list[Todo] = []
     for item in messages:
-        if item[0]["bia_name"] in done and not force:
-            summary.already_sent.append(item[0]["bia_name"])
+        name, recipients = item[0]["bia_name"], [addr for _, addr in getaddresses([item[2]["To"]])]
+        state = states.get(name, LogState())
+        if force:
+            todo.append((item, recipients))
+        elif state.in_doubt is not None:
+            summary.in_doubt[name] = state.in_doubt
+        elif pending := [r for r in recipients if r.lower() not in state.recipients]:
+            todo.append((item, pending))
+            if state.recipients:
+                summary.added[name] = pending
         else:
-            todo.append(item)
+            summary.already_sent.append(name)
     if todo:
-        _deliver(settings, sender, todo, log_path, done if force else set(), summary, profile.timezone)
+        resent = {name for name, state in states.items() if state.recipients} if force else set()
+        _deliver(settings, sender, todo, log_path, resent, summary, profile.timezone)
     return summary

@@ -209,7 +209,7 @@ def ward_counts(year: int, scale: float, ref: dict, n_total: int) -> np.ndarray:
     counts[i_most], counts[i_few] = most, fewest
     others = [i for i in range(25) if i not in (i_most, i_few)]
     w = np.array(
-        [float(wards[i]["population_2021"]) * WARD_INTENSITY[int(wards[i]["ward_number"])] for i in others]
+        [float(wards[i]["population"]) * WARD_INTENSITY[int(wards[i]["ward_number"])] for i in others]
     )
     alloc = largest_remainder(n_total - blank - most - fewest, w)
     counts[others] = _keep_extremes_strict(alloc, most, fewest)

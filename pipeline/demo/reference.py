@@ -235,7 +235,7 @@ def _read_csv(path: Path) -> list[dict]:
 def load_reference() -> dict:
     """Published figures, wards, BIA names and the SR type catalogue (volume per type)."""
     figures = yaml.safe_load((DATA_DIR / "published_figures.yaml").read_text(encoding="utf-8"))
-    wards = _read_csv(SEEDS_DIR / "wards.csv")
+    wards = _read_csv(DATA_DIR / "toronto_wards_population.csv")  # the shipped profile's wards
     bias = [r["bia_name"] for r in _read_csv(SEEDS_DIR / "bias.csv")]
     catalogue: dict[str, list] = {}
     for r in _read_csv(SEEDS_DIR / "sr_type_catalogue.csv"):

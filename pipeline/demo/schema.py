@@ -32,14 +32,15 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
-# Optional contract columns the demo's (Toronto-like) system does not export: the City's
-# extracts carry no due date of their own (the service standards decide on-time).
-NOT_EXPORTED = frozenset({"due_at"})
+# Optional contract columns the demo's (Toronto-like) source system does not export: it
+# delivers each SR once, so no updated_at is needed to tell its versions apart, and its SRs
+# carry no due date of their own (the service standards decide on-time).
+NOT_EXPORTED = ("due_at", "updated_at")
 
 
 def arrow_schema(entity: str) -> pa.Schema:
-    """The Arrow schema of an entity's extract: the contract's columns, in its order, except
-    those the demo's system does not export."""
+    """The Arrow schema of an entity's extract: the contract's columns, in its order (without
+    those in NOT_EXPORTED)."""
     return pa.schema([(col.name, ARROW_TYPES[col.kind]) for col in ENTITIES[entity]
                       if col.name not in NOT_EXPORTED])
 

@@ -1,7 +1,8 @@
 """A blank ``bia`` or ``ward`` of a service request filled from the coordinates: the BIA whose
-boundary (``<raw>/reference/bia_boundaries.geojson``, property ``bia_name``) holds the point,
-and the ward whose boundary (the city profile's ``wards.boundaries``, properties
-``ward_number`` and ``ward_name``) holds it, as "Ward Name (NN)".
+boundary (the city profile's ``bia_boundaries``, by default
+``<raw>/reference/bia_boundaries.geojson``, property ``bia_name``) holds the point, and the
+ward whose boundary (the city profile's ``wards.boundaries``, properties ``ward_number`` and
+``ward_name``) holds it, as "Ward Name (NN)".
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import duckdb
 
 from .errors import file_error
 
-BOUNDARIES = Path("reference") / "bia_boundaries.geojson"
 MAP_TABLE = "_{column}_map"  # temp table (latitude, longitude, <column>)
 
 
@@ -49,10 +49,9 @@ def ward_boundaries(path: Path | None) -> Boundaries | None:
     return Boundaries(shapely.STRtree(geoms), names, "ward") if geoms else None
 
 
-def load_boundaries(raw_dir: Path) -> Boundaries | None:
-    """The boundaries in the raw folder; None without the file or without a named polygon."""
-    path = raw_dir / BOUNDARIES
-    if not path.is_file():
+def load_boundaries(path: Path | None) -> Boundaries | None:
+    """The boundaries in ``path``; None without the file or without a named polygon."""
+    if path is None or not path.is_file():
         return None
     import shapely
 

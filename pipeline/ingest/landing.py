@@ -17,12 +17,14 @@ from .sql import column_list, qi
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    """Create the schema and its tables when missing; list the repeated ids of a warehouse
-    loaded before ``raw.repeated_ids`` existed. Returns True when the files already loaded have
-    no notes recorded (a warehouse loaded before ``raw.load_notes`` existed): they must be
-    loaded again for their notes to be known."""
+    """Create the schema and its tables when missing, and bring a warehouse of an earlier
+    version up to date: list its repeated ids (before ``raw.repeated_ids`` existed), add the
+    columns it lacks. Returns True when the files already loaded must be loaded again, their
+    rows being incomplete: no notes recorded (before ``raw.load_notes`` existed), or no
+    ``updated_at`` column (a file's ``updated_at`` was then ignored)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     had = _existing_tables(con)
+    columns_before = {t: _columns(con, t) for t in had}
     for ddl in DDL.values():
         con.execute(ddl)
     for table, columns in ADDED_COLUMNS.items():  # an older warehouse gets the newer columns
@@ -34,7 +36,28 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
                 f"INSERT INTO raw.repeated_ids SELECT ?, {qi(id_col)} FROM {RAW_SCHEMA}.{entity} "
                 "GROUP BY ALL HAVING count(*) > 1", [entity]
             )
-    return "load_audit" in had and "load_notes" not in had
+    for table, column, ddl in ADDED_COLUMNS:
+        if table in had and column not in columns_before[table]:
+            con.execute(f"ALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN {qi(column)} {ddl}")
+    return "load_audit" in had and (
+        "load_notes" not in had
+        or ("service_requests" in had and "updated_at" not in columns_before["service_requests"]))
+
+
+# Columns added to a landing table after its first version: (table, column, type and default).
+# A warehouse loaded before gets them; its files already loaded keep their places (load
+# batch 0: placed by modification time, as every load then placed them).
+ADDED_COLUMNS = (
+    ("service_requests", "updated_at", "TIMESTAMPTZ"),
+    ("load_audit", "load_batch", "INTEGER DEFAULT 0"),
+    ("load_audit", "mtime_ns", "BIGINT"),
+)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {name for (name,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+        [RAW_SCHEMA, table]).fetchall()}
 
 
 def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:

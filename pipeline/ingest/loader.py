@@ -8,8 +8,8 @@ with its bad-input catalogue):
   ``<raw>/open_data/*.{csv,csv.gz,zip}`` in the City of Toronto Open Data format (either header
   variant), loaded as service requests with a stable synthetic id ``OD-<sha8>-<line>`` (sha8 =
   first 8 hex digits of the file's SHA-256) and ``closed_at_available = false``; and the
-  optional ``<raw>/reference/bia_boundaries.geojson`` used to fill a blank ``bia`` from the
-  coordinates (point in polygon, property ``bia_name``). Every other file is ignored *and listed*
+  city profile's BIA boundaries (by default ``<raw>/reference/bia_boundaries.geojson``) used to
+  fill a blank ``bia`` from the coordinates (point in polygon, property ``bia_name``). Every other file is ignored *and listed*
   in ``LoadSummary.notes`` with the reason (``contract.non_extract_paths``; README*,
   DEMO_DATA.md, dotfiles, ``reference/`` and ``narrative/`` are not listed), as are the columns
   a loaded file has that are not read (not in the contract, or an earlier column has the same
@@ -67,19 +67,26 @@ with its bad-input catalogue):
   later line of the same file). Repeated ids with different values are all kept; dbt keeps
   the one with the highest ``_delivery_rank``. Every id seen more than once (in one file or
   across deliveries) is listed in ``raw.repeated_ids``, so dbt ranks only those ids' rows.
-* **Delivery order and idempotency.** Files are ranked 1..n by modification time, then file
-  name, then relative path. Per entity, the files whose (path, SHA-256) sequence in delivery
-  order matches the previous load are skipped (only their rank is updated if it moved);
-  from the first difference on, the old rows (landing rows, rejects, notes, audit row) are
-  deleted and the files are (re)loaded, so a changed file replaces its rows, a removed file's
-  rows disappear, and duplicate collapsing against earlier deliveries stays exact. Loading the
-  same folder twice changes nothing. A warehouse loaded before ``raw.load_notes`` existed is
-  loaded again once, in full, so that every file's notes are known.
-  Note: a changed ``bia_boundaries.geojson`` alone does not trigger a reload.
+* **Delivery order and idempotency** (``deliveries.py``). A file's place in the delivery
+  order is fixed when the warehouse first loads it: an unchanged file keeps it whatever its
+  modification time becomes; a new or changed file is placed after every file loaded before
+  (files first loaded together: modification time, then name, then path). Per entity, the
+  files up to the first changed or removed one are skipped; from there on, the old rows
+  (landing rows, rejects, notes, audit row) are deleted and the files are (re)loaded, so a
+  changed file replaces its rows, a removed file's rows disappear, and duplicate collapsing
+  against earlier deliveries stays exact. Loading the same folder twice, or a copy of it,
+  changes nothing. A warehouse loaded before ``raw.load_notes`` or the ``updated_at`` column
+  existed is loaded again once, in full, the files keeping their places.
+* **Reference files.** The BIA boundaries fill blank ``bia`` values as each file is loaded
+  (their path and SHA-256 are kept in ``raw.reference_files``): when the file changes, appears
+  or goes, every service-request file is read again, and a note says why. The city profile's
+  settings, holidays and wards are written afresh at every load (``raw.city_settings``,
+  ``raw.city_holidays``, ``raw.city_wards``); the build's fingerprint sees their changes.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,6 +96,8 @@ from typing import NamedTuple
 import duckdb
 
 from ..contract import DEDUP_KEYS, ENTITIES, SourceFile, discover, non_extract_paths, plausible_range
+from ..errors import disk_full, full_disk_path
+from ..files import sha256
 from ..profile import Profile, load_profile
 from ..warehouse import attach, detach
 from .bia_map import Boundaries, create_map, load_boundaries, ward_boundaries
@@ -96,11 +105,13 @@ from .checks import macros, problem_expr, set_bounds, typed_columns
 from .deliveries import reconcile
 from .errors import LoadError, duck_message, file_error
 from .landing import create_tables, insert_rows
-from .overrides import previous_timezone, write_city_tables
+from .overrides import previous_timezone, reference_changes, write_city_tables
 from .sql import column_list
 from .staging import Staged, read_error, stage, unstage
 
 Progress = Callable[[str, int, int], None]  # (file just loaded, done, total)
+BIA_BOUNDARIES = "bia_boundaries"  # its name in raw.reference_files
+WARD_BOUNDARIES = "ward_boundaries"
 
 
 class FileCounts(NamedTuple):
@@ -168,8 +179,13 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
         raise LoadError(f"Cannot load {raw_dir}: the raw folder does not exist. "
                         "Nothing from this run was loaded.")
     profile = load_profile(raw_dir)
-    files = discover(raw_dir)
-    boundaries = load_boundaries(raw_dir)
+    try:
+        files = discover(raw_dir)
+    except PermissionError as error:  # an extract this user cannot read (the loader reads every file)
+        raise LoadError(f"Cannot load {error.filename}: this user ({_user()}) may not read it. Give the "
+                        "user read access to it (chmod a+r), or run as a user who has it. Nothing from "
+                        "this run was loaded.") from error
+    boundaries = load_boundaries(profile.bia_boundaries)
     summary = LoadSummary(notes=[LoadNote(rel, f"ignored: {why}")
                                  for rel, why in non_extract_paths(raw_dir)])
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -179,15 +195,37 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
         with tempfile.TemporaryDirectory(prefix="cx311_load_") as tmpdir:
             con.execute("BEGIN TRANSACTION")
             try:
-                _Loader(con, Path(tmpdir), max_reject_rate, boundaries, profile).run(files, summary, progress)
+                _Loader(con, Path(tmpdir), max_reject_rate, boundaries, profile,
+                        raw_dir.resolve()).run(files, summary, progress)
                 con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
+            except BaseException as error:
+                _rollback(con)
+                full = full_disk_path(str(error)) if isinstance(error, duckdb.Error) else None
+                if full is not None:  # DuckDB could not write the warehouse: nothing was committed
+                    raise LoadError(f"{disk_full(full or db_path, 'loading the extracts')} Nothing from this "
+                                    "run was loaded.") from error
                 raise
         small = summary.rows_read <= SMALL_LOAD_ROWS
     finally:
         detach(con, release=not small)
     return summary
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo the run's transaction (a failed COMMIT has ended it already)."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass
+
+
+def _user() -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid {os.getuid()}"
 
 
 # After a load that read at most this many rows and succeeded, the process keeps its DuckDB
@@ -200,6 +238,10 @@ def _open(db_path: Path) -> duckdb.DuckDBPyConnection:
     try:
         return attach(db_path)
     except duckdb.Error as e:
+        full = full_disk_path(str(e))
+        if full is not None:
+            raise LoadError(f"{disk_full(full or db_path, 'opening the warehouse')} Nothing from this run was "
+                            "loaded.") from e
         raise LoadError(
             f"Cannot load into the warehouse {db_path}: it could not be opened "
             f"({duck_message(e)}). If another program (a report build, a notebook) has it "
@@ -215,8 +257,9 @@ class _Loader:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, tmp: Path, max_reject_rate: float,
-                 boundaries: Boundaries | None, profile: Profile) -> None:
+                 boundaries: Boundaries | None, profile: Profile, raw_dir: Path | None = None) -> None:
         self.con = con
+        self.raw_dir = raw_dir
         self.profile = profile
         self.wards = ward_boundaries(profile.wards.boundaries if profile.wards else None)
         self.tmp = tmp
@@ -226,7 +269,7 @@ class _Loader:
     def run(self, files: list[SourceFile], summary: LoadSummary,
             progress: Progress | None) -> None:
         """Bring the landing tables up to date with ``files``."""
-        notes_unknown = create_tables(self.con)
+        incomplete = create_tables(self.con)
         tz, before = self.profile.timezone, previous_timezone(self.con)
         for macro in macros(tz):
             self.con.execute(macro)
@@ -235,12 +278,38 @@ class _Loader:
             summary.notes.append(LoadNote("reference/city.yaml", f"every file is read again: the time zone "
                                                                  f"changed from {before} to {tz}"))
         write_city_tables(self.con, self.profile)
-        to_load, summary.files_skipped = reconcile(self.con, files, reload_all=notes_unknown or tz_changed)
+        reload = set(ENTITIES) if incomplete or tz_changed else set()
+        files_used = {BIA_BOUNDARIES: self.bia_file(), WARD_BOUNDARIES: self.ward_file()}
+        for path, change in reference_changes(self.con, files_used):
+            summary.notes.append(LoadNote(path, f"{change}: every service-request file is read again "
+                                                "(a blank BIA or ward is filled from the boundaries)"))
+            reload.add("service_requests")
+        to_load, summary.files_skipped = reconcile(self.con, files, reload=reload)
         for done, sf in enumerate(to_load, start=1):
             counts, staged = self.load_file(sf)
             if progress is not None:
                 progress(sf.rel, done, len(to_load))
             summary.add(sf.rel, counts, staged)
+
+    def ward_file(self) -> tuple[str, str | None]:
+        """(path as shown, SHA-256 or None) of the ward boundaries this load fills blank wards from."""
+        path = self.profile.wards.boundaries if self.profile.wards else None
+        if path is None:
+            return "no ward boundaries (city profile: wards: null)", None
+        return self._shown(path)
+
+    def bia_file(self) -> tuple[str, str | None]:
+        """(path as shown, SHA-256 or None) of the BIA boundaries this load fills blank BIAs from."""
+        path = self.profile.bia_boundaries
+        if path is None:
+            return "no BIA boundaries (city profile: bia_boundaries: null)", None
+        return self._shown(path)
+
+    def _shown(self, path: Path) -> tuple[str, str | None]:
+        shown = path.as_posix()
+        if self.raw_dir is not None and path.is_relative_to(self.raw_dir):
+            shown = path.relative_to(self.raw_dir).as_posix()
+        return shown, sha256(path) if path.is_file() else None
 
     def load_file(self, sf: SourceFile) -> tuple[FileCounts, Staged]:
         """Stage, type and check one file; record its rejects, insert its good rows."""
@@ -338,9 +407,9 @@ class _Loader:
         """The file's audit row (with its encoding) and its notes on the columns not read
         (``raw.load_notes``)."""
         self.con.execute(
-            "INSERT INTO raw.load_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO raw.load_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [sf.rel, sf.entity, sf.file_format, staged.encoding, sf.sha256, sf.size, sf.rank,
-             *counts],
+             *counts, sf.batch, sf.mtime_ns],
         )
         if staged.columns_ignored:
             self.con.executemany("INSERT INTO raw.load_notes VALUES (?, ?)",

@@ -13,11 +13,19 @@ from ..profile import Profile
 from .errors import LoadError
 
 # What the build reads of the city profile: its settings (each a JSON value; dbt's --vars come
-# from here, so a build counts with the profile its rows were loaded with) and the holidays.
+# from here, so a build counts with the profile its rows were loaded with), the holidays and
+# the wards (number, name, population: the profile's population file).
 CITY_TABLES_DDL = (
     "CREATE OR REPLACE TABLE raw.city_settings (name VARCHAR NOT NULL, value VARCHAR NOT NULL)",
     "CREATE OR REPLACE TABLE raw.city_holidays (holiday_date DATE NOT NULL, holiday_name VARCHAR NOT NULL)",
+    "CREATE OR REPLACE TABLE raw.city_wards (ward_number INTEGER NOT NULL, ward_name VARCHAR NOT NULL, "
+    "population BIGINT NOT NULL)",
 )
+# The reference files the load itself read (the BIA boundaries, which fill a blank bia as each
+# file is loaded): each file's path and SHA-256 (null: the profile names none, or it does not
+# exist), so that the next load and the build know when one changed.
+REFERENCE_FILES_DDL = ("CREATE TABLE IF NOT EXISTS raw.reference_files "
+                       "(name VARCHAR NOT NULL, path VARCHAR NOT NULL, sha256 VARCHAR)")
 
 
 def previous_timezone(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -31,12 +39,35 @@ def previous_timezone(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def write_city_tables(con: duckdb.DuckDBPyConnection, profile: Profile) -> None:
-    """``raw.city_settings`` (the profile's settings) and ``raw.city_holidays`` (its calendar)."""
+    """``raw.city_settings`` (the profile's settings), ``raw.city_holidays`` (its calendar) and
+    ``raw.city_wards`` (its wards)."""
     for ddl in CITY_TABLES_DDL:
         con.execute(ddl)
     con.executemany("INSERT INTO raw.city_settings VALUES (?, ?)",
                     [(k, json.dumps(v)) for k, v in sorted(profile.settings().items())])
     con.executemany("INSERT INTO raw.city_holidays VALUES (?, ?)", profile.holiday_calendar())
+    con.executemany("INSERT INTO raw.city_wards VALUES (?, ?, ?)", profile.ward_table())
+
+
+def reference_changes(con: duckdb.DuckDBPyConnection,
+                      files: dict[str, tuple[str, str | None]]) -> list[tuple[str, str]]:
+    """Record the reference files the load reads (``{name: (path, sha256 or None)}``) in
+    ``raw.reference_files``; return what changed since the previous load recorded them, as
+    (path, 'changed' | 'was added' | 'was removed'). Nothing when none was recorded yet (a new
+    warehouse reads every file anyway)."""
+    con.execute(REFERENCE_FILES_DDL)
+    before = {name: (path, sha) for name, path, sha in con.execute("SELECT * FROM raw.reference_files").fetchall()}
+    con.execute("DELETE FROM raw.reference_files")
+    con.executemany("INSERT INTO raw.reference_files VALUES (?, ?, ?)",
+                    [(name, path, sha) for name, (path, sha) in sorted(files.items())])
+    said = []
+    for name, (path, sha) in sorted(files.items()):
+        was_path, was = before.get(name, (path, sha))
+        if was != sha:
+            said.append((path, "was added") if was is None else (was_path, "was removed") if sha is None
+                        else (path, "changed"))
+    return said
+
 
 SERVICE_STANDARDS_DDL = """
     CREATE OR REPLACE TABLE raw.service_standards (

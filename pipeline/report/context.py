@@ -132,6 +132,8 @@ def _meta(meta: dict, metrics: dict) -> dict:
         "sources": list(meta.get("sources") or [{"file": f, "read_as": None, "notes": None}
                                                 for f in generated_from]),
         "ignored": list(meta.get("ignored") or []),
+        "delivery_order": list(meta.get("delivery_order") or []),
+        "decided_by_modification_time": int(meta.get("decided_by_modification_time") or 0),
         "cancelled_note": meta.get("cancelled_note"),
         "not_available": list(meta.get("not_available") or []) + _missing_field_notes(metrics),
         "rejects": list(meta.get("rejects") or []),

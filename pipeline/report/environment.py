@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from ..paths import TEMPLATES_DIR
 from .formatting import (
@@ -48,9 +48,11 @@ def make_environment() -> jinja2.Environment:
 
 
 def make_sandboxed_environment() -> SandboxedEnvironment:
-    """For the analyst's narrative: no file access, no unsafe attributes, the sandbox's own
-    bounded ``range``. Not escaped: the result is Markdown, sanitised after conversion."""
-    env = SandboxedEnvironment(autoescape=False, **OPTIONS)
+    """For the analyst's narrative: no file access, no unsafe attributes, no method that changes
+    a list or a mapping (the figures are read, never changed), the sandbox's own bounded
+    ``range``. Not escaped: the result is Markdown, sanitised after conversion. (Time and
+    memory are bounded where templates are filled: ``narrative.fill_templates``.)"""
+    env = ImmutableSandboxedEnvironment(autoescape=False, **OPTIONS)
     env.filters.update(FILTERS)
     env.globals.update(GLOBALS)  # only the project's names: the sandbox keeps its safe range
     return env

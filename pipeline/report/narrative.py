@@ -22,9 +22,17 @@ those files and fields before anything is rendered (``report --final`` refuses a
 
 from __future__ import annotations
 
-import functools
 import html
+import marshal
+import os
+import pickle
 import re
+import resource
+import select
+import signal
+import struct
+import time
+import traceback
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -37,6 +45,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from ..errors import CxError
+from ..outputs import die_with_parent
 from ..paths import TEMPLATES_DIR
 from .environment import make_sandboxed_environment
 from .front_matter import DEFAULT_PATH as DEFAULT_FRONT_MATTER
@@ -100,31 +109,204 @@ def _environment() -> SandboxedEnvironment:
     return _ENV
 
 
-@functools.lru_cache(maxsize=256)
-def _compiled(source: str, name: str, filename: str) -> CodeType:
-    """A narrative file's template, compiled once per process: compiling is most of the cost of
-    filling one in, and a process that renders several reports (the test suite) fills in the
-    same files many times. A file that does not compile raises each time."""
-    return _environment().compile(source, name=name, filename=filename)
+# Compiled narrative templates (marshalled code), by (source, file name, path): compiling is
+# most of the cost of filling one in, and a process that renders several reports (the test
+# suite, a preview) fills in the same files many times. A template is compiled in the bounded
+# child process, never here (compiling folds constant expressions: '"x" * 10**10' would be
+# computed then), which sends the code back to be kept.
+_COMPILED: dict[tuple[str, str, str], bytes] = {}
+COMPILED_KEPT = 256
 
 
-def render_template(source: str, context: dict, path: Path) -> str:
-    """Fill in the placeholders of one narrative file (NarrativeError on any template error)."""
-    env = _environment()
-    filename = str(path)
+def _where(error: BaseException, path: Path) -> str:
+    line = _error_line(error, str(path))
+    return f"{_display(path)}, line {line}" if line else _display(path)
+
+
+def _compile(source: str, path: Path) -> CodeType:
+    """A narrative file's template, compiled (NarrativeError naming the file and line)."""
     try:
-        code = _compiled(source, path.name, filename)
+        return _environment().compile(source, name=path.name, filename=str(path))
+    except jinja2.TemplateError as error:
+        message = error.message if getattr(error, "message", None) else str(error)
+        raise NarrativeError(f"{_where(error, path)}: {message}") from error
+    except RecursionError as error:
+        raise NarrativeError(f"{_display(path)}: its template is nested too deeply to read") from error
+
+
+def _render(code: CodeType, context: dict, path: Path) -> str:
+    """Fill in a compiled template (NarrativeError naming the file and line)."""
+    env = _environment()
+    try:
         template = env.template_class.from_code(env, code, env.make_globals(None))
         return template.render(context)
     except jinja2.TemplateError as error:
-        line = _error_line(error, filename)
-        where = f"{_display(path)}, line {line}" if line else _display(path)
         message = error.message if getattr(error, "message", None) else str(error)
-        raise NarrativeError(f"{where}: {message}") from error
+        raise NarrativeError(f"{_where(error, path)}: {message}") from error
+    except RecursionError as error:
+        raise NarrativeError(f"{_where(error, path)}: a macro calls itself without end") from error
     except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError) as error:
-        line = _error_line(error, filename)
-        where = f"{_display(path)}, line {line}" if line else _display(path)
-        raise NarrativeError(f"{where}: {type(error).__name__}: {error}") from error
+        raise NarrativeError(f"{_where(error, path)}: {type(error).__name__}: {error}") from error
+
+
+# --------------------------------------------------------------------------- bounded filling
+#
+# The sandbox limits what a template reaches (no attribute starting with '_', no method that
+# changes the figures, no file, a range of at most 100,000 items), not how long it runs or how
+# much it builds: nested loops, or a string doubled in a loop, are legal templates. So the
+# templates are filled in a child process (a fork: nothing to import or pickle), which dies
+# with this one, may use FILL_MEMORY bytes more than this process has, must finish each file
+# within FILL_SECONDS and give at most FILL_TEXT characters per file; over a bound it is
+# stopped and the run (or a preview) goes on to report the file. A narrative fills in within
+# milliseconds.
+FILL_SECONDS = 2.0
+FILL_MEMORY = 256 << 20
+FILL_TEXT = 1 << 20
+
+
+def render_template(source: str, context: dict, path: Path) -> str:
+    """Fill in the placeholders of one narrative file (NarrativeError on any template error,
+    or when it goes beyond the bounds above)."""
+    return fill_templates([(source, path)], context)[0]
+
+
+def fill_templates(jobs: list[tuple[str, Path]], context: dict) -> list[str]:
+    """Fill in each ``(source, path)`` template with ``context``, in order, in one bounded child
+    process (see above). NarrativeError names the file (and line) of the first that fails."""
+    if not jobs:
+        return []
+    keys = [(source, path.name, str(path)) for source, path in jobs]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: fill in, report on the pipe, exit without cleaning up the parent's state
+        os.close(read)
+        try:
+            _child(jobs, [_COMPILED.get(key) for key in keys], context, write)
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        return _collect(pid, read, keys)
+    finally:
+        os.close(read)
+        _reap(pid)
+
+
+def _child(jobs: list[tuple[str, Path]], compiled: list[bytes | None], context: dict, out: int) -> None:
+    die_with_parent()
+    _limit_memory(FILL_MEMORY)
+    for i, ((source, path), code) in enumerate(zip(jobs, compiled, strict=True)):
+        _send(out, ("start", i))
+        try:
+            if code is None:
+                code = marshal.dumps(_compile(source, path))
+                _send(out, ("compiled", code))
+            text = _render(marshal.loads(code), context, path)
+        except NarrativeError as error:
+            _send(out, ("error", str(error)))
+            return
+        except MemoryError:
+            _send(out, ("memory", i))
+            return
+        except BaseException:  # a bug: its traceback goes to the parent, which raises it
+            _send(out, ("bug", traceback.format_exc()))
+            return
+        if len(text) > FILL_TEXT:
+            _send(out, ("long", len(text)))
+            return
+        _send(out, ("text", text))
+
+
+def _limit_memory(extra: int) -> None:
+    """Let this process map at most ``extra`` bytes more than it has now (RLIMIT_AS)."""
+    try:
+        size = int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        resource.setrlimit(resource.RLIMIT_AS, (size + extra, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    except (OSError, ValueError):  # not Linux, or a hard limit below: the time bound still holds
+        pass
+
+
+def _send(fd: int, frame: tuple) -> None:
+    data = pickle.dumps(frame)
+    data = struct.pack("!Q", len(data)) + data
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _collect(pid: int, fd: int, keys: list[tuple[str, str, str]]) -> list[str]:
+    """The child's texts (keeping the templates it compiled), or NarrativeError: its own, or
+    for a file beyond a bound."""
+    texts: list[str] = []
+    reader = _Frames(fd)
+    current = 0
+    deadline = time.monotonic() + FILL_SECONDS
+    while len(texts) < len(keys):
+        frame = reader.next(deadline)
+        where = _display(Path(keys[current][2]))
+        if frame is None:
+            os.kill(pid, signal.SIGKILL)
+            raise NarrativeError(
+                f"{where}: filling in its placeholders took more than {FILL_SECONDS:g} s, so it was stopped "
+                "(a loop that runs too long?). A narrative file fills in within a fraction of a second: "
+                "simplify its loops and run again.")
+        kind, value = frame
+        if kind == "start":
+            current, deadline = value, time.monotonic() + FILL_SECONDS
+        elif kind == "compiled":
+            if len(_COMPILED) >= COMPILED_KEPT:
+                _COMPILED.pop(next(iter(_COMPILED)))
+            _COMPILED[keys[current]] = value
+        elif kind == "text":
+            texts.append(value)
+        elif kind == "error":
+            raise NarrativeError(value)
+        elif kind == "memory":
+            raise NarrativeError(
+                f"{where}: filling in its placeholders needed more than {FILL_MEMORY >> 20} MB of memory, so it "
+                "was stopped (a string or list built too large?). Simplify the template and run again.")
+        elif kind == "long":
+            raise NarrativeError(
+                f"{where}: its placeholders fill in to {value:,} characters, more than the {FILL_TEXT:,} a "
+                "narrative file may hold, so it was stopped. Simplify the template and run again.")
+        elif kind == "bug":
+            raise RuntimeError(f"filling in {where} failed in the child process:\n{value}")
+        elif kind == "gone":
+            raise NarrativeError(f"{where}: the process filling in its placeholders ended without a result "
+                                 f"({value}). Simplify the template and run again.")
+    return texts
+
+
+class _Frames:
+    """Length-prefixed frames from the child's pipe, each awaited until a deadline."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+
+    def next(self, deadline: float) -> tuple | None:
+        """The next frame; None at the deadline; ("gone", why) when the child closed the pipe."""
+        while True:
+            if len(self.buffer) >= 8:
+                size = struct.unpack("!Q", self.buffer[:8])[0]
+                if len(self.buffer) >= 8 + size:
+                    frame, self.buffer = pickle.loads(self.buffer[8:8 + size]), self.buffer[8 + size:]
+                    return frame
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return None
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk:
+                return ("gone", "its output ended early")
+            self.buffer += chunk
+
+
+def _reap(pid: int) -> None:
+    """Wait for the child (it has ended, or been killed: no zombie, no orphan)."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
 
 
 # --------------------------------------------------------------------------- Markdown → HTML
@@ -275,18 +457,23 @@ def render_report_text(metrics: dict, narrative_dir: Path | None) -> dict[str, A
 
         {"sections": render_narrative(...), "front": the front matter (template-ready),
          "missing": missing_items(...), "draft": bool}
-    """
+
+    Every template (the sections, the front matter's text fields, financial_impact) is filled
+    in by one bounded child process (``fill_templates``)."""
     missing = missing_items(narrative_dir)
-    sections = render_narrative(metrics, narrative_dir)
-    values, missing_keys, path = read_front_matter(narrative_dir)
     context = narrative_context(metrics)
+    jobs = [narrative_source(section.key, narrative_dir) for section in NARRATIVE_SECTIONS]
+    values, missing_keys, path = read_front_matter(narrative_dir)
     for key in PLACEHOLDER_FIELDS:  # names such as {{ settings.service }} in the form's text
-        source = DEFAULT_FRONT_MATTER if key in missing_keys else path
-        values[key] = _fill(values.get(key), context, source)
+        values[key] = _gather(values.get(key), DEFAULT_FRONT_MATTER if key in missing_keys else path, jobs)
     impact = values.get("financial_impact")
-    source = DEFAULT_FRONT_MATTER if "financial_impact" in missing_keys else path  # for an error
-    impact_html = (markdown_to_html(render_template(impact, narrative_context(metrics), source), base_level=3)
-                   if impact else Markup(""))
+    impact_slot = _gather(impact, DEFAULT_FRONT_MATTER if "financial_impact" in missing_keys else path,
+                          jobs, always=True) if impact else None
+    filled = fill_templates(jobs, context)
+    sections = _sections(filled[:len(NARRATIVE_SECTIONS)], jobs)
+    for key in PLACEHOLDER_FIELDS:
+        values[key] = _put(values[key], filled)
+    impact_html = markdown_to_html(_put(impact_slot, filled), base_level=3) if impact else Markup("")
     front = render_front_matter(values, impact_html)
     return {"sections": sections, "front": front, "missing": missing, "draft": bool(missing)}
 
@@ -296,30 +483,48 @@ def render_report_text(metrics: dict, narrative_dir: Path | None) -> dict[str, A
 PLACEHOLDER_FIELDS = ("to", "from", "wards", "recommendations", "decision_history", "contact", "signature")
 
 
-def _fill(value: Any, context: dict, source: Path) -> Any:
-    """``value`` (text, or lists and mappings of text) with its placeholders filled in."""
+@dataclass(frozen=True)
+class _Slot:
+    """Where a filled-in template goes back: its index in the jobs."""
+
+    index: int
+
+
+def _gather(value: Any, source: Path, jobs: list[tuple[str, Path]], always: bool = False) -> Any:
+    """``value`` (text, or lists and mappings of text) with each text holding a placeholder
+    (every text, with ``always``) replaced by a _Slot, its template appended to ``jobs``."""
     if isinstance(value, str):
-        return render_template(value, context, source) if "{" in value else value
+        if not always and "{" not in value:
+            return value
+        jobs.append((value, source))
+        return _Slot(len(jobs) - 1)
     if isinstance(value, list):
-        return [_fill(v, context, source) for v in value]
+        return [_gather(v, source, jobs, always) for v in value]
     if isinstance(value, dict):
-        return {k: _fill(v, context, source) for k, v in value.items()}
+        return {k: _gather(v, source, jobs, always) for k, v in value.items()}
     return value
+
+
+def _put(value: Any, filled: list[str]) -> Any:
+    """``value`` with each _Slot replaced by its filled-in text."""
+    if isinstance(value, _Slot):
+        return filled[value.index]
+    if isinstance(value, list):
+        return [_put(v, filled) for v in value]
+    if isinstance(value, dict):
+        return {k: _put(v, filled) for k, v in value.items()}
+    return value
+
+
+def _sections(filled: list[str], sources: list[tuple[str, Path]]) -> dict[str, dict[str, Any]]:
+    base_level = 4  # below the summary's or the comments subsection's h3
+    return {section.key: {"heading": section.heading, "placement": section.placement,
+                          "html": markdown_to_html(text, base_level), "default": path.parent == DEFAULTS_DIR}
+            for section, text, (_, path) in zip(NARRATIVE_SECTIONS, filled, sources, strict=False)}
 
 
 def render_narrative(metrics: dict, narrative_dir: Path | None) -> dict[str, dict[str, Any]]:
     """Every narrative section as ``{key: {"heading", "placement", "html", "default"}}``."""
     _check_retired(narrative_dir)
-    context = narrative_context(metrics)
-    out: dict[str, dict[str, Any]] = {}
-    for section in NARRATIVE_SECTIONS:
-        text, path = narrative_source(section.key, narrative_dir)
-        filled = render_template(text, context, path)
-        base_level = 4  # below the summary's or the comments subsection's h3
-        out[section.key] = {
-            "heading": section.heading,
-            "placement": section.placement,
-            "html": markdown_to_html(filled, base_level),
-            "default": path.parent == DEFAULTS_DIR,
-        }
-    return out
+    sources = [narrative_source(section.key, narrative_dir) for section in NARRATIVE_SECTIONS]
+    return _sections(fill_templates(sources, narrative_context(metrics)), sources)

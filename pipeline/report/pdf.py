@@ -29,6 +29,7 @@ import hashlib
 import os
 import platform
 import re
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -55,19 +56,26 @@ def source_date() -> str | None:
 
 
 def html_to_pdf(html: str) -> bytes:
-    """Tagged PDF/UA-1 bytes from the print HTML, reproducibly."""
+    """Tagged PDF/UA-1 bytes from the print HTML, reproducibly. WeasyPrint writes the
+    stylesheets' fonts to temporary files (in TMPDIR: the run's OUTPUT/.staging/tmp-<pid>); an
+    error writing one, which names no file (a full disk), is given that folder as its path."""
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
     font_config = FontConfiguration()
     document = weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR / "annual_report.html"))
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    pdf = document.write_pdf(
-        pdf_variant="pdf/ua-1",
-        pdf_identifier=identifier,
-        font_config=font_config,
-        custom_metadata=False,
-    )
+    try:
+        pdf = document.write_pdf(
+            pdf_variant="pdf/ua-1",
+            pdf_identifier=identifier,
+            font_config=font_config,
+            custom_metadata=False,
+        )
+    except OSError as error:
+        if error.filename is not None:
+            raise
+        raise OSError(error.errno, error.strerror, f"a temporary file in {tempfile.gettempdir()}") from error
     # /IDTree and /Scope, which WeasyPrint 70 leaves out, from the HTML tree it parsed
     return add_table_semantics(pdf, document.etree_element)
 

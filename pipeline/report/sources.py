@@ -30,7 +30,11 @@ def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
     and the loader's notes on it (``notes``: the columns it did not read, by name, as one text;
     None when there are none). ``ignored`` lists the files in the raw folder that are not
     extracts (``{"file", "why"}``: the path relative to the raw folder, and why it is not read),
-    found in the folder now by the loader's own rule (``contract.non_extract_paths``)."""
+    found in the folder now by the loader's own rule (``contract.non_extract_paths``).
+    ``delivery_order`` gives the input files in delivery order (``{"file",
+    "by_modification_time"}``: placed by its modification time, first loaded together with
+    other files), and ``decided_by_modification_time`` how many of their SRs had the version
+    that counts chosen by that order."""
     sources = report_sources(db_path, year)
     not_available = []
     if sources["closing_times_available"] is False:
@@ -46,6 +50,10 @@ def report_meta(raw_dir: Path, db_path: Path, year: int) -> dict:
         "sources": [{"file": f["file"], "read_as": fmt_encoding(f["encoding"]), "notes": f["notes"]}
                     for f in sources["sources"]],
         "ignored": [{"file": rel, "why": why} for rel, why in non_extract_paths(raw_dir)],
+        # the files in delivery order (which version of a repeated id counts), and how many SRs
+        # the modification times of files first loaded together decided
+        "delivery_order": sources["delivery_order"],
+        "decided_by_modification_time": sources["decided_by_modification_time"],
         "rejects": sources["rejects"],
         "standards_illustrative": sources["standards_illustrative"],
         "cancelled_note": None,

@@ -4,6 +4,7 @@ worked out by hand from these rows, in the tests' comments."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 INTERACTIONS_2024 = """\
@@ -55,8 +56,15 @@ date,article_id,article_title,views
 """
 
 
+# The files' modification times: one second apart from 1 January 2026 (UTC), in the order
+# written below, so that the delivery order of a new warehouse (modification time, then name)
+# is that order on every machine, however fast the files are written.
+DELIVERED_FROM = 1_767_225_600
+
+
 def write_extracts(raw: Path) -> None:
-    """The 2023 and 2024 extract folders under ``raw``."""
+    """The 2023 and 2024 extract folders under ``raw``, delivered in the order written."""
+    delivered = DELIVERED_FROM
     for year, files in {
         2023: {
             "interactions_2023.csv": INTERACTIONS_2023,
@@ -71,3 +79,5 @@ def write_extracts(raw: Path) -> None:
         (raw / str(year)).mkdir(parents=True)
         for name, text in files.items():
             (raw / str(year) / name).write_text(text, encoding="utf-8")
+            os.utime(raw / str(year) / name, (delivered, delivered))
+            delivered += 1

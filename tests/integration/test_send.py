@@ -127,8 +127,11 @@ def test_send_delivers_each_message_once_and_never_twice(reports, smtp_server) -
     km = email.message_from_bytes(got[("chair@km.example", "staff@km.example")], policy=email.policy.default)
     assert "no service requests in the Kensington Market BIA area in July 2024" in km.get_body(("plain",)).get_content()
     log = [json.loads(line) for line in (out / "send_log.jsonl").read_text("utf-8").splitlines()]
-    assert sorted(e["bia"] for e in log) == ["Baby Point Gates BIA", "Kensington Market BIA"]
-    assert all(e["month"] == MONTH and e["refused"] == [] for e in log)
+    # each message's trip: "sending" before its body went out, then "sent"
+    assert [(e["bia"], e["state"]) for e in log] == [
+        ("Baby Point Gates BIA", "sending"), ("Baby Point Gates BIA", "sent"),
+        ("Kensington Market BIA", "sending"), ("Kensington Market BIA", "sent")]
+    assert all(e["month"] == MONTH and e["refused"] == [] for e in log if e["state"] == "sent")
 
     again = send.send_reports(out, raw, send=True, env=env_for(port))
     assert again.sent == [] and sorted(again.already_sent) == ["Baby Point Gates BIA", "Kensington Market BIA"]
@@ -137,7 +140,7 @@ def test_send_delivers_each_message_once_and_never_twice(reports, smtp_server) -
     forced = send.send_reports(out, raw, send=True, force=True, env=env_for(port))
     assert sorted(forced.sent) == ["Baby Point Gates BIA", "Kensington Market BIA"]
     assert len(recorder.messages) == 4
-    assert len((out / "send_log.jsonl").read_text("utf-8").splitlines()) == 4
+    assert len((out / "send_log.jsonl").read_text("utf-8").splitlines()) == 8  # two trips of two lines more
 
 
 def test_cli_sends_only_with_send_and_smtp_settings(reports, smtp_server, monkeypatch, capsys) -> None:

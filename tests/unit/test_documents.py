@@ -218,17 +218,28 @@ def _warehouse(path: Path) -> Path:
     con = duckdb.connect(str(path))
     con.execute("CREATE SCHEMA marts")
     con.execute("CREATE TABLE marts.mart_data_quality (source_file VARCHAR, extract_year INTEGER, "
-                "encoding VARCHAR, rows_rejected BIGINT, rejects_by_reason VARCHAR, load_notes VARCHAR)")
-    con.executemany("INSERT INTO marts.mart_data_quality VALUES (?, ?, ?, ?, ?, ?)", [
-        ("2022/interactions_2022.csv", 2022, "utf-8", 0, None, "1 column(s) not in the contract, ignored: 'x'"),
-        ("2023/interactions_2023.csv", 2023, "cp1252", 0, None, None),
+                "encoding VARCHAR, rows_rejected BIGINT, rejects_by_reason VARCHAR, load_notes VARCHAR, "
+                "delivery_rank INTEGER, placed_by_modification_time BOOLEAN)")
+    # delivery order: the 2022, Open Data and 2023 files first loaded together (placed by their
+    # modification times), then the 2024 Parquet file and the 2024 CSV file, one run each
+    con.executemany("INSERT INTO marts.mart_data_quality VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+        ("2022/interactions_2022.csv", 2022, "utf-8", 0, None, "1 column(s) not in the contract, ignored: 'x'",
+         1, True),
+        ("2023/interactions_2023.csv", 2023, "cp1252", 0, None, None, 3, True),
         ("2024/interactions_2024.csv", 2024, "utf-8-sig", 1, "unknown channel: 1",
          "1 column(s) ignored because an earlier column has the same name: 'Channel'; "
-         "1 column(s) not in the contract, ignored: 'caller_name'"),
+         "1 column(s) not in the contract, ignored: 'caller_name'", 5, False),
         ("2024/service_requests_2024.parquet", 2024, None, 0, None,
-         "1 column(s) not in the contract, ignored: 'tags'"),
-        ("open_data/sr.csv", None, "utf-8", 0, None, None),
+         "1 column(s) not in the contract, ignored: 'tags'", 4, False),
+        ("open_data/sr.csv", None, "utf-8", 0, None, None, 2, True),
     ])
+    # what chose the version that counts of the SRs delivered twice, per file holding it
+    con.execute("CREATE TABLE marts.mart_sr_versions AS SELECT * FROM (VALUES "
+                "('open_data/sr.csv', 'modification time', 2), "
+                "('2024/service_requests_2024.parquet', 'modification time', 1), "
+                "('2024/service_requests_2024.parquet', 'updated_at', 4), "
+                "('2021/service_requests_2021.csv', 'modification time', 8)) "
+                "AS v(source_file, decided_by, service_requests)")
     # the files each report year reads, as mart_report_files lists them (its rule is its dbt unit test)
     con.execute("CREATE TABLE marts.mart_report_files AS SELECT y.report_year, q.* FROM marts.mart_data_quality q "
                 "JOIN (VALUES (2024, '2023/interactions_2023.csv'), (2024, '2024/interactions_2024.csv'), "
@@ -269,6 +280,17 @@ def test_report_meta_says_how_each_file_was_read_its_notes_and_the_files_not_rea
          "(only open_data/ reads .zip files); unzip it into the year folder"},
     ]
     assert meta["rejects"] == [{"file": "2024/interactions_2024.csv", "reasons": "unknown channel: 1"}]
+    # the 2024 report's files in delivery order (ranks 2, 3, 4, 5; the 2022 file, rank 1, is
+    # not one of them), and the SRs of these files the modification times decided: 2 in the
+    # Open Data file + 1 in the Parquet file (its 4 decided by updated_at, and the 2021 file's 8,
+    # not one of the report's files, are not counted)
+    assert meta["delivery_order"] == [
+        {"file": "open_data/sr.csv", "by_modification_time": True},
+        {"file": "2023/interactions_2023.csv", "by_modification_time": True},
+        {"file": "2024/service_requests_2024.parquet", "by_modification_time": False},
+        {"file": "2024/interactions_2024.csv", "by_modification_time": False},
+    ]
+    assert meta["decided_by_modification_time"] == 3
 
 
 def _between(html: str, start: str, end: str) -> str:

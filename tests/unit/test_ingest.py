@@ -512,24 +512,27 @@ def test_idempotent_changed_and_removed_files(raw_dir, db_path, write_csv):
     assert s2.files_loaded == [] and len(s2.files_skipped) == 3
     assert all_tables(db_path) == first
 
-    # a changed file replaces its rows (and keeps its delivery position by mtime)
+    # a changed file is a new delivery: its rows replace the old ones and it is placed after
+    # every file loaded before (ranks 1-3 are taken: rank 4), whatever its modification time;
+    # b, after a among the SR files, is loaded again (duplicates are collapsed against the
+    # deliveries before it) in its own place, 2. Loaded in delivery order: b, then a.
     write_csv("2024/service_requests_a.csv",
               sr_file(["S1,2024-07-16 15:04:05,2024-07-17 00:00:00,Closed,T,D,,,,,"]),
               mtime=1_700_000_000)
     s3 = load(raw_dir, db_path)
-    assert s3.files_loaded == ["2024/service_requests_a.csv", "2024/service_requests_b.csv"]
+    assert s3.files_loaded == ["2024/service_requests_b.csv", "2024/service_requests_a.csv"]
     assert s3.files_skipped == ["2024/interactions.csv"]
     assert q(db_path, "SELECT sr_id, status, _delivery_rank FROM raw.service_requests "
-                      "ORDER BY 1") == [("S1", "closed", 1), ("S2", "initiated", 2)]
+                      "ORDER BY 1") == [("S1", "closed", 4), ("S2", "initiated", 2)]
 
-    # a removed file's rows disappear; the remaining files are re-ranked
+    # a removed file's rows disappear; the other files keep their places
     os.remove(a)
     load(raw_dir, db_path)
-    assert q(db_path, "SELECT sr_id, _delivery_rank FROM raw.service_requests") == [("S2", 1)]
+    assert q(db_path, "SELECT sr_id, _delivery_rank FROM raw.service_requests") == [("S2", 2)]
     assert q(db_path, "SELECT source_file, delivery_rank FROM raw.load_audit ORDER BY 2") == [
-        ("2024/service_requests_b.csv", 1), ("2024/interactions.csv", 2)
+        ("2024/service_requests_b.csv", 2), ("2024/interactions.csv", 3)
     ]
-    assert q(db_path, "SELECT _delivery_rank FROM raw.interactions") == [(2,)]
+    assert q(db_path, "SELECT _delivery_rank FROM raw.interactions") == [(3,)]
 
 
 def test_ignores_other_files(raw_dir, db_path, write_csv):
@@ -683,6 +686,41 @@ def test_bia_filled_from_boundaries(raw_dir, db_path, write_csv):
     assert q(db_path, "SELECT sr_id, bia FROM raw.service_requests ORDER BY 1") == [
         ("S1", "Bloor West Village"), ("S2", "Own Tag"), ("S3", None), ("S4", None)
     ]
+
+
+def test_a_changed_bia_boundaries_file_reads_the_sr_files_again_and_says_so(raw_dir, db_path, write_csv):
+    square = [[[-79.5, 43.6], [-79.4, 43.6], [-79.4, 43.7], [-79.5, 43.7], [-79.5, 43.6]]]
+
+    def boundaries(name: str) -> None:
+        (raw_dir / "reference").mkdir(exist_ok=True)
+        (raw_dir / "reference" / "bia_boundaries.geojson").write_text(json.dumps(
+            {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"bia_name": name},
+                                                        "geometry": {"type": "Polygon", "coordinates": square}}]}))
+
+    boundaries("Bloor West Village")
+    write_csv("2024/service_requests.csv", sr_file(["S1,2024-07-16 15:04:05,,New,T,D,,,43.65,-79.45,"]))
+    write_csv("2024/interactions.csv", f"{IH}\nI1,2024-07-16 15:04:05,web,service_request,,,,,,,,")
+    load(raw_dir, db_path)
+    bia = "SELECT bia FROM raw.service_requests"
+    assert q(db_path, bia) == [("Bloor West Village",)]
+    # the polygon renamed: the SR file (unchanged) is read again, the interactions are not
+    boundaries("Baby Point Gates")
+    summary = load(raw_dir, db_path)
+    assert (summary.files_loaded, summary.files_skipped) == (["2024/service_requests.csv"], ["2024/interactions.csv"])
+    assert [str(n) for n in summary.notes] == [
+        "reference/bia_boundaries.geojson: changed: every service-request file is read again (a blank BIA is "
+        "filled from the BIA boundaries)"]
+    assert q(db_path, bia) == [("Baby Point Gates",)]
+    assert load(raw_dir, db_path).files_loaded == []  # unchanged since: nothing read again
+    # removed: the BIA filled from it goes too
+    (raw_dir / "reference" / "bia_boundaries.geojson").unlink()
+    summary = load(raw_dir, db_path)
+    assert summary.files_loaded == ["2024/service_requests.csv"]
+    assert [n.note.split(":")[0] for n in summary.notes] == ["was removed"]
+    assert q(db_path, bia) == [(None,)]
+    boundaries("Bloor West Village")  # and back: added
+    assert [n.note.split(":")[0] for n in load(raw_dir, db_path).notes] == ["was added"]
+    assert q(db_path, bia) == [("Bloor West Village",)]
 
 
 def test_kb_views_rejects(raw_dir, db_path, write_csv):

@@ -77,7 +77,7 @@ def kbr(name: str, n: int = 1, **values: str) -> str:
 
 def one_bad(name: str, reason: str, column: str, **values: str) -> Case:
     """A file whose second row has one bad value (of an interaction unless the column says)."""
-    if column in ("status", "closed_at", "latitude"):
+    if column in ("status", "closed_at", "latitude", "updated_at"):
         return Case(name, sr(name, [srr(name), srr(name, 2, **values)]),
                     rejects=[(3, column, reason)], lines=[2])
     if column in ("date", "views"):
@@ -167,6 +167,8 @@ CASES = [
     one_bad("implausible_year_9999", "implausible date", "started_at", started_at="9999-12-31 23:59:59"),
     one_bad("implausible_old_date", "implausible date", "started_at", started_at="1900-01-01 00:00:00"),
     one_bad("implausible_closed_at", "implausible date", "closed_at", closed_at="2099-01-01 00:00:00"),
+    one_bad("unparseable_updated_at", "unparseable timestamp", "updated_at", updated_at="yesterday"),
+    one_bad("implausible_updated_at", "implausible date", "updated_at", updated_at="1999-12-31 23:00:00"),
     one_bad("implausible_kb_date", "implausible date", "date", date="1999-12-31"),
     one_bad("implausible_duration", "implausible duration", "queue_seconds", channel="phone",
             outcome="answered", queue_seconds="2000000000", handle_seconds="60"),
@@ -351,9 +353,28 @@ def _expect_error(case: Case, tmp_path: Path) -> None:
     assert "\n" not in message and message.endswith("Nothing from this run was loaded.")
 
 
+BEYOND = "### Beyond a file's contents"
+
+
 def test_catalogue_lists_every_case() -> None:
     """The table in docs/data-contract.md and the cases above name the same cases."""
-    section = DOC.read_text(encoding="utf-8").split("## Bad-input catalogue", 1)[1]
+    section = DOC.read_text(encoding="utf-8").split("## Bad-input catalogue", 1)[1].split(BEYOND, 1)[0]
     documented = re.findall(r"^\| `([a-z0-9_]+)` \|", section, flags=re.MULTILINE)
     assert sorted(documented) == sorted(c.name for c in CASES)
     assert len(documented) == len(set(documented)) >= 40
+
+
+def test_the_cases_beyond_a_files_contents_name_tests_that_exist() -> None:
+    """The catalogue's second table (a copied folder, a changed reference file, a full disk, an
+    unreadable file, a hostile narrative, a dropped mail server): every case names the tests
+    that show it, as ``tests/<layer>/<module>.py::<test>``, and each such test exists."""
+    section = DOC.read_text(encoding="utf-8").split(BEYOND, 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z0-9_]+)` \|(.*)\|\s*$", section, flags=re.MULTILINE)
+    assert len(rows) >= 20 and len({name for name, _ in rows}) == len(rows)
+    root = DOC.parents[1]
+    for name, rest in rows:
+        tests = re.findall(r"`(tests/[a-z_/]+\.py)::(test_[a-z0-9_]+)`", rest)
+        assert tests, f"{name} names no test"
+        for module, test in tests:
+            source = (root / module).read_text(encoding="utf-8")
+            assert re.search(rf"^def {test}\(", source, flags=re.MULTILINE), f"{name}: {module}::{test} is not there"

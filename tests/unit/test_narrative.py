@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -162,3 +164,117 @@ def test_bad_narrative_stops_the_render_before_writing(ndir, tmp_path):
     with pytest.raises(narrative.NarrativeError, match="partnerships.md, line 1"):
         render_annual_report(load_metrics(), meta, out)
     assert not out.exists() or not any(out.iterdir())
+
+
+# --------------------------------------------------------------------------- hostile narratives
+# The sandbox limits what a template reaches, the child process it is filled in how long it
+# runs and how much it builds (narrative.FILL_SECONDS, FILL_MEMORY, FILL_TEXT): each hostile
+# file ends with one message naming it, and the process that renders goes on.
+
+def _children() -> set[int]:
+    """This process's live child processes (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == os.getpid() and fields[0] != "Z":
+                found.add(int(entry.name))
+    return found
+
+
+def _stopped(ndir: Path, name: str, source: str) -> str:
+    """Render the narrative with ``name`` holding ``source`` in a thread; the NarrativeError's
+    message. Fails when the render has not ended within ten times the time bound (it stalled)
+    or left a process behind."""
+    (ndir / name).write_text(source, encoding="utf-8")
+    before = _children()
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            narrative.render_narrative(load_metrics(), ndir)
+            outcome.append(None)
+        except BaseException as error:  # noqa: BLE001 (handed to the test thread)
+            outcome.append(error)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(10 * narrative.FILL_SECONDS)
+    assert not worker.is_alive(), f"rendering {name} stalled"
+    [error] = outcome
+    assert isinstance(error, narrative.NarrativeError), error
+    assert _children() <= before, "the child process that filled in the narrative is still there"
+    assert "\n" not in str(error)
+    return str(error)
+
+
+def test_a_narrative_that_loops_is_stopped_at_the_time_bound(ndir):
+    # two nested ranges, each within the sandbox's 100,000: 10^10 steps, hours of work
+    message = _stopped(ndir, "highlights.md", "Fine.\n\n{% for a in range(100000) %}{% for b in range(100000) %}"
+                                              "{% endfor %}{% endfor %}\n")
+    assert message == ("raw/narrative/2024/highlights.md: filling in its placeholders took more than 2 s, so it "
+                       "was stopped (a loop that runs too long?). A narrative file fills in within a fraction of a "
+                       "second: simplify its loops and run again.")
+
+
+def test_a_macro_that_calls_itself_is_stopped(ndir):
+    message = _stopped(ndir, "partnerships.md", "{% macro again(n) %}{{ again(n + 1) }}{% endmacro %}\n{{ again(1) }}\n")
+    assert message.startswith("raw/narrative/2024/partnerships.md, line 1: a macro calls itself without end")
+
+
+@pytest.mark.parametrize("source", [
+    # a string doubled 40 times: 2^40 characters (a terabyte)
+    '{% set ns = namespace(s="x") %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}'
+    "{{ ns.s|length }}\n",
+    '{{ "x" * 10**10 }}\n',  # ten billion characters at once
+    "{{ range(100000)|list|join(',')|center(10**10) }}\n",  # through the filters
+])
+def test_a_narrative_that_builds_huge_strings_is_stopped_at_the_memory_bound(ndir, source):
+    message = _stopped(ndir, "ongoing_improvements.md", source)
+    assert message == ("raw/narrative/2024/ongoing_improvements.md: filling in its placeholders needed more than "
+                       "256 MB of memory, so it was stopped (a string or list built too large?). Simplify the "
+                       "template and run again.")
+
+
+def test_a_narrative_that_fills_in_to_too_much_text_is_stopped(ndir):
+    # 2,000,000 characters: well within the memory bound, over the 1,048,576 a file may hold
+    message = _stopped(ndir, "highlights.md", '{{ "x" * 2000000 }}\n')
+    assert message == ("raw/narrative/2024/highlights.md: its placeholders fill in to 2,000,001 characters, more "
+                       "than the 1,048,576 a narrative file may hold, so it was stopped. Simplify the template "
+                       "and run again.")  # the x's and the file's line break
+
+
+@pytest.mark.parametrize("source, unsafe", [
+    ("{{ year.__class__.__mro__ }}", "__class__"),
+    ("{{ settings.__class__.__init__ }}", "__init__"),  # __class__ gives an undefined that refuses use
+    ("{{ cycler.__init__.__globals__ }}", "__init__"),
+    ("{{ lipsum.__globals__['os'] }}", "__globals__"),
+    ("{{ namespace.__init__.__globals__ }}", "__init__"),
+    ("{{ self.__dict__ }}", "__dict__"),
+    ('{{ "{0.__class__}".format(year) }}', "__class__"),
+    # methods that would change the figures every later document reads
+    ("{{ phone.update({'service_level': 0}) }}", "update"),
+    ("{{ service_requests.top_types.append(1) }}", "append"),
+    ("{{ settings.pop('city') }}", "pop"),
+])
+def test_a_narrative_that_reaches_for_attributes_is_refused(ndir, source, unsafe):
+    message = _stopped(ndir, "partnerships.md", f"Line one.\n{source}\n")
+    assert message.startswith("raw/narrative/2024/partnerships.md, line 2: ")
+    assert f"'{unsafe}'" in message and "unsafe" in message
+
+
+def test_a_hostile_narrative_stops_the_report_before_anything_is_written(ndir, tmp_path):
+    (ndir / "highlights.md").write_text('{{ "x" * 10**10 }}\n', encoding="utf-8")
+    out = tmp_path / "out"
+    metrics = load_metrics()
+    with pytest.raises(narrative.NarrativeError, match=r"highlights\.md: filling in its placeholders needed more"):
+        render_annual_report(metrics, {"demo": False, "generated_from": [], "narrative_dir": ndir}, out)
+    assert not out.exists() or not any(out.iterdir())
+    assert metrics == load_metrics()  # nothing the child did reached the figures
+    # and the process goes on: the next render with a good file works
+    (ndir / "highlights.md").write_text("All {{ service_requests.total | thousands }} requests.\n", encoding="utf-8")
+    assert "All 463,000 requests." in narrative.render_narrative(metrics, ndir)["highlights"]["html"]

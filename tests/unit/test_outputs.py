@@ -132,11 +132,23 @@ def test_recover_puts_back_a_set_moved_aside_by_a_killed_publish(tmp_path: Path)
     aside = tmp_path / ".staging" / "previous-2024-1-2"
     aside.mkdir(parents=True)
     (aside / "manifest.json").write_text("previous", encoding="utf-8")
-    (aside / ".published-as").write_text(str(final.resolve()), encoding="utf-8")
+    (tmp_path / ".staging" / "previous-2024-1-2.published-as").write_text(str(final.resolve()), encoding="utf-8")
     (tmp_path / ".staging" / "2024-abc").mkdir()
     assert recover(tmp_path) == [f"restored {final.resolve()}: a run was killed while publishing it"]
     assert (final / "manifest.json").read_text(encoding="utf-8") == "previous"
-    assert not (final / ".published-as").exists()
+    assert sorted(p.name for p in final.iterdir()) == ["manifest.json"]  # nothing of the publish's own
+    assert not (tmp_path / ".staging").exists()
+
+
+def test_recover_leaves_a_set_a_killed_publish_had_not_yet_moved(tmp_path: Path) -> None:
+    # a kill after the marker was written, before the first rename: the set is where it was
+    final = tmp_path / "2024"
+    final.mkdir()
+    (final / "manifest.json").write_text("previous", encoding="utf-8")
+    (tmp_path / ".staging").mkdir()
+    (tmp_path / ".staging" / "previous-2024-1-2.published-as").write_text(str(final.resolve()), encoding="utf-8")
+    assert recover(tmp_path) == []
+    assert sorted(p.name for p in final.iterdir()) == ["manifest.json"]
     assert not (tmp_path / ".staging").exists()
 
 
@@ -182,3 +194,61 @@ def test_an_unreadable_warehouse_is_set_aside(tmp_path: Path) -> None:
     assert not db.exists() and reason.startswith("IO Error")
     db.write_bytes(b"not a database at all" * 100)
     assert set_aside_if_unreadable(db)[0] == tmp_path / "warehouse.duckdb.unreadable-2"
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):
+    """A real 64 KiB tmpfs (16 pages of 4 KiB): CI runs as root; unmounted in a finally."""
+    import subprocess
+
+    mount = tmp_path / "tmpfs"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_write_on_a_full_disk_names_the_file(tiny_disk: Path) -> None:
+    import errno
+
+    from pipeline.files import atomic_write
+
+    target = tiny_disk / "2024" / "report.pdf"
+    with pytest.raises(OSError) as error:
+        atomic_write(target, b"%PDF" * 20_000)  # 80,000 bytes: 20 pages, the disk has 16
+    assert error.value.errno == errno.ENOSPC and error.value.filename == str(target)
+    assert os_error_message(error.value) == (
+        f"The disk is full: could not write {target}. Free some space and run again.")
+    assert list(target.parent.iterdir()) == []  # its temporary file is gone too
+
+
+def test_publish_on_a_full_disk_leaves_the_previous_set(tiny_disk: Path) -> None:
+    final = tiny_disk / "2024"
+    final.mkdir()
+    (final / "manifest.json").write_bytes(b"p" * 4096 * 4)  # the previous set: 4 pages
+    with pytest.raises(OSError) as error, staged(tiny_disk, final) as work:
+        (work / "manifest.json").write_bytes(b"n" * 4096 * 12)  # the new one: the other 12 pages
+        publish(work, final)
+    # the marker naming the set, written before anything moves, found no page: nothing moved
+    assert error.value.filename.startswith(f"{tiny_disk}/.staging/previous-2024-")
+    assert error.value.filename.endswith(".published-as")
+    assert [p.name for p in final.iterdir()] == ["manifest.json"]
+    assert (final / "manifest.json").read_bytes() == b"p" * 4096 * 4
+    assert list((tiny_disk / ".staging").iterdir()) == []  # the staged set is removed with its marker
+
+
+def test_a_full_disk_reads_the_same_however_it_is_reported() -> None:
+    from pipeline.errors import disk_full, full_disk_path
+
+    # DuckDB's, dbt's (Python's) and a message naming no file; and one that is not about space
+    assert full_disk_path('IO Error: Could not write file "/o/warehouse.duckdb.wal": No space left on device') == (
+        "/o/warehouse.duckdb.wal")
+    assert full_disk_path("[Errno 28] No space left on device: '/o/dbt_target/manifest.json'") == (
+        "/o/dbt_target/manifest.json")
+    assert full_disk_path("OSError: No space left on device") == ""
+    assert full_disk_path("Permission denied") is None
+    assert disk_full("/o/x.pdf", "dbt build") == (
+        "The disk is full: could not write /o/x.pdf (dbt build). Free some space and run again.")
+    assert disk_full("") == "The disk is full. Free some space and run again."

@@ -79,13 +79,23 @@ def test_new_deliveries_after_the_built_ones_are_added() -> None:
 def test_a_changed_history_is_rebuilt_and_says_why() -> None:
     assert rebuild_reason([], None, [A], "p1") == "no finished build of this warehouse is recorded"
     assert rebuild_reason([A, B], "p1", [A, B, C], "p2") == "the dbt project changed"  # not parts: an old warehouse
-    p1 = json.dumps({"dbt": "d", "service_standards": "s", "holidays": "h",
+    bia = "reference/bia_boundaries.geojson"
+    p1 = json.dumps({"dbt": "d", "service_standards": "s", "holidays": "h", "wards": "w", "references": {bia: "b"},
                      "settings": {"city": "City of Toronto", "phone_service_level_seconds": 75}})
-    p2 = json.dumps({"dbt": "d", "service_standards": "s2", "holidays": "h2",
+    p2 = json.dumps({"dbt": "d", "service_standards": "s2", "holidays": "h2", "wards": "w", "references": {bia: "b"},
                      "settings": {"city": "City of Toronto", "phone_service_level_seconds": 60}})
     assert rebuild_reason([A, B], p1, [A, B, C], p2) == (
         "the service standards changed; the city profile's settings changed "
         "(phone_service_level_seconds 75 → 60); the city profile's holidays changed")
+    # the wards (their population) and the BIA boundaries: changed, removed, added
+    p3 = json.dumps({**json.loads(p1), "wards": "w2", "references": {bia: "b2"}})
+    assert rebuild_reason([A, B], p1, [A, B, C], p3) == (
+        f"the city profile's wards (names or population) changed; {bia} changed")
+    none = "no BIA boundaries (city profile: bia_boundaries: null)"
+    p4 = json.dumps({**json.loads(p1), "references": {none: None}})
+    assert rebuild_reason([A, B], p1, [A, B], p4) == f"{bia} was removed"
+    assert rebuild_reason([A, B], json.dumps({**json.loads(p1), "references": {bia: None}}), [A, B], p1) == (
+        f"{bia} was added")
     assert rebuild_reason([A, B], "p1", [A, C], "p1") == "2024/interactions_2024.parquet is no longer delivered"
     assert rebuild_reason([A, B], "p1", [A, (B[0], "sha-b2", 2)], "p1") == "2024/interactions_2024.parquet changed"
     # a file delivered before an old one moves it down the order: its rows' ranks changed
@@ -98,7 +108,7 @@ def _warehouse(con: duckdb.DuckDBPyConnection, deliveries: list[tuple[str, str, 
     con.execute(DDL["load_audit"])
     con.execute("DELETE FROM raw.load_audit")
     for file, sha, rank in deliveries:
-        con.execute("INSERT INTO raw.load_audit VALUES (?, 'interactions', 'parquet', NULL, ?, 1, ?, 1, 1, 0, 0)",
+        con.execute("INSERT INTO raw.load_audit VALUES (?, 'interactions', 'parquet', NULL, ?, 1, ?, 1, 1, 0, 0, 1, 0)",
                     [file, sha, rank])
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {ROW_MODELS_SCHEMA}")
     con.execute(f"CREATE TABLE IF NOT EXISTS {ROW_MODELS_SCHEMA}.int_interactions AS SELECT 1 AS delivery_rank")

@@ -25,7 +25,7 @@ repeated_ids as (
 ),
 
 latest_delivery as (
-    {{ latest_delivery('interactions', 'repeated_ids', 'interaction_id') }}
+    {{ latest_delivery('interactions', 'repeated_ids', 'interaction_id', 'interactions') }}
 ),
 
 with_local_time as (

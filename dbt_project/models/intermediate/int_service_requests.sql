@@ -1,13 +1,15 @@
--- One row per SR (the latest delivery wins), with ward, local periods, time to close and
--- its due date under the service standard (or the source system's own due_at, which decides
--- when given). It keeps the columns the marts and the BIA reports
+-- One row per SR (the latest version wins: macros/latest_delivery.sql), with ward, local
+-- periods, time to close and its due date under the service standard (or the source system's
+-- own due_at, which decides when given). It keeps the columns the marts and the BIA reports
 -- read (every row is written once more here, so each column costs load time at scale); the
 -- rest (section, FSA, coordinates, the raw ward text, the SR's channel) stays in
 -- stg_raw__service_requests.
 -- Incremental on DuckDB (macros/engine.sql): a build reads only the deliveries newer than
--- delivery_rank's highest value here, and their rows replace the rows of the same ids. Every
--- column is a function of the SR's own row and of seeds (wards, standards, holidays), which
--- the pipeline fingerprints: when one of those changes, everything is rebuilt.
+-- delivery_rank's highest value here, with the earlier versions of the SRs they deliver again
+-- (an earlier version with a later updated_at still counts), and the latest version of each of
+-- those SRs replaces its row here. Every column is a function of the SR's own row and of
+-- reference tables (wards, standards, holidays), which the pipeline fingerprints: when one of
+-- those changes, everything is rebuilt.
 {{ config(
     materialized=cx311.row_materialization(),
     unique_key='sr_id',
@@ -16,9 +18,31 @@
 
 with
 
-service_requests as (
+repeated_ids as (
+    select id as sr_id
+    from {{ ref('stg_raw__repeated_ids') }}
+    where entity = 'service_requests'
+),
+
+delivered as (
     select * from {{ ref('stg_raw__service_requests') }}
+),
+
+new_rows as (
+    select * from delivered
     {{- cx311.new_deliveries_only() }}
+),
+
+service_requests as (
+    select * from new_rows
+    {%- if is_incremental() %}
+    union all
+    select * from delivered
+    where
+        delivery_rank <= (select coalesce(max(built.delivery_rank), 0) from {{ this }} as built)
+        and sr_id in (select new_rows.sr_id from new_rows)
+        and sr_id in (select repeated_ids.sr_id from repeated_ids)
+    {%- endif %}
 ),
 
 wards as (
@@ -33,14 +57,8 @@ business_days as (
     select * from {{ ref('int_business_days') }}
 ),
 
-repeated_ids as (
-    select id as sr_id
-    from {{ ref('stg_raw__repeated_ids') }}
-    where entity = 'service_requests'
-),
-
 latest_delivery as (
-    {{ latest_delivery('service_requests', 'repeated_ids', 'sr_id') }}
+    {{ latest_delivery('service_requests', 'repeated_ids', 'sr_id', 'service_requests') }}
 ),
 
 local_times as (

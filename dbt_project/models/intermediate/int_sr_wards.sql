@@ -1,4 +1,5 @@
--- Each distinct ward spelling in the extracts, resolved to one of the 25 wards or Unknown.
+-- Each distinct ward spelling in the extracts, resolved to one of the city profile's wards or
+-- Unknown.
 -- Accepted: 'Etobicoke Centre (02)', 'Etobicoke Centre (2)', '2', '02', 'Etobicoke Centre'.
 with
 
@@ -7,7 +8,7 @@ service_requests as (
 ),
 
 wards as (
-    select * from {{ ref('wards') }}
+    select * from {{ ref('stg_raw__city_wards') }}
 ),
 
 spellings as (

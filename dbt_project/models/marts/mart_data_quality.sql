@@ -1,5 +1,5 @@
--- The load audit per file, with rejects by reason and the loader's notes on the columns it did
--- not read: what the report's data notes show.
+-- The load audit per file, with rejects by reason, the loader's notes on the columns it did
+-- not read and the file's place in the delivery order: what the report's data notes show.
 with
 
 load_audit as (
@@ -38,6 +38,14 @@ notes as (
     group by all
 ),
 
+batches as (
+    select
+        load_batch,
+        count(*) as files
+    from load_audit
+    group by all
+),
+
 final as (
     select
         load_audit.source_file,
@@ -51,10 +59,15 @@ final as (
         load_audit.rows_rejected,
         load_audit.duplicates_collapsed,
         reasons.rejects_by_reason,
-        notes.load_notes
+        notes.load_notes,
+        load_audit.delivery_rank,
+        -- first loaded with other files (or before places were kept): placed among them by
+        -- modification time, then name
+        batches.files > 1 or load_audit.load_batch = 0 as placed_by_modification_time
     from load_audit
     left join reasons using (source_file)
     left join notes using (source_file)
+    inner join batches using (load_batch)
 )
 
 select * from final

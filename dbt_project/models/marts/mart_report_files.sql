@@ -42,7 +42,9 @@ final as (
         data_quality.rows_rejected,
         data_quality.duplicates_collapsed,
         data_quality.rejects_by_reason,
-        data_quality.load_notes
+        data_quality.load_notes,
+        data_quality.delivery_rank,
+        data_quality.placed_by_modification_time
     from report_years
     inner join data_quality
         on

@@ -1,5 +1,5 @@
--- Service requests per year and ward (25 wards + Unknown): count, rank, share and SRs per
--- 1,000 residents (2021 census; Unknown has no population).
+-- Service requests per year and ward (the city profile's wards + Unknown): count, rank, share
+-- and SRs per 1,000 residents (the profile's ward population; Unknown has none).
 with
 
 service_requests as (
@@ -7,7 +7,7 @@ service_requests as (
 ),
 
 wards as (
-    select * from {{ ref('wards') }}
+    select * from {{ ref('stg_raw__city_wards') }}
 ),
 
 years as (
@@ -18,13 +18,13 @@ all_wards as (
     select
         ward_number,
         ward_name,
-        population_2021
+        population
     from wards
     union all
     select
         null as ward_number,
         'Unknown' as ward_name,
-        null as population_2021
+        null as population
 ),
 
 counted as (
@@ -42,7 +42,7 @@ ward_years as (
         years.created_year,
         all_wards.ward_number,
         all_wards.ward_name,
-        all_wards.population_2021,
+        all_wards.population,
         coalesce(counted.service_requests, 0) as service_requests
     from years
     cross join all_wards
@@ -57,12 +57,12 @@ final as (
         created_year,
         ward_number,
         ward_name,
-        population_2021,
+        population,
         service_requests,
         rank() over (partition by created_year order by service_requests desc) as ward_rank,
         service_requests / nullif(sum(service_requests) over (partition by created_year), 0)
             as share,
-        {{ cx311.float_divide('service_requests * ' ~ var('per_residents') ~ '.0', 'population_2021') }}
+        {{ cx311.float_divide('service_requests * ' ~ var('per_residents') ~ '.0', 'population') }}
             as per_1000_residents
     from ward_years
 )

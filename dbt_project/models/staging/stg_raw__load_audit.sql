@@ -13,6 +13,9 @@ final as (
         sha256,
         size_bytes,
         delivery_rank,
+        -- the load run that first loaded the file: files first loaded together are placed by
+        -- modification time, then name (0: loaded before places were kept, by modification time)
+        load_batch,
         rows_read,
         rows_loaded,
         rows_rejected,

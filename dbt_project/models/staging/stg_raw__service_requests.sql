@@ -20,6 +20,7 @@ final as (
         nullif(trim(bia), '') as bia,
         channel,
         due_at,
+        updated_at,
         closed_at_available,
         _source_file as source_file,
         _source_line as source_line,
