@@ -245,9 +245,6 @@ OPEN311_FOLDER = "open311"  # raw/open311/: Open311 GeoReport v2 request lists
 OPEN311_EXTS = (".json", ".json.gz")
 # folders of service-request files in a format of their own: folder -> (extensions, format)
 SR_FOLDERS = {"open_data": (OPEN_DATA_EXTS, "open_data"), OPEN311_FOLDER: (OPEN311_EXTS, "open311")}
-# Columns added to a landing table after warehouses were first made: an older warehouse gets
-# them (NULL for the rows it holds) when it is next loaded.
-ADDED_COLUMNS = {"service_requests": {"due_at": "TIMESTAMPTZ"}}
 
 
 def vocabularies() -> dict[str, tuple[str, ...]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from ..contract import ADDED_COLUMNS, DDL, DEDUP_KEYS, ENTITIES, ID_COLUMNS, RAW_SCHEMA, SourceFile
+from ..contract import DDL, DEDUP_KEYS, ENTITIES, ID_COLUMNS, RAW_SCHEMA, SourceFile
 from .sql import column_list, qi
 
 
@@ -21,15 +21,12 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
     version up to date: list its repeated ids (before ``raw.repeated_ids`` existed), add the
     columns it lacks. Returns True when the files already loaded must be loaded again, their
     rows being incomplete: no notes recorded (before ``raw.load_notes`` existed), or no
-    ``updated_at`` column (a file's ``updated_at`` was then ignored)."""
+    ``updated_at`` or ``due_at`` column (a file's values in it were then ignored)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     had = _existing_tables(con)
     columns_before = {t: _columns(con, t) for t in had}
     for ddl in DDL.values():
         con.execute(ddl)
-    for table, columns in ADDED_COLUMNS.items():  # an older warehouse gets the newer columns
-        for name, sql_type in columns.items():
-            con.execute(f"ALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS {qi(name)} {sql_type}")
     if "repeated_ids" not in had:
         for entity, id_col in ID_COLUMNS.items():
             con.execute(
@@ -41,7 +38,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
             con.execute(f"ALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN {qi(column)} {ddl}")
     return "load_audit" in had and (
         "load_notes" not in had
-        or ("service_requests" in had and "updated_at" not in columns_before["service_requests"]))
+        or ("service_requests" in had and not {"updated_at", "due_at"} <= columns_before["service_requests"]))
 
 
 # Columns added to a landing table after its first version: (table, column, type and default).
@@ -49,6 +46,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
 # batch 0: placed by modification time, as every load then placed them).
 ADDED_COLUMNS = (
     ("service_requests", "updated_at", "TIMESTAMPTZ"),
+    ("service_requests", "due_at", "TIMESTAMPTZ"),
     ("load_audit", "load_batch", "INTEGER DEFAULT 0"),
     ("load_audit", "mtime_ns", "BIGINT"),
 )

@@ -280,9 +280,11 @@ class _Loader:
         write_city_tables(self.con, self.profile)
         reload = set(ENTITIES) if incomplete or tz_changed else set()
         files_used = {BIA_BOUNDARIES: self.bia_file(), WARD_BOUNDARIES: self.ward_file()}
+        why = {path: f"(a blank {what} is filled from the {what} boundaries)"
+               for (path, _), what in ((files_used[BIA_BOUNDARIES], "BIA"), (files_used[WARD_BOUNDARIES], "ward"))}
         for path, change in reference_changes(self.con, files_used):
             summary.notes.append(LoadNote(path, f"{change}: every service-request file is read again "
-                                                "(a blank BIA or ward is filled from the boundaries)"))
+                                                f"{why.get(path, '(a blank BIA or ward is filled from it)')}"))
             reload.add("service_requests")
         to_load, summary.files_skipped = reconcile(self.con, files, reload=reload)
         for done, sf in enumerate(to_load, start=1):

@@ -33,6 +33,8 @@ def columns() -> dict[str, str]:
         "status": f"CASE {status} WHEN 'open' THEN 'in_progress' ELSE {status} END",
         "closed_at": f"CASE WHEN {status} = 'closed' THEN {v('updated_datetime')} END",
         "due_at": v("expected_datetime"),
+        # a request repeated across feeds: the latest update wins (the delivery order after it)
+        "updated_at": v("updated_datetime"),
         "sr_type": v("service_name"),
         "division": f"coalesce({v('agency_responsible')}, '{UNKNOWN_DIVISION}')",
         "latitude": v("lat"),
