@@ -40,7 +40,7 @@ from ..errors import CxError
 from ..paths import TEMPLATES_DIR
 from .environment import make_sandboxed_environment
 from .front_matter import DEFAULT_PATH as DEFAULT_FRONT_MATTER
-from .front_matter import read_front_matter, render_front_matter
+from .front_matter import FIELD_NAMES, read_front_matter, render_front_matter
 
 DEFAULTS_DIR = TEMPLATES_DIR / "narrative"
 
@@ -270,13 +270,43 @@ def missing_items(narrative_dir: Path | None) -> list[dict[str, Any]]:
     return items
 
 
+# Where each front-matter key and narrative section shows in the annual report, in document
+# order: a draft's first page lists the parts that use default text in this order.
+DOCUMENT_ORDER = ("date", "to", "from", "wards", "purpose", "highlights", "recommendations",
+                  "financial_impact", "cfo_review", "decision_history", "partnerships",
+                  "ongoing_improvements", "contact", "signature")
+
+
+def default_parts(narrative_dir: Path | None) -> list[str]:
+    """The parts of the annual report that use default text, by the names the document gives
+    them, in document order: ['Date', …, 'Partnerships and Enhancements', 'Contact']."""
+    _values, missing, _path = read_front_matter(narrative_dir)
+    names = {key: FIELD_NAMES[key] for key in missing}
+    for section in NARRATIVE_SECTIONS:
+        if narrative_dir is None or not (Path(narrative_dir) / f"{section.key}.md").is_file():
+            names[section.key] = section.heading
+    return [names[key] for key in DOCUMENT_ORDER if key in names]
+
+
+def draft_sentence(parts: list[str]) -> str:
+    """What a draft's first page says about itself: 'Partnerships and Enhancements, Contact and
+    Signature still use default text.' ('' when nothing does)."""
+    if not parts:
+        return ""
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    listed = listed[0].upper() + listed[1:]
+    return f"{listed} still use{'s' if len(parts) == 1 else ''} default text."
+
+
 def render_report_text(metrics: dict, narrative_dir: Path | None) -> dict[str, Any]:
     """The analyst's text for the year's documents::
 
         {"sections": render_narrative(...), "front": the front matter (template-ready),
-         "missing": missing_items(...), "draft": bool}
+         "missing": missing_items(...), "draft": bool,
+         "defaults": default_parts(...), "draft_sentence": draft_sentence(defaults)}
     """
     missing = missing_items(narrative_dir)
+    defaults = default_parts(narrative_dir)
     sections = render_narrative(metrics, narrative_dir)
     values, missing_keys, path = read_front_matter(narrative_dir)
     context = narrative_context(metrics)
@@ -288,12 +318,14 @@ def render_report_text(metrics: dict, narrative_dir: Path | None) -> dict[str, A
     impact_html = (markdown_to_html(render_template(impact, narrative_context(metrics), source), base_level=3)
                    if impact else Markup(""))
     front = render_front_matter(values, impact_html)
-    return {"sections": sections, "front": front, "missing": missing, "draft": bool(missing)}
+    return {"sections": sections, "front": front, "missing": missing, "draft": bool(missing),
+            "defaults": defaults, "draft_sentence": draft_sentence(defaults)}
 
 
 # The front matter's text fields whose placeholders are filled in (financial_impact is Markdown,
 # rendered below like the narrative files).
-PLACEHOLDER_FIELDS = ("to", "from", "wards", "recommendations", "decision_history", "contact", "signature")
+PLACEHOLDER_FIELDS = ("to", "from", "wards", "purpose", "recommendations", "cfo_review", "decision_history",
+                      "contact", "signature")
 
 
 def _fill(value: Any, context: dict, source: Path) -> Any:
