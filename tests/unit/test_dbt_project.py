@@ -65,6 +65,7 @@ NOT_IN_SQLFLUFF_LIB = {
     "spark_epoch": "only spark__seconds_between calls it",
     "latest_delivery": "called without the cx311. prefix: the templater loads it from macros/",
     "bia_key": "called without the cx311. prefix: the templater loads it from macros/",
+    "clean_type_name": "called without the cx311. prefix: the templater loads it from macros/",
 }
 JINJA_CONSTANTS = {"none": None, "false": False, "true": True}
 
