@@ -108,8 +108,57 @@ def _compiled(source: str, name: str, filename: str) -> CodeType:
     return _environment().compile(source, name=name, filename=filename)
 
 
+def _closest(name: str, names: list[str]) -> list[str]:
+    """The names like ``name``: those that start with it or contain it, then difflib's close
+    matches; at most three."""
+    import difflib
+
+    found = [n for n in names if n.startswith(name) or name in n]
+    found += [n for n in difflib.get_close_matches(name, names, n=3, cutoff=0.5) if n not in found]
+    return found[:3]
+
+
+def _unknown_placeholder(message: str, source: str, line: int | None, context: dict) -> str | None:
+    """An unknown placeholder, said with the names that exist near it: "unknown placeholder
+    'phone.asa' (the closest: phone.asa_seconds)". None when ``message`` is another error."""
+    undefined = re.fullmatch(r"'(\w+)' is undefined", message)
+    attribute = re.fullmatch(r"'.*' has no attribute '(\w+)'", message)
+    if undefined:
+        parent, name, names = "", undefined.group(1), sorted(k for k in context if not k.startswith("_"))
+    elif attribute:
+        name = attribute.group(1)
+        lines = source.splitlines()
+        text = lines[line - 1] if line and line <= len(lines) else source
+        pattern = r"([A-Za-z_][\w.\[\]]*)\.%s\b" % re.escape(name)
+        found = re.search(pattern, text) or re.search(pattern, source)
+        if not found:
+            return None
+        parent = found.group(1)
+        value: Any = context
+        for part in re.findall(r"\w+", parent):  # 'service_requests.top_types[0]'
+            if isinstance(value, dict):
+                value = value.get(part)
+            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            else:
+                value = None
+        if not isinstance(value, dict):
+            return None
+        names = sorted(value)
+    else:
+        return None
+    prefix = f"{parent}." if parent else ""
+    close = _closest(name, names)
+    if close:
+        hint = "the closest: " + ", ".join(prefix + n for n in close)
+    else:
+        hint = "the names there are: " + ", ".join(prefix + n for n in names)
+    return f"unknown placeholder '{prefix}{name}' ({hint})"
+
+
 def render_template(source: str, context: dict, path: Path) -> str:
-    """Fill in the placeholders of one narrative file (NarrativeError on any template error)."""
+    """Fill in the placeholders of one narrative file (NarrativeError on any template error; an
+    unknown placeholder is named with the closest names that exist)."""
     env = _environment()
     filename = str(path)
     try:
@@ -120,6 +169,8 @@ def render_template(source: str, context: dict, path: Path) -> str:
         line = _error_line(error, filename)
         where = f"{_display(path)}, line {line}" if line else _display(path)
         message = error.message if getattr(error, "message", None) else str(error)
+        if isinstance(error, jinja2.UndefinedError):
+            message = _unknown_placeholder(message, source, line, context) or message
         raise NarrativeError(f"{where}: {message}") from error
     except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError) as error:
         line = _error_line(error, filename)
