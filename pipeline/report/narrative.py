@@ -129,7 +129,7 @@ def _unknown_placeholder(message: str, source: str, line: int | None, context: d
         name = attribute.group(1)
         lines = source.splitlines()
         text = lines[line - 1] if line and line <= len(lines) else source
-        pattern = r"([A-Za-z_][\w.\[\]]*)\.%s\b" % re.escape(name)
+        pattern = r"([A-Za-z_][\w.\[\]]*)\." + re.escape(name) + r"\b"
         found = re.search(pattern, text) or re.search(pattern, source)
         if not found:
             return None
