@@ -527,3 +527,48 @@ def test_no_page_is_left_mostly_empty(rendered, kind):
     fills = page_fills(rendered["docs"][kind]["pdf_path"])
     assert len(fills) > 1
     assert [round(f, 2) for f in fills[:-1] if f < 1 / 3] == [], fills
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_document_on_a_phone_and_a_wide_screen(rendered, browser, kind):
+    """Issue 27, in Chromium: at 360 and 320 px every chart's and map's text is at least 12 px
+    (a chart scrolls sideways instead of shrinking), whatever is wider than its box scrolls in a
+    focusable, labelled region with a visible cue, the header block's values sit beside their
+    labels in one column; at 1280 px the contents' two columns keep each section with its
+    sub-list (Comments 4–9 no longer above 6) and no cue is shown."""
+    browser.set_viewport_size({"width": 1280, "height": 900})
+    browser.goto(rendered["docs"][kind]["html_path"].as_uri())
+    assert a11y.layout_problems(browser, 1280) == []
+    assert browser.evaluate("[...document.querySelectorAll('.scroll-cue')].filter(e => e.offsetParent).length") == 0
+    for width in (360, 320):
+        assert a11y.layout_problems(browser, width) == [], width
+        assert a11y.horizontal_overflow(browser, width) == 0
+    # what the checks look at is there
+    browser.set_viewport_size({"width": 360, "height": 900})
+    assert browser.evaluate("document.querySelectorAll('.table-wrap').length") > 0
+    if kind != "appendix_b":
+        assert browser.evaluate("document.querySelectorAll('figure.chart-figure[tabindex=\"0\"]').length") == FIGURES[kind]
+    browser.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_long_file_names_break_between_their_parts_on_a_phone(browser, tmp_path):
+    """The Sources list of a report read from long file names: on a 320 px screen each name
+    breaks after '/' or '_' or before '.', never inside a word ("…parque / t")."""
+    from pipeline.report.annual import render_html
+
+    names = ["2024/service_requests_2024_delivered_2025_03_31.parquet",
+             "2024/interactions_2024_second_half_corrected.csv.gz", "open_data/SR2024_customer_initiated.zip"]
+    meta = {**META, "generated_from": names,
+            "sources": [{"file": n, "read_as": None, "notes": None} for n in names]}
+    metrics = load_metrics()
+    path = tmp_path / "report.html"
+    path.write_text(render_html(metrics, meta, "html", "annual", key_metric_specs(metrics, with_svg=False)),
+                    encoding="utf-8")
+    browser.goto(path.as_uri())
+    for width in (320, 360):
+        assert a11y.layout_problems(browser, width) == [], width
+    # the check looks at names that do wrap at 320 px
+    browser.set_viewport_size({"width": 320, "height": 900})
+    assert browser.evaluate("[...document.querySelectorAll('ul.sources code.file')]"
+                            ".filter(c => c.getClientRects().length > 1).length") >= 2
+    browser.set_viewport_size({"width": 1280, "height": 900})
