@@ -44,7 +44,7 @@ class _Prose(HTMLParser):
         if tag in self.SKIP:
             self.depth += 1
         elif tag in ("p", "li") and not self.depth:
-            self.parts.append("\n")
+            self.parts.append("\x00")  # a new paragraph or list item
 
     def handle_endtag(self, tag):
         if tag in self.SKIP:
@@ -58,7 +58,7 @@ class _Prose(HTMLParser):
 def prose(html: str) -> list[str]:
     parser = _Prose()
     parser.feed(html)
-    return [" ".join(line.split()) for line in "".join(parser.parts).split("\n") if line.strip()]
+    return [" ".join(line.split()) for line in "".join(parser.parts).split("\x00") if line.strip()]
 
 
 def render(metrics: dict, kind: str = "annual") -> str:
@@ -125,6 +125,7 @@ def test_changes_in_prose_are_words_never_signed_numbers():
     # phone −3.12% → "a decrease of 3%"; mobile app +21.96% → "an increase of 22%"
     assert "Phone: 1,006,200 (78%), a decrease of 3% from 2023" in text
     assert "Mobile app: 25,800 (2%), an increase of 22% from 2023" in text
+    assert "compared to 487,000 in 2023. Cancelled requests (8,412)" in text  # one space between
     # page 1 says the year's counts once: the default highlights do not repeat them
     summary = render(load_metrics()).split('id="summary"')[1].split('id="recommendations"')[0]
     assert summary.count("463,000") == 1 and summary.count("1,290,000") == 1
