@@ -1,8 +1,8 @@
 -- One row per SR (the latest delivery wins), with ward, local periods, time to close and
 -- its due date under the service standard. It keeps the columns the marts and the BIA reports
 -- read (every row is written once more here, so each column costs load time at scale); the
--- rest (section, FSA, coordinates, the raw ward text, the SR's channel) stays in
--- stg_raw__service_requests.
+-- rest (section, FSA, coordinates, the raw ward text, the streets as delivered, the SR's
+-- channel) stays in stg_raw__service_requests.
 -- Incremental on DuckDB (macros/engine.sql): a build reads only the deliveries newer than
 -- delivery_rank's highest value here, and their rows replace the rows of the same ids. Every
 -- column is a function of the SR's own row and of seeds (wards, standards, holidays), which
@@ -101,6 +101,7 @@ final as (
         wards.ward_number,
         coalesce(wards.ward_name, 'Unknown') as ward_name,
         with_due_dates.bia,
+        with_due_dates.location,
         case
             when with_due_dates.is_closed
                 then ({{ cx311.seconds_between('with_due_dates.created_at', 'with_due_dates.closed_at') }}) / 86400.0

@@ -1,11 +1,16 @@
 -- Service requests as delivered, renamed and converted: the type name cleaned of the exports'
 -- separators (clean_type_name), the division under the name the City's reports give it now
 -- (seed division_names: a division renamed or split since, matched on division and section,
--- else on division alone; any other division as delivered).
+-- else on division alone; any other division as delivered), and the location as the BIA
+-- reports name it, an intersection or a street, never a house number (location_name).
 with
 
 source as (
-    select * from {{ source('raw', 'service_requests') }}
+    select
+        *,
+        {{ street_name('intersection_1') }} as street_1,
+        {{ street_name('intersection_2') }} as street_2
+    from {{ source('raw', 'service_requests') }}
 ),
 
 division_names as (
@@ -25,6 +30,7 @@ final as (
         source.fsa,
         source.latitude,
         source.longitude,
+        {{ location_name('source.street_1', 'source.street_2') }} as location,
         nullif(trim(source.bia), '') as bia,
         source.channel,
         source.closed_at_available,
