@@ -23,6 +23,7 @@ from .formatting import (
     fmt_long_date,
     fmt_month,
     fmt_pct,
+    fmt_short_date,
     fmt_signed_pct,
     fmt_thousands,
 )
@@ -44,6 +45,7 @@ FILTERS = {
     "decimal": fmt_decimal,
     "month": fmt_month,
     "long_date": fmt_long_date,
+    "short_date": fmt_short_date,
     "duration_words": fmt_duration_words,
     "change": fmt_change,  # a change in words: 'decreased by 5% to 463,000, compared to 487,000 in 2023'
     "count": fmt_count,    # a count or a median of counts, as a whole number

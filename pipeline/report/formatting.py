@@ -233,6 +233,12 @@ def fmt_months(values: list[str], most: int = 3) -> str:
     return join_words([fmt_month(v) for v in values])
 
 
+def fmt_short_date(value: str) -> str:
+    """'2024-08-30' → 'August 30, 2024'."""
+    d = dt.date.fromisoformat(str(value)[:10])
+    return f"{MONTHS[d.month - 1]} {d.day}, {d.year}"
+
+
 def fmt_long_date(value: str) -> str:
     """'2024-07-16' → 'Tuesday, July 16, 2024'."""
     d = dt.date.fromisoformat(str(value)[:10])
