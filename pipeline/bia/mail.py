@@ -181,8 +181,9 @@ def body_text(rec: dict[str, Any], contact_names: list[str], demo: bool, profile
         f"Attached is {profile.service}'s service request report for the {rec['bia_name']} for {month}.",
         "",
         figure,
-        "The report also shows the year to date, the most frequent request types, time to close "
-        "and a 13-month trend. The PDF is tagged for screen readers.",
+        "The report also shows the year to date, the most frequent request types, where they "
+        "were, what is still open, time to close, a 13-month trend and your 311 contact. The PDF "
+        "is tagged for screen readers.",
         "",
     ]
     if demo:
