@@ -524,7 +524,9 @@ def test_a_bia_report_on_a_phone(built: dict) -> None:
     with sync_playwright() as p:
         browser = a11y.launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto((built["out"] / "kensington-market-bia.html").as_uri())
-        for width in (1280, 360, 320):
-            assert a11y.layout_problems(page, width) == [], width
+        for name in ("kensington-market-bia.html", "index.html"):
+            page.goto((built["out"] / name).as_uri())
+            for width in (1280, 360, 320):
+                assert a11y.layout_problems(page, width) == [], (name, width)
+            page.set_viewport_size({"width": 1280, "height": 900})
         browser.close()
