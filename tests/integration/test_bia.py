@@ -469,6 +469,7 @@ def test_where_what_is_open_and_the_month_before_by_hand(built: dict) -> None:
     assert (april["previous_month"], april["change_vs_previous_month"]) == (1, 0.0)
     html = (built["out"] / "kensington-market-bia.html").read_text("utf-8")
     assert "<td>Augusta Ave and Baldwin St</td><td class=\"num\">2</td>" in html
+    assert "Locations with the same count" not in html  # 2 and 1: no tie to explain
     assert '<th scope="row">Graffiti</th><td class="date">March 20, 2024</td><td class="num">133</td><td>not recorded</td>' in html
     assert "50% more than the 2 in July 2023, and up from 0 in June 2024." in html
     # never a house number, in any output
