@@ -11,6 +11,10 @@ def seconds_between(start, end):
     return f"epoch({end}) - epoch({start})"
 
 
+def days_between(start, end):
+    return f"date_diff('day', {start}, {end})"
+
+
 def iso_day_of_week(date):
     return f"isodow({date})"
 

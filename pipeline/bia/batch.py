@@ -16,13 +16,17 @@ warehouse gives byte-identical files on every run. A report whose print HTML (an
 embeds) is unchanged since the published set (``published``: its folder) is not laid out
 again: its PDF is copied from there (``pipeline.report.pdf.Layouts``; ``force`` lays out all).
 
-Every figure comes from the dbt marts ``mart_bia_monthly``, ``mart_bia_monthly_top_types`` and
-``mart_bia_monthly_status``; nothing is computed here beyond picking rows. The types' shares
-are the report's only: bia_metrics.json keeps the shape docs/metrics.md gives.
+Every figure comes from the dbt marts ``mart_bia_monthly``, ``mart_bia_monthly_top_types``,
+``mart_bia_monthly_status``, ``mart_bia_top_locations`` and ``mart_bia_open_requests``; nothing
+is computed here beyond picking rows. The types' shares and ties, the closed requests with a
+standard and the statuses' date are the report's only: bia_metrics.json keeps the shape
+docs/metrics.md gives. The 311 contact of each BIA comes from ``raw/reference/bia_liaisons.csv``
+(``pipeline/bia/liaisons.py``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -45,11 +49,21 @@ from ..errors import CxError
 from ..files import atomic_write
 from ..manifest import write_manifest
 from ..report.environment import ENV
-from ..report.formatting import MONTHS, fmt_month, fmt_year_over_year, setting_words
+from ..report.formatting import (
+    MONTHS,
+    ROUNDING_EXCEPTIONS,
+    ROUNDING_RULE,
+    fmt_month,
+    fmt_short_date,
+    fmt_thousands,
+    fmt_year_over_year,
+    setting_words,
+)
 from ..report.pdf import Layouts, html_to_pdf, layout_key, pdf_worker_init, reuse_pdf, source_date
 from ..report.styles import stylesheet, with_names
 from ..warehouse import input_files, reading, settings
 from ..warehouse import rows as query
+from .liaisons import Liaison, read_liaisons
 
 # The dbt exposure of the BIA reports (dbt_project/models/marts/_exposures.yml): `bia` builds
 # only the models it reads.
@@ -115,7 +129,7 @@ def typed_name_key(name: str) -> str:
 class MonthData:
     month: str
     records: list[dict[str, Any]]              # bia_metrics.json objects, sorted by bia_name
-    top_types: dict[str, list[dict[str, Any]]]  # name → {sr_type, count, share} (the report's table)
+    top_types: dict[str, list[dict[str, Any]]]  # name → {sr_type, count, share, tied} (the report's table)
     trends: dict[str, list[dict[str, Any]]]    # name → 13 {month, service_requests|None}
     extents: dict[str, str]                    # name → the area, '' when it only repeats the name
     keys: dict[str, str]                       # name → bia_key
@@ -123,6 +137,10 @@ class MonthData:
     closing_times_available: bool
     unknown_names: list[dict[str, Any]]        # {bia_raw, service_requests, in_month}
     settings: dict[str, Any] = field(default_factory=dict)  # the city profile's, as the build used them
+    # name → what only the report shows: closed_with_standard, without_location
+    extra: dict[str, dict[str, Any]] = field(default_factory=dict)
+    status_as_of: str | None = None            # YYYY-MM-DD: the date the statuses are as of
+    standards_illustrative: bool = False       # the on-time standards are the shipped illustrative ones
 
 
 def status_list(counts: dict[str, int]) -> list[dict[str, Any]]:
@@ -140,10 +158,11 @@ def month_data(db_path: Path, month: str) -> MonthData:
     with reading(db_path) as con:
         rows = query(
             con,
-            "SELECT bia_name, service_requests, quarter_to_date, year_to_date, same_month_prior_year, "
-            "change_vs_same_month_prior_year, closing_times_available, closed_in_month, median_days_to_close, "
-            "on_time_rate, open_at_month_end, share_of_city FROM marts.mart_bia_monthly "
-            "WHERE report_month = ? ORDER BY bia_name",
+            "SELECT bia_name, service_requests, without_location, quarter_to_date, year_to_date, previous_month, "
+            "change_vs_previous_month, same_month_prior_year, change_vs_same_month_prior_year, "
+            "closing_times_available, closed_in_month, closed_with_standard, median_days_to_close, "
+            "on_time_rate, open_at_month_end, share_of_city, strftime(status_as_of, '%Y-%m-%d') AS status_as_of "
+            "FROM marts.mart_bia_monthly WHERE report_month = ? ORDER BY bia_name",
             [first],
         )
         if not rows:
@@ -157,10 +176,24 @@ def month_data(db_path: Path, month: str) -> MonthData:
             )
         top = query(
             con,
-            "SELECT bia_name, sr_type, service_requests AS count, share FROM marts.mart_bia_monthly_top_types "
-            "WHERE report_month = ? ORDER BY bia_name, type_rank",
+            "SELECT bia_name, sr_type, service_requests AS count, share, types_with_this_count AS tied "
+            "FROM marts.mart_bia_monthly_top_types WHERE report_month = ? ORDER BY bia_name, type_rank",
             [first],
         )
+        locations = query(
+            con,
+            "SELECT bia_name, location, service_requests AS count "
+            "FROM marts.mart_bia_top_locations WHERE report_month = ? ORDER BY bia_name, location_rank",
+            [first],
+        )
+        open_requests = query(
+            con,
+            "SELECT bia_name, sr_type, strftime(created_date, '%Y-%m-%d') AS created_date, age_days, location "
+            "FROM marts.mart_bia_open_requests WHERE report_month = ? ORDER BY bia_name, open_rank",
+            [first],
+        )
+        illustrative = con.execute(
+            "SELECT count(*) FROM marts.mart_service_standards WHERE illustrative").fetchone()[0]
         status = query(
             con,
             "SELECT bia_name, status, service_requests FROM marts.mart_bia_monthly_status "
@@ -189,7 +222,14 @@ def month_data(db_path: Path, month: str) -> MonthData:
     closing = rows[0]["closing_times_available"]  # the month's, the same for every BIA
     top_by: dict[str, list[dict]] = {}
     for r in top:
-        top_by.setdefault(r["bia_name"], []).append({k: r[k] for k in ("sr_type", "count", "share")})
+        top_by.setdefault(r["bia_name"], []).append({k: r[k] for k in ("sr_type", "count", "share", "tied")})
+    locations_by: dict[str, list[dict]] = {}
+    for r in locations:
+        locations_by.setdefault(r["bia_name"], []).append({"location": r["location"], "count": r["count"]})
+    open_by: dict[str, list[dict]] = {}
+    for r in open_requests:
+        open_by.setdefault(r["bia_name"], []).append(
+            {k: r[k] for k in ("sr_type", "created_date", "age_days", "location")})
     status_by: dict[str, dict[str, int]] = {}
     for r in status:
         status_by.setdefault(r["bia_name"], {})[r["status"]] = r["service_requests"]
@@ -207,15 +247,20 @@ def month_data(db_path: Path, month: str) -> MonthData:
             "service_requests": r["service_requests"],
             "quarter_to_date": r["quarter_to_date"],
             "year_to_date": r["year_to_date"],
+            "previous_month": r["previous_month"],
+            "change_vs_previous_month": r["change_vs_previous_month"],
             "same_month_prior_year": r["same_month_prior_year"],
             "change_vs_same_month_prior_year": r["change_vs_same_month_prior_year"],
             "top_types": [{"sr_type": t["sr_type"], "count": t["count"]} for t in top_by.get(name, [])],
+            "top_locations": locations_by.get(name, []),
             "by_status": status_list(status_by.get(name, {})),
             # 0 when nothing was closed in the month; null only without closing times
             "closed_in_month": r["closed_in_month"],
             "median_days_to_close": r["median_days_to_close"],
             "on_time_rate": r["on_time_rate"],
             "open_at_month_end": r["open_at_month_end"],
+            # the oldest still open at month end (mart_bia_open_requests); null without closing times
+            "open_requests": open_by.get(name, []) if r["closing_times_available"] else None,
             "share_of_city": r["share_of_city"],
         })
     trends = {
@@ -233,6 +278,10 @@ def month_data(db_path: Path, month: str) -> MonthData:
         closing_times_available=closing,
         unknown_names=unknown,
         settings=used,
+        extra={r["bia_name"]: {"closed_with_standard": r["closed_with_standard"],
+                               "without_location": r["without_location"]} for r in rows},
+        status_as_of=rows[0]["status_as_of"],
+        standards_illustrative=illustrative > 0,
     )
 
 
@@ -270,6 +319,8 @@ def _period_words(first: dt.date) -> dict[str, str]:
         "period": f"{name} 1 to {last_day}, {first.year}",
         "month_end": f"{name} {last_day}, {first.year}",
         "prior_label": f"{name} {first.year - 1}",
+        "previous_label": fmt_month(month_key(shift_month(first, -1))),
+        "quarter_starts": first.month % 3 == 1,  # quarter to date is this month alone: not shown
         "quarter": f"Q{q} {first.year}",
         "quarter_span": (f"Q{q} {first.year}: {q_first} to {name}" if q_first != name
                          else f"Q{q} {first.year}: {name} only"),
@@ -282,6 +333,40 @@ def change_words(rec: dict[str, Any], prior_label: str) -> str | None:
     """'26% fewer than the 61 in July 2023', 'up from 0 in July 2023', …; None: no prior data."""
     return fmt_year_over_year(rec["service_requests"], rec["same_month_prior_year"],
                               rec["change_vs_same_month_prior_year"], f"in {prior_label}")
+
+
+def previous_month_words(rec: dict[str, Any], previous_label: str) -> str | None:
+    """'7% fewer than the 53 in June 2024', …; None: the month before is not in the data."""
+    return fmt_year_over_year(rec["service_requests"], rec.get("previous_month"),
+                              rec.get("change_vs_previous_month"), f"in {previous_label}")
+
+
+def _count_words(n: int) -> str:
+    return {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine",
+            10: "Ten"}.get(n, f"{n:,}")
+
+
+def top_type_sentence(top_rows: list[dict[str, Any]]) -> Markup | None:
+    """The lead's sentence on the month's most frequent request type, never naming one type when
+    others have the same count (``tied``: how many of the BIA's types have it, listed or not):
+
+    - 'The most frequent request was <strong>Graffiti</strong> (4).'
+    - 'The most frequent requests were <strong>A</strong> and <strong>B</strong> (3 each).'
+    - 'Five request types had 1 request each; none had more.'
+    """
+    if not top_rows:
+        return None
+    first, tied = top_rows[0], int(top_rows[0].get("tied") or 1)
+    count = fmt_thousands(first["count"])
+    if tied == 1:
+        return Markup("The most frequent request was <strong>{}</strong> ({}).").format(first["sr_type"], count)
+    listed = [t for t in top_rows if t["count"] == first["count"]]
+    if len(listed) == tied and tied <= 3:
+        names = Markup(", ").join(Markup("<strong>{}</strong>").format(t["sr_type"]) for t in listed[:-1])
+        return Markup("The most frequent requests were {} and <strong>{}</strong> ({} each).").format(
+            names, listed[-1]["sr_type"], count)
+    noun = "request" if first["count"] == 1 else "requests"
+    return Markup("{} request types had {} {} each; none had more.").format(_count_words(tied), count, noun)
 
 
 def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
@@ -322,6 +407,19 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
         "extent": job.get("extent") or "",
         "w": words,
         "change_words": change_words(rec, words["prior_label"]),
+        "previous_words": previous_month_words(rec, words["previous_label"]),
+        "top_sentence": top_type_sentence(job["top_types"]),
+        "locations": rec.get("top_locations") or [],
+        "open_rows": rec.get("open_requests") or [],
+        # open at month end beyond the oldest listed: "and N more"
+        "open_more": max(0, (rec.get("open_at_month_end") or 0) - len(rec.get("open_requests") or [])),
+        "extra": job.get("extra") or {},
+        "status_as_of": fmt_short_date(job["status_as_of"]) if job.get("status_as_of") else None,
+        # the rounding rule and the BIA report's exception (share of city: two decimals)
+        "rounding": f"{ROUNDING_RULE} {ROUNDING_EXCEPTIONS['bia_share_of_city']}",
+        "standards_illustrative": bool(job.get("standards_illustrative")),
+        "liaison": job.get("liaison"),
+        "public_contact": job.get("public_contact"),
         "show_extent": bool(job.get("extent")),
         "top_rows": job["top_types"],
         "status_rows": status_rows,
@@ -415,6 +513,7 @@ class BatchResult:
     rendered: list[str] = field(default_factory=list)        # slugs
     failed: dict[str, str] = field(default_factory=dict)     # BIA name → error
     unknown_names: list[dict[str, Any]] = field(default_factory=list)
+    without_liaison: list[str] = field(default_factory=list)  # BIAs bia_liaisons.csv does not list
     seconds: float = 0.0
     render_seconds: list[float] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
@@ -437,6 +536,21 @@ class _Counter:
             self.progress(label, self.done, self.total)
 
 
+def _as_dict(liaison: Liaison | None) -> dict[str, str] | None:
+    return None if liaison is None else dataclasses.asdict(liaison)
+
+
+def public_contact(raw_dir: Path) -> dict[str, str]:
+    """The service's public mailbox (the city profile's ``mail.from``), the contact of a BIA
+    without a named liaison: {"name", "email"}."""
+    from email.utils import parseaddr
+
+    from ..profile import load_profile
+
+    name, email = parseaddr(load_profile(raw_dir).mail["from"])
+    return {"name": name or email, "email": email}
+
+
 def source_files(db_path: Path, year: int) -> list[dict[str, Any]]:
     """Service-request files the report year's figures depend on: its folder and the year
     before's (trend and comparison), and the Open Data files."""
@@ -444,10 +558,17 @@ def source_files(db_path: Path, year: int) -> list[dict[str, Any]]:
 
 
 def render_job(data: MonthData, rec: dict[str, Any], demo: bool, generated_from: list[str],
-               out_dir: Path) -> dict[str, Any]:
-    """What one BIA's report is rendered from (``render_one``): its record, trend and extent,
-    and what every report of the month shares."""
+               out_dir: Path, liaison: dict[str, str] | None = None,
+               public_contact: dict[str, str] | None = None) -> dict[str, Any]:
+    """What one BIA's report is rendered from (``render_one``): its record, trend and extent, its
+    311 contact (``liaison``, else the service's ``public_contact``), and what every report of the
+    month shares."""
     return {
+        "extra": data.extra.get(rec["bia_name"], {}),
+        "status_as_of": data.status_as_of,
+        "standards_illustrative": data.standards_illustrative,
+        "liaison": liaison,
+        "public_contact": public_contact,
         "record": rec,
         "top_types": data.top_types.get(rec["bia_name"], []),
         "slug": slugify(rec["bia_name"]),
@@ -487,11 +608,17 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
     slugs = {r["bia_name"]: slugify(r["bia_name"]) for r in records}
     if len(set(slugs.values())) != len(slugs):
         raise BiaError("two BIA names give the same file name")
-    jobs = [render_job(data, rec, demo, [f["name"] for f in input_files], out_dir) for rec in records]
+    liaisons = read_liaisons(Path(raw_dir), typed_name_key)
+    public = public_contact(Path(raw_dir))
+    jobs = [render_job(data, rec, demo, [f["name"] for f in input_files], out_dir,
+                       liaison=_as_dict(liaisons.get(typed_name_key(rec["bia_name"]))), public_contact=public)
+            for rec in records]
     layouts = Layouts.of(published, force)
     for job in jobs:
         job["published"] = layouts.entry(f"{job['slug']}.pdf")
-    result = BatchResult(out_dir=out_dir, month=data.month, unknown_names=data.unknown_names)
+    result = BatchResult(out_dir=out_dir, month=data.month, unknown_names=data.unknown_names,
+                         without_liaison=[r["bia_name"] for r in records
+                                          if typed_name_key(r["bia_name"]) not in liaisons])
     bar = _Counter(len(jobs), progress)
     done: dict[str, dict[str, Any]] = {}
     n_workers = max(1, min(workers, len(jobs)))
@@ -593,6 +720,10 @@ def summary_lines(result: BatchResult) -> list[str]:
                      f"max {times[-1]:.2f} s")
     for name, error in sorted(result.failed.items()):
         lines.append(f"  FAILED: {name}: {error}")
+    if result.without_liaison:
+        lines.append(f"  {len(result.without_liaison)} BIA(s) have no named 311 contact in "
+                     f"raw/reference/bia_liaisons.csv (bia_name,name,title,phone,email); their reports "
+                     "name the service's public mailbox")
     if result.unknown_names:
         lines.append(f"  {len(result.unknown_names)} BIA name(s) in the extracts match no BIA in the "
                      "seed; their SRs are in no BIA report:")

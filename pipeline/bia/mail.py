@@ -13,8 +13,10 @@ its path and columns.
 
 Default: one ``.eml`` per BIA is written to ``out_dir/outbox/`` and nothing is sent. The
 ``.eml`` files are deterministic: the Message-ID is ``<bia-report.<YYYY-MM>.<bia-slug>@cx311>``
-and the Date is 09:00 local time (the city profile's time zone) on the first day of the
-following month, so the same report gives the same bytes on every run.
+and the outbox copy's Date is 09:00 local time (the city profile's time zone) on the first day
+of the following month, so the same report gives the same bytes on every run; a message sent
+carries the time it was sent (below). Headers are not folded below 998 characters, so the
+Subject stays on its line.
 
 ``From`` is ``SMTP_FROM`` (default ``SMTP_USER`` when that is an address, else the city
 profile's ``mail.from``, the service's public mailbox) and ``Reply-To`` is ``SMTP_REPLY_TO``
@@ -209,8 +211,9 @@ def body_text(rec: dict[str, Any], contact_names: list[str], demo: bool, profile
         f"Attached is {profile.service}'s service request report for the {rec['bia_name']} for {month}.",
         "",
         figure,
-        "The report also shows the year to date, the most frequent request types, time to close "
-        "and a 13-month trend. The PDF is tagged for screen readers.",
+        "The report also shows the year to date, the most frequent request types, where they "
+        "were, what is still open, time to close, a 13-month trend and your 311 contact. The PDF "
+        "is tagged for screen readers.",
         "",
     ]
     if demo:
@@ -250,6 +253,11 @@ def build_message(rec: dict[str, Any], slug: str, pdf: bytes, recipients: list[t
     # '_' is outside base64's alphabet, so the boundary cannot occur in the attachment
     token = hashlib.sha256(f"{month}/{slug}".encode() + pdf).hexdigest()[:24]
     msg.set_boundary(f"=_cx311_{token}")
+    # Headers on one line up to RFC 5322's limit of 998 characters: at the default 78, Python
+    # moves a Subject that fits a continuation line whole onto it, leaving "Subject:" alone on
+    # the first line (a folded, empty-looking Subject in some mail clients). The body and the
+    # attachment are already encoded (lines of 76): only the headers' folding changes.
+    msg.policy = msg.policy.clone(max_line_length=998)
     return msg
 
 

@@ -6,7 +6,8 @@
     raw_dir/<year>/service_requests_<year>.parquet
     raw_dir/<year>/kb_views_<year>.parquet
 
-plus ``raw_dir/reference/bia_contacts.csv`` (made-up BIA e-mail recipients at example.org)
+plus ``raw_dir/reference/bia_contacts.csv`` (made-up BIA e-mail recipients at example.org) and
+``raw_dir/reference/bia_liaisons.csv`` (a made-up named 311 contact per BIA)
 and ``raw_dir/DEMO_DATA.md`` saying the data is synthetic, listing every file it wrote. Same arguments give
 byte-identical files. The figures the annual report is checked against
 (``pipeline/data/published_figures.yaml``) are hit exactly where the source gives an exact
@@ -60,7 +61,9 @@ Portuguese, Punjabi and Tamil; 1.5% of interactions have a blank `language`
 
 `reference/bia_contacts.csv` gives every BIA a made-up recipient at the reserved
 `example.org` domain, so that `make bia-send` writes one e-mail per BIA (nothing is sent
-without SMTP settings); replace it with the BIAs' real contacts.
+without SMTP settings); replace it with the BIAs' real contacts. `reference/bia_liaisons.csv`
+gives every BIA a made-up named 311 contact (telephone numbers in the fictional 555-01xx
+range, e-mail at `example.org`), named in each BIA report; replace it with 311's liaisons.
 
 The pipeline refuses to run when other extracts sit beside these files, and `make clean`
 removes only the files below whose SHA-256 still matches.
@@ -103,6 +106,31 @@ def _write_contacts(raw_dir: Path, bias: list[str]) -> str | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, out.getvalue())
     return CONTACTS
+
+
+LIAISONS = "reference/bia_liaisons.csv"  # the BIA reports' named 311 contacts
+# made-up 311 staff (no such people): the demo's BIA liaisons, one per BIA in turn
+DEMO_LIAISONS = (("Alex Moreau", "BIA Liaison"), ("Sam Okafor", "BIA Liaison"),
+                 ("Priya Raman", "Senior BIA Liaison"), ("Jordan Lee", "BIA Liaison"))
+
+
+def _write_liaisons(raw_dir: Path, bias: list[str]) -> str | None:
+    """``reference/bia_liaisons.csv``: a made-up named 311 contact per BIA (the four of
+    ``DEMO_LIAISONS`` in turn), telephone 416-555-01xx (fictional), e-mail at example.org. An
+    analyst's own file is kept. Returns the path written, relative to ``raw_dir``."""
+    path = raw_dir / LIAISONS
+    if path.exists() and sha256(path) != demo_files(raw_dir).get(LIAISONS):
+        return None
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["bia_name", "name", "title", "phone", "email"])
+    for i, name in enumerate(bias):
+        person, title = DEMO_LIAISONS[i % len(DEMO_LIAISONS)]
+        writer.writerow([name, person, title, f"416-555-01{i % len(DEMO_LIAISONS) + 10:02d}",
+                         f"{_mailbox(person)}@example.org"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, out.getvalue())
+    return LIAISONS
 
 
 def remove(raw_dir: Path) -> tuple[list[str], list[str]]:
@@ -150,5 +178,6 @@ def generate(
         f = folder / f"kb_views_{year}.parquet"
         files[f"{year}/{f.name}"] = write_kb_views(f, year, scale, seed)
     contacts = _write_contacts(raw_dir, ref["bias"])
-    _write_marker(raw_dir, seed, scale, years, list(files) + ([contacts] if contacts else []))
+    liaisons = _write_liaisons(raw_dir, ref["bias"])
+    _write_marker(raw_dir, seed, scale, years, list(files) + [f for f in (contacts, liaisons) if f])
     return summary

@@ -24,7 +24,7 @@ extracts; optional), ``cancelled_note`` (str | None), ``not_available`` (list of
 
 The annual report is a City staff report (Summary … Attachments); its attachments are the two
 appendices, linked by file name (the PDF links open the sibling PDF). When any narrative text
-falls back to a default, all three documents are drafts ("DRAFT" in title, cover, running head).
+falls back to a default, all three documents are drafts ("DRAFT" in title, page 1, running head).
 
 All outputs are deterministic: rendering the same input twice gives identical bytes.
 The PDF has fixed metadata (no wall-clock dates unless ``SOURCE_DATE_EPOCH`` is set)

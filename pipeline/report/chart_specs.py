@@ -25,6 +25,7 @@ from markupsafe import Markup
 from .events import inquiry_surge_facts, largest_surge_day, surge_day_facts
 from .formatting import (
     NA,
+    ROUNDING_TOTAL,
     fmt_clock_hour,
     fmt_count,
     fmt_decimal,
@@ -32,11 +33,16 @@ from .formatting import (
     fmt_hms,
     fmt_language,
     fmt_month,
+    fmt_months,
     fmt_pct,
     fmt_quarter,
     fmt_signed_pct,
     fmt_thousands,
+    join_words,
+    leaders,
+    rounds_to_zero,
     setting_words,
+    shares_may_not_total,
 )
 from .rows import channel_rows, prior_year, type_rows, ward_rows
 
@@ -98,6 +104,21 @@ def _no_prior_note(channels: list[dict], prior: int) -> str | None:
     return f"n/a: no data for that channel in {prior}." if any(c["change"] is None for c in channels) else None
 
 
+def _each(items: list) -> str:
+    """' each' after a figure that several named items share."""
+    return " each" if len(items) > 1 else ""
+
+
+def _notes(*notes: str | None) -> str | None:
+    return " ".join(n for n in notes if n) or None
+
+
+def _total_note(shares: list[Any]) -> str | None:
+    """'Shares may not total 100% due to rounding.' under a table of shares of one whole whose
+    printed shares do not add up to 100%."""
+    return ROUNDING_TOTAL if shares_may_not_total(shares) else None
+
+
 # --------------------------------------------------------------------------- interactions
 
 
@@ -111,13 +132,15 @@ def _channels(metrics: dict) -> Built:
         [("Channel", False), ("Interactions", True), ("Share", True), (f"Change vs {prior}", True)],
         [[c["label"], fmt_thousands(c["count"]), fmt_pct(c["share"]), fmt_signed_pct(c["change"])]
          for c in ch],
-        "", "Interactions by channel", note=_no_prior_note(ch, prior))
+        "", "Interactions by channel",
+        note=_notes(_no_prior_note(ch, prior), _total_note([c["share"] for c in ch])))
     if not ch:
         return spec, None
-    top = ch[0]
-    spec.summary = (f"{top['label']} carried the most interactions in {year}: "
-                    f"{fmt_thousands(top['count'])} of {fmt_thousands(total)} "
-                    f"({fmt_pct(top['share'])}).")
+    tops = leaders(ch, lambda c: c["count"], lambda c: fmt_thousands(c["count"]))
+    top = tops[0]
+    spec.summary = (f"{join_words([c['label'] for c in tops])} carried the most interactions in {year}: "
+                    f"{fmt_thousands(top['count'])}{_each(tops)} of {fmt_thousands(total)} "
+                    f"({fmt_pct(top['share'])}{_each(tops)}).")
     spec.alt = (f"Bar chart of interactions by channel in {year}. {spec.summary} "
                 + _listing(ch, "label", lambda c: fmt_thousands(c["count"])) + ".")
     return spec, lambda charts: charts.hbar_svg(
@@ -127,16 +150,20 @@ def _channels(metrics: dict) -> Built:
 
 
 def _channel_change_summary(changes: list[dict], prior: int) -> str:
-    up = max(changes, key=lambda c: (c["change"], c["label"]))
-    down = min(changes, key=lambda c: (c["change"], c["label"]))
+    """'Compared with 2023, mobile app grew the most, by 22%, and social media fell the most, by
+    10%.' (channels whose printed changes tie are named together)."""
+    ups = leaders(changes, lambda c: c["change"], lambda c: fmt_signed_pct(c["change"]))
+    downs = leaders(changes, lambda c: c["change"], lambda c: fmt_signed_pct(c["change"]), lowest=True)
     parts = []
-    if up["change"] > 0:
-        parts.append(f"{up['label'].lower()} grew the most ({fmt_signed_pct(up['change'])})")  # mid-sentence
-    if down["change"] < 0:
-        parts.append(f"{down['label'].lower()} fell the most ({fmt_signed_pct(down['change'])})")
+    if ups[0]["change"] > 0 and not rounds_to_zero(ups[0]["change"]):
+        names = join_words([c["label"].lower() for c in ups])  # mid-sentence
+        parts.append(f"{names} grew the most, by {fmt_pct(ups[0]['change'])}{_each(ups)}")
+    if downs[0]["change"] < 0 and not rounds_to_zero(downs[0]["change"]):
+        names = join_words([c["label"].lower() for c in downs])
+        parts.append(f"{names} fell the most, by {fmt_pct(-downs[0]['change'])}{_each(downs)}")
     if not parts:
         return f"No channel changed compared with {prior}."
-    return f"Compared with {prior}, " + " and ".join(parts) + "."
+    return f"Compared with {prior}, " + ", and ".join(parts) + "."
 
 
 def _channel_change(metrics: dict) -> Built:
@@ -168,12 +195,14 @@ def _type_mix(metrics: dict) -> Built:
         "type-mix", "interaction-metrics", "Interactions by type", f"Interactions by type, {year}",
         [("Interaction type", False), ("Interactions", True), ("Share of all interactions", True)],
         [[t["label"], fmt_thousands(t["count"]), fmt_pct(t["share"])] for t in types],
-        "", "Interactions by type")
+        "", "Interactions by type", note=_total_note([t["share"] for t in types]))
     if not types:
         return spec, None
-    big = max(types, key=lambda t: (t["count"], t["label"]))
-    spec.summary = (f"{big['label']} were the largest share of interactions in {year}: "
-                    f"{fmt_pct(big['share'])} ({fmt_thousands(big['count'])}).")
+    bigs = leaders(types, lambda t: t["count"], lambda t: fmt_thousands(t["count"]))
+    big = bigs[0]
+    spec.summary = (f"{join_words([t['label'] if i == 0 else t['label'].lower() for i, t in enumerate(bigs)])} "
+                    f"were the largest share of interactions in {year}: "
+                    f"{fmt_pct(big['share'])}{_each(bigs)} ({fmt_thousands(big['count'])}{_each(bigs)}).")
     spec.alt = (f"Bar chart of interactions by type in {year}. {spec.summary} "
                 + _listing(types, "label", lambda t: fmt_pct(t["share"])) + ".")
     return spec, lambda charts: charts.hbar_svg(
@@ -213,13 +242,13 @@ def _inquiry_surges(metrics: dict) -> Built:
                         f"quarters of interaction data before it.")
     else:
         top = quarterly[0]
-        peak = max((q for q in top["quarters"] if q["quarter"].startswith(f"{year}-")),
-                   key=lambda q: q["count"], default=None)
+        peaks = leaders([q for q in top["quarters"] if q["quarter"].startswith(f"{year}-")],
+                        lambda q: q["count"], lambda q: fmt_thousands(q["count"]))
         spec.summary = f"No general-inquiry topic surged in {year}."
-        if peak is not None:
+        if peaks:
             spec.summary = (f"No general-inquiry topic surged in {year}; the most frequent topic, "
-                            f"{top['topic']}, peaked in {fmt_quarter(peak['quarter'])} "
-                            f"({fmt_thousands(peak['count'])}).")
+                            f"{top['topic']}, peaked in {join_words([fmt_quarter(q['quarter']) for q in peaks])} "
+                            f"({fmt_thousands(peaks[0]['count'])}{_each(peaks)}).")
     spec.alt = (f"Column charts of general inquiries by quarter, one per topic, surge quarters "
                 f"marked. {spec.summary} "
                 + " ".join(f"{t['topic']}: " + "; ".join(
@@ -259,10 +288,10 @@ def _service_level(metrics: dict) -> Built:
     if not valid or target is None:
         return spec, None
     met = [r for r in valid if r["target_met"]]
-    low = min(valid, key=lambda r: (r["service_level"], r["month"]))
+    lows = leaders(valid, lambda r: r["service_level"], lambda r: fmt_pct(r["service_level"]), lowest=True)
     spec.summary = (f"The phone service level met the {fmt_pct(target)} target in {len(met)} "
-                    f"of {len(valid)} months; it was lowest in {fmt_month(low['month'])} "
-                    f"({fmt_pct(low['service_level'])}).")
+                    f"of {len(valid)} months; it was lowest in {fmt_months([r['month'] for r in lows])} "
+                    f"({fmt_pct(lows[0]['service_level'])}{_each(lows)}).")
 
     def draw(charts: ModuleType) -> str | None:
         svg = charts.monthly_service_level_svg(monthly, target, "chart-monthly-sl",
@@ -288,12 +317,12 @@ def _asa_monthly(metrics: dict) -> Built:
     asa_rows = [r for r in monthly if r.get("asa_seconds") is not None]
     if not asa_rows:
         return spec, None
-    slow = max(asa_rows, key=lambda r: (r["asa_seconds"], r["month"]))
-    fast = min(asa_rows, key=lambda r: (r["asa_seconds"], r["month"]))
+    slow = leaders(asa_rows, lambda r: r["asa_seconds"], lambda r: fmt_hms(r["asa_seconds"]))
+    fast = leaders(asa_rows, lambda r: r["asa_seconds"], lambda r: fmt_hms(r["asa_seconds"]), lowest=True)
     year_avg = phone.get("asa_seconds")
-    spec.summary = (f"Callers waited longest for an answer in {fmt_month(slow['month'])} "
-                    f"({fmt_hms(slow['asa_seconds'])}) and shortest in "
-                    f"{fmt_month(fast['month'])} ({fmt_hms(fast['asa_seconds'])})"
+    spec.summary = (f"Callers waited longest for an answer in {fmt_months([r['month'] for r in slow])} "
+                    f"({fmt_hms(slow[0]['asa_seconds'])}{_each(slow)}) and shortest in "
+                    f"{fmt_months([r['month'] for r in fast])} ({fmt_hms(fast[0]['asa_seconds'])}{_each(fast)})"
                     + (f"; the average for the year was {fmt_hms(year_avg)}."
                        if year_avg is not None else "."))
     spec.alt = f"Bar chart of the average speed of answer by month in {year}. {spec.summary}"
@@ -350,14 +379,20 @@ def _transfers_monthly(metrics: dict) -> Built:
     valid = [r for r in monthly if r["handled_without_transfer"] is not None]
     if not valid or transfers.get("handled_without_transfer") is None:
         return spec, None
-    low = min(valid, key=lambda r: (r["handled_without_transfer"], r["month"]))
-    high = max(valid, key=lambda r: (r["handled_without_transfer"], r["month"]))
+    def shown(r: dict) -> str:
+        return fmt_pct(r["handled_without_transfer"], 1)
+
+    lows = leaders(valid, lambda r: r["handled_without_transfer"], shown, lowest=True)
+    highs = leaders(valid, lambda r: r["handled_without_transfer"], shown)
     spec.summary = (f"{fmt_pct(transfers['handled_without_transfer'], 1)} of the "
                     f"{fmt_thousands(transfers['recorded'])} answered phone calls and live chats with "
-                    f"a recorded transfer status were handled without transfer in {year}; by month "
-                    f"the share ranged from {fmt_pct(low['handled_without_transfer'], 1)} in "
-                    f"{fmt_month(low['month'])} to {fmt_pct(high['handled_without_transfer'], 1)} in "
-                    f"{fmt_month(high['month'])}.")
+                    f"a recorded transfer status were handled without transfer in {year}")
+    if shown(lows[0]) == shown(highs[0]):
+        spec.summary += f"; every month's share was {shown(lows[0])}."
+    else:
+        spec.summary += (f"; by month the share ranged from {shown(lows[0])} in "
+                         f"{fmt_months([r['month'] for r in lows])} to {shown(highs[0])} in "
+                         f"{fmt_months([r['month'] for r in highs])}.")
     spec.alt = (f"Bar chart of the share of answered phone calls and live chats handled without "
                 f"transfer by month in {year}, on a scale of 0 to 100%. {spec.summary} "
                 f"The table below gives every month's figures.")
@@ -388,11 +423,12 @@ def _languages(metrics: dict) -> Built:
         note="Interactions on every channel whose language is recorded; percentages to one decimal.")
     if not top:
         return spec, None
-    first = top[0]
+    firsts = leaders(top, lambda t: t["count"], lambda t: fmt_thousands(t["count"]))
     spec.summary = (f"{fmt_pct(languages.get('other_than_english_share'), 1)} of the "
                     f"{fmt_thousands(recorded)} interactions with a recorded language in {year} were "
-                    f"in a language other than English, most often {fmt_language(first['language'])} "
-                    f"({fmt_thousands(first['count'])}).")
+                    f"in a language other than English, most often "
+                    f"{join_words([fmt_language(t['language']) for t in firsts])} "
+                    f"({fmt_thousands(firsts[0]['count'])}{_each(firsts)}).")
     spec.alt = (f"Bar chart of the {len(top)} most frequent languages of service other than English "
                 f"in {year}: "
                 + "; ".join(f"{fmt_language(t['language'])} {fmt_thousands(t['count'])}" for t in top)
@@ -422,10 +458,12 @@ def _top_types(metrics: dict) -> Built:
         "", "Service request types")
     if not top:
         return spec, None
-    first = top[0]
-    spec.summary = (f"{first['sr_type']} was the most frequent service request type in {year}, "
-                    f"with {fmt_thousands(first['count'])} requests "
-                    f"({share(first)} of all requests).")
+    firsts = leaders(top, lambda t: t["count"], lambda t: fmt_thousands(t["count"]))
+    first = firsts[0]
+    spec.summary = (f"{join_words([t['sr_type'] for t in firsts])} "
+                    f"{'were the most frequent service request types' if len(firsts) > 1 else 'was the most frequent service request type'} "
+                    f"in {year}, with {fmt_thousands(first['count'])} requests{_each(firsts)} "
+                    f"({share(first)} of all requests{_each(firsts)}).")
     spec.alt = (f"Bar chart of the {len(top)} most frequent service request types in {year}: "
                 + _listing(top, "sr_type", lambda t: fmt_thousands(t["count"])) + ".")
     return spec, lambda charts: charts.hbar_svg(
@@ -441,12 +479,14 @@ def _divisions(metrics: dict) -> Built:
         f"Service requests by responsible division, {year}",
         [("Division", False), ("Requests", True), ("Share", True)],
         [[d["division"], fmt_thousands(d["count"]), fmt_pct(d["share"])] for d in divisions],
-        "", "Service requests by division")
+        "", "Service requests by division", note=_total_note([d["share"] for d in divisions]))
     if not divisions:
         return spec, None
-    first = divisions[0]
-    spec.summary = (f"{first['division']} was responsible for the most service requests in "
-                    f"{year}: {fmt_thousands(first['count'])} ({fmt_pct(first['share'])}).")
+    firsts = leaders(divisions, lambda d: d["count"], lambda d: fmt_thousands(d["count"]))
+    first = firsts[0]
+    spec.summary = (f"{join_words([d['division'] for d in firsts])} "
+                    f"{'were' if len(firsts) > 1 else 'was'} responsible for the most service requests in "
+                    f"{year}: {fmt_thousands(first['count'])}{_each(firsts)} ({fmt_pct(first['share'])}{_each(firsts)}).")
     spec.alt = (f"Bar chart of service requests by responsible division in {year}. {spec.summary} "
                 + _listing(divisions, "division", lambda d: fmt_thousands(d["count"])) + ".")
     return spec, lambda charts: charts.hbar_svg(
@@ -471,12 +511,16 @@ def _ward_map(metrics: dict) -> Built:
     rated = [w for w in wards if w.get("ward_number") is not None and w.get("per_1000_residents") is not None]
     if not rated:
         return spec, None
-    hi = max(rated, key=lambda w: (w["per_1000_residents"], -w["ward_number"]))
-    lo = min(rated, key=lambda w: (w["per_1000_residents"], w["ward_number"]))
-    spec.summary = (f"Ward {hi['ward_number']} {hi['ward_name']} had the most service requests "
-                    f"{per} in {year} ({fmt_decimal(hi['per_1000_residents'], 1)}) "
-                    f"and Ward {lo['ward_number']} {lo['ward_name']} the fewest "
-                    f"({fmt_decimal(lo['per_1000_residents'], 1)}).")
+    def rate(w: dict) -> str:
+        return fmt_decimal(w["per_1000_residents"], 1)
+
+    def named(ws: list[dict]) -> str:
+        return ("Ward " if len(ws) == 1 else "Wards ") + join_words([f"{w['ward_number']} {w['ward_name']}" for w in ws])
+
+    his = leaders(rated, lambda w: w["per_1000_residents"], rate)
+    los = leaders(rated, lambda w: w["per_1000_residents"], rate, lowest=True)
+    spec.summary = (f"{named(his)} had the most service requests {per} in {year} "
+                    f"({rate(his[0])}{_each(his)}) and {named(los)} the fewest ({rate(los[0])}{_each(los)}).")
     spec.alt = (f"Map of {words['place']}'s {len(rated)} wards, each labelled with its number and shaded "
                 f"by service requests {per} (darker is more). {spec.summary} "
                 f"The table gives every ward's figures.")
@@ -505,9 +549,13 @@ def _surge_profile(metrics: dict) -> Built:
     settings = metrics["settings"]
     words, cutoff = setting_words(settings), settings["surge_profile_cutoff_hour"]
     when = surge_day_facts(day, settings)["short_date"] if day else str(year)
+    # the surge days whose printed counts equal the largest: then it is one of them, the first
+    biggest = leaders(days, lambda d: d["count"], lambda d: fmt_thousands(d["count"]))
+    which = (f"the largest surge day of {year}" if len(biggest) < 2
+             else f"the first of the {len(biggest)} largest surge days of {year}")
     spec = ChartSpec(
         "surge-profile", "service-request-metrics", f"Service requests through the day, {when}",
-        f"Service requests made before each hour on {when}, the largest surge day of {year}, "
+        f"Service requests made before each hour on {when}, {which}, "
         f"cumulative, for its {len(profile)} most frequent types",
         [("Made before", False)] + [(p["sr_type"], True) for p in profile],
         [[fmt_clock_hour(h)] + [fmt_thousands(p["cumulative_by_hour"][h - 1]) for p in profile]
@@ -522,7 +570,10 @@ def _surge_profile(metrics: dict) -> Built:
         return spec, None
     facts = surge_day_facts(day, settings)
     spec.summary = facts["sentence"]
-    if len(days) > 1:
+    if len(biggest) > 1:
+        spec.summary += (f" {len(biggest)} of the {len(days)} surge days in {year} had "
+                         f"{fmt_thousands(day['count'])} requests each; this is the first of them.")
+    elif len(days) > 1:
         spec.summary += f" It was the largest of {len(days)} surge days in {year}."
     spec.alt = (f"Line chart of the service requests made through {when}, cumulative by hour, for "
                 + " and ".join(p["sr_type"] for p in profile) + ". "
@@ -548,9 +599,11 @@ def _kb_articles(metrics: dict) -> Built:
         "", "Knowledge-base article views")
     if not articles:
         return spec, None
-    first = articles[0]
-    spec.summary = (f"“{first['article_title']}” was the most viewed knowledge-base article in "
-                    f"{year}, with {fmt_thousands(first['views'])} page views.")
+    firsts = leaders(articles, lambda a: a["views"], lambda a: fmt_thousands(a["views"]))
+    titles = join_words(["“" + a["article_title"] + "”" for a in firsts])
+    spec.summary = (f"{titles} "
+                    f"{'were the most viewed knowledge-base articles' if len(firsts) > 1 else 'was the most viewed knowledge-base article'} in "
+                    f"{year}, with {fmt_thousands(firsts[0]['views'])} page views{_each(firsts)}.")
     spec.alt = (f"Bar chart of the {len(articles)} most viewed knowledge-base articles in {year}: "
                 + _listing(articles, "article_title", lambda a: fmt_thousands(a["views"])) + ".")
     return spec, lambda charts: charts.hbar_svg(

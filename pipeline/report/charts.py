@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import os
 import re
 from decimal import ROUND_HALF_UP, Decimal
@@ -73,6 +74,9 @@ CONFIG = {
 }
 
 
+MIN_SCREEN_FONT_PX = 12  # a chart's smallest text on screen, at any width (issue 27)
+
+
 def accessible_svg(svg: str, chart_id: str, alt_text: str) -> str:
     """Add role/aria-labelledby and a first-child <title>; prefix ids; make it scalable."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", chart_id):
@@ -96,7 +100,12 @@ def accessible_svg(svg: str, chart_id: str, alt_text: str) -> str:
     title_id = f"{chart_id}-title"
     style = ""
     if width and height:
-        style = f' style="max-width:{width.group(1)}px"'
+        # --chart-width: the width at which the chart's smallest text is 12 px on screen
+        # (html.css draws it that wide and lets it scroll sideways on a narrow screen)
+        sizes = [float(x) for x in re.findall(r'font-size(?:="|:\s*)([\d.]+)px', svg)]
+        screen = math.ceil(float(width.group(1)) * max(1.0, MIN_SCREEN_FONT_PX / min(sizes))) if sizes \
+            else math.ceil(float(width.group(1)))
+        style = f' style="max-width:{width.group(1)}px;--chart-width:{screen}px"'
     root = (f'<svg{attrs} class="chart" role="img" aria-labelledby="{title_id}"'
             f' preserveAspectRatio="xMinYMin meet"{style}>')
     title = f'<title id="{title_id}">{escape(alt_text)}</title>'

@@ -15,12 +15,24 @@ from __future__ import annotations
 
 import functools
 import json
+from typing import Any
 
 from markupsafe import Markup
 
 from .chart_specs import GROUP_HEADINGS, ChartSpec, key_metric_specs
 from .events import year_events
-from .formatting import fmt_language, fmt_pct, fmt_thousands, setting_words
+from .formatting import (
+    ROUNDING_EXCEPTIONS,
+    ROUNDING_RULE,
+    ROUNDING_TOTAL,
+    fmt_language,
+    fmt_pct,
+    fmt_thousands,
+    join_words,
+    leaders,
+    setting_words,
+    shares_may_not_total,
+)
 from .front_matter import annual_sections, staff_report
 from .pdf import source_date
 from .rows import channel_rows, prior_year, type_rows, ward_rows
@@ -99,8 +111,9 @@ def service_sentences(metrics: dict) -> dict[str, str | None]:
     languages = metrics.get("languages")
     if languages:
         n = languages["distinct"]
-        top = languages.get("top_other_than_english") or []
-        most = f", most often {fmt_language(top[0]['language'])}" if top else ""
+        top = leaders(languages.get("top_other_than_english") or [], lambda t: t["count"],
+                      lambda t: fmt_thousands(t["count"]))  # languages whose printed counts tie: named together
+        most = f", most often {join_words([fmt_language(t['language']) for t in top])}" if top else ""
         out["languages"] = (
             f"In {year}, 311 served residents in {fmt_thousands(n)} language{'' if n == 1 else 's'}; "
             f"{fmt_pct(languages['other_than_english_share'], 1)} of interactions with a recorded "
@@ -120,6 +133,20 @@ def service_sentences(metrics: dict) -> dict[str, str | None]:
         out["transfers"] = (f"In {year}, {fmt_pct(rate, 1)} of {which} were handled without a "
                             f"transfer{compared}.")
     return out
+
+
+def rounding_words(metrics: dict) -> dict[str, Any]:
+    """The rounding rule as the documents state it, its exception, and where shares of one whole
+    (channels, interaction types, divisions), as printed, do not add up to 100%."""
+    divisions = (metrics.get("service_requests") or {}).get("by_division") or []
+    return {
+        "rule": ROUNDING_RULE,
+        "near_100": ROUNDING_EXCEPTIONS["near_100"],
+        "total": ROUNDING_TOTAL,
+        "channels_total": shares_may_not_total([c["share"] for c in channel_rows(metrics)]),
+        "types_total": shares_may_not_total([t["share"] for t in type_rows(metrics)]),
+        "divisions_total": shares_may_not_total([d["share"] for d in divisions]),
+    }
 
 
 def _meta(meta: dict, metrics: dict) -> dict:
@@ -236,6 +263,7 @@ def build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
         "type_rows": type_rows(metrics),
         "channel_rows": channel_rows(metrics),
         "wards": ward_rows(metrics),
+        "rounding": rounding_words(metrics),
         "groups": [(g, GROUP_HEADINGS[g], [sp for sp in specs if sp.group == g and sp.rows])
                    for g in _groups([sp for sp in specs if sp.rows])],
         "left_out": [sp for sp in specs if not sp.rows],  # named in "About this appendix"

@@ -4,25 +4,39 @@ the same everywhere."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
+from markupsafe import Markup, escape
 
 from ..paths import TEMPLATES_DIR
 from .formatting import (
     MINUS,
     NA,
     NOT_AVAILABLE,
+    fmt_change,
+    fmt_count,
     fmt_decimal,
     fmt_duration_words,
     fmt_hms,
     fmt_long_date,
     fmt_month,
     fmt_pct,
+    fmt_short_date,
     fmt_signed_pct,
     fmt_thousands,
 )
+
+
+def file_breaks(name: str) -> Markup:
+    """A file name with line-break opportunities after each '/', '_' and '-' and before each
+    '.' (``<wbr>``), so a narrow screen breaks '2024/service_requests_2024.parquet' between its
+    parts, never inside a word."""
+    parts = re.split(r"(?<=[/_-])|(?=\.)", str(name))
+    return Markup("<wbr>").join(escape(part) for part in parts if part)
+
 
 FILTERS = {
     "thousands": fmt_thousands,
@@ -32,7 +46,11 @@ FILTERS = {
     "decimal": fmt_decimal,
     "month": fmt_month,
     "long_date": fmt_long_date,
+    "short_date": fmt_short_date,
     "duration_words": fmt_duration_words,
+    "change": fmt_change,  # a change in words: 'decreased by 5% to 463,000, compared to 487,000 in 2023'
+    "count": fmt_count,    # a count or a median of counts, as a whole number
+    "file_breaks": file_breaks,
 }
 GLOBALS = {"NA": NA, "NOT_AVAILABLE": NOT_AVAILABLE, "MINUS": MINUS}
 OPTIONS = {"undefined": jinja2.StrictUndefined, "trim_blocks": True, "lstrip_blocks": True,

@@ -94,14 +94,100 @@ def _percent(value: Any, places: int) -> Decimal:
 
 
 def fmt_pct(value: Any, places: int = 0) -> str:
-    """Fraction → whole percent, half away from zero: 0.815 → '82%', 0.8149 → '81%'."""
+    """Fraction → whole percent, half away from zero: 0.815 → '82%', 0.8149 → '81%'. A share
+    above 0 that rounds to 0 reads '<1%' ('<0.1%' to one decimal), never '0%'."""
     if value is None:
         return NA
     q = _percent(value, places)
     if q == 0:
+        if _dec(value) > 0:
+            return f"<{Decimal(1).scaleb(-places)}%"
         q = abs(q)
     s = f"{abs(q):,.{places}f}%"
     return f"{MINUS}{s}" if q < 0 else s
+
+
+def _pct_words(value: Any) -> str:
+    """A positive percent in running text: 0.05 → '5%', 0.003 → 'less than 1%'."""
+    shown = fmt_pct(value)
+    return "less than 1%" if shown.startswith("<") else shown
+
+
+def rounds_to_zero(value: Any, places: int = 0) -> bool:
+    """True when a fraction prints as 0 percent at ``places`` decimals (a change of 0.3%)."""
+    return _percent(value, places) == 0
+
+
+def shares_may_not_total(shares: list[Any], places: int = 0) -> bool:
+    """True when shares of one whole, as printed (each rounded to ``places``), do not add up to
+    100%: the document then says they "may not total 100% due to rounding"."""
+    printed = [_percent(v, places) for v in shares if v is not None]
+    return bool(printed) and sum(printed) != 100
+
+
+# How percentages are rounded, in the words every document states it; the exceptions are named
+# where they apply (``ROUNDING_EXCEPTIONS``).
+ROUNDING_RULE = ("Percentages are rounded to whole percent, halves away from zero; a share above "
+                 "0 that rounds to 0 is shown as “<1%”.")
+ROUNDING_EXCEPTIONS = {
+    "near_100": ("The share of answered calls and chats handled without transfer and the shares of "
+                 "languages of service are shown to one decimal (“<0.1%” for a share that rounds to "
+                 "0): they lie close to 100% or to 0%."),
+    "bia_share_of_city": "A BIA's share of all city requests is shown to two decimals.",
+}
+ROUNDING_TOTAL = "Shares may not total 100% due to rounding."
+
+
+def fmt_change(change: Any, prior_label: Any, current: Any = None, prior: Any = None,
+               form: str = "verb") -> str:
+    """A change against an earlier period in words, as the City writes it (never a signed number
+    in prose).
+
+    - with the counts (``form`` 'verb'): 'decreased by 5% to 463,000, compared to 487,000 in 2023';
+      equal counts: 'was unchanged at 7, as in 2023'
+    - without them: 'decreased by 5% from 2023'; a change under half a percent: 'increased by
+      less than 1% from 2023'; none: 'was unchanged from 2023'
+    - ``form`` 'noun': 'a decrease of 5% from 2023', 'an increase of less than 1% from 2023',
+      'no change from 2023'
+    - no change known: 'n/a'
+    """
+    if change is None:
+        return NA
+    d = _dec(change)
+    counts = current is not None and prior is not None
+    if d == 0:
+        if form == "noun":
+            return f"no change from {prior_label}"
+        return (f"was unchanged at {fmt_thousands(current)}, as in {prior_label}" if counts
+                else f"was unchanged from {prior_label}")
+    size = _pct_words(abs(d))
+    if form == "noun":
+        return f"{'an increase' if d > 0 else 'a decrease'} of {size} from {prior_label}"
+    verb = "increased" if d > 0 else "decreased"
+    if counts:
+        return f"{verb} by {size} to {fmt_thousands(current)}, compared to {fmt_thousands(prior)} in {prior_label}"
+    return f"{verb} by {size} from {prior_label}"
+
+
+def join_words(items: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def leaders(items: list[Any], value: Any, shown: Any, *, lowest: bool = False) -> list[Any]:
+    """The items with the highest (``lowest``: the lowest) value *as printed*, in their order:
+    one item when its printed value stands alone, several when printed values tie. ``value``
+    gives an item's number, ``shown`` the text the document prints for it. Never name one item
+    as highest or lowest when the reader sees others with the same figure."""
+    valued = [i for i in items if value(i) is not None]
+    if not valued:
+        return []
+    pick = min if lowest else max
+    top = shown(pick(valued, key=value))
+    return [i for i in valued if shown(i) == top]
 
 
 def fmt_signed_pct(value: Any, places: int = 0) -> str:
@@ -132,6 +218,27 @@ def fmt_month(value: str) -> str:
     return f"{MONTHS[int(month) - 1]} {year}"
 
 
+_COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
+                9: "nine", 10: "ten", 11: "eleven", 12: "twelve"}
+
+
+def fmt_months(values: list[str], most: int = 3) -> str:
+    """Months in running text: ['2024-07'] → 'July 2024'; ['2024-01', '2024-07'] → 'January
+    and July 2024'; more than ``most`` months → 'six months' (a table gives them)."""
+    if len(values) > most:
+        return f"{_COUNT_WORDS.get(len(values), str(len(values)))} months"
+    years = {str(v)[:4] for v in values}
+    if len(years) == 1:
+        return join_words([MONTHS[int(str(v)[5:7]) - 1] for v in values]) + f" {years.pop()}"
+    return join_words([fmt_month(v) for v in values])
+
+
+def fmt_short_date(value: str) -> str:
+    """'2024-08-30' → 'August 30, 2024'."""
+    d = dt.date.fromisoformat(str(value)[:10])
+    return f"{MONTHS[d.month - 1]} {d.day}, {d.year}"
+
+
 def fmt_long_date(value: str) -> str:
     """'2024-07-16' → 'Tuesday, July 16, 2024'."""
     d = dt.date.fromisoformat(str(value)[:10])
@@ -158,7 +265,8 @@ def fmt_times(factor: Any) -> str:
     value = _dec(factor)
     if value == value.to_integral_value() and int(value) in _NUMBER_WORDS:
         return _NUMBER_WORDS[int(value)]
-    return f"{fmt_count(value)} times"
+    shown = fmt_thousands(value) if value == value.to_integral_value() else fmt_decimal(value, 1)
+    return f"{shown} times"
 
 
 def place_name(city: str) -> str:
@@ -196,11 +304,9 @@ def fmt_quarter(value: str) -> str:
 
 
 def fmt_count(value: Any) -> str:
-    """A count that may be a median halfway between two counts: 8189.0 → '8,189',
-    13107.5 → '13,107.5'; None → 'n/a'."""
-    if value is None:
-        return NA
-    return fmt_thousands(value) if _dec(value) == _dec(value).to_integral_value() else fmt_decimal(value, 1)
+    """A count, or a median of counts, read as a count: 8189.0 → '8,189', 13107.5 → '13,108'
+    (half away from zero, as every figure); None → 'n/a'."""
+    return fmt_thousands(value)
 
 
 def fmt_multiple(value: Any) -> str:
@@ -254,4 +360,4 @@ def fmt_year_over_year(current: Any, prior: Any, change: Any, when: str) -> str 
     if change is None:
         return None
     direction = "more" if change > 0 else "fewer"
-    return f"{fmt_pct(abs(change))} {direction} than the {fmt_thousands(prior)} {when}"
+    return f"{_pct_words(abs(change))} {direction} than the {fmt_thousands(prior)} {when}"

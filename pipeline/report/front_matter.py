@@ -9,12 +9,15 @@ from ``report.yaml`` beside the narrative's Markdown files::
     to: Service Excellence Committee
     from: Executive Director, Customer Experience
     wards: All
+    purpose: This report responds to …    # the Summary's first sentence; placeholders allowed
     recommendations:                      # the numbered list, one sentence each
       - The Service Excellence Committee receive this report for information.
     financial_impact: |                   # Markdown; figures as placeholders, as in the .md files
       There is no financial impact resulting from the adoption of the recommendation.
-    decision_history:                     # each item: text and link (http or https)
-      - text: City Council adopted MM24.11 …
+    cfo_review: The Chief Financial Officer and Treasurer has reviewed this report …
+    decision_history:                     # each item: meeting (optional), text and link
+      - meeting: September 30, October 1 and 2, 2020    # "At its meeting on …, <text>"
+        text: City Council adopted MM24.11 …
         link: https://secure.toronto.ca/council/agenda-item.do?item=2020.MM24.11
     contact:                              # one contact, or a list of them
       - name: …
@@ -28,6 +31,7 @@ from ``report.yaml`` beside the narrative's Markdown files::
 Public interface::
 
     FIELDS                                         # key → what it holds (the schema)
+    FIELD_NAMES                                    # key → where the document shows it
     read_front_matter(narrative_dir) -> (values, missing, path)
     render_front_matter(values, financial_impact_html) -> dict   # template-ready
     default_front_matter() -> dict
@@ -62,13 +66,29 @@ FIELDS: dict[str, str] = {
     "to": "the committee the report goes to, as text",
     "from": "the author's title, as text",
     "wards": "the wards the report concerns, as text (e.g. All)",
+    "purpose": "the Summary's purpose sentence, as text",
     "recommendations": "a list of sentences (the numbered recommendations)",
     "financial_impact": "Markdown text",
-    "decision_history": "a list of items, each with text and link",
+    "cfo_review": "the Chief Financial Officer's review statement, as text",
+    "decision_history": "a list of items, each with text, link and meeting",
     "contact": "a contact (name, title, phone, email) or a list of them",
     "signature": "a mapping with name and title",
 }
-ITEM_KEYS = ("text", "link")
+# key → where the document shows it: a draft's first page names the parts that use default text
+FIELD_NAMES: dict[str, str] = {
+    "date": "Date",
+    "to": "To",
+    "from": "From",
+    "wards": "Wards",
+    "purpose": "the Summary's purpose",
+    "recommendations": "Recommendations",
+    "financial_impact": "Financial Impact",
+    "cfo_review": "the Chief Financial Officer's review",
+    "decision_history": "Decision History",
+    "contact": "Contact",
+    "signature": "Signature",
+}
+ITEM_KEYS = ("meeting", "text", "link")
 CONTACT_KEYS = ("name", "title", "phone", "email")
 SIGNATURE_KEYS = ("name", "title")
 _LINK = re.compile(r"(?i)^https?://[^\s\"'<>`]+$")
@@ -142,12 +162,17 @@ class _Reader:
             raise self.fail(node, f"'{key}' must be {what}, not {_kind(node)}")
         return list(node.value) or None
 
+    def placeholder(self, value: str) -> bool:
+        """A value in square brackets ("[E-mail]") marks a blank of the shipped defaults: allowed
+        there only, so an analyst's file never passes one for an address."""
+        return self.path == DEFAULT_PATH and value.startswith("[") and value.endswith("]")
+
     # ------------------------------------------------------------------ fields
 
     def field(self, key: str, node: yaml.Node) -> Any:
         if key == "date":
             return self.date(node)
-        if key in ("to", "from", "wards", "financial_impact"):
+        if key in ("to", "from", "wards", "purpose", "financial_impact", "cfo_review"):
             return self.text(node, key)
         if key == "recommendations":
             items = self.sequence(node, key, FIELDS[key])
@@ -169,7 +194,7 @@ class _Reader:
             return out if any(out.values()) else None
         raise AssertionError(key)
 
-    def history_item(self, node: yaml.Node) -> dict[str, str]:
+    def history_item(self, node: yaml.Node) -> dict[str, str | None]:
         fields = self.mapping(node, "decision_history item", ITEM_KEYS)
         text = self.text(fields["text"], "text") if "text" in fields else None
         if not text:
@@ -177,13 +202,15 @@ class _Reader:
         link = self.text(fields["link"], "link") if "link" in fields else None
         if link is not None and not _LINK.match(link):
             raise self.fail(fields["link"], f"'link' must be an http:// or https:// address, not {link!r}")
-        return {"text": text, "link": link}
+        # the meeting's dates, as the City writes them: "At its meeting on <meeting>, <text>"
+        meeting = self.text(fields["meeting"], "meeting") if "meeting" in fields else None
+        return {"meeting": meeting, "text": text, "link": link}
 
     def contact(self, node: yaml.Node) -> dict[str, str | None]:
         fields = self.mapping(node, "contact", CONTACT_KEYS)
         out = {k: self.text(fields[k], f"contact {k}", allow_int=(k == "phone")) if k in fields else None
                for k in CONTACT_KEYS}
-        if out["email"] is not None and not _EMAIL.match(out["email"]):
+        if out["email"] is not None and not _EMAIL.match(out["email"]) and not self.placeholder(out["email"]):
             raise self.fail(fields["email"], f"'email' must be an e-mail address, not {out['email']!r}")
         if not out["name"]:
             raise self.fail(node, "a 'contact' needs a name")
@@ -285,7 +312,9 @@ def render_front_matter(values: dict[str, Any], financial_impact_html: Markup) -
     shown = dict(values)
     shown["date_text"] = f"{MONTHS[date.month - 1]} {date.day}, {date.year}" if date else None
     shown["financial_impact_html"] = financial_impact_html
-    shown["contact"] = values.get("contact") or []
+    # a contact's e-mail is a link only when it is an address (the defaults' "[E-mail]" is a blank)
+    shown["contact"] = [{**c, "email_is_address": bool(c.get("email") and _EMAIL.match(c["email"]))}
+                        for c in values.get("contact") or []]
     shown["decision_history"] = values.get("decision_history") or []
     shown["recommendations"] = values.get("recommendations") or []
     return shown
@@ -333,6 +362,8 @@ def staff_report(text: dict[str, Any], kind: str, output: str, year: int,
     return {
         "front": text["front"],
         "draft": bool(text["draft"]),
+        # "Partnerships and Enhancements, Contact and Signature still use default text."
+        "draft_sentence": text.get("draft_sentence") or "",
         "attachments": attachments,
         "attachment": next((a for a in attachments if a["kind"] == kind), None),
         "annual_file": documents["annual"][0].format(year=year) + ext,

@@ -49,7 +49,7 @@ from ..outputs import die_with_parent
 from ..paths import TEMPLATES_DIR
 from .environment import make_sandboxed_environment
 from .front_matter import DEFAULT_PATH as DEFAULT_FRONT_MATTER
-from .front_matter import read_front_matter, render_front_matter
+from .front_matter import FIELD_NAMES, read_front_matter, render_front_matter
 
 DEFAULTS_DIR = TEMPLATES_DIR / "narrative"
 
@@ -118,6 +118,54 @@ _COMPILED: dict[tuple[str, str, str], bytes] = {}
 COMPILED_KEPT = 256
 
 
+def _closest(name: str, names: list[str]) -> list[str]:
+    """The names like ``name``: those that start with it or contain it, then difflib's close
+    matches; at most three."""
+    import difflib
+
+    found = [n for n in names if n.startswith(name) or name in n]
+    found += [n for n in difflib.get_close_matches(name, names, n=3, cutoff=0.5) if n not in found]
+    return found[:3]
+
+
+def _unknown_placeholder(message: str, source: str, line: int | None, context: dict) -> str | None:
+    """An unknown placeholder, said with the names that exist near it: "unknown placeholder
+    'phone.asa' (the closest: phone.asa_seconds)". None when ``message`` is another error."""
+    undefined = re.fullmatch(r"'(\w+)' is undefined", message)
+    attribute = re.fullmatch(r"'.*' has no attribute '(\w+)'", message)
+    if undefined:
+        parent, name, names = "", undefined.group(1), sorted(k for k in context if not k.startswith("_"))
+    elif attribute:
+        name = attribute.group(1)
+        lines = source.splitlines()
+        text = lines[line - 1] if line and line <= len(lines) else source
+        pattern = r"([A-Za-z_][\w.\[\]]*)\." + re.escape(name) + r"\b"
+        found = re.search(pattern, text) or re.search(pattern, source)
+        if not found:
+            return None
+        parent = found.group(1)
+        value: Any = context
+        for part in re.findall(r"\w+", parent):  # 'service_requests.top_types[0]'
+            if isinstance(value, dict):
+                value = value.get(part)
+            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            else:
+                value = None
+        if not isinstance(value, dict):
+            return None
+        names = sorted(value)
+    else:
+        return None
+    prefix = f"{parent}." if parent else ""
+    close = _closest(name, names)
+    if close:
+        hint = "the closest: " + ", ".join(prefix + n for n in close)
+    else:
+        hint = "the names there are: " + ", ".join(prefix + n for n in names)
+    return f"unknown placeholder '{prefix}{name}' ({hint})"
+
+
 def _where(error: BaseException, path: Path) -> str:
     line = _error_line(error, str(path))
     return f"{_display(path)}, line {line}" if line else _display(path)
@@ -134,14 +182,17 @@ def _compile(source: str, path: Path) -> CodeType:
         raise NarrativeError(f"{_display(path)}: its template is nested too deeply to read") from error
 
 
-def _render(code: CodeType, context: dict, path: Path) -> str:
-    """Fill in a compiled template (NarrativeError naming the file and line)."""
+def _render(code: CodeType, context: dict, path: Path, source: str) -> str:
+    """Fill in a compiled template (NarrativeError naming the file and line; an unknown
+    placeholder is named with the closest names that exist)."""
     env = _environment()
     try:
         template = env.template_class.from_code(env, code, env.make_globals(None))
         return template.render(context)
     except jinja2.TemplateError as error:
         message = error.message if getattr(error, "message", None) else str(error)
+        if isinstance(error, jinja2.UndefinedError):
+            message = _unknown_placeholder(message, source, _error_line(error, str(path)), context) or message
         raise NarrativeError(f"{_where(error, path)}: {message}") from error
     except RecursionError as error:
         raise NarrativeError(f"{_where(error, path)}: a macro calls itself without end") from error
@@ -201,7 +252,7 @@ def _child(jobs: list[tuple[str, Path]], compiled: list[bytes | None], context: 
             if code is None:
                 code = marshal.dumps(_compile(source, path))
                 _send(out, ("compiled", code))
-            text = _render(marshal.loads(code), context, path)
+            text = _render(marshal.loads(code), context, path, source)
         except NarrativeError as error:
             _send(out, ("error", str(error)))
             return
@@ -452,15 +503,45 @@ def missing_items(narrative_dir: Path | None) -> list[dict[str, Any]]:
     return items
 
 
+# Where each front-matter key and narrative section shows in the annual report, in document
+# order: a draft's first page lists the parts that use default text in this order.
+DOCUMENT_ORDER = ("date", "to", "from", "wards", "purpose", "highlights", "recommendations",
+                  "financial_impact", "cfo_review", "decision_history", "partnerships",
+                  "ongoing_improvements", "contact", "signature")
+
+
+def default_parts(narrative_dir: Path | None) -> list[str]:
+    """The parts of the annual report that use default text, by the names the document gives
+    them, in document order: ['Date', …, 'Partnerships and Enhancements', 'Contact']."""
+    _values, missing, _path = read_front_matter(narrative_dir)
+    names = {key: FIELD_NAMES[key] for key in missing}
+    for section in NARRATIVE_SECTIONS:
+        if narrative_dir is None or not (Path(narrative_dir) / f"{section.key}.md").is_file():
+            names[section.key] = section.heading
+    return [names[key] for key in DOCUMENT_ORDER if key in names]
+
+
+def draft_sentence(parts: list[str]) -> str:
+    """What a draft's first page says about itself: 'Partnerships and Enhancements, Contact and
+    Signature still use default text.' ('' when nothing does)."""
+    if not parts:
+        return ""
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    listed = listed[0].upper() + listed[1:]
+    return f"{listed} still use{'s' if len(parts) == 1 else ''} default text."
+
+
 def render_report_text(metrics: dict, narrative_dir: Path | None) -> dict[str, Any]:
     """The analyst's text for the year's documents::
 
         {"sections": render_narrative(...), "front": the front matter (template-ready),
-         "missing": missing_items(...), "draft": bool}
+         "missing": missing_items(...), "draft": bool,
+         "defaults": default_parts(...), "draft_sentence": draft_sentence(defaults)}
 
     Every template (the sections, the front matter's text fields, financial_impact) is filled
     in by one bounded child process (``fill_templates``)."""
     missing = missing_items(narrative_dir)
+    defaults = default_parts(narrative_dir)
     context = narrative_context(metrics)
     jobs = [narrative_source(section.key, narrative_dir) for section in NARRATIVE_SECTIONS]
     values, missing_keys, path = read_front_matter(narrative_dir)
@@ -475,12 +556,14 @@ def render_report_text(metrics: dict, narrative_dir: Path | None) -> dict[str, A
         values[key] = _put(values[key], filled)
     impact_html = markdown_to_html(_put(impact_slot, filled), base_level=3) if impact else Markup("")
     front = render_front_matter(values, impact_html)
-    return {"sections": sections, "front": front, "missing": missing, "draft": bool(missing)}
+    return {"sections": sections, "front": front, "missing": missing, "draft": bool(missing),
+            "defaults": defaults, "draft_sentence": draft_sentence(defaults)}
 
 
 # The front matter's text fields whose placeholders are filled in (financial_impact is Markdown,
 # rendered below like the narrative files).
-PLACEHOLDER_FIELDS = ("to", "from", "wards", "recommendations", "decision_history", "contact", "signature")
+PLACEHOLDER_FIELDS = ("to", "from", "wards", "purpose", "recommendations", "cfo_review", "decision_history",
+                      "contact", "signature")
 
 
 @dataclass(frozen=True)

@@ -253,3 +253,37 @@ def test_without_a_contacts_file_the_summary_names_it_and_its_columns(reports, m
     summary = send.send_reports(out, raw, env={})
     assert summary.contacts_missing is None and summary.no_contact == ["Baby Point Gates BIA", "Kensington Market BIA"]
     assert "  2 BIA(s) without a contact in bia_contacts.csv (no e-mail made):" in summary.lines()
+
+
+def _header_lines(raw: bytes) -> list[str]:
+    return raw.split(b"\n\n", 1)[0].replace(b"\r\n", b"\n").decode("ascii").split("\n")
+
+
+def test_a_sent_message_carries_the_time_it_was_sent_and_the_subject_stays_on_its_line(reports, smtp_server) -> None:
+    """Issue 27: the outbox copy keeps its fixed Date (deterministic), a message sent is dated when
+    it was sent (not August 1, 2024, among old mail); "Subject:" is never left alone on a line."""
+    import datetime as dt
+    from email.utils import parsedate_to_datetime
+
+    raw, out = reports
+    recorder, port = smtp_server
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    assert send.send_reports(out, raw, send=True, env=env_for(port)).ok
+    after = dt.datetime.now(dt.UTC)
+    assert len(recorder.messages) == 2
+    for _rcpts, sent in recorder.messages:
+        msg = email.message_from_bytes(sent, policy=email.policy.default)
+        assert before <= parsedate_to_datetime(msg["Date"]) <= after
+    eml = (out / "outbox" / "baby-point-gates-bia.eml").read_bytes()
+    assert email.message_from_bytes(eml, policy=email.policy.default)["Date"] == "Thu, 01 Aug 2024 09:00:00 -0400"
+    # "Subject: 311 service request report for Baby Point Gates BIA, July 2024 (demo data)" is 83
+    # characters (the demo's): one line, not "Subject:" then the text on the next
+    from pipeline.profile import load_profile
+
+    demo = send.build_message(RECORDS[0], "baby-point-gates-bia", b"%PDF-1.7", [("Ana", "a@bpg.example")],
+                              "cx311@toronto.example", True, load_profile()).as_bytes()
+    for raw_msg in [demo, eml] + [m for _r, m in recorder.messages]:
+        lines = _header_lines(raw_msg)
+        subject = next(i for i, line in enumerate(lines) if line.startswith("Subject:"))
+        assert lines[subject].startswith("Subject: 311 service request report for ")
+        assert not lines[subject + 1].startswith((" ", "\t"))  # not folded

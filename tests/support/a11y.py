@@ -348,3 +348,78 @@ def horizontal_overflow(page, width: int = 320) -> int:
     page.set_viewport_size({"width": width, "height": 800})
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     return max(0, int(scroll_width) - width)
+
+
+# What a screen of a given width must show (issue 27): run in the page, returns problems as text.
+_LAYOUT_CHECKS = """
+(minFont) => {
+  const problems = [];
+  const visible = (el) => el && getComputedStyle(el).display !== 'none' && el.getClientRects().length > 0;
+  // 1. chart and map text at least minFont px as drawn
+  for (const svg of document.querySelectorAll('svg[role="img"]')) {
+    const vb = svg.viewBox.baseVal;
+    if (!vb || !vb.width) continue;
+    const scale = svg.getBoundingClientRect().width / vb.width;
+    let smallest = Infinity;
+    for (const t of svg.querySelectorAll('text')) {
+      if (!t.textContent.trim()) continue;
+      smallest = Math.min(smallest, parseFloat(getComputedStyle(t).fontSize) * scale);
+    }
+    if (smallest < minFont - 0.05) problems.push(`${svg.id || svg.getAttribute('aria-labelledby')}: text ${smallest.toFixed(1)} px`);
+  }
+  // 2. whatever is wider than its box scrolls inside a focusable, labelled region with a visible cue
+  for (const box of document.querySelectorAll('.table-wrap, .chart-figure')) {
+    if (box.scrollWidth <= box.clientWidth + 1) continue;
+    const name = box.id || (box.querySelector('table, svg') || {}).id || box.className;
+    const style = getComputedStyle(box);
+    if (!['auto', 'scroll'].includes(style.overflowX)) problems.push(`${name}: clipped, does not scroll`);
+    if (box.tabIndex !== 0) problems.push(`${name}: scrolls but is not focusable`);
+    const label = box.getAttribute('aria-label') || (box.getAttribute('aria-labelledby') &&
+      (document.getElementById(box.getAttribute('aria-labelledby')) || {}).textContent);
+    if (!label || !label.trim()) problems.push(`${name}: scrolls but has no label`);
+    const cue = box.querySelector('.scroll-cue') || (box.previousElementSibling &&
+      box.previousElementSibling.classList.contains('scroll-cue') ? box.previousElementSibling : null);
+    if (!visible(cue)) problems.push(`${name}: scrolls without a visible cue`);
+  }
+  // 3. the header block: every value beside its label, all values in one column
+  const lefts = new Set();
+  for (const row of document.querySelectorAll('.cover-facts > div, .bia-facts > div')) {
+    const dt = row.querySelector('dt').getBoundingClientRect(), dd = row.querySelector('dd').getBoundingClientRect();
+    if (Math.abs(dt.top - dd.top) > 4) problems.push(`header: "${row.textContent.trim().slice(0, 30)}" value not beside its label`);
+    if (row.closest('.cover-facts')) lefts.add(Math.round(dd.left));
+  }
+  if (lefts.size > 1) problems.push(`header: values start at ${[...lefts].join(', ')} px`);
+  // 4. the contents: no section's entry (with its sub-list) split between two columns
+  for (const li of document.querySelectorAll('.toc > ol > li')) {
+    if (li.getClientRects().length > 1) problems.push(`contents: "${li.querySelector('a').textContent}" split between columns`);
+  }
+  // 5. a file name breaks only after '/', '_' or '-', or before '.', never inside a word
+  for (const code of document.querySelectorAll('code.file')) {
+    const text = code.textContent, range = document.createRange();
+    let top = null;
+    let offset = 0;
+    for (const node of [...code.childNodes].filter(n => n.nodeType === 3)) {
+      for (let i = 0; i < node.length; i++, offset++) {
+        range.setStart(node, i); range.setEnd(node, i + 1);
+        const r = range.getClientRects()[0];
+        if (!r) continue;
+        if (top !== null && r.top > top + 2) {
+          const before = text[offset - 1], here = text[offset];
+          if (!('/_-'.includes(before) || here === '.')) problems.push(`file name breaks inside a word: ${text.slice(0, offset)} / ${text.slice(offset)}`);
+        }
+        top = r.top;
+      }
+    }
+  }
+  return problems;
+}
+"""
+
+
+def layout_problems(page, width: int, min_font: float = 12) -> list[str]:
+    """At a viewport ``width`` px wide: chart text smaller than ``min_font`` px, a table or chart
+    wider than its box that does not scroll in a focusable, labelled region with a visible cue,
+    header values not beside their labels, a contents entry split between columns, a file name
+    broken inside a word."""
+    page.set_viewport_size({"width": width, "height": 800})
+    return page.evaluate(_LAYOUT_CHECKS, min_font)

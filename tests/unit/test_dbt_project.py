@@ -66,6 +66,9 @@ NOT_IN_SQLFLUFF_LIB = {
     "latest_delivery": "called without the cx311. prefix: the templater loads it from macros/",
     "version_order": "called without the cx311. prefix: the templater loads it from macros/",
     "bia_key": "called without the cx311. prefix: the templater loads it from macros/",
+    "clean_type_name": "called without the cx311. prefix: the templater loads it from macros/",
+    "street_name": "called without the cx311. prefix: the templater loads it from macros/",
+    "location_name": "called without the cx311. prefix: the templater loads it from macros/",
 }
 JINJA_CONSTANTS = {"none": None, "false": False, "true": True}
 

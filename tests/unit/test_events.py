@@ -25,7 +25,8 @@ def test_formatting_of_hours_quarters_medians_and_multiples():
     assert [fmt_clock_hour(h) for h in (1, 11, 12, 13, 16, 24)] == [
         "1 a.m.", "11 a.m.", "noon", "1 p.m.", "4 p.m.", "midnight"]
     assert fmt_quarter("2024-Q1") == "Q1 2024"
-    assert (fmt_count(8189.0), fmt_count(13107.5), fmt_count(None)) == ("8,189", "13,107.5", "n/a")
+    # a median of counts reads as a count (issue 27): 13,107.5 → 13,108, half away from zero
+    assert (fmt_count(8189.0), fmt_count(13107.5), fmt_count(None)) == ("8,189", "13,108", "n/a")
     assert (fmt_multiple(3412 / 700), fmt_multiple(None)) == ("4.9 times", "n/a")
 
 
@@ -43,12 +44,13 @@ def test_year_events_sentences_from_the_figures():
         "Blocked and 201 for Catch Basin Flooding.")
     assert [d["date"] for d in events["surge_days"]] == ["2024-02-28", "2024-07-16", "2024-07-17", "2024-08-08"]
     # VHT: Q1 24,310 (21,950 by phone) / median(7,800, 8,441, 7,412, 9,200) = 8,120.5 → 2.99 → "3.0";
-    # Q2 23,890 / median(8,441, 7,412, 9,200, 24,310) = 8,820.5 → 2.71 → "2.7"
+    # the median reads as a count: 8,120.5 → 8,121
+    # Q2 23,890 / median(8,441, 7,412, 9,200, 24,310) = 8,820.5 → 2.71 → "2.7"; 8,821
     assert events["sentences"][4:] == [
         "General inquiries about Vacant Home Tax (VHT) surged in Q1 2024: 24,310 (21,950 by phone), "
-        "3.0 times the median of the 4 quarters before (8,120.5).",
+        "3.0 times the median of the 4 quarters before (8,121).",
         "General inquiries about Vacant Home Tax (VHT) surged in Q2 2024: 23,890 (21,064 by phone), "
-        "2.7 times the median of the 4 quarters before (8,820.5).",
+        "2.7 times the median of the 4 quarters before (8,821).",
     ]
     assert [s["quarter_label"] for s in events["inquiry_surges"]] == ["Q1 2024", "Q2 2024"]
     assert events["surge_days_known"] and events["inquiry_surges_known"]
@@ -98,7 +100,7 @@ def test_inquiry_surge_chart_and_table(specs):
     assert spec.caption == "General inquiries by quarter, 2023–2024, of each topic that surged in 2024"
     assert len(spec.rows) == 8  # VHT, 2023-Q1 … 2024-Q4
     assert spec.rows[0] == ["Q1 2023", "Vacant Home Tax (VHT)", "7,800", "6,100", "n/a", "n/a"]
-    assert spec.rows[4] == ["Q1 2024", "Vacant Home Tax (VHT)", "24,310", "21,950", "8,120.5", "Yes"]
+    assert spec.rows[4] == ["Q1 2024", "Vacant Home Tax (VHT)", "24,310", "21,950", "8,121", "Yes"]
     # Q3 2024: 12,100 vs median(7,412, 9,200, 24,310, 23,890) = 16,545 → no surge
     assert spec.rows[6] == ["Q3 2024", "Vacant Home Tax (VHT)", "12,100", "9,800", "16,545", "No"]
     assert spec.summary.endswith("Another surge in 2024: Vacant Home Tax (VHT) in Q2 2024 (23,890).")

@@ -17,7 +17,10 @@ from pipeline.report.formatting import (
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0.815, "82%"), (0.8149, "81%"), (0.82, "82%"), (0.005, "1%"), (0.0049, "0%"),
+    [(0.815, "82%"), (0.8149, "81%"), (0.82, "82%"), (0.005, "1%"), (0.0, "0%"),
+     # a share above 0 that rounds to 0 is "<1%", never "0%" (issue 27: Fleet Services' 690 of
+     # 463,000 = 0.15%)
+     (0.0049, "<1%"), (690 / 463000, "<1%"),
      (1.0, "100%"), (None, "n/a"), (-0.005, "\u22121%")],
 )
 def test_pct_rounds_half_away_from_zero(value, expected):

@@ -29,13 +29,16 @@ date: 2025-05-01
 to: Service Excellence Committee
 from: Executive Director, Customer Experience
 wards: All
+purpose: This report responds to MM24.11 and reports on {{ settings.service }} in {{ year }}.
 recommendations:
   - The Service Excellence Committee receive this report for information.
   - The Service Excellence Committee forward this report to City Council.
 financial_impact: |
   There is no financial impact. The report counts {{ service_requests.total | thousands }} requests.
+cfo_review: The Chief Financial Officer and Treasurer has reviewed this report.
 decision_history:
-  - text: City Council adopted MM24.11.
+  - meeting: September 30, October 1 and 2, 2020
+    text: City Council adopted MM24.11.
     link: https://secure.toronto.ca/council/agenda-item.do?item=2020.MM24.11
 contact:
   name: Ada Lovelace
@@ -85,8 +88,10 @@ def test_a_complete_report_yaml_is_read_with_its_types(ndir):
                                   "phone": "416-392-0000", "email": "ada.lovelace@toronto.ca"}]
     assert values["decision_history"][0]["link"].endswith("2020.MM24.11")
     assert len(values["recommendations"]) == 2
-    assert list(front_matter.FIELDS) == ["date", "to", "from", "wards", "recommendations",
-                                         "financial_impact", "decision_history", "contact", "signature"]
+    assert values["decision_history"][0]["meeting"] == "September 30, October 1 and 2, 2020"
+    assert list(front_matter.FIELDS) == ["date", "to", "from", "wards", "purpose", "recommendations",
+                                         "financial_impact", "cfo_review", "decision_history", "contact",
+                                         "signature"]
 
 
 def test_the_shipped_default_is_valid_and_marked_as_demo():
@@ -205,8 +210,8 @@ def test_the_appendices_name_the_report_they_are_attached_to(ndir):
 def test_missing_items_list_the_files_and_keys_to_write(ndir):
     items = narrative.missing_items(ndir)
     assert [(i["path"], i["what"]) for i in items] == [
-        (ndir / "report.yaml", "file missing: date, to, from, wards, recommendations, financial_impact, "
-                               "decision_history, contact, signature"),
+        (ndir / "report.yaml", "file missing: date, to, from, wards, purpose, recommendations, financial_impact, "
+                               "cfo_review, decision_history, contact, signature"),
         (ndir / "highlights.md", "file missing: Highlights of the year"),
         (ndir / "partnerships.md", "file missing: Partnerships and Enhancements"),
         (ndir / "ongoing_improvements.md", "file missing: Ongoing Improvements"),
@@ -224,7 +229,15 @@ def test_with_any_default_every_document_is_a_draft(ndir, kind):
     html = render(load_metrics(), meta(ndir, demo=True), "pdf", kind)
     title = a11y.html_title(html)
     assert title.startswith("DRAFT – ") and title.endswith("(synthetic demo data)")
-    assert '<p class="draft-stamp"><strong>DRAFT</strong></p>' in html  # the cover
+    # page 1 says why it is a draft: every part that uses default text, in document order
+    parts = ("Date, To, From, Wards, the Summary&#39;s purpose, Highlights of the year, Recommendations, "
+             "Financial Impact, the Chief Financial Officer&#39;s review, Decision History, Partnerships "
+             "and Enhancements, Ongoing Improvements, Contact and Signature still use default text.")
+    if kind == "annual":
+        assert f'<p class="draft-stamp"><strong>Draft:</strong> {parts}</p>' in html
+    else:
+        assert (f'<p class="draft-stamp"><strong>Draft:</strong> the report it is attached to is a draft '
+                f'({parts[:-1]}).</p>') in html
     assert re.search(r'<body class="[^"]*\bdraft\b', html)  # the running head (pdf.css string-set)
     complete(ndir)
     final = render(load_metrics(), meta(ndir, demo=True), "pdf", kind)
@@ -314,8 +327,9 @@ def test_the_type_mix_sentence_reads_as_one_sentence():
 def test_channel_names_are_lower_case_mid_sentence():
     specs = {s.id: s for s in key_metric_specs(load_metrics(), with_svg=False)}
     # the fixture: mobile app +21.96% grew the most, phone −3.12% fell the most
-    assert specs["channel-change"].summary == ("Compared with 2023, mobile app grew the most (+22%) and "
-                                               "phone fell the most (\u22123%).")
+    # and the changes in words, not signed numbers (issue 27)
+    assert specs["channel-change"].summary == ("Compared with 2023, mobile app grew the most, by 22%, and "
+                                               "phone fell the most, by 3%.")
 
 
 def test_the_two_service_request_counts_are_explained():
@@ -404,3 +418,61 @@ def test_empty_sections_are_left_out_and_named():
     appendix = render_html(metrics, meta(None), "html", "appendix_a", specs)
     assert 'id="knowledge-base-metrics"' not in appendix and 'href="#knowledge-base-metrics"' not in appendix
     assert "<li>Knowledge-base article views: not available in this extract.</li>" in appendix
+
+
+# --------------------------------------------------------------------------- the form (issue 27)
+
+
+def test_the_summary_has_its_purpose_and_financial_impact_the_cfo_review(ndir):
+    html = render(load_metrics(), meta(complete(ndir)))
+    summary = html[html.index('<section id="summary"'):html.index('<section id="recommendations"')]
+    # the purpose sentence first, then the year's counts; the placeholders filled in
+    assert summary.index('<p class="purpose">This report responds to MM24.11 and reports on 311 Toronto in '
+                         '2024.</p>') < summary.index('<p class="lead">')
+    impact = html[html.index('<section id="financial-impact"'):html.index('<section id="decision-history"')]
+    assert ('<p class="cfo-review">The Chief Financial Officer and Treasurer has reviewed this report.</p>'
+            in impact)
+    assert ('<p class="decision">At its meeting on September 30, October 1 and 2, 2020, City Council adopted '
+            'MM24.11.<br>') in html
+
+
+def test_the_defaults_carry_the_citys_sentences():
+    html = render(load_metrics(), meta(None))
+    assert ("The Chief Financial Officer and Treasurer has reviewed this report and agrees with the financial "
+            "implications as identified in the Financial Impact section.") in html
+    assert ("This report responds to City Council&#39;s request (Member Motion MM24.11) for an annual report "
+            "from 311 Toronto, and presents its customer experience results for 2024.") in html
+    assert "At its meeting on September 30, October 1 and 2, 2020, City Council adopted Member Motion" in html
+    assert "At its meeting on May 10, 11 and 12, 2023, City Council considered the Customer Experience" in html
+
+
+def test_a_draft_names_what_still_uses_default_text(ndir):
+    """The issue's example: a narrative without partnerships.md, contact and signature."""
+    complete(ndir)
+    (ndir / "partnerships.md").unlink()
+    text = COMPLETE_YAML.split("contact:")[0]
+    (ndir / "report.yaml").write_text(text, encoding="utf-8")
+    html = render(load_metrics(), meta(ndir))
+    assert ('<p class="draft-stamp"><strong>Draft:</strong> Partnerships and Enhancements, Contact and '
+            'Signature still use default text.</p>') in html
+    # it comes first in the header block, before the title
+    assert html.index('class="draft-stamp"') < html.index('<h1 id="report-title">')
+    (ndir / "report.yaml").write_text(COMPLETE_YAML, encoding="utf-8")
+    assert ("<strong>Draft:</strong> Partnerships and Enhancements still uses default text."
+            in render(load_metrics(), meta(ndir)))
+    assert narrative.draft_sentence([]) == ""
+
+
+def test_contact_and_signature_name_a_person_and_the_defaults_are_marked_blanks(ndir):
+    html = render(load_metrics(), meta(None))
+    contact = html[html.index('<section id="contact"'):html.index('<section id="signature"')]
+    # the default: a person's name, title, telephone and e-mail, each a blank in brackets
+    assert ('<p class="contact">[Name], [Title], Customer Experience Division<br>\nTelephone: '
+            '<span class="nowrap">[Telephone]</span><br>\nE-mail: [E-mail]</p>') in contact
+    assert "mailto:" not in contact  # a blank is no address
+    signature = html[html.index('<section id="signature"'):html.index('<section id="attachments"')]
+    assert '<span class="signature-name">[Name]</span><br>\nExecutive Director, Customer Experience' in signature
+    # the analyst's own file may not pass a blank for an address
+    (ndir / "report.yaml").write_text("contact:\n  name: Ada\n  email: '[E-mail]'\n", encoding="utf-8")
+    with pytest.raises(FrontMatterError, match=r"report.yaml:3: 'email' must be an e-mail address, not '\[E-mail\]'"):
+        front_matter.read_front_matter(ndir)

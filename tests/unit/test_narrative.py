@@ -41,7 +41,10 @@ def test_missing_files_fall_back_to_the_shipped_defaults(tmp_path):
     for section in out.values():
         assert section["default"] is True
         assert str(section["html"]).strip()
-    assert "1,290,000" in out["highlights"]["html"]
+    # the default highlights add what the Summary's key figures do not say (issue 27): e-mails
+    # 58,695 of 64,500 → 91%; the on-time rate 0.77 → 77%
+    assert "acknowledged 91% of the 64,500 e-mails" in out["highlights"]["html"]
+    assert "1,290,000" not in out["highlights"]["html"]
     assert narrative.render_narrative(load_metrics(), None).keys() == out.keys()
 
 
@@ -60,13 +63,29 @@ def test_unknown_placeholder_names_file_and_line(ndir):
         narrative.render_narrative(load_metrics(), ndir)
     message = str(info.value)
     assert message.startswith("raw/narrative/2024/partnerships.md, line 4:")
-    assert "'foo' is undefined" in message
+    # nothing is close to 'foo': the message lists the names there are
+    assert "unknown placeholder 'foo' (the names there are: data_quality, email," in message
 
 
 def test_unknown_attribute_names_file_and_line(ndir):
     (ndir / "partnerships.md").write_text("Line one.\n\n{{ phone.nope | pct }}\n", encoding="utf-8")
     with pytest.raises(narrative.NarrativeError, match=r"partnerships\.md, line 3: .*nope"):
         narrative.render_narrative(load_metrics(), ndir)
+
+
+@pytest.mark.parametrize(("placeholder", "said"), [
+    # the issue's typo: was "'dict object' has no attribute 'asa'"
+    ("{{ phone.asa | hms }}", "unknown placeholder 'phone.asa' (the closest: phone.asa_seconds)"),
+    ("{{ servce_requests.total }}", "unknown placeholder 'servce_requests' (the closest: service_requests)"),
+    ("{{ phone.monthly[0].asa }}", "unknown placeholder 'phone.monthly[0].asa' (the closest: "
+                                   "phone.monthly[0].asa_seconds)"),
+    ("{{ settings.servce }}", "unknown placeholder 'settings.servce' (the closest: settings.service)"),
+])
+def test_an_unknown_placeholder_is_named_with_the_closest_that_exist(ndir, placeholder, said):
+    (ndir / "highlights.md").write_text(f"One.\n{placeholder}\n", encoding="utf-8")
+    with pytest.raises(narrative.NarrativeError) as info:
+        narrative.render_narrative(load_metrics(), ndir)
+    assert str(info.value) == f"raw/narrative/2024/highlights.md, line 2: {said}"
 
 
 def test_template_syntax_error_names_file_and_line(ndir):
@@ -96,7 +115,8 @@ def test_a_narrative_error_is_one_message_naming_file_and_line(ndir, tmp_path, c
     (ndir / "partnerships.md").write_text("Line one.\n{{ no_such_figure }}\n", encoding="utf-8")
     with pytest.raises(CxError) as error:
         narrative.render_narrative(load_metrics(), ndir)
-    assert str(error.value) == "raw/narrative/2024/partnerships.md, line 2: 'no_such_figure' is undefined"
+    assert str(error.value).startswith("raw/narrative/2024/partnerships.md, line 2: unknown placeholder "
+                                       "'no_such_figure' (the names there are: ")
     assert "\n" not in str(error.value)
 
 

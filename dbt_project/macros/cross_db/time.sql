@@ -76,3 +76,16 @@
 {% macro default__instant_type() -%}
     timestamp with time zone
 {%- endmacro %}
+
+{#- Whole days from the date `start` to the date `end` (negative when end is earlier). -#}
+{% macro days_between(start, end) -%}
+    {{ return(adapter.dispatch('days_between', 'cx311')(start, end)) }}
+{%- endmacro %}
+
+{% macro duckdb__days_between(start, end) -%}
+    date_diff('day', {{ start }}, {{ end }})
+{%- endmacro %}
+
+{% macro spark__days_between(start, end) -%}
+    datediff({{ end }}, {{ start }})
+{%- endmacro %}

@@ -2,8 +2,8 @@
 -- periods, time to close and its due date under the service standard (or the source system's
 -- own due_at, which decides when given). It keeps the columns the marts and the BIA reports
 -- read (every row is written once more here, so each column costs load time at scale); the
--- rest (section, FSA, coordinates, the raw ward text, the SR's channel) stays in
--- stg_raw__service_requests.
+-- rest (section, FSA, coordinates, the raw ward text, the streets as delivered, the SR's
+-- channel) stays in stg_raw__service_requests.
 -- Incremental on DuckDB (macros/engine.sql): a build reads only the deliveries newer than
 -- delivery_rank's highest value here, with the earlier versions of the SRs they deliver again
 -- (an earlier version with a later updated_at still counts), and the latest version of each of
@@ -120,6 +120,7 @@ final as (
         wards.ward_number,
         coalesce(wards.ward_name, 'Unknown') as ward_name,
         with_due_dates.bia,
+        with_due_dates.location,
         case
             when with_due_dates.is_closed
                 then ({{ cx311.seconds_between('with_due_dates.created_at', 'with_due_dates.closed_at') }}) / 86400.0

@@ -1,7 +1,8 @@
 -- The BIA monthly report's figures, for every BIA and every month of the data: SRs in the
--- month, quarter-to-date, year-to-date, the same month a year earlier, time to close and
--- on-time rate of SRs closed in the month, SRs open at month end (null when the month's
--- extracts have no closing times), and share of the city.
+-- month, quarter-to-date, year-to-date, the month before and the same month a year earlier
+-- with the change from each, time to close and on-time rate of SRs closed in the month (with
+-- how many had a service standard), SRs open at month end (null when the month's extracts have
+-- no closing times), share of the city, and the date the extracts' statuses are as of.
 with
 
 service_requests as (
@@ -46,7 +47,8 @@ created as (
     select
         bia_name,
         created_month as report_month,
-        count(*) as service_requests
+        count(*) as service_requests,
+        count(*) filter (where location is null) as without_location
     from located
     where not is_cancelled
     group by all
@@ -59,6 +61,13 @@ city as (
     from service_requests
     where not is_cancelled
     group by all
+),
+
+-- the statuses (mart_bia_monthly_status) are as of the latest local date on which any SR of the
+-- extracts was created or closed
+as_of as (
+    select cast(max(greatest(created_at_local, coalesce(closed_at_local, created_at_local))) as date) as status_as_of
+    from service_requests
 ),
 
 -- the closing figures are known for a month when any SR created in it (anywhere in the city,
@@ -105,6 +114,7 @@ counted as (
         grid.bia_name,
         grid.report_month,
         coalesce(created.service_requests, 0) as service_requests,
+        coalesce(created.without_location, 0) as without_location,
         city.city_service_requests
     from grid
     left join created using (bia_name, report_month)
@@ -130,8 +140,12 @@ final as (
         with_periods.bia_name,
         with_periods.report_month,
         with_periods.service_requests,
+        with_periods.without_location,
         with_periods.quarter_to_date,
         with_periods.year_to_date,
+        previous_month.service_requests as previous_month,
+        (with_periods.service_requests - previous_month.service_requests)
+        / nullif(previous_month.service_requests, 0) as change_vs_previous_month,
         prior_year.service_requests as same_month_prior_year,
         (with_periods.service_requests - prior_year.service_requests)
         / nullif(prior_year.service_requests, 0) as change_vs_same_month_prior_year,
@@ -140,14 +154,22 @@ final as (
             as closed_in_month,
         case when closing_times.closing_times_available then closed_in_month.median_days_to_close end
             as median_days_to_close,
+        case when closing_times.closing_times_available then coalesce(closed_in_month.closed_with_standard, 0) end
+            as closed_with_standard,
         case
             when closing_times.closing_times_available
                 then closed_in_month.closed_on_time / nullif(closed_in_month.closed_with_standard, 0)
         end as on_time_rate,
         case when closing_times.closing_times_available then coalesce(open_at_month_end.open_at_month_end, 0) end
             as open_at_month_end,
-        with_periods.service_requests / nullif(with_periods.city_service_requests, 0) as share_of_city
+        with_periods.service_requests / nullif(with_periods.city_service_requests, 0) as share_of_city,
+        as_of.status_as_of
     from with_periods
+    cross join as_of
+    left join with_periods as previous_month
+        on
+            previous_month.bia_name = with_periods.bia_name
+            and previous_month.report_month = with_periods.report_month - interval 1 month
     left join with_periods as prior_year
         on
             prior_year.bia_name = with_periods.bia_name

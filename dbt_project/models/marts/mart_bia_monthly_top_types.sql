@@ -1,5 +1,6 @@
 -- The most frequent SR types per BIA and month (ties alphabetical), with their share of the
--- BIA's SRs in the month.
+-- BIA's SRs in the month and how many types have the same count, listed or not (a report then
+-- never names one type as the most frequent when others tie with it).
 with
 
 service_requests as (
@@ -28,7 +29,8 @@ ranked as (
         row_number() over (
             partition by bia_name, report_month order by service_requests desc, sr_type
         ) as type_rank,
-        service_requests / sum(service_requests) over (partition by bia_name, report_month) as share
+        service_requests / sum(service_requests) over (partition by bia_name, report_month) as share,
+        count(*) over (partition by bia_name, report_month, service_requests) as types_with_this_count
     from counted
 ),
 
@@ -39,7 +41,8 @@ final as (
         type_rank,
         sr_type,
         service_requests,
-        share
+        share,
+        types_with_this_count
     from ranked
     where type_rank <= {{ var('bia_top_types_n') }}
 )

@@ -6,7 +6,7 @@ source as (
 
 final as (
     select
-        trim(sr_type) as sr_type,
+        {{ clean_type_name('sr_type') }} as sr_type,
         cast(target_days as integer) as target_days,
         lower(trim(day_basis)) as day_basis
     from source
