@@ -183,7 +183,7 @@ def test_a_saved_sentence_appears_without_a_reload_and_an_error_shows_in_the_pag
         f.write("\nServed {{ service_requests.totl | thousands }} requests.\n")
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text(f"narrative/{YEAR}/highlights.md, line 5", timeout=5_000)
-    expect(alert).to_contain_text("has no attribute 'totl'")
+    expect(alert).to_contain_text("unknown placeholder 'service_requests.totl' (the closest: service_requests.total)")
     assert preview.process.poll() is None  # the server keeps running
 
     highlights.write_text(f"{FIRST}\n\n{added}\n", encoding="utf-8")  # the fix
