@@ -411,6 +411,7 @@ def _stage_mapped_setup(p: dict) -> dict:
     """The year's service requests written twice: as contract CSV (``csv/<YEAR>/``) and as
     another system's export with its mapping (``mapped/mapped/``)."""
     from pipeline.contract import ENTITIES
+    from pipeline.demo.schema import NOT_EXPORTED
 
     src = Path(p["raw"]) / str(p["year"]) / f"service_requests_{p['year']}.parquet"
     csv_raw, mapped_raw = Path(p["csv"]), Path(p["mapped"])
@@ -422,7 +423,7 @@ def _stage_mapped_setup(p: dict) -> dict:
     import yaml
 
     columns = yaml.safe_load(MAPPED_EXPORT_MAPPING)["columns"]
-    names = [c.name for c in ENTITIES["service_requests"] if c.name != "due_at"]
+    names = [c.name for c in ENTITIES["service_requests"] if c.name not in NOT_EXPORTED]  # the demo's columns
     ts = "strftime({c}, '%m/%d/%Y %I:%M:%S %p')"
     renamed = ", ".join(
         (f"{ts.format(c=c)} AS {columns[c]}" if c in ("created_at", "closed_at")

@@ -20,20 +20,9 @@ from pipeline.bia import batch, mail
 from pipeline.cli import main
 from tests.integration.extracts import write_extracts
 from tests.support.pdf_text import pdf_text
+from tests.support.profiles import VANCOUVER
 
-PROFILE = """\
-city: City of Vancouver
-service: 311 Vancouver
-division: Service Experience Branch
-timezone: America/Vancouver
-holidays: {country: CA, subdivision: BC}
-standards:
-  phone_service_level_seconds: 60
-  phone_service_level_target: 0.85
-  short_abandon_seconds: 10
-  email_acknowledgement_hours: 24
-mail: {from: "311 Vancouver <311@vancouver.example>", reply_to: null}
-"""
+PROFILE = VANCOUVER
 # 07:30 UTC on 1 January 2025 is 23:30 on 31 December 2024 in Vancouver (UTC-8), but 02:30 on
 # 1 January 2025 in Toronto (UTC-5): with this profile it is a 2024 interaction.
 LATE = ("interaction_id,started_at,channel,interaction_type,topic\n"

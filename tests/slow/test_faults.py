@@ -140,7 +140,9 @@ def kill_when(setup: dict, output: Path, ready: Callable[[subprocess.Popen, Path
     # the warehouse is dropped so that the load and the dbt build take their full time
     for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
         (output / name).unlink(missing_ok=True)
-    proc = subprocess.Popen(report_args(setup["raw"], output), cwd=PROJECT,
+    # --force: the inputs are the previous set's, whose PDFs would be reused; the PDF workers
+    # must be laying them out when the run is killed
+    proc = subprocess.Popen(report_args(setup["raw"], output) + ["--force"], cwd=PROJECT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def reached() -> bool:

@@ -31,6 +31,7 @@ from pipeline.ingest import load, load_service_standards
 from pipeline.metrics import key_metrics, write_key_metrics
 from pipeline.transform import build
 from pipeline.warehouse import connect
+from tests.support.profiles import VANCOUVER
 
 YEAR = 2024
 BIA_MONTHS = ("2023-03", "2023-11", "2024-01", "2024-07", "2024-12")
@@ -132,17 +133,7 @@ def write_later_deliveries(raw: Path) -> None:
 # Both engines count in the city profile's time zone: Toronto's (the shipped profile), and a
 # second profile's, Vancouver's, with British Columbia's holidays and other standards.
 TORONTO = "America/Toronto"
-SECOND_PROFILE = """\
-city: City of Vancouver
-service: 311 Vancouver
-timezone: America/Vancouver
-holidays: {country: CA, subdivision: BC}
-standards:
-  phone_service_level_seconds: 60
-  phone_service_level_target: 0.85
-  short_abandon_seconds: 10
-  email_acknowledgement_hours: 24
-"""
+SECOND_PROFILE = VANCOUVER  # tests/support/profiles.py
 
 
 @pytest.fixture(scope="module", params=[TORONTO, "America/Vancouver"])
