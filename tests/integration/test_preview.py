@@ -20,7 +20,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.paths import PROJECT_DIR
 from tests.integration.extracts import write_extracts
-from tests.support import a11y
+from tests.support import a11y, processes
 from tests.support.polling import wait_until
 
 YEAR = "2024"
@@ -80,23 +80,8 @@ def test_one_changed_sentence_lays_out_only_the_annual_report(built: dict, capsy
 
 
 def descendants(pid: int) -> set[int]:
-    """Every live process below ``pid``, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if stat[0] != "Z":
-            children.setdefault(int(stat[1]), []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
+    """Every live process below ``pid``."""
+    return processes.descendants(pid, zombies=False)
 
 
 def alive(pid: int) -> bool:

@@ -22,27 +22,11 @@ import pytest
 
 from pipeline.demo import generate
 from tests.support.polling import wait_until
+from tests.support.processes import descendants
 
 PROJECT = Path(__file__).resolve().parents[2]
 PREVIOUS = "PREVIOUS SET: this sentence is only in the set made before the faults."
 CHILDREN_EXIT = 5  # seconds the killed run's processes have to exit (they used to get 5 s of sleep)
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live process below ``pid``, from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
 
 
 def alive(pid: int) -> bool:

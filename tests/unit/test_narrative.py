@@ -13,6 +13,7 @@ from pipeline.profile import load_profile
 from pipeline.report import narrative
 from pipeline.report.annual import render_annual_report, render_html
 from tests.support.key_metrics import load_metrics
+from tests.support.processes import children
 
 
 @pytest.fixture
@@ -192,18 +193,8 @@ def test_bad_narrative_stops_the_render_before_writing(ndir, tmp_path):
 # file ends with one message naming it, and the process that renders goes on.
 
 def _children() -> set[int]:
-    """This process's live child processes (from /proc)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[1]) == os.getpid() and fields[0] != "Z":
-                found.add(int(entry.name))
-    return found
+    """This process's live child processes."""
+    return children(os.getpid())
 
 
 def _stopped(ndir: Path, name: str, source: str) -> str:
