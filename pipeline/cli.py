@@ -469,11 +469,13 @@ def check_narrative(console: Console, raw: Path, year: int, final: bool) -> None
 
 
 def say_unavailable(console: Console, metrics: dict, notes: list[str]) -> None:
-    """What the documents will leave empty or say is not available (``notes`` from the report's
-    sources, then the empty sections), before rendering."""
-    from .report.sources import unavailable_sections
+    """What the documents will leave out, before rendering: what the extracts do not hold (the
+    sentence the documents say it in), then ``notes`` (from the report's sources) and the
+    comparisons with the prior year that cannot be made."""
+    from .report.sources import missing_comparisons, not_held
 
-    notes = list(notes) + unavailable_sections(metrics)
+    held = not_held(metrics)
+    notes = ([held.sentence] if held.sentence else []) + list(notes) + missing_comparisons(metrics)
     if notes:
         console.say(f"not available in the extracts for {metrics['year']} (the documents say so):")
         for note in notes:

@@ -30,6 +30,7 @@ DOCUMENTS_ONLY = (
     ("phone", "monthly", "target_met"),
     ("languages", "top_other_than_english", "share"),
     ("service_requests", "top_types", "share"),
+    ("service_requests", None, "closing_times_available"),
 )
 
 
@@ -255,6 +256,9 @@ def service_requests(con: duckdb.DuckDBPyConnection, year: int, top_n: int,
         "on_time_rate": yearly["on_time_rate"],
         "open_at_period_end": yearly["open_at_period_end"],
         "surge_days": surge_days,
+        # DOCUMENTS_ONLY: whether the year's SRs have closing times (the documents then leave
+        # out time to close, and say so once: pipeline/report/sources.py not_held)
+        "closing_times_available": bool(yearly["closing_times_available"]),
     }
 
 

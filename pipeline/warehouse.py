@@ -206,7 +206,7 @@ def report_sources(db_path: Path, year: int) -> dict[str, Any]:
     and the prior year's folders and the Open Data files, every file its figures depend on)
     and, per file in ``sources``, the encoding it was read with (utf-8, utf-8-sig, cp1252; None for Parquet) and
     the loader's notes on it (one text, the notes joined by '; '; None when there are none),
-    rejects, closing times, standards; ``delivery_order``: the files in delivery order, each with
+    rejects, standards; ``delivery_order``: the files in delivery order, each with
     whether it was placed by its modification time (first loaded together with other files),
     and ``decided_by_modification_time``: how many SRs of these files had the version that
     counts chosen by those modification times (``mart_sr_versions``)."""
@@ -217,9 +217,6 @@ def report_sources(db_path: Path, year: int) -> dict[str, Any]:
             "FROM marts.mart_report_files WHERE report_year = ? ORDER BY source_file",
             [year],
         ).fetchall()
-        closing = con.execute(
-            "SELECT closing_times_available FROM marts.mart_sr_yearly WHERE created_year = ?", [year]
-        ).fetchone()
         illustrative = con.execute(
             "SELECT count(*) FROM marts.mart_service_standards WHERE illustrative"
         ).fetchone()[0]
@@ -233,7 +230,6 @@ def report_sources(db_path: Path, year: int) -> dict[str, Any]:
         "sources": [{"file": name, "encoding": encoding, "notes": notes}
                     for name, _, _, encoding, notes, *_ in files],
         "rejects": [{"file": name, "reasons": reasons} for name, rejected, reasons, *_ in files if rejected],
-        "closing_times_available": None if closing is None else bool(closing[0]),
         "standards_illustrative": illustrative > 0,
         "delivery_order": [{"file": f[0], "by_modification_time": bool(f[6])}
                            for f in sorted(files, key=lambda f: f[5])],

@@ -60,6 +60,7 @@ from ..report.formatting import (
     setting_words,
 )
 from ..report.pdf import Layouts, html_to_pdf, layout_key, pdf_worker_init, reuse_pdf, source_date
+from ..report.sources import not_held_sentence
 from ..report.styles import stylesheet, with_names
 from ..warehouse import input_files, reading, settings
 from ..warehouse import rows as query
@@ -428,6 +429,9 @@ def report_context(job: dict[str, Any], output: str) -> dict[str, Any]:
         "trend": trend,
         "trend_svg": Markup(svg) if svg else None,
         "closing_available": bool(job.get("closing_times_available")),
+        # what the month's extracts do not hold, said once (the month's rule: mart_bia_monthly)
+        "not_held": not_held_sentence(words["month_label"], [] if job.get("closing_times_available")
+                                      else ["closing_times"], "month end"),
         "city_total": job.get("city_service_requests"),
         "generated_from": list(job.get("generated_from") or []),
     }

@@ -53,6 +53,15 @@ GROUP_HEADINGS = {
     "service-request-metrics": "Service requests",
     "knowledge-base-metrics": "Knowledge base",
 }
+# The key_metrics section each chart's rows come from: a chart of a section the extracts do not
+# hold is left out, and said once for all (pipeline/report/sources.py not_held).
+SECTIONS = {
+    "channels": "interactions", "channel-change": "interactions", "type-mix": "interactions",
+    "inquiry-surges": "general_inquiries", "service-level": "phone", "asa-monthly": "phone",
+    "asa-aht": "phone", "transfers-monthly": "transfers", "languages": "languages",
+    "top-types": "service_requests", "divisions": "service_requests", "ward-map": "service_requests",
+    "surge-profile": "service_requests", "kb-articles": "knowledge_base",
+}
 
 
 @dataclass
@@ -75,6 +84,11 @@ class ChartSpec:
     note: str | None = None
     alt: str = ""
     svg: Markup | None = field(default=None, repr=False)
+
+    @property
+    def section(self) -> str:
+        """The key_metrics section its rows come from (``SECTIONS``)."""
+        return SECTIONS[self.id]
 
 
 Draw = Callable[[ModuleType], str | None]  # charts module → SVG markup or None

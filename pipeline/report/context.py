@@ -36,7 +36,7 @@ from .formatting import (
 from .front_matter import annual_sections, staff_report
 from .pdf import source_date
 from .rows import channel_rows, prior_year, type_rows, ward_rows
-from .sources import unavailable_sections
+from .sources import NotHeld, missing_comparisons, not_held
 from .styles import stylesheet, with_names
 
 # {service}: the city profile's service name ("311 Toronto"); {year}: the report's year
@@ -67,39 +67,53 @@ def _groups(specs: list[ChartSpec]) -> list[str]:
     return seen
 
 
+# What the annual report's description (its PDF subject) names, with the part of the extracts
+# each needs (None: always there): a year of service requests only names no phone figures.
+ANNUAL_TOPICS = (("interactions", "interactions"), ("service_requests", "service requests"),
+                 ("phone", "phone service levels"), ("service_requests", "service requests by ward"),
+                 (None, "improvements"), (None, "partnerships and recommendations"))
 
 
-def _annual_description(year: int, words: dict[str, str]) -> str:
+def _annual_description(year: int, words: dict[str, str], held: NotHeld) -> str:
+    topics = ", ".join(name for part, name in ANNUAL_TOPICS if part is None or part not in held)
     return (f"Annual report of {words['service']}'s {words['division']} for "
-            f"January 1 to December 31, {year}: interactions, service requests, "
-            f"phone service levels, service requests by ward, improvements, "
-            f"partnerships and recommendations.")
+            f"January 1 to December 31, {year}: {topics}.")
 
 
-def _appendix_description(year: int, text_only: bool, words: dict[str, str]) -> str:
+def _appendix_topics(held: NotHeld) -> str:
+    """'channels, interaction types, …, and knowledge-base articles': what the appendices hold."""
+    names = ["channels", "interaction types"] if "interactions" not in held else []
+    names += ["phone service levels"] if "phone" not in held else []
+    kept = [name for part, name in (("transfers", "transfers"), ("languages", "languages of service"))
+            if part not in held]
+    names += [" and ".join(kept)] if kept else []
+    names += ["service requests by type, division and ward"] if "service_requests" not in held else []
+    names += ["knowledge-base articles"] if "knowledge_base" not in held else []
+    return ", ".join(names[:-1]) + ", and " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def _appendix_description(year: int, text_only: bool, words: dict[str, str], held: NotHeld) -> str:
     edition = "text-only edition: every chart as a table with a summary" if text_only \
         else "charts, each with its data table"
     return (f"Key metrics of {words['service']}'s {words['division']} for January 1 "
-            f"to December 31, {year} ({edition}): channels, interaction types, "
-            f"phone service levels, transfers and languages of service, service requests "
-            f"by type, division and ward, and knowledge-base articles.")
+            f"to December 31, {year} ({edition}): {_appendix_topics(held)}.")
 
 
-# Data notes for a section that is null although the year has interactions: the extract does
-# not record the field (the column is absent, or blank on every row).
-MISSING_FIELD_NOTES = {
-    "transfers": "Transfers: the interaction extract records no transfer status (transferred) for "
-                 "answered phone calls and live chats, so the share handled without transfer is not "
-                 "available in this extract.",
-    "languages": "Languages of service: the interaction extract records no language of service "
-                 "(language), so the languages of service are not available in this extract.",
+# The annual report's Comments subsections that have nothing to show when the extracts do not
+# hold all of these parts (``not_held``): left out, with their entry in the contents.
+ANNUAL_LEFT_OUT = {
+    "inquiries-and-requests": ("interactions",),
+    "general-inquiries": ("interactions", "knowledge_base"),
+    "service-requests": ("service_requests",),
+    "phone": ("phone", "email"),
+    "events": ("service_requests", "general_inquiries"),
+    "wards": ("service_requests",),
 }
 
 
-def _missing_field_notes(metrics: dict) -> list[str]:
-    if not metrics.get("interactions"):
-        return []
-    return [note for key, note in MISSING_FIELD_NOTES.items() if metrics.get(key) is None]
+def annual_left_out(held: NotHeld) -> frozenset[str]:
+    """The ids of the annual report's subsections left out for what the extracts do not hold."""
+    return frozenset(sid for sid, parts in ANNUAL_LEFT_OUT.items() if all(p in held for p in parts))
 
 
 def service_sentences(metrics: dict) -> dict[str, str | None]:
@@ -162,7 +176,7 @@ def _meta(meta: dict, metrics: dict) -> dict:
         "delivery_order": list(meta.get("delivery_order") or []),
         "decided_by_modification_time": int(meta.get("decided_by_modification_time") or 0),
         "cancelled_note": meta.get("cancelled_note"),
-        "not_available": list(meta.get("not_available") or []) + _missing_field_notes(metrics),
+        "not_available": list(meta.get("not_available") or []),
         "rejects": list(meta.get("rejects") or []),
         "standards_illustrative": bool(meta.get("standards_illustrative")),
     }
@@ -203,16 +217,18 @@ def _document_parts(metrics: dict, meta: dict, kind: str, specs: list[ChartSpec]
         from .narrative import render_report_text
 
         narrative = render_report_text(metrics, meta.get("narrative_dir"))
+    held = not_held(metrics)
     if kind != "annual":
         shown = [sp for sp in specs if sp.rows]  # a chart with no rows is left out (and named)
         return {"specs": specs, "narrative": narrative, "charts": {},
                 "sections": [("about", "About this appendix", [])]
                 + [(g, GROUP_HEADINGS[g], []) for g in _groups(shown)],
-                "description": _appendix_description(year, text_only, words)}
+                "description": _appendix_description(year, text_only, words, held)}
     # only the annual report draws these (the appendices draw ``specs``): no chart to export
     # for the others, so Appendix B needs no chart at all
     return {"specs": specs, "narrative": narrative, "charts": _annual_charts(metrics, specs),
-            "sections": annual_sections(year), "description": _annual_description(year, words)}
+            "sections": annual_sections(year, annual_left_out(held)),
+            "description": _annual_description(year, words, held)}
 
 
 def build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
@@ -232,6 +248,7 @@ def build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
     demo = bool(meta.get("demo"))
     parts = _document_parts(metrics, meta, kind, specs, narrative)
     specs = parts["specs"]
+    held = not_held(metrics)
     draft = bool(parts["narrative"]["draft"])
     return {
         **parts,
@@ -266,8 +283,12 @@ def build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
         "rounding": rounding_words(metrics),
         "groups": [(g, GROUP_HEADINGS[g], [sp for sp in specs if sp.group == g and sp.rows])
                    for g in _groups([sp for sp in specs if sp.rows])],
-        "left_out": [sp for sp in specs if not sp.rows],  # named in "About this appendix"
-        "unavailable": unavailable_sections(metrics),
+        # what the extracts do not hold: left out, and said once (``not_held.sentence``)
+        "not_held": held,
+        # a chart with no rows of a section the extracts hold: named in "About this appendix"
+        "left_out": [sp for sp in specs if not sp.rows and sp.section not in held],
+        # comparisons with the prior year that cannot be made: the data notes list them
+        "unavailable": missing_comparisons(metrics),
         "source_date": source_date(),
         "file_names": {k: v[0].format(year=year) for k, v in DOCUMENTS.items()},
     }

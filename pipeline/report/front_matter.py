@@ -323,9 +323,11 @@ def render_front_matter(values: dict[str, Any], financial_impact_html: Markup) -
 # --------------------------------------------------------------------------- the staff report's form
 
 
-def annual_sections(year: int) -> list[tuple[str, str, list[tuple[str, str]]]]:
+def annual_sections(year: int, left_out: frozenset[str] = frozenset()
+                    ) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """The annual report's sections in the staff report's order, as (id, heading, subsections):
-    the table of contents, and the order of ``annual_report.html``."""
+    the table of contents, and the order of ``annual_report.html``. ``left_out``: the ids of
+    Comments subsections with nothing to show (what the extracts do not hold), left out."""
     comments = [
         ("inquiries-and-requests", "General Inquiries and Service Requests"),
         ("general-inquiries", "General Inquiries"),
@@ -337,6 +339,7 @@ def annual_sections(year: int) -> list[tuple[str, str, list[tuple[str, str]]]]:
         ("wards", "Service Requests by Ward"),
         ("data-notes", "Data Notes and Sources"),
     ]
+    comments = [(sid, heading) for sid, heading in comments if sid not in left_out]
     return [
         ("summary", "Summary", []),
         ("recommendations", "Recommendations", []),

@@ -25,7 +25,7 @@ def test_no_demo_notice_for_real_data():
     assert "synthetic" not in a11y.html_title(html).lower()
 
 
-def test_null_sections_and_metrics_render_not_available():
+def test_null_sections_are_left_out_and_said_once():
     metrics = load_metrics()
     metrics["knowledge_base"] = None
     metrics["phone"] = None
@@ -33,13 +33,16 @@ def test_null_sections_and_metrics_render_not_available():
     metrics["service_requests"]["median_days_to_close"] = None
     metrics["service_requests"]["on_time_rate"] = None
     html = render_html(metrics, META, specs=key_metric_specs(metrics, with_svg=False))  # the text only
-    # the annual report's Time to close (a sentence in Comments → Service Requests)
+    # the annual report's Time to close (a sentence in Comments → Service Requests): the extract
+    # has closing times, so a figure that is null is said where it stands
     assert "Median days to close: not available in this extract." in html
     assert "Closed on time (within the service standard): not available in this extract." in html
-    assert "Phone service levels: not available in this extract" in html
-    # an empty section is left out and named in the data notes
-    assert "Knowledge-base article views: not available in this extract" in html
-    assert 'id="kb-articles"' not in html
+    # what the extracts do not hold: said once, and its sections left out (heading, contents)
+    said = ("The extracts for 2024 hold no phone calls, no e-mails and no knowledge-base page views: "
+            "phone service levels, e-mail acknowledgement and knowledge-base article views are not available.")
+    assert html.count(said) == 1
+    assert 'id="kb-articles"' not in html and 'id="phone"' not in html and 'href="#phone"' not in html
+    assert "Phone service levels: not available" not in html
     assert a11y.html_structure_problems(html) == []
 
 
@@ -49,7 +52,7 @@ def test_everything_null_still_renders():
                "data_quality": None, "settings": load_profile().settings()}
     html = render_html(metrics, {"demo": False, "generated_from": [],
                                  "cancelled_note": None, "not_available": []})
-    assert "not available in this extract" in html
+    assert html.count("The extracts for 2024 hold no contact-centre interactions, ") == 1
     assert ">0<" not in html and ">0%<" not in html
     assert a11y.html_structure_problems(html) == []
 
@@ -184,28 +187,34 @@ def test_service_sentences_from_the_figures():
     assert service_sentences(metrics) == {"languages": None, "transfers": None}
 
 
-def test_the_context_carries_the_sentences_and_data_notes_name_a_missing_field():
+def test_the_context_carries_the_sentences_and_says_once_what_is_not_held():
     # the text only: the charts (drawn in the other tests) are not looked at here
     metrics = load_metrics()
     context = build_context(metrics, META, "html", specs=key_metric_specs(metrics, with_svg=False))
     assert context["service_sentences"] == service_sentences(metrics)
-    assert context["meta"]["not_available"] == []
+    assert context["not_held"].sentence is None and context["meta"]["not_available"] == []
     metrics["transfers"] = metrics["languages"] = None  # interactions without these columns
     specs = key_metric_specs(metrics, with_svg=False)
     context = build_context(metrics, META, "html", specs=specs)
     assert context["service_sentences"] == {"languages": None, "transfers": None}
-    assert [n.split(":")[0] for n in context["meta"]["not_available"]] == ["Transfers", "Languages of service"]
-    html = render_html(metrics, META, specs=specs)
-    assert "Transfers: the interaction extract records no transfer status (transferred)" in html
-    assert "Languages of service: the interaction extract records no language of service" in html
+    said = ("The extracts for 2024 hold no transfer status for answered calls or chats and no language "
+            "of service for interactions: the share handled without transfer and languages of service "
+            "are not available.")
+    assert context["not_held"].sentence == said
+    for kind in ("annual", "appendix_a"):
+        html = render_html(metrics, META, "html", kind, specs)
+        assert html.count(said) == 1 and "not available" not in html.replace(said, ""), kind
+        assert a11y.html_structure_problems(html) == []
+    # the appendix names no chart of what is not held, and leaves out their group
     appendix = render_html(metrics, META, "html", "appendix_a", specs)
-    assert "Handled without transfer: not available in this extract" in appendix
-    assert "Languages of service: not available in this extract" in appendix
-    assert a11y.html_structure_problems(appendix) == []
-    # no interactions at all: the interactions section says so, no extra note
-    metrics["interactions"] = None
-    specs = key_metric_specs(metrics, with_svg=False)
-    assert build_context(metrics, META, "html", specs=specs)["meta"]["not_available"] == []
+    assert 'id="transfer-language-metrics"' not in appendix and "left-out" not in appendix
+    # no interactions at all: the sentence says service requests (and page views) only
+    metrics["interactions"] = metrics["general_inquiries"] = metrics["phone"] = metrics["email"] = None
+    context = build_context(metrics, META, "html", specs=key_metric_specs(metrics, with_svg=False))
+    assert context["not_held"].sentence == (
+        "The extracts for 2024 hold service requests and knowledge-base page views only: the contact "
+        "centre’s figures (interactions, general inquiries, phone and e-mail service levels, transfers "
+        "and languages of service) are not available.")
 
 
 # --------------------------------------------------------------------------- sources: encodings and load notes
@@ -246,7 +255,6 @@ def _warehouse(path: Path) -> Path:
                 "(2024, '2024/service_requests_2024.parquet'), (2024, 'open_data/sr.csv'), "
                 "(2023, '2022/interactions_2022.csv'), (2023, '2023/interactions_2023.csv'), "
                 "(2023, 'open_data/sr.csv')) AS y(report_year, source_file) USING (source_file)")
-    con.execute("CREATE TABLE marts.mart_sr_yearly AS SELECT 2024 AS created_year, true AS closing_times_available")
     con.execute("CREATE TABLE marts.mart_service_standards AS SELECT false AS illustrative")
     con.close()
     return path
