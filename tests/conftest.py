@@ -97,6 +97,7 @@ LONGEST_FIRST = (
     "tests/slow/test_bench.py", "tests/slow/test_full_disk.py", "tests/slow/test_delivery_order.py",
     "tests/slow/test_reference_changes.py", "tests/slow/test_incremental.py", "tests/integration/test_render.py", "tests/integration/test_pipeline.py",
     "tests/integration/test_transform.py", "tests/slow/test_reruns.py", "tests/integration/test_bia.py", "tests/integration/test_preview.py",
+    "tests/integration/test_sr_only_year.py",
     "tests/slow/test_open_data.py", "tests/slow/test_preview_rebuild.py",
     "tests/unit/test_charts.py", "tests/unit/test_documents.py", "tests/unit/test_events.py",
     "tests/unit/test_narrative.py", "tests/unit/test_front_matter.py",

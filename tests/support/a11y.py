@@ -217,6 +217,22 @@ def pdf_document_problems(path: Path, *, lang: str, title: str) -> list[str]:
     return problems
 
 
+def pdf_ua_problems(path: Path, *, lang: str, title: str) -> list[str]:
+    """Every PDF check above at once: pdfua's certain errors and skipped rules, empty headings,
+    the catalog (language, title, tagged) and figures without alt text."""
+    return (pdfua_errors(path) + pdfua_skipped(path) + pdf_empty_headings(path)
+            + pdf_document_problems(path, lang=lang, title=title) + pdf_figures_without_alt(path)[1])
+
+
+def pdf_bookmarks(path: Path) -> list[str]:
+    """The titles of the PDF's bookmarks (its outline), depth first."""
+    def walk(items) -> list[str]:
+        return [t for item in items for t in [item.title, *walk(item.children)]]
+
+    with pikepdf.open(path) as pdf, pdf.open_outline() as outline:
+        return walk(outline.root)
+
+
 # --------------------------------------------------------------------------- HTML structure
 
 

@@ -14,6 +14,11 @@ def pdf_text(path: Path) -> str:
                           text=True, check=True).stdout
 
 
+def pdf_words(path: Path) -> str:
+    """The document's text as one line of words (a sentence broken across lines is found whole)."""
+    return " ".join(pdf_text(path).split())
+
+
 def page_texts(path: Path) -> list[str]:
     """``pdftotext -layout`` of every page (form feeds split the pages)."""
     return pdf_text(path).split("\f")[:-1]
