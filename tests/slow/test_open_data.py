@@ -1,5 +1,6 @@
-"""An extract in the City's Open Data format, end to end: SR figures, and "not available in
-this extract" (never 0) wherever a closing time is needed.
+"""An extract in the City's Open Data format, end to end: SR figures, and what the extract does
+not hold (interactions, knowledge-base views, closing times) said once per document, its
+sections left out (never 0).
 
 It needs a warehouse of its own (an Open Data extract has no closing times, which is what it
 tests), so a second full `report` run: it runs in the slow suite (`make test-all`, which CI
@@ -12,6 +13,17 @@ import json
 from pathlib import Path
 
 from pipeline.cli import main
+from tests.support import a11y
+from tests.support.pdf_text import pdf_words
+
+# What each document says once: the year's extracts hold service requests only, without closing
+# times; the month's BIA reports, which show service requests only, lack the closing times
+NOT_HELD = ("The extracts for 2024 hold service requests only, without closing times: the contact centre’s "
+            "figures (interactions, general inquiries, phone and e-mail service levels, transfers and "
+            "languages of service), knowledge-base article views, time to close, the on-time rate and "
+            "requests still open at year end are not available.")
+BIA_NOT_HELD = ("The extracts for June 2024 hold no closing times for service requests: time to close, the "
+                "on-time rate and requests still open at month end are not available.")
 
 OPEN_DATA = """\
 Creation Date,Status,First 3 Chars of Postal Code,Intersection Street 1,Intersection Street 2,Ward,Service Request Type,Division,Section
@@ -108,7 +120,6 @@ def test_open_data_extract_reports_sr_figures_and_marks_closing_figures_unavaila
         None, None, None)
 
     html = (output / "2024" / "cx-annual-report-2024.html").read_text(encoding="utf-8")
-    assert "not available in this extract" in html
     appendix = (output / "2024" / "appendix-b-key-metrics-2024-text-only.html").read_text(encoding="utf-8")
     assert ("By 4 p.m., there were 50 requests for Sewer Service Line-Blocked and 25 for "
             "Catch Basin - Blocked / Flooding.") in appendix
@@ -123,29 +134,42 @@ def test_open_data_extract_reports_sr_figures_and_marks_closing_figures_unavaila
         assert not any(bad in page for page in docs.values()), bad
     assert "There are no 2023 service requests in the extracts to compare with." in html
     assert "no 2023 figures to compare with" in html  # the summary's key figure
-    # the data notes list every part that is not available, not only closing times
+    # what the extract does not hold: said once in each document (HTML and PDF), its sections
+    # left out (no Time to close, no "Top 0 knowledge-base articles", no phone section)
+    for name, page in docs.items():
+        for text in (" ".join(page.split()), pdf_words(output / "2024" / f"{name}.pdf")):
+            assert text.count(NOT_HELD) == 1, name
+    for part in ('id="kb-articles"', 'id="time-to-close"', 'id="phone"', "Median days to close"):
+        assert part not in html, part
+    appendix = docs["appendix-a-key-metrics-2024"]
+    assert 'id="knowledge-base-metrics"' not in appendix and "left-out" not in appendix
+    # the data notes list the comparison that cannot be made, and nothing the sentence said
     notes = html[html.index("Figures not available in this extract"):]
     notes = notes[:notes.index("</ul>")]
-    for part in ("Closing times: the extract has no closing time", "Interactions by channel and by type: not available",
-                 "General-inquiry topics: not available", "Phone service levels: not available",
-                 "E-mail acknowledgement: not available", "Knowledge-base article views: not available",
-                 "Change in service requests: there are no 2023 service requests to compare with."):
-        assert part in notes, part
-    # an empty section is left out (the appendices name it), never "Top 0 knowledge-base articles"
-    assert 'id="kb-articles"' not in html
-    appendix = docs["appendix-a-key-metrics-2024"]
-    assert "<li>Knowledge-base article views: not available in this extract.</li>" in appendix
-    assert 'id="knowledge-base-metrics"' not in appendix
+    assert notes.count("<li>") == 1
+    assert "<li>Change in service requests: there are no 2023 service requests to compare with.</li>" in notes
     # the ward map: 22 wards without requests get a class of their own, no "under 0" / "0 or more"
     assert "0 (no requests)" in html
     assert "under 0<" not in html and ">0 or more<" not in html
     # the console said what would be empty, before rendering, and that the documents are a draft
-    assert "not available in the extracts for 2024 (the documents say so):" in console
-    assert "  Knowledge-base article views: not available in this extract" in console
-    assert "  Closing times: the extract has no closing time for service requests" in console
-    assert "  Change in service requests: there are no 2023 service requests to compare with." in console
+    assert (f"not available in the extracts for 2024 (the documents say so):\n  {NOT_HELD}\n"
+            "  Change in service requests: there are no 2023 service requests to compare with.\n") in console
     assert console.index("not available in the extracts") < console.index("render:")
     assert f"  {raw}/narrative/2024/report.yaml (file missing: date" in console
     # the Open Data file is the one input (manifest and Sources alike)
     manifest = json.loads((output / "2024" / "manifest.json").read_text(encoding="utf-8"))
     assert [f["name"] for f in manifest["inputs"]] == ["open_data/sr2024.csv"]
+
+    # --- the month's BIA report: no requests in any BIA (the format has no location to place
+    # them), and no closing times: said once, no figure or section that needs them
+    assert main(["--quiet", "bia", "--month", "2024-06", "--raw", str(raw), "--output", str(output),
+                 "--bia", "Kensington Market BIA"]) == 0
+    report = output / "bia" / "2024-06" / "kensington-market-bia"
+    page = report.with_suffix(".html").read_text(encoding="utf-8")
+    for text in (" ".join(page.split()), pdf_words(report.with_suffix(".pdf"))):
+        assert text.count(BIA_NOT_HELD) == 1 and text.count("not available") == 1
+    for part in ('id="open"', 'href="#open"', "Median days to close", "Closed on time"):
+        assert part not in page, part
+    assert a11y.html_structure_problems(page) == []
+    assert a11y.pdf_ua_problems(report.with_suffix(".pdf"), lang="en-CA",
+                                title="Kensington Market BIA: 311 service requests, June 2024") == []
