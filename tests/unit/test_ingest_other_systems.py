@@ -123,6 +123,21 @@ def test_a_changed_mapping_reads_its_files_again(raw_dir, db_path):
      "line 18, key 'values.status.Closed': 'done' is not a contract status"),
     (MAPPING + "  sr_type: {Pothole: Road}\n",
      "line 20, key 'values.sr_type': values map a column onto the contract's words"),
+    # the mapping's other checks: an entity that does not exist, a key given twice or missing,
+    # files outside mapped/, a constant for a mapped column, a vocabulary for an unmapped column,
+    # an unknown key under timestamps
+    (MAPPING.replace("entity: service_requests", "entity: servicerequests"),
+     "line 1, key 'entity': 'servicerequests' is not one of"),
+    (MAPPING + "entity: interactions\n", "line 20, key 'entity': given twice"),
+    (MAPPING.replace('files: ["springfield/*.csv"]\n', ""), "line 1, key 'files': is required"),
+    (MAPPING.replace('"springfield/*.csv"', '"../springfield/*.csv"'),
+     "line 2, key 'files': '../springfield/*.csv' must stay inside mapped/"),
+    (MAPPING.replace("  section: Streets", "  division: Streets"),
+     "line 13, key 'constants.division': is mapped from a column already"),
+    (MAPPING.replace("  channel: MethodReceived\n", ""),
+     "line 18, key 'values.channel': 'channel' is not mapped from a source column"),
+    (MAPPING.replace("  timezone: America/New_York", "  zone: America/New_York"),
+     "line 16, key 'timestamps.zone': unknown key (the keys are formats, timezone)"),
 ])
 def test_a_mapping_wrong_in_itself_names_file_line_and_key_and_nothing_loads(raw_dir, db_path, mapping, message):
     _mapped(raw_dir, mapping)
@@ -131,6 +146,18 @@ def test_a_mapping_wrong_in_itself_names_file_line_and_key_and_nothing_loads(raw
     assert message in str(e.value)
     assert "Nothing was loaded" in str(e.value)
     assert not db_path.exists()  # the mapping is checked before the warehouse is opened
+
+
+def test_a_file_two_mappings_cover_names_both_and_nothing_loads(raw_dir, db_path):
+    _mapped(raw_dir)
+    # a second mapping, read after the first (name order), covers the same export
+    (raw_dir / "mapped" / "springfield_b.yaml").write_text(MAPPING.replace("springfield/*.csv",
+                                                                           "springfield/sr_*.csv"), encoding="utf-8")
+    with pytest.raises(MappingError) as e:
+        load(raw_dir, db_path)
+    assert ("mapped/springfield_b.yaml, line 2, key 'files': mapped/springfield/sr_2023_2024.csv is covered "
+            "by mapped/springfield.yaml too") in str(e.value)
+    assert not db_path.exists()
 
 
 def test_a_source_column_the_file_lacks_names_the_mapping_and_nothing_loads(raw_dir, db_path, write_csv):
