@@ -206,7 +206,7 @@ def _top_types_svg_cached(top_json: str) -> Markup | None:
 
 
 def _document_parts(metrics: dict, meta: dict, kind: str, specs: list[ChartSpec] | None,
-                    narrative: dict | None) -> dict:
+                    narrative: dict | None, held: NotHeld) -> dict:
     """What differs between the annual report and the appendices: specs, sections, text."""
     year = int(metrics["year"])
     words = setting_words(metrics["settings"])
@@ -217,7 +217,6 @@ def _document_parts(metrics: dict, meta: dict, kind: str, specs: list[ChartSpec]
         from .narrative import render_report_text
 
         narrative = render_report_text(metrics, meta.get("narrative_dir"))
-    held = not_held(metrics)
     if kind != "annual":
         shown = [sp for sp in specs if sp.rows]  # a chart with no rows is left out (and named)
         return {"specs": specs, "narrative": narrative, "charts": {},
@@ -246,9 +245,9 @@ def build_context(metrics: dict, meta: dict, output: str, kind: str = "annual",
     _stem, heading, _attachment, _template = documents[kind]
     report_name = heading.format(year=year)
     demo = bool(meta.get("demo"))
-    parts = _document_parts(metrics, meta, kind, specs, narrative)
-    specs = parts["specs"]
     held = not_held(metrics)
+    parts = _document_parts(metrics, meta, kind, specs, narrative, held)
+    specs = parts["specs"]
     draft = bool(parts["narrative"]["draft"])
     return {
         **parts,

@@ -60,22 +60,24 @@ def not_held(metrics: dict) -> NotHeld:
 
 
 def not_held_sentence(period: str, parts: list[str] | tuple[str, ...], end: str) -> str | None:
-    """'The extracts for 2018 hold service requests only: the contact centre's figures (…) and
+    """'The extracts for 2018 hold service requests only: the contact centre’s figures (…) and
     knowledge-base article views are not available.' or 'The extracts for July 2024 hold no
     closing times for service requests: time to close, the on-time rate and requests still open
     at month end are not available.' (``end``: 'year end', 'month end'); None for no parts."""
     if not parts:
         return None
-    figures = [(text.format(end=end), plural) for part in parts for text, plural in NOT_HELD[part][1]]
+
+    def figures_of(keys: list[str] | tuple[str, ...]) -> list[tuple[str, bool]]:
+        return [(text.format(end=end), plural) for key in keys for text, plural in NOT_HELD[key][1]]
+
     if "interactions" in parts and "service_requests" not in parts:  # service requests only
         held = ["service requests"] + (["knowledge-base page views"] if "knowledge_base" not in parts else [])
         hold = f"hold {join_words(held)} only" + (", without closing times" if "closing_times" in parts else "")
-        figures = [(CONTACT_CENTRE_FIGURES, True)] + [
-            (text.format(end=end), plural) for part in parts if part not in CONTACT_CENTRE
-            for text, plural in NOT_HELD[part][1]]
+        figures = [(CONTACT_CENTRE_FIGURES, True)] + figures_of([p for p in parts if p not in CONTACT_CENTRE])
     else:
         lacks = [NOT_HELD[part][0] for part in parts]
         hold = "hold no " + (lacks[0] if len(lacks) == 1 else ", no ".join(lacks[:-1]) + " and no " + lacks[-1])
+        figures = figures_of(parts)
     verb = "are" if len(figures) > 1 or figures[0][1] else "is"
     return f"The extracts for {period} {hold}: {join_words([text for text, _ in figures])} {verb} not available."
 

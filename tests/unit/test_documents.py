@@ -7,11 +7,14 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import pytest
+
 from pipeline.profile import load_profile
 from pipeline.report.annual import render_html
 from pipeline.report.chart_specs import key_metric_specs
 from pipeline.report.context import build_context, service_sentences
 from pipeline.report.formatting import fmt_decimal, fmt_hms, fmt_pct, fmt_thousands
+from pipeline.report.sources import not_held_sentence
 from tests.support import a11y
 from tests.support.key_metrics import META, load_metrics
 
@@ -55,6 +58,26 @@ def test_everything_null_still_renders():
     assert html.count("The extracts for 2024 hold no contact-centre interactions, ") == 1
     assert ">0<" not in html and ">0%<" not in html
     assert a11y.html_structure_problems(html) == []
+
+
+@pytest.mark.parametrize(("period", "parts", "end", "sentence"), [
+    ("2024", [], "year end", None),
+    ("2024", ["email"], "year end",
+     "The extracts for 2024 hold no e-mails: e-mail acknowledgement is not available."),
+    # a BIA report's month without closing times
+    ("June 2024", ["closing_times"], "month end",
+     "The extracts for June 2024 hold no closing times for service requests: time to close, the on-time "
+     "rate and requests still open at month end are not available."),
+    # service requests only, without closing times, knowledge-base views held
+    ("2019", ["interactions", "general_inquiries", "phone", "email", "transfers", "languages", "closing_times"],
+     "year end",
+     "The extracts for 2019 hold service requests and knowledge-base page views only, without closing "
+     "times: the contact centre’s figures (interactions, general inquiries, phone and e-mail service "
+     "levels, transfers and languages of service), time to close, the on-time rate and requests still "
+     "open at year end are not available."),
+])
+def test_the_not_held_sentence(period, parts, end, sentence):
+    assert not_held_sentence(period, parts, end) == sentence
 
 
 def test_markup_in_data_is_escaped():
