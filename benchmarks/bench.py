@@ -350,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     failed = [s["name"] for s in result["stages"] if s["status"] == "failed"]
     if failed:
         print(f"failed stages: {', '.join(failed)}", file=sys.stderr)
+    if result.get("render_floor_html_is_the_reports") is False:
+        print("the render floor laid out other HTML than the report's: its inputs are wrong", file=sys.stderr)
+        return 1
     if not result["floor_matches_marts"] and not result.get("loader_rejects"):
         print("the floor's headline figures differ from the marts'", file=sys.stderr)
         return 1

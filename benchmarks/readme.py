@@ -76,8 +76,11 @@ def stages_block(results: dict[float, dict[str, Any]]) -> list[str]:
     floor_of: dict[str, str | None] = {}
     for s in scales:
         for st in results[s]["stages"]:
-            if st["group"] != "floor" and st["name"] not in floor_of:
+            if st["group"] == "floor":
+                continue
+            if st["name"] not in floor_of:
                 names.append(st["name"])
+            if floor_of.get(st["name"]) is None:  # a stage skipped at one scale names no floor
                 floor_of[st["name"]] = st.get("floor")
     for name in names:
         by_scale = [next((st for st in results[s]["stages"] if st["name"] == name), None) for s in scales]

@@ -178,6 +178,9 @@ def table(result: dict[str, Any]) -> str:
     if result.get("regressions"):
         lines += ["", *regression_lines(result["regressions"])]
     lines.append("")
+    same = result.get("render_floor_html_is_the_reports")
+    if same is not None:
+        lines.append("render floor's HTML = the end-to-end report's (layout keys): " + ("yes" if same else "NO"))
     lines.append("floor = marts: " + ("yes" if result["floor_matches_marts"] else
                                       "NO: " + "; ".join(result["floor_vs_marts_differences"][:5])))
     for file, column, reason, n in result.get("loader_rejects", []):

@@ -188,6 +188,9 @@ def test_readme_tables_are_made_from_the_results(tmp_path: Path) -> None:
     assert "| query floor: one DuckDB query on the Parquet files | – | 0.80 s, 0.1 GB | 0.80 s, 0.1 GB |" in stages
     # 6 s, 500 MB = 0.5 GB, 6 ÷ 3 = 2.00× (the ratio is the one measured: 60 s did not recompute it)
     assert "| load | copy floor | 6.00 s, 0.5 GB, 2.00× | 60.00 s, 0.5 GB, 2.00× |" in stages
+    # a stage skipped at one scale still names its floor (the other scale's)
+    results[1.0]["stages"][4] = {"name": LOAD_STAGE, "group": "report", "floor": None, "status": "skipped"}
+    assert "| load | copy floor | skipped | 60.00 s, 0.5 GB, 2.00× |" in readme.stages_block(results)
     budgets = readme.budgets_block(results)
     assert "| load vs the copy floor | – | ≤ 1.60×: 2.00×, **no** |" in budgets
     assert "| BIA batch vs (BIAs × per-PDF floor ÷ workers) | ≤ 1.15×: 1.20×, **no** | – |" in budgets
