@@ -95,6 +95,7 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
         shutil.rmtree(d, ignore_errors=True)
     bench = Bench(base, verbose)
     p = {"raw": str(raw), "output": str(work), "year": year}
+    load_before = os.getloadavg()[0]  # how busy the machine was: the README says so beside the figures
 
     if demo_matches(raw, scale, seed):
         bench.absent("generate demo data", "setup", "reused")
@@ -137,6 +138,7 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
     result["render_floor_html_is_the_reports"] = same_print_html(bench.stages, e2e / str(year))
     result["loader_rejects"] = loader_rejects(work / "warehouse.duckdb", raw)
     result["engine"] = engine()
+    result["machine"]["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
     source = baseline or baseline_path(scale)
     shown = os.path.relpath(source, PROJECT_DIR) if Path(source).is_relative_to(PROJECT_DIR) else str(source)
     result["regressions"] = regressions(result, read_baseline(Path(source)), shown)

@@ -48,7 +48,9 @@ def measured_block(results: dict[float, dict[str, Any]]) -> list[str]:
         m = r["machine"]
         lines.append(f"- `SCALE={scale_name(scale)}` ({_rows(r)}): measured {r.get('measured_on') or '?'} at "
                      f"commit {r.get('commit') or '?'} on {m['cpus']} cores and {m['memory_gb']} GB, Python "
-                     f"{m['python']}, DuckDB {m['duckdb']}, engine {r.get('engine', 'duckdb')}.")
+                     f"{m['python']}, DuckDB {m['duckdb']}, engine {r.get('engine', 'duckdb')}"
+                     + (f"; load average {m['load_average'][0]} at the start, {m['load_average'][1]} at the end."
+                        if m.get("load_average") else "."))
     return lines
 
 
@@ -102,21 +104,22 @@ def floors_block(results: dict[float, dict[str, Any]]) -> list[str]:
 
 
 def budgets_block(results: dict[float, dict[str, Any]]) -> list[str]:
-    """Each budget: its limit, what was measured and whether it was met, by scale."""
+    """Every budget with its limits (``benchmarks.budgets``), and by scale what was measured and
+    whether it was met ('–' where the result has no such row: another scale's budget, or no
+    result of the scale)."""
     scales = list(results)
-    lines = ["| budget | " + " | ".join(f"SCALE={scale_name(s)}" for s in scales) + " |",
-             "|---|" + "---|" * len(scales)]
+    lines = ["| budget | limit | " + " | ".join(f"SCALE={scale_name(s)}" for s in scales) + " |",
+             "|---|---|" + "---|" * len(scales)]
     for b in BUDGETS:
+        limits = "; ".join(f"SCALE={scale_name(s)}: " + budget_cell({"unit": b.unit, "limit": v, "measured": None,
+                                                                     "met": None})[0]
+                           for s, v in b.limits.items())
         cells = []
         for s in scales:
             row = next((r for r in results[s]["budgets"] if r.get("key") == b.key), None)
-            if row is None:
-                cells.append("–")
-                continue
-            limit, measured, met = budget_cell(row)
-            cells.append(f"{limit}: {measured}" + ("" if met == "–" else f", {met}"))
-        if any(c != "–" for c in cells):
-            lines.append(f"| {b.name} | " + " | ".join(cells) + " |")
+            _limit, measured, met = budget_cell(row) if row else ("", "–", "–")
+            cells.append(measured + ("" if met == "–" else f", {met}"))
+        lines.append(f"| {b.name} | {limits} | " + " | ".join(cells) + " |")
     return lines
 
 

@@ -85,11 +85,10 @@ def floors_line(result: dict[str, Any]) -> str:
 
 def budget_cell(b: dict[str, Any]) -> tuple[str, str, str]:
     """(limit, measured, met) of one budget row as the tables print them."""
-    unit = b["unit"]
-    fmt = (lambda x: f"{x:,.2f}×") if unit == "×" else (lambda x: f"{x:,.2f} {unit}")
-    measured = "–" if b["measured"] is None else fmt(b["measured"])
+    unit = "×" if b["unit"] == "×" else f" {b['unit']}"
+    measured = "–" if b["measured"] is None else f"{b['measured']:,.2f}{unit}"
     met = "–" if b["met"] is None else ("yes" if b["met"] else "**no**")
-    return f"≤ {fmt(b['limit'])}", measured, met
+    return f"≤ {b['limit']:,g}{unit}", measured, met
 
 
 def budget_table(result: dict[str, Any]) -> list[str]:

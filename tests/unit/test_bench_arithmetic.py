@@ -97,8 +97,8 @@ def test_a_skipped_stage_is_neither_met_nor_missed() -> None:
     rows = budget_rows(10, budget_measures(stages, stage_totals(stages, 0.8, 3.0)))
     assert [(b["measured"], b["met"]) for b in rows if b["key"] in ("e2e_s", "peak_mb")] == [(None, None)] * 2
     lines = budget_table({"budgets": rows})
-    assert "| cold end to end (python -m pipeline report) | ≤ 100.00 s | – | – |" in lines
-    assert "| load vs the copy floor | ≤ 1.60× | 2.00× | **no** |" in lines
+    assert "| cold end to end (python -m pipeline report) | ≤ 100 s | – | – |" in lines
+    assert "| load vs the copy floor | ≤ 1.6× | 2.00× | **no** |" in lines
 
 
 def with_ratios() -> dict:
@@ -192,11 +192,20 @@ def test_readme_tables_are_made_from_the_results(tmp_path: Path) -> None:
     results[1.0]["stages"][4] = {"name": LOAD_STAGE, "group": "report", "floor": None, "status": "skipped"}
     assert "| load | copy floor | skipped | 60.00 s, 0.5 GB, 2.00× |" in readme.stages_block(results)
     budgets = readme.budgets_block(results)
-    assert "| load vs the copy floor | – | ≤ 1.60×: 2.00×, **no** |" in budgets
-    assert "| BIA batch vs (BIAs × per-PDF floor ÷ workers) | ≤ 1.15×: 1.20×, **no** | – |" in budgets
+    assert budgets[0] == "| budget | limit | SCALE=1 | SCALE=10 |"
+    assert "| load vs the copy floor | SCALE=10: ≤ 1.6× | – | 2.00×, **no** |" in budgets
+    assert "| BIA batch vs (BIAs × per-PDF floor ÷ workers) | SCALE=1: ≤ 1.15× | 1.20×, **no** | – |" in budgets
+    assert ("| preview: the documents' HTML rendered again after a save | SCALE=1: ≤ 1 s; SCALE=10: ≤ 1 s "
+            "| 0.04 s, yes | 0.04 s, yes |") in budgets
+    # every budget has its row, measured or not: with SCALE=1 alone, SCALE=10's are there too
+    only_one = readme.budgets_block({1.0: results[1.0]})
+    assert len(only_one) == 2 + 9 and "| load vs the copy floor | SCALE=10: ≤ 1.6× | – |" in only_one
     assert readme.measured_block({1.0: results[1.0]}) == [
         "- `SCALE=1` (3.6 M rows): measured 2026-12-07 at commit abc1234 on 2 cores and 23.4 GB, "
         "Python 3.11.2, DuckDB 2.0.0, engine duckdb."]
+    results[1.0]["machine"]["load_average"] = [0.4, 1.2]  # what the machine was doing besides
+    assert readme.measured_block({1.0: results[1.0]})[0].endswith(
+        "engine duckdb; load average 0.4 at the start, 1.2 at the end.")
     # the generator rewrites what is between the markers and nothing else
     folder = tmp_path / "baseline"
     folder.mkdir()
