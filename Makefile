@@ -25,7 +25,7 @@ PYTEST := $(BIN)/python -m pytest -q $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
 # the unit and integration layers use no Hypothesis: its pytest plugin would cost 1.2 s a process
 LAYERS := $(PYTEST) -p no:hypothesispytest
 
-.PHONY: help install lock lock-check report preview load demo-data docs test test-fast test-all lint clean bia bia-send bench
+.PHONY: help install lock lock-check report preview load demo-data docs test test-fast test-all lint clean bia bia-send bench bench-baseline
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ load: $(STAMP) $(ENGINE_STAMP)  ## load RAW into the warehouse and run dbt build
 
 bench: $(STAMP) $(ENGINE_STAMP)  ## time every stage on demo data at SCALE into OUTPUT/bench (SKIP=report,bia,incremental,e2e,mapped; ENGINE=spark)
 	$(BIN)/python -m benchmarks.bench --scale $(SCALE) --out $(OUTPUT)/bench --engine $(ENGINE)$(if $(SKIP), --skip $(SKIP))
+
+bench-baseline: $(STAMP)  ## make the last `make bench SCALE=` (DuckDB) the committed baseline and rewrite the README's Performance tables
+	$(BIN)/python -m benchmarks.baseline --scale $(SCALE) --out $(OUTPUT)/bench
 
 demo-data: $(STAMP)  ## generate the synthetic demo data set into RAW
 	$(CX) demo-data --raw $(RAW) --scale $(SCALE)

@@ -1,9 +1,13 @@
-"""The benchmark machinery (benchmarks/bench.py) at a tiny scale: stages measured in their own
-processes, the floor query agrees with the warehouse's marts and with plain row counts, and the
-incremental reruns load only what changed. No timing thresholds."""
+"""The benchmark machinery (benchmarks/) at a tiny scale: stages measured in their own processes,
+the floors ran (the dbt no-op build ran no node, the render floor laid out the report's own
+print HTML), the floor query agrees with the warehouse's marts and with plain row counts, the
+incremental reruns load only what changed, where dbt's time goes adds up, and the regression
+report fires against a made-up baseline. No timing thresholds. The pure arithmetic (budgets,
+ratios, the README's tables) is tested in tests/unit/test_bench_arithmetic.py."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -12,7 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from benchmarks import bench
+from benchmarks import bench, floors, names
+from benchmarks.baseline import regression_lines, regressions
+from benchmarks.data import demo_matches, link_tree, write_extra_month
+from benchmarks.runner import bia_cli_figures, reuse_figures
+from benchmarks.tables import table
 from pipeline.demo.dataset import ROW_GROUP_ROWS
 
 SCALE = 0.002
@@ -23,84 +31,136 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("bench")
     # report rendering, BIA and the end-to-end rerun are slow and measured by `make bench`
     bench.run(SCALE, out, skip=("report", "bia", "e2e"), verbose=False)
-    return json.loads((out / f"{bench.scale_name(SCALE)}.json").read_text(encoding="utf-8")), out
+    return json.loads((out / f"{names.scale_name(SCALE)}.json").read_text(encoding="utf-8")), out
 
 
 def test_every_stage_has_positive_wall_time_and_rss(result: tuple[dict, Path]) -> None:
     data, _ = result
     measured = [s for s in data["stages"] if s["status"] not in ("skipped", "not available yet", "reused")]
-    names = {s["name"] for s in measured}
+    stage_names = {s["name"] for s in measured}
     assert {
         "generate demo data",
-        "floor: DuckDB query on the Parquet files",
-        "copy floor: DuckDB copies the Parquet files into tables",
-        "load",
-        "dbt build",
+        names.QUERY_FLOOR_STAGE,
+        names.COPY_FLOOR_STAGE,
+        names.LOAD_STAGE,
+        names.DBT_STAGE,
+        names.DBT_NOOP_STAGE,
+        names.DBT_UNIT_STAGE,
         "rerun, nothing new: load",
         "rerun, nothing new: dbt build",
-        "one new month: load",
-        "one new month: dbt build",
-        "mapped load: contract CSV",
-        "mapped load: through a mapping",
-    } <= names
+        names.MONTH_LOAD_STAGE,
+        names.MONTH_DBT_STAGE,
+        names.MAPPED_CSV_STAGE,
+        names.MAPPED_STAGE,
+    } <= stage_names
     for stage in measured:
         assert stage["status"] == "ok", stage
         assert stage["wall_s"] > 0 and stage["peak_rss_mb"] > 0, stage
         assert stage["vs_floor"] > 0, stage
     skipped = {s["name"]: s["status"] for s in data["stages"] if "wall_s" not in s}
     assert skipped["key metrics"] == "skipped"
+    assert skipped[names.RENDER_FLOOR_STAGE] == "skipped"  # with the report's stages
     assert data["floor"]["query_s"] > 0 and data["floor"]["peak_rss_mb"] > 0
     assert data["totals"]["load_dbt_cold"]["wall_s"] > 0
     assert data["copy_floor_s"] > 0 and data["totals"]["load_dbt_cold"]["vs_copy_floor"] > 0
     copy = next(s for s in measured if s["group"] == "copy_floor")
     assert copy["info"]["rows"] == sum(data["rows"].values())  # every generated row was copied
-    assert data["budgets"] == [] and data["budget_note"] == bench.NO_BUDGET  # no budgets at this scale
-    assert f"| {bench.NO_BUDGET} |" in bench.table(data)
-    assert skipped["BIA PDF floor: bare WeasyPrint, one BIA report"] == "skipped"
+    assert data["budgets"] == [] and data["budget_note"] == names.NO_BUDGET  # no budgets at this scale
+    assert f"| {names.NO_BUDGET} |" in table(data)
+    assert skipped[names.BIA_FLOOR_STAGE] == "skipped"
     assert data["bia_pdf"] is None
-    assert "| load |" in bench.table(data)
+    assert "| load |" in table(data)
 
 
-def made_up_stages(with_e2e: bool = True) -> tuple[list[dict], dict]:
-    """Stages and totals as ``run`` records them, with invented measurements."""
-    stages = [
-        {"name": "copy floor: DuckDB copies the Parquet files into tables", "group": "copy_floor",
-         "status": "ok", "wall_s": 4.0, "inner_s": 3.0, "peak_rss_mb": 300.0, "info": {}},
-        {"name": "BIA PDF floor: bare WeasyPrint, one BIA report", "group": "bia_floor", "status": "ok",
-         "wall_s": 6.0, "peak_rss_mb": 200.0,
-         "info": {"pdf_median_s": 0.4, "pdf_seconds": [0.4] * 5, "bia": "Some BIA", "service_requests": 90}},
-        {"name": "BIA batch 2024-07 (python -m pipeline bia)", "group": "bia", "status": "ok",
-         "wall_s": 15.0, "peak_rss_mb": 500.0,
-         "info": {"stage_timings_s": {}, **bench.bia_cli_figures(BIA_OUTPUT)}},
-    ]
-    stages += [
-        {"name": bench.RERUN_REPORT, "group": "rerun_report", "status": "ok", "wall_s": 1.5,
-         "peak_rss_mb": 300.0, "info": {"stage_timings_s": {}, **bench.reuse_figures(RERUN_OUTPUT)}},
-        {"name": bench.PREVIEW_STAGE, "group": "preview", "status": "ok", "wall_s": 4.0, "inner_s": 0.04,
-         "peak_rss_mb": 300.0, "info": {"render_seconds": [0.04] * 5}},
-    ]
-    if with_e2e:
-        stages.append({"name": bench.E2E_STAGE, "group": "e2e", "status": "ok", "wall_s": 11.0,
-                       "peak_rss_mb": 5000.0, "info": {}})
-    totals = {"load_dbt_cold": {"wall_s": 9.0, "peak_rss_mb": 1000.0, "vs_floor": 13.0,
-                                "vs_copy_floor": 3.0},
-              "one_new_month_load_dbt": {"wall_s": 2.5, "peak_rss_mb": 900.0, "vs_floor": 3.6},
-              "report_stages": None, "rerun_nothing_new_load_dbt": None}
-    return stages, totals
+def test_each_stage_is_divided_by_the_floor_it_names(result: tuple[dict, Path]) -> None:
+    data, _ = result
+    fl = data["floors"]
+    stage = {s["name"]: s for s in data["stages"]}
+    assert fl["copy"] == stage[names.COPY_FLOOR_STAGE]["inner_s"] == data["copy_floor_s"]
+    assert fl["dbt_noop"] == stage[names.DBT_NOOP_STAGE]["inner_s"] > 0
+    # the render floor, the report's and the BIA batch's were skipped with their stages
+    assert fl["render"] is None and fl["report"] is None and fl["bia_batch"] is None
+    for name, floor in ((names.LOAD_STAGE, "copy"), (names.DBT_STAGE, "dbt_noop"),
+                        (names.MONTH_DBT_STAGE, "dbt_noop"), (names.DBT_NOOP_STAGE, "query")):
+        s = stage[name]
+        assert s["floor"] == floor
+        assert s["vs_own_floor"] == pytest.approx(s["wall_s"] / fl[floor], rel=1e-3)
+    assert "vs_own_floor" not in stage["generate demo data"]  # set-up: no floor
 
 
-RERUN_OUTPUT = """render: 0.5 s
-  reused the published PDF (its HTML and what it embeds are unchanged): b.pdf, a.pdf
-  laid out: none
-wrote x
-"""
+def test_the_dbt_noop_build_ran_no_node(result: tuple[dict, Path]) -> None:
+    data, out = result
+    noop = next(s for s in data["stages"] if s["name"] == names.DBT_NOOP_STAGE)
+    assert noop["info"]["nodes"] == 0 and noop["info"]["nothing_to_do"] is True
+    results = json.loads((out / names.scale_name(SCALE) / "dbt_noop" / "dbt_target" / "run_results.json")
+                         .read_text(encoding="utf-8"))
+    assert results["results"] == []
 
 
-def test_what_a_report_run_reused() -> None:
-    assert bench.reuse_figures(RERUN_OUTPUT) == {"reused": ["b.pdf", "a.pdf"], "laid_out": []}
-    assert bench.reuse_figures("render: 8.0 s\n") == {"reused": [], "laid_out": []}
-    sentence = RERUN_OUTPUT.replace(": b.pdf, a.pdf", ": b.pdf").replace("laid out: none", "laid out: c.pdf")
-    assert bench.reuse_figures(sentence) == {"reused": ["b.pdf"], "laid_out": ["c.pdf"]}
+def test_where_dbts_time_goes_adds_up(result: tuple[dict, Path]) -> None:
+    data, _ = result
+    dbt = data["dbt_time"]
+    assert list(dbt) == ["cold dbt build", "one new month", "unit tests"]
+    cold = dbt["cold dbt build"]
+    stage = next(s for s in data["stages"] if s["name"] == names.DBT_STAGE)
+    info = stage["info"]["dbt"]
+    # the parts are differences of what was measured: wall − in-process − run_dbt − dbt's run
+    assert cold["python_start_s"] == pytest.approx(stage["wall_s"] - stage["inner_s"], abs=2e-3)
+    assert cold["around_dbt_s"] == pytest.approx(stage["inner_s"] - info["run_dbt_s"], abs=2e-3)
+    assert cold["dbt_outside_run_s"] == pytest.approx(info["run_dbt_s"] - info["elapsed_s"], abs=2e-3)
+    assert cold["noop_floor_s"] == data["floors"]["dbt_noop"]
+    assert 0 < cold["dbt_run_s"] < info["run_dbt_s"] < stage["wall_s"]
+    assert cold["event_loop_cpu_s"] >= 0 and cold["log_lines"] > 0 and cold["dbt_cpu_s"] > 0
+    # every node of the build is in one kind; the production build runs no unit test
+    kinds = cold["kinds"]
+    assert {"model", "test", "seed"} <= set(kinds) and "unit_test" not in kinds
+    nodes = stage["info"]["slowest_nodes"][-1]
+    assert nodes[0] == "nodes" and sum(k["nodes"] for k in kinds.values()) == nodes[1]
+    for k in kinds.values():
+        assert k["execution_s"] >= 0 and k["compile_s"] >= 0 and k["execute_s"] >= 0
+    # the unit tests ran once, on their own
+    unit = dbt["unit tests"]["kinds"]
+    assert unit["unit_test"]["nodes"] > 0 and set(unit) <= {"unit_test", "operation"}
+    assert "| where dbt's time goes | cold dbt build | one new month | unit tests |" in table(data)
+
+
+def test_the_regression_report_against_a_made_up_baseline(result: tuple[dict, Path]) -> None:
+    data, _ = result
+    baseline = copy.deepcopy(data)
+    by_name = {s["name"]: s for s in baseline["stages"]}
+    # the baseline's ratios: dbt build 20% lower (so this run's is 20% higher), load 10% lower
+    by_name[names.DBT_STAGE]["vs_own_floor"] = by_name[names.DBT_STAGE]["vs_own_floor"] / 1.2
+    by_name[names.LOAD_STAGE]["vs_own_floor"] = by_name[names.LOAD_STAGE]["vs_own_floor"] / 1.1
+    report = regressions(data, baseline, "made-up.json")
+    assert [g["name"] for g in report["grew"]] == [names.DBT_STAGE]
+    assert report["grew"][0]["growth"] == pytest.approx(0.2, abs=1e-3)
+    assert report["compared"] == sum(1 for s in data["stages"] if s.get("vs_own_floor"))
+    assert regression_lines(report)[1].startswith(f"  REGRESSION {names.DBT_STAGE}: ")
+    # against itself nothing grew, and the run said so in its JSON (no baseline at this scale)
+    assert regressions(data, data, "same.json")["grew"] == []
+    assert data["regressions"]["baseline"] is None and data["regressions"]["grew"] == []
+
+
+def test_the_render_floor_lays_out_the_reports_own_html(result: tuple[dict, Path], tmp_path: Path) -> None:
+    _, out = result
+    base = out / names.scale_name(SCALE)
+    db, raw = base / "work" / "warehouse.duckdb", base / "raw"
+    inputs = floors.render_floor_inputs(db, raw, names.YEAR, tmp_path / "html")
+    assert sorted(p.name for p in (tmp_path / "html").iterdir()) == ["annual.html", "appendix_a.html",
+                                                                     "appendix_b.html"]
+    # the layout keys of the PDFs a report lays out from the same warehouse: the same HTML
+    from pipeline.metrics import key_metrics
+    from pipeline.report import render_annual_report, report_meta
+    from pipeline.report.pdf import Layouts
+
+    layouts = Layouts()
+    render_annual_report(key_metrics(db, names.YEAR), report_meta(raw, db, names.YEAR), tmp_path / "report",
+                         layouts=layouts)
+    assert inputs["layout_keys"] == layouts.keys and len(layouts.keys) == 3
+    floor = floors.render_floor(tmp_path / "html", db, names.YEAR)
+    assert floor["documents"] == 3 and floor["workers"] >= 1 and floor["pdf_bytes"] > 0
+    assert floor["charts"] > 0 and floor["layout_s"] > 0 and floor["charts_s"] > 0
+    assert floor["inner_s"] == pytest.approx(floor["layout_s"] + floor["charts_s"], abs=2e-3)
 
 
 BIA_OUTPUT = """load: 0.3 s
@@ -108,62 +168,31 @@ BIA reports for 2024-07: 79 rendered, 0 failed, in 12.5 s
   render time per report: median 0.60 s, max 0.95 s
   output: /tmp/x/bia/2024-07
 """
+RERUN_OUTPUT = """render: 0.5 s
+  reused the published PDF (its HTML and what it embeds are unchanged): b.pdf, a.pdf
+  laid out: none
+wrote x
+"""
 
 
-def test_budget_rows_are_chosen_by_scale() -> None:
-    stages, totals = made_up_stages()
-    measures = bench.budget_measures(stages, totals)
-    one = bench.budget_rows(1, measures)
-    assert [b["name"] for b in one] == [
-        "cold end-to-end report (python -m pipeline report)",
-        "load + dbt build (cold) vs the copy floor",
-        "one new month: load + dbt build",
-        "BIA batch for one month",
-        "load of the year's SRs through a mapping vs the same rows as contract CSV",
-        "rerun, nothing new: python -m pipeline report",
-        "preview: the documents' HTML rendered again after a save",
-    ]
-    # the made-up stages have no mapped load: that budget is neither met nor missed
-    assert [(b["limit"], b["measured"], b["met"]) for b in one] == [
-        (12.0, 11.0, True), (2.5, 3.0, False), (3.0, 2.5, True), (12.0, 15.0, False),
-        (1.5, None, None), (2.0, 1.5, True), (1.0, 0.04, True)]
-    ten = {b["name"]: b for b in bench.budget_rows(10.0, measures)}
-    assert ten["peak memory of the cold end-to-end report"]["limit"] == 4096.0
-    assert ten["peak memory of the cold end-to-end report"]["met"] is False
-    assert ten["BIA batch for one month"]["limit"] == 20.0
-    assert bench.budget_rows(3, measures) == []
-    assert bench.budget_table({"budgets": [], "budget_note": bench.NO_BUDGET})[-1].startswith(
-        f"| {bench.NO_BUDGET} |")
-    # a skipped end-to-end run is not measured: its budgets are neither met nor missed
-    unmeasured = bench.budget_rows(10, bench.budget_measures(*made_up_stages(with_e2e=False)))
-    assert [(b["measured"], b["met"]) for b in unmeasured if "end-to-end" in b["name"]] == [(None, None)] * 2
-    assert "| BIA batch for one month | 12.0 s | 15.0 s | **no** |" in bench.budget_table({"budgets": one})
-
-
-def test_bia_batch_per_pdf_against_the_pdf_floor() -> None:
-    stages, _ = made_up_stages()
-    assert bench.bia_cli_figures(BIA_OUTPUT) == {"pdfs": 79, "failed": 0, "batch_s": 12.5,
-                                                 "per_pdf_median_s": 0.6, "per_pdf_max_s": 0.95}
+def test_what_the_cli_runs_printed() -> None:
+    assert reuse_figures(RERUN_OUTPUT) == {"reused": ["b.pdf", "a.pdf"], "laid_out": []}
+    assert reuse_figures("render: 8.0 s\n") == {"reused": [], "laid_out": []}
+    sentence = RERUN_OUTPUT.replace(": b.pdf, a.pdf", ": b.pdf").replace("laid out: none", "laid out: c.pdf")
+    assert reuse_figures(sentence) == {"reused": ["b.pdf"], "laid_out": ["c.pdf"]}
+    assert bia_cli_figures(BIA_OUTPUT) == {"pdfs": 79, "failed": 0, "batch_s": 12.5,
+                                           "per_pdf_median_s": 0.6, "per_pdf_max_s": 0.95}
     again = BIA_OUTPUT.replace("  output:", "  PDFs reused from the published set (their HTML and what it embeds "
                                "are unchanged): 78; laid out again: a-bia.pdf\n  output:")
-    assert bench.bia_cli_figures(again)["pdfs_reused"] == 78 and bench.bia_cli_figures(again)["laid_out"] == ["a-bia.pdf"]
-    c = bench.bia_pdf_comparison(stages, workers=2)
-    assert (c["per_pdf_s"], c["floor_s"], c["vs_floor"], c["floor_bia"]) == (0.6, 0.4, 1.5, "Some BIA")
-    assert bench.bia_pdf_note(c) == "per-PDF median 0.60 s vs bare WeasyPrint floor 0.40 s (1.5×)"
-    # without the CLI's median: the batch's wall time × workers / PDFs, and the note says so
-    del stages[2]["info"]["per_pdf_median_s"]
-    c = bench.bia_pdf_comparison(stages, workers=2)
-    assert c["per_pdf_s"] == round(15.0 * 2 / 79, 3) and "workers" in c["per_pdf_source"]
-    assert "batch wall time × 2 workers / 79 PDFs" in bench.bia_pdf_note(c)
-    assert bench.bia_pdf_comparison(stages[:2]) is None  # no batch, nothing to compare
+    assert bia_cli_figures(again)["pdfs_reused"] == 78 and bia_cli_figures(again)["laid_out"] == ["a-bia.pdf"]
 
 
 def test_bia_pdf_floor_renders_the_busiest_bia(result: tuple[dict, Path]) -> None:
     _, out = result
-    base = out / bench.scale_name(SCALE)
-    floor = bench.bia_pdf_floor(base / "work" / "warehouse.duckdb", base / "raw", bench.BIA_MONTH, repeats=2)
+    base = out / names.scale_name(SCALE)
+    floor = floors.bia_pdf_floor(base / "work" / "warehouse.duckdb", base / "raw", names.BIA_MONTH, repeats=2)
     assert len(floor["pdf_seconds"]) == 2 and floor["pdf_median_s"] > 0 and floor["html_chars"] > 0
-    job = bench.busiest_bia_job(base / "work" / "warehouse.duckdb", base / "raw", bench.BIA_MONTH)
+    job = floors.busiest_bia_job(base / "work" / "warehouse.duckdb", base / "raw", names.BIA_MONTH)
     assert floor["bia"] == job["record"]["bia_name"]
     assert job["generated_from"] and all("service_requests" in f for f in job["generated_from"])
 
@@ -187,11 +216,11 @@ def test_reruns_load_only_what_changed(result: tuple[dict, Path]) -> None:
 def test_floor_gives_the_marts_headline_figures(result: tuple[dict, Path]) -> None:
     data, out = result
     assert data["floor_matches_marts"], data["floor_vs_marts_differences"]
-    raw = out / bench.scale_name(SCALE) / "raw"
-    db = out / bench.scale_name(SCALE) / "work" / "warehouse.duckdb"
+    raw = out / names.scale_name(SCALE) / "raw"
+    db = out / names.scale_name(SCALE) / "work" / "warehouse.duckdb"
     floor = data["floor"]["headline"]
-    marts = bench.headline_from_warehouse(db, [2023, 2024])
-    assert bench.headlines_match(floor, marts) == []
+    marts = floors.headline_from_warehouse(db, [2023, 2024])
+    assert floors.headlines_match(floor, marts) == []
     # hand check against the generated Parquet files, counted by DuckDB directly
     with duckdb.connect() as con:
         for year in (2023, 2024):
@@ -221,19 +250,19 @@ def test_floor_gives_the_marts_headline_figures(result: tuple[dict, Path]) -> No
 def test_generated_data_is_reused_and_extra_month_is_not_left_behind(result: tuple[dict, Path],
                                                                     tmp_path: Path) -> None:
     _, out = result
-    base = out / bench.scale_name(SCALE)
-    assert bench.demo_matches(base / "raw", SCALE, 311)
-    assert not bench.demo_matches(base / "raw", SCALE * 2, 311)
+    base = out / names.scale_name(SCALE)
+    assert demo_matches(base / "raw", SCALE, 311)
+    assert not demo_matches(base / "raw", SCALE * 2, 311)
     # a set written with larger row groups (an older generator) is generated again
     old = tmp_path / "raw"
-    bench.link_tree(base / "raw", old)
+    link_tree(base / "raw", old)
     first = old / "2023" / "interactions_2023.parquet"
     table = pq.read_table(first)
     big = pa.concat_tables([table] * (ROW_GROUP_ROWS // table.num_rows + 1))  # > ROW_GROUP_ROWS rows
     first.unlink()  # a hard link: write a new file, leave the shared one alone
     pq.write_table(big, first, row_group_size=big.num_rows)
     assert pq.read_metadata(first).row_group(0).num_rows > ROW_GROUP_ROWS
-    assert not bench.demo_matches(old, SCALE, 311)
+    assert not demo_matches(old, SCALE, 311)
     assert not (base / "raw" / "2025").exists()
     assert not (base / "raw_plus_month").exists()
 
@@ -241,8 +270,8 @@ def test_generated_data_is_reused_and_extra_month_is_not_left_behind(result: tup
 def test_extra_month_shifts_a_week_with_new_ids(tmp_path: Path, result: tuple[dict, Path]) -> None:
     _, out = result
     plus = tmp_path / "raw"
-    bench.link_tree(out / bench.scale_name(SCALE) / "raw", plus)
-    files = bench.write_extra_month(plus, days=3)
+    link_tree(out / names.scale_name(SCALE) / "raw", plus)
+    files = write_extra_month(plus, days=3)
     with duckdb.connect() as con:
         lo, hi, ids = con.execute(
             f"SELECT min(started_at), max(started_at), count(*) FILTER (WHERE interaction_id LIKE '%2024-%') "
