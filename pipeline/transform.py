@@ -247,6 +247,10 @@ def project_change(built: str, now: str) -> str:
 # deliveries (as JSON) of the last good build, in one row.
 ROW_MODELS_SCHEMA = "intermediate"
 ROWS_BUILT = "main.cx311_row_models"
+# The highest delivery rank the row-level models held, and tested, before this build (0 when
+# they are made again): their data tests check only the rows above it (macros/engine.sql,
+# rows_added).
+ROWS_CHECKED = "main.cx311_rows_checked"
 Delivery = tuple[str, str, int]  # (source file, SHA-256, delivery rank)
 
 
@@ -289,6 +293,8 @@ def prepare_row_models(con: duckdb.DuckDBPyConnection, project: str) -> str | No
     why (``None`` when they can, or when there is nothing to drop)."""
     built, built_project = _rows_built(con)
     why = rebuild_reason(built, built_project, _deliveries(con), project)
+    checked = max((rank for _file, _sha, rank in built), default=0) if why is None else 0
+    con.execute(f"CREATE OR REPLACE TABLE {ROWS_CHECKED} AS SELECT ?::INTEGER AS delivery_rank", [checked])
     if why is None:
         return None
     con.execute(f"DELETE FROM {ROWS_BUILT}")
