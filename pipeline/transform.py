@@ -71,14 +71,17 @@ def _clear_published(marts: Path) -> None:
                 shutil.rmtree(folder)
 
 
-def dbt_env(db_path: Path, work_dir: Path, engine: str = "duckdb") -> dict[str, str]:
-    """Environment for a dbt run: the engine, the warehouse and where dbt writes its own files.
+def dbt_env(db_path: Path, work_dir: Path, engine: str = "duckdb", rows_checked: int = 0) -> dict[str, str]:
+    """Environment for a dbt run: the engine, the warehouse and where dbt writes its own files,
+    and ``rows_checked``: the highest delivery rank the row-level models already hold
+    (``CX311_ROWS_CHECKED``, 0 when they are made again: macros/engine.sql).
 
     dbt runs in the warehouse's folder and is given the file's bare name, so the profile (which
     dbt hashes into its parse state) is the same for every output folder."""
     env = dict(os.environ)
     env["CX311_ENGINE"] = engine
     env["CX311_DB"] = Path(db_path).name
+    env["CX311_ROWS_CHECKED"] = str(rows_checked)
     if engine == "spark":
         paths = spark_paths(db_path)
         env["CX311_LANDING"] = str(paths["landing"])
@@ -116,7 +119,7 @@ def city_settings(db_path: Path) -> dict[str, Any]:
 
 
 def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = True,
-            progress: Progress | None = None, engine: str = "duckdb") -> str:
+            progress: Progress | None = None, engine: str = "duckdb", rows_checked: int = 0) -> str:
     """Run ``dbt <command>`` on the project and return its log text; raise on failure.
 
     The city profile's values (time zone, service standards) are passed as ``--vars`` from the
@@ -128,7 +131,7 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
     args = [str(dbt), *command, "--log-format", "json",
             "--vars", json.dumps(dbt_vars(city_settings(db_path)), sort_keys=True),
             "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
-    env = dbt_env(db_path, work_dir, engine)
+    env = dbt_env(db_path, work_dir, engine, rows_checked)
     state = Path(env["DBT_TARGET_PATH"]) / PARSE_STATE
     cache = parse_cache(engine)
     if not state.exists() and cache.exists():
@@ -247,10 +250,6 @@ def project_change(built: str, now: str) -> str:
 # deliveries (as JSON) of the last good build, in one row.
 ROW_MODELS_SCHEMA = "intermediate"
 ROWS_BUILT = "main.cx311_row_models"
-# The highest delivery rank the row-level models held, and tested, before this build (0 when
-# they are made again): their data tests check only the rows above it (macros/engine.sql,
-# rows_added).
-ROWS_CHECKED = "main.cx311_rows_checked"
 Delivery = tuple[str, str, int]  # (source file, SHA-256, delivery rank)
 
 
@@ -288,20 +287,20 @@ def _rows_built(con: duckdb.DuckDBPyConnection) -> tuple[list[Delivery], str | N
     return [(file, sha, rank) for file, sha, rank in json.loads(row[1])], row[0]
 
 
-def prepare_row_models(con: duckdb.DuckDBPyConnection, project: str) -> str | None:
+def prepare_row_models(con: duckdb.DuckDBPyConnection, project: str) -> tuple[str | None, int]:
     """Before a DuckDB build: drop the row-level models when they cannot be added to, and say
-    why (``None`` when they can, or when there is nothing to drop)."""
+    why (``None`` when they can, or when there is nothing to drop); with the highest delivery
+    rank of the rows they keep (0 when dropped): the build reads, and tests, only the rows
+    of later deliveries."""
     built, built_project = _rows_built(con)
     why = rebuild_reason(built, built_project, _deliveries(con), project)
-    checked = max((rank for _file, _sha, rank in built), default=0) if why is None else 0
-    con.execute(f"CREATE OR REPLACE TABLE {ROWS_CHECKED} AS SELECT ?::INTEGER AS delivery_rank", [checked])
     if why is None:
-        return None
+        return None, max((rank for _file, _sha, rank in built), default=0)
     con.execute(f"DELETE FROM {ROWS_BUILT}")
     existed = con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = ?",
                           [ROW_MODELS_SCHEMA]).fetchone()[0]  # type: ignore[index]
     con.execute(f"DROP SCHEMA IF EXISTS {ROW_MODELS_SCHEMA} CASCADE")
-    return why if existed else None
+    return (why if existed else None), 0
 
 
 def record_row_models(con: duckdb.DuckDBPyConnection, project: str) -> None:
@@ -389,7 +388,7 @@ def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = 
         if up_to_date(con, scope, current):
             return False
         start_build(con, scope, current)
-        why = prepare_row_models(con, project) if engine == "duckdb" else None
+        why, rows_checked = prepare_row_models(con, project) if engine == "duckdb" else (None, 0)
     if why is not None and say is not None:
         say(f"  every row is processed again: {why}")
     command = ["build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"])
@@ -403,7 +402,7 @@ def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = 
         run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress, engine=engine)
         import_marts(db_path, paths["marts"])
     else:
-        run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress)
+        run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress, rows_checked=rows_checked)
     with duckdb.connect(str(db_path)) as con:
         if engine == "duckdb":
             record_row_models(con, project)

@@ -14,7 +14,6 @@ from pipeline.contract import DDL
 from pipeline.transform import (
     ALL,
     ROW_MODELS_SCHEMA,
-    ROWS_CHECKED,
     prepare_row_models,
     rebuild_reason,
     record_build,
@@ -120,29 +119,22 @@ def _row_models(con: duckdb.DuckDBPyConnection) -> int:
                        [ROW_MODELS_SCHEMA]).fetchone()[0]
 
 
-def _rows_checked(con: duckdb.DuckDBPyConnection) -> int:
-    """The delivery rank above which the row-level models' data tests check rows."""
-    return con.execute(f"SELECT delivery_rank FROM {ROWS_CHECKED}").fetchone()[0]
-
-
 def test_the_row_models_are_kept_for_new_deliveries_and_dropped_for_a_new_history(tmp_path: Path) -> None:
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         _warehouse(con, [A, B])
         # a warehouse whose builds were never recorded (built before incremental models) starts over
-        assert prepare_row_models(con, "p1") == "no finished build of this warehouse is recorded"
+        # made again: the build reads, and its data tests check, every row (above rank 0)
+        assert prepare_row_models(con, "p1") == ("no finished build of this warehouse is recorded", 0)
         assert _row_models(con) == 0
-        assert _rows_checked(con) == 0  # made again: the data tests check every row
         _warehouse(con, [A, B])  # the build makes them again
         record_row_models(con, "p1")
         _warehouse(con, [A, B, C])  # one more delivery: kept, dbt adds its rows
-        assert prepare_row_models(con, "p1") is None
+        assert prepare_row_models(con, "p1") == (None, 2)  # A and B (ranks 1, 2) are kept: C's rows are read
         assert _row_models(con) == 1
-        assert _rows_checked(con) == 2  # A and B (ranks 1, 2) were tested: only C's rows are
         record_row_models(con, "p1")
         _warehouse(con, [A, (B[0], "sha-b2", 2), C])  # an old file delivered again, changed
-        assert prepare_row_models(con, "p1") == "2024/interactions_2024.parquet changed"
+        assert prepare_row_models(con, "p1") == ("2024/interactions_2024.parquet changed", 0)
         assert _row_models(con) == 0
-        assert _rows_checked(con) == 0
         # until a build succeeds nothing is recorded: a failed rebuild is rebuilt next time, silently
-        assert prepare_row_models(con, "p1") is None
+        assert prepare_row_models(con, "p1") == (None, 0)
         assert con.execute("SELECT count(*) FROM main.cx311_row_models").fetchone() == (0,)
