@@ -249,6 +249,7 @@ def project_change(built: str, now: str) -> str:
 # and the build makes them again from every row. ROWS_BUILT holds the project digest and the
 # deliveries (as JSON) of the last good build, in one row.
 ROW_MODELS_SCHEMA = "intermediate"
+ROW_MODELS = ("int_interactions", "int_service_requests")
 ROWS_BUILT = "main.cx311_row_models"
 Delivery = tuple[str, str, int]  # (source file, SHA-256, delivery rank)
 
@@ -289,18 +290,33 @@ def _rows_built(con: duckdb.DuckDBPyConnection) -> tuple[list[Delivery], str | N
 
 def prepare_row_models(con: duckdb.DuckDBPyConnection, project: str) -> tuple[str | None, int]:
     """Before a DuckDB build: drop the row-level models when they cannot be added to, and say
-    why (``None`` when they can, or when there is nothing to drop); with the highest delivery
-    rank of the rows they keep (0 when dropped): the build reads, and tests, only the rows
-    of later deliveries."""
+    why (``None`` when they can, or when there is nothing to drop); with the delivery rank they
+    all hold the rows up to (0 when dropped): the build reads, and tests, only the rows of
+    later deliveries."""
     built, built_project = _rows_built(con)
     why = rebuild_reason(built, built_project, _deliveries(con), project)
     if why is None:
-        return None, max((rank for _file, _sha, rank in built), default=0)
+        return None, _rows_held(con)
     con.execute(f"DELETE FROM {ROWS_BUILT}")
     existed = con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = ?",
                           [ROW_MODELS_SCHEMA]).fetchone()[0]  # type: ignore[index]
     con.execute(f"DROP SCHEMA IF EXISTS {ROW_MODELS_SCHEMA} CASCADE")
     return (why if existed else None), 0
+
+
+def _rows_held(con: duckdb.DuckDBPyConnection) -> int:
+    """The delivery rank every row-level model holds the rows up to: the lowest of their
+    highest ranks (a build scoped to one exposure may have added to one model only), 0 when
+    one of them is missing (it is made from every row, and all its rows are tested)."""
+    held = []
+    for model in ROW_MODELS:
+        exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                             [ROW_MODELS_SCHEMA, model]).fetchone()[0]  # type: ignore[index]
+        if not exists:
+            return 0
+        held.append(con.execute(f"SELECT coalesce(max(delivery_rank), 0) FROM {ROW_MODELS_SCHEMA}.{model}")
+                    .fetchone()[0])  # type: ignore[index]
+    return int(min(held))
 
 
 def record_row_models(con: duckdb.DuckDBPyConnection, project: str) -> None:
