@@ -74,4 +74,5 @@ def row_materialization():
 
 
 def new_deliveries_only():  # as in an incremental build (the model's own table named `this`)
-    return "\n    where delivery_rank > (select coalesce(max(delivery_rank), 0) from this)"
+    return ("\n    where\n        delivery_rank > 0\n"
+            "        and delivery_rank > (select coalesce(max(delivery_rank), 0) from this)")

@@ -172,7 +172,8 @@ def _render_macros():
     adapter.dispatch = dispatch
     env = jinja2.Environment(extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined)
     context = {"cx311": Namespace(), "adapter": adapter, "return": give_back, "exceptions": Raiser(),
-               "var": dbt_vars.__getitem__, "is_incremental": lambda: True, "this": "this"}
+               "var": dbt_vars.__getitem__, "is_incremental": lambda: True, "this": "this",
+               "env_var": lambda name, default: default}  # as in a build not given CX311_ROWS_CHECKED
     with warnings.catch_warnings():  # '\s' in the macros' string literals: Jinja keeps it, and warns
         warnings.simplefilter("ignore", DeprecationWarning)
         template = env.from_string(source)

@@ -111,7 +111,11 @@ def _warehouse(con: duckdb.DuckDBPyConnection, deliveries: list[tuple[str, str, 
         con.execute("INSERT INTO raw.load_audit VALUES (?, 'interactions', 'parquet', NULL, ?, 1, ?, 1, 1, 0, 0, 1, 0)",
                     [file, sha, rank])
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {ROW_MODELS_SCHEMA}")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {ROW_MODELS_SCHEMA}.int_interactions AS SELECT 1 AS delivery_rank")
+    # the row-level models as built from them: interactions A (rank 1) and B (rank 2); the
+    # SRs of A only, as if B held no SR
+    con.execute(f"CREATE TABLE IF NOT EXISTS {ROW_MODELS_SCHEMA}.int_interactions AS "
+                "SELECT * FROM (VALUES (1), (2)) AS t(delivery_rank)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {ROW_MODELS_SCHEMA}.int_service_requests AS SELECT 1 AS delivery_rank")
 
 
 def _row_models(con: duckdb.DuckDBPyConnection) -> int:
@@ -123,17 +127,23 @@ def test_the_row_models_are_kept_for_new_deliveries_and_dropped_for_a_new_histor
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         _warehouse(con, [A, B])
         # a warehouse whose builds were never recorded (built before incremental models) starts over
-        assert prepare_row_models(con, "p1") == "no finished build of this warehouse is recorded"
+        # made again: the build reads, and its data tests check, every row (above rank 0)
+        assert prepare_row_models(con, "p1") == ("no finished build of this warehouse is recorded", 0)
         assert _row_models(con) == 0
         _warehouse(con, [A, B])  # the build makes them again
         record_row_models(con, "p1")
         _warehouse(con, [A, B, C])  # one more delivery: kept, dbt adds its rows
-        assert prepare_row_models(con, "p1") is None
-        assert _row_models(con) == 1
+        # kept: the build reads the rows above rank 1, the lowest rank the two models hold
+        # the rows up to (interactions 2, SRs 1), and their own highest rank decides the rest
+        assert prepare_row_models(con, "p1") == (None, 1)
+        assert _row_models(con) == 2
+        con.execute(f"DROP TABLE {ROW_MODELS_SCHEMA}.int_service_requests")  # a build scoped to one exposure
+        assert prepare_row_models(con, "p1") == (None, 0)  # a model made from every row: all its rows tested
+        _warehouse(con, [A, B, C])
         record_row_models(con, "p1")
         _warehouse(con, [A, (B[0], "sha-b2", 2), C])  # an old file delivered again, changed
-        assert prepare_row_models(con, "p1") == "2024/interactions_2024.parquet changed"
+        assert prepare_row_models(con, "p1") == ("2024/interactions_2024.parquet changed", 0)
         assert _row_models(con) == 0
         # until a build succeeds nothing is recorded: a failed rebuild is rebuilt next time, silently
-        assert prepare_row_models(con, "p1") is None
+        assert prepare_row_models(con, "p1") == (None, 0)
         assert con.execute("SELECT count(*) FROM main.cx311_row_models").fetchone() == (0,)

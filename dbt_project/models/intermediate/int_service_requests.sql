@@ -24,12 +24,8 @@ repeated_ids as (
     where entity = 'service_requests'
 ),
 
-delivered as (
-    select * from {{ ref('stg_raw__service_requests') }}
-),
-
 new_rows as (
-    select * from delivered
+    select * from {{ ref('stg_raw__service_requests') }}
     {{- cx311.new_deliveries_only() }}
 ),
 
@@ -37,11 +33,17 @@ service_requests as (
     select * from new_rows
     {%- if is_incremental() %}
     union all
-    select * from delivered
+    -- the earlier versions of the SRs delivered again. The staging view is read again, not
+    -- through a shared CTE (DuckDB would materialise every row of the view for it), and the
+    -- ids are one nested list, repeated ids first: usually none repeats, and then DuckDB
+    -- reads none of the view's earlier rows (two separate conditions made it read them all)
+    select * from {{ ref('stg_raw__service_requests') }}
     where
         delivery_rank <= (select coalesce(max(built.delivery_rank), 0) from {{ this }} as built)
-        and sr_id in (select new_rows.sr_id from new_rows)
-        and sr_id in (select repeated_ids.sr_id from repeated_ids)
+        and sr_id in (
+            select repeated_ids.sr_id from repeated_ids
+            where repeated_ids.sr_id in (select new_rows.sr_id from new_rows)
+        )
     {%- endif %}
 ),
 
