@@ -71,17 +71,18 @@ def _clear_published(marts: Path) -> None:
                 shutil.rmtree(folder)
 
 
-def dbt_env(db_path: Path, work_dir: Path, engine: str = "duckdb", rows_checked: int = 0) -> dict[str, str]:
+def dbt_env(db_path: Path, work_dir: Path, engine: str = "duckdb",
+            rows_held: dict[str, int] | None = None) -> dict[str, str]:
     """Environment for a dbt run: the engine, the warehouse and where dbt writes its own files,
-    and ``rows_checked``: the highest delivery rank the row-level models already hold
-    (``CX311_ROWS_CHECKED``, 0 when they are made again: macros/engine.sql).
+    and ``rows_held``: the highest delivery rank each row-level model already holds
+    (``CX311_ROWS_HELD``, JSON; a model not named is made from every row: macros/engine.sql).
 
     dbt runs in the warehouse's folder and is given the file's bare name, so the profile (which
     dbt hashes into its parse state) is the same for every output folder."""
     env = dict(os.environ)
     env["CX311_ENGINE"] = engine
     env["CX311_DB"] = Path(db_path).name
-    env["CX311_ROWS_CHECKED"] = str(rows_checked)
+    env["CX311_ROWS_HELD"] = json.dumps(rows_held or {}, sort_keys=True)
     if engine == "spark":
         paths = spark_paths(db_path)
         env["CX311_LANDING"] = str(paths["landing"])
@@ -119,7 +120,8 @@ def city_settings(db_path: Path) -> dict[str, Any]:
 
 
 def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = True,
-            progress: Progress | None = None, engine: str = "duckdb", rows_checked: int = 0) -> str:
+            progress: Progress | None = None, engine: str = "duckdb",
+            rows_held: dict[str, int] | None = None) -> str:
     """Run ``dbt <command>`` on the project and return its log text; raise on failure.
 
     The city profile's values (time zone, service standards) are passed as ``--vars`` from the
@@ -131,7 +133,7 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
     args = [str(dbt), *command, "--log-format", "json",
             "--vars", json.dumps(dbt_vars(city_settings(db_path)), sort_keys=True),
             "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
-    env = dbt_env(db_path, work_dir, engine, rows_checked)
+    env = dbt_env(db_path, work_dir, engine, rows_held)
     state = Path(env["DBT_TARGET_PATH"]) / PARSE_STATE
     cache = parse_cache(engine)
     if not state.exists() and cache.exists():
@@ -288,11 +290,11 @@ def _rows_built(con: duckdb.DuckDBPyConnection) -> tuple[list[Delivery], str | N
     return [(file, sha, rank) for file, sha, rank in json.loads(row[1])], row[0]
 
 
-def prepare_row_models(con: duckdb.DuckDBPyConnection, project: str) -> tuple[str | None, int]:
+def prepare_row_models(con: duckdb.DuckDBPyConnection, project: str) -> tuple[str | None, dict[str, int]]:
     """Before a DuckDB build: drop the row-level models when they cannot be added to, and say
-    why (``None`` when they can, or when there is nothing to drop); with the delivery rank they
-    all hold the rows up to (0 when dropped): the build reads, and tests, only the rows of
-    later deliveries."""
+    why (``None`` when they can, or when there is nothing to drop); with the highest delivery
+    rank each model kept holds (none when dropped): the build reads, and tests, only the rows
+    of later deliveries."""
     built, built_project = _rows_built(con)
     why = rebuild_reason(built, built_project, _deliveries(con), project)
     if why is None:
@@ -301,22 +303,21 @@ def prepare_row_models(con: duckdb.DuckDBPyConnection, project: str) -> tuple[st
     existed = con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = ?",
                           [ROW_MODELS_SCHEMA]).fetchone()[0]  # type: ignore[index]
     con.execute(f"DROP SCHEMA IF EXISTS {ROW_MODELS_SCHEMA} CASCADE")
-    return (why if existed else None), 0
+    return (why if existed else None), {}
 
 
-def _rows_held(con: duckdb.DuckDBPyConnection) -> int:
-    """The delivery rank every row-level model holds the rows up to: the lowest of their
-    highest ranks (a build scoped to one exposure may have added to one model only), 0 when
-    one of them is missing (it is made from every row, and all its rows are tested)."""
-    held = []
+def _rows_held(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The highest delivery rank each row-level model holds (its own: a build scoped to one
+    exposure adds to one model only); a model missing is not named (it is made from every
+    row, and all its rows are tested)."""
+    held = {}
     for model in ROW_MODELS:
         exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
                              [ROW_MODELS_SCHEMA, model]).fetchone()[0]  # type: ignore[index]
-        if not exists:
-            return 0
-        held.append(con.execute(f"SELECT coalesce(max(delivery_rank), 0) FROM {ROW_MODELS_SCHEMA}.{model}")
-                    .fetchone()[0])  # type: ignore[index]
-    return int(min(held))
+        if exists:
+            held[model] = int(con.execute(f"SELECT coalesce(max(delivery_rank), 0) FROM {ROW_MODELS_SCHEMA}.{model}")
+                              .fetchone()[0])  # type: ignore[index]
+    return held
 
 
 def record_row_models(con: duckdb.DuckDBPyConnection, project: str) -> None:
@@ -404,7 +405,7 @@ def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = 
         if up_to_date(con, scope, current):
             return False
         start_build(con, scope, current)
-        why, rows_checked = prepare_row_models(con, project) if engine == "duckdb" else (None, 0)
+        why, rows_held = prepare_row_models(con, project) if engine == "duckdb" else (None, {})
     if why is not None and say is not None:
         say(f"  every row is processed again: {why}")
     command = ["build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"])
@@ -418,7 +419,7 @@ def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = 
         run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress, engine=engine)
         import_marts(db_path, paths["marts"])
     else:
-        run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress, rows_checked=rows_checked)
+        run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress, rows_held=rows_held)
     with duckdb.connect(str(db_path)) as con:
         if engine == "duckdb":
             record_row_models(con, project)

@@ -73,14 +73,14 @@
 
 {#- In an incremental build of a row-level model: only the staged rows of deliveries newer
     than the model's rows (a where clause for the import CTE). The pipeline passes the highest
-    delivery rank the model holds as CX311_ROWS_CHECKED: a constant lets DuckDB skip the earlier
-    rows' row groups, where the subquery alone made it convert every staged row before
-    filtering (a new month at 10x read 26 M interactions). The subquery keeps a build that is
-    not given the rank (a dbt unit test) right. -#}
+    delivery rank each model holds as CX311_ROWS_HELD (JSON, by model name): a constant lets
+    DuckDB skip the earlier rows' row groups, where the subquery alone made it convert every
+    staged row before filtering (a new month at 10x read 26 M interactions). The subquery keeps
+    a build that is not given the rank (a dbt unit test) right. -#}
 {% macro new_deliveries_only() -%}
     {%- if is_incremental() %}
     where
-        delivery_rank > {{ env_var('CX311_ROWS_CHECKED', '0') | int }}
+        delivery_rank > {{ fromjson(env_var('CX311_ROWS_HELD', '{}')).get(this.identifier, 0) | int }}
         and delivery_rank > (select coalesce(max(delivery_rank), 0) from {{ this }})
     {%- endif -%}
 {%- endmacro %}

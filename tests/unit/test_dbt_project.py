@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import inspect
+import json
 import re
 import warnings
 from pathlib import Path
@@ -168,12 +169,16 @@ def _render_macros():
     class Adapter:
         pass
 
+    class This(str):  # the model's own relation, rendered as `this`
+        identifier = "int_interactions"
+
     adapter = Adapter()
     adapter.dispatch = dispatch
     env = jinja2.Environment(extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined)
     context = {"cx311": Namespace(), "adapter": adapter, "return": give_back, "exceptions": Raiser(),
-               "var": dbt_vars.__getitem__, "is_incremental": lambda: True, "this": "this",
-               "env_var": lambda name, default: default}  # as in a build not given CX311_ROWS_CHECKED
+               "var": dbt_vars.__getitem__, "is_incremental": lambda: True, "this": This("this"),
+               "env_var": lambda name, default: default,  # as in a build not given CX311_ROWS_HELD
+               "fromjson": json.loads}
     with warnings.catch_warnings():  # '\s' in the macros' string literals: Jinja keeps it, and warns
         warnings.simplefilter("ignore", DeprecationWarning)
         template = env.from_string(source)

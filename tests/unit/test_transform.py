@@ -128,22 +128,22 @@ def test_the_row_models_are_kept_for_new_deliveries_and_dropped_for_a_new_histor
         _warehouse(con, [A, B])
         # a warehouse whose builds were never recorded (built before incremental models) starts over
         # made again: the build reads, and its data tests check, every row (above rank 0)
-        assert prepare_row_models(con, "p1") == ("no finished build of this warehouse is recorded", 0)
+        assert prepare_row_models(con, "p1") == ("no finished build of this warehouse is recorded", {})
         assert _row_models(con) == 0
         _warehouse(con, [A, B])  # the build makes them again
         record_row_models(con, "p1")
         _warehouse(con, [A, B, C])  # one more delivery: kept, dbt adds its rows
-        # kept: the build reads the rows above rank 1, the lowest rank the two models hold
-        # the rows up to (interactions 2, SRs 1), and their own highest rank decides the rest
-        assert prepare_row_models(con, "p1") == (None, 1)
+        # kept: each model reads, and tests, the rows above the highest rank it holds
+        assert prepare_row_models(con, "p1") == (None, {"int_interactions": 2, "int_service_requests": 1})
         assert _row_models(con) == 2
-        con.execute(f"DROP TABLE {ROW_MODELS_SCHEMA}.int_service_requests")  # a build scoped to one exposure
-        assert prepare_row_models(con, "p1") == (None, 0)  # a model made from every row: all its rows tested
+        con.execute(f"DROP TABLE {ROW_MODELS_SCHEMA}.int_service_requests")  # as after a build scoped to one exposure
+        # not named: made from every row, all its rows tested
+        assert prepare_row_models(con, "p1") == (None, {"int_interactions": 2})
         _warehouse(con, [A, B, C])
         record_row_models(con, "p1")
         _warehouse(con, [A, (B[0], "sha-b2", 2), C])  # an old file delivered again, changed
-        assert prepare_row_models(con, "p1") == ("2024/interactions_2024.parquet changed", 0)
+        assert prepare_row_models(con, "p1") == ("2024/interactions_2024.parquet changed", {})
         assert _row_models(con) == 0
         # until a build succeeds nothing is recorded: a failed rebuild is rebuilt next time, silently
-        assert prepare_row_models(con, "p1") == (None, 0)
+        assert prepare_row_models(con, "p1") == (None, {})
         assert con.execute("SELECT count(*) FROM main.cx311_row_models").fetchone() == (0,)
