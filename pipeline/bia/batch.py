@@ -61,7 +61,6 @@ from ..report.formatting import (
 )
 from ..report.pdf import Layouts, html_to_pdf, layout_key, pdf_worker_init, reuse_pdf, source_date
 from ..report.styles import stylesheet, with_names
-from ..report.vega_runtime import start_runtime
 from ..warehouse import input_files, reading, settings
 from ..warehouse import rows as query
 from .liaisons import Liaison, read_liaisons
@@ -627,8 +626,7 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
         for job in jobs:
             _collect(job, lambda job=job: _run_job(job), done, result, bar)
     else:
-        _render_in_workers(jobs, n_workers, done, result, bar,
-                           warm=layouts.sure_to_lay_out([f"{job['slug']}.pdf" for job in jobs]))
+        _render_in_workers(jobs, n_workers, done, result, bar)
 
     entries = []
     for job in jobs:
@@ -653,7 +651,7 @@ def run_batch(db_path: Path, raw_dir: Path, out_root: Path, month: str, *, worke
 
 
 def _render_in_workers(jobs: list[dict[str, Any]], n_workers: int, done: dict[str, dict[str, Any]],
-                       result: BatchResult, bar: _Counter, warm: bool = False) -> None:
+                       result: BatchResult, bar: _Counter) -> None:
     """Render the jobs in ``n_workers`` forked processes, drawing each chart here first.
 
     Fork: the workers inherit the imported modules (fast start); the parent holds no open
@@ -661,21 +659,15 @@ def _render_in_workers(jobs: list[dict[str, Any]], n_workers: int, done: dict[st
     WeasyPrint as they start); the charts are drawn here, by one vl-convert runtime, and each
     job is submitted as soon as its chart is ready. A forked worker never calls vl-convert: its
     runtime's threads do not survive a fork, so a worker forked from a process that had used it
-    would wait for them forever. ``warm`` (PDFs to lay out for sure): the workers import
-    WeasyPrint and vl-convert's runtime starts (in a thread) while this process imports Altair.
-
-    Reports without a chart go first (nothing to draw before the workers start on them), then
-    the largest first, so that the last to finish are small and neither worker waits long for
-    the other at the end.
+    would wait for them forever.
     """
     by_slug = {j["slug"]: j for j in jobs}
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=pdf_worker_init,
-                             initargs=(warm,)) as pool:
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=pdf_worker_init) as pool:
         pool.submit(_worker_ready)  # fork now, before vl-convert's threads start
-        runtime = start_runtime() if warm and any(_has_chart(j) for j in jobs) else None
         futures: dict[Future, str] = {}
-        for job in sorted(jobs, key=lambda j: (_has_chart(j), -_size(j))):
+        # reports without a chart first: nothing to draw before the workers start on them
+        for job in sorted(jobs, key=_has_chart):
             try:
                 _add_chart(job)
             except Exception as error:  # this BIA fails; the others go on
@@ -684,18 +676,9 @@ def _render_in_workers(jobs: list[dict[str, Any]], n_workers: int, done: dict[st
             futures[pool.submit(_run_job, job)] = job["slug"]
             for future in [f for f in futures if f.done()]:
                 _collect(by_slug[futures.pop(future)], future.result, done, result, bar)
-        if runtime is not None:
-            runtime.join()
         for future in as_completed(futures):
             job = by_slug[futures[future]]
             _collect(job, future.result, done, result, bar)
-
-
-def _size(job: dict[str, Any]) -> int:
-    """Rows of the report's tables: how long its layout takes, roughly."""
-    rec = job["record"]
-    return (len(job["top_types"]) + len(rec["top_locations"]) + len(rec["open_requests"] or [])
-            + len(rec["by_status"]) + len(job["trend"]))
 
 
 def _raise(error: BaseException) -> None:
