@@ -38,11 +38,12 @@ from pathlib import Path
 
 from ..files import atomic_write
 from ..paths import TEMPLATES_DIR
-from .chart_specs import ChartSpec, key_metric_specs
-from .context import DOCUMENTS, build_context
+from .chart_specs import ChartSpec, chart_catalogue, draw_charts
+from .context import ANNUAL_SPEC_CHARTS, DOCUMENTS, build_context
 from .environment import ENV
 from .pdf import Layouts, PdfJobs, layout_key
 from .pdf_links import relative_file_links
+from .vega_runtime import start_runtime
 
 __all__ = ["DOCUMENTS", "render_annual_report", "render_html"]
 
@@ -67,8 +68,10 @@ def _render_documents(metrics: dict, meta: dict, narrative: dict, progress: Prog
 
     A PDF whose layout key (``pipeline.report.pdf.layout_key``) matches the published set's is
     copied from it (``layouts``); the others are laid out in forked workers, forked before this
-    process draws a chart. Appendix B (text only) needs no chart: its PDF starts at once, while
-    this process draws the charts.
+    process draws a chart. Each PDF starts as soon as its charts are drawn: Appendix B (text
+    only) at once, the annual report after its two appendix charts, Appendix A last. When a
+    layout is sure (nothing published to reuse), the workers import WeasyPrint and vl-convert
+    starts its runtime (in a thread) while this process fills the templates and imports Altair.
     """
     year = int(metrics["year"])
     htmls: dict[str, str] = {}
@@ -86,14 +89,21 @@ def _render_documents(metrics: dict, meta: dict, narrative: dict, progress: Prog
         laid_out = jobs.submit(html)
         results[kind] = lambda: relative_file_links(laid_out(), TEMPLATES_DIR)  # the attachments
 
-    with PdfJobs() as jobs:
+    warm = layouts.sure_to_lay_out([DOCUMENTS[kind][0].format(year=year) + ".pdf" for kind in DOCUMENTS])
+    with PdfJobs(warm) as jobs:
         jobs.start()
-        plain = key_metric_specs(metrics, with_svg=False)
+        runtime = start_runtime() if warm else None
+        catalogue = chart_catalogue(metrics)
+        plain = [spec for spec, _ in catalogue]  # no SVG yet: all Appendix B needs
         lay_out("appendix_b", render_html(metrics, meta, "pdf", "appendix_b", plain, narrative))
         htmls["appendix_b"] = render_html(metrics, meta, "html", "appendix_b", plain, narrative)
-        specs = key_metric_specs(metrics)  # every chart exported once, shared by all documents
-        for kind in ("annual", "appendix_a"):
-            lay_out(kind, render_html(metrics, meta, "pdf", kind, specs, narrative))
+        # every chart is drawn once, shared by all documents
+        specs = draw_charts(catalogue, ANNUAL_SPEC_CHARTS)
+        lay_out("annual", render_html(metrics, meta, "pdf", "annual", specs, narrative))
+        specs = draw_charts(catalogue)
+        lay_out("appendix_a", render_html(metrics, meta, "pdf", "appendix_a", specs, narrative))
+        if runtime is not None:
+            runtime.join()
         for kind in ("annual", "appendix_a"):
             htmls[kind] = render_html(metrics, meta, "html", kind, specs, narrative)
         for kind in DOCUMENTS:

@@ -3,6 +3,8 @@
 Public interface::
 
     key_metric_specs(metrics, with_svg=True) -> list[ChartSpec]
+    chart_catalogue(metrics) -> Catalogue             # the specs, each with its drawing
+    draw_charts(catalogue, ids=None) -> list[ChartSpec]  # draw all, or some first
 
 Each chart has one builder (``BUILDERS``, in document order). A builder turns
 ``key_metrics.json`` into a ``ChartSpec`` (table rows, summary sentence, alt text) and, when
@@ -93,6 +95,7 @@ class ChartSpec:
 
 Draw = Callable[[ModuleType], str | None]  # charts module → SVG markup or None
 Built = tuple[ChartSpec, Draw | None]
+Catalogue = list[Built]  # (spec, its drawing); the drawing is None once drawn
 
 
 def _min_sec(seconds: Any) -> str:
@@ -647,14 +650,26 @@ BUILDERS: list[Callable[[dict], Built]] = [
 
 def key_metric_specs(metrics: dict, *, with_svg: bool = True) -> list[ChartSpec]:
     """The charts of the key-metrics appendices, in order, with their tables and summaries."""
-    charts = None
+    catalogue = chart_catalogue(metrics)
     if with_svg:  # without, no Altair/vl-convert import (Appendix B starts before the charts)
-        from . import charts
-    specs = []
-    for build in BUILDERS:
-        spec, draw = build(metrics)
-        if charts is not None and draw is not None:
+        draw_charts(catalogue)
+    return [spec for spec, _ in catalogue]
+
+
+def chart_catalogue(metrics: dict) -> Catalogue:
+    """Every chart's ``ChartSpec`` (no SVG yet) with the function that draws it (None: nothing
+    to draw), in document order: ``draw_charts`` draws them, all or some first."""
+    return [build(metrics) for build in BUILDERS]
+
+
+def draw_charts(catalogue: Catalogue, ids: tuple[str, ...] | None = None) -> list[ChartSpec]:
+    """Draw the catalogue's charts (those of ``ids`` only, when given) into their specs'
+    ``svg``, each once however often it is asked for; returns every spec, in order."""
+    from . import charts
+
+    for i, (spec, draw) in enumerate(catalogue):
+        if draw is not None and (ids is None or spec.id in ids):
             svg = draw(charts)
             spec.svg = Markup(svg) if svg else None
-        specs.append(spec)
-    return specs
+            catalogue[i] = (spec, None)  # drawn
+    return [spec for spec, _ in catalogue]

@@ -31,6 +31,7 @@ from altair.utils.schemapi import disable_debug_mode
 from ..files import atomic_write
 from ..paths import DATA_DIR, TEMPLATES_DIR
 from .formatting import MONTHS, fmt_month
+from .vega_runtime import register_fonts
 
 # Altair checks every chart object against the Vega-Lite schema as it is made (its "debug
 # mode"): a third of the time of building the report's charts. The specs are the same without
@@ -651,5 +652,6 @@ def _drawing_software() -> str:
 
 @functools.cache
 def _register_fonts() -> None:
-    """Lay text out with the shipped Lato (the font the report embeds), not a system fallback."""
-    vlc.register_font_directory(str(TEMPLATES_DIR / "fonts"))
+    """Lay text out with the shipped Lato (the font the report embeds), not a system fallback
+    (``vega_runtime.register_fonts``: once, whichever thread draws first)."""
+    register_fonts()

@@ -182,13 +182,20 @@ def _meta(meta: dict, metrics: dict) -> dict:
     }
 
 
+# the appendix charts the annual report shows too (by ChartSpec id): with them drawn, its PDF
+# can start before the appendix's other charts are (pipeline.report.annual)
+ANNUAL_SPEC_CHARTS = ("service-level", "ward-map")
+
+
 def _annual_charts(metrics: dict, specs: list[ChartSpec]) -> dict[str, Markup | None]:
-    """The annual report's three charts: its own top-5 chart and two of the appendix charts."""
+    """The annual report's three charts: its own top-5 chart and two of the appendix charts
+    (``ANNUAL_SPEC_CHARTS``)."""
     by_id = {spec.id: spec for spec in specs}
+    service_level, ward_map = (by_id[i].svg if i in by_id else None for i in ANNUAL_SPEC_CHARTS)
     return {
         "top_types": _annual_top_types_svg(metrics),
-        "monthly_service_level": by_id["service-level"].svg if "service-level" in by_id else None,
-        "ward_map": by_id["ward-map"].svg if "ward-map" in by_id else None,
+        "monthly_service_level": service_level,
+        "ward_map": ward_map,
     }
 
 

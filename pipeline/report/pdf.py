@@ -4,8 +4,8 @@ Public interface::
 
     html_to_pdf(html) -> bytes          # one PDF, in this process
     source_date() -> str | None         # the PDF metadata date (SOURCE_DATE_EPOCH) or None
-    pdf_worker_init()                   # initializer of a pool whose workers call html_to_pdf
-    PdfJobs()                           # context manager: start(), submit(html) -> result() -> bytes
+    pdf_worker_init(warm=False)         # initializer of a pool whose workers call html_to_pdf
+    PdfJobs(warm=False)                 # context manager: start(), submit(html) -> result() -> bytes
     layout_key(html) -> str             # SHA-256 of everything a PDF is laid out from
     Layouts.of(folder, force)           # the published set's PDFs, reused when their key matches
 
@@ -80,10 +80,14 @@ def html_to_pdf(html: str) -> bytes:
     return add_table_semantics(pdf, document.etree_element)
 
 
-def pdf_worker_init() -> None:
-    """A PDF worker never outlives a killed run. It imports WeasyPrint (about 0.5 s) with its
-    first PDF, so a worker that lays out nothing (every PDF reused) costs no import."""
+def pdf_worker_init(warm: bool = False) -> None:
+    """A PDF worker never outlives a killed run. With ``warm`` (some PDF will surely be laid
+    out: nothing published to reuse) it imports WeasyPrint (about 0.5 s) as it starts, while the
+    parent draws charts, rather than with its first PDF; without, a worker that lays out nothing
+    (every PDF reused) costs no import."""
     die_with_parent()
+    if warm:
+        import weasyprint  # noqa: F401
 
 
 def _worker_ready() -> None:
@@ -187,6 +191,11 @@ class Layouts:
         return {"path": str(self.folder / name), "sha256": found.get("sha256"),
                 "layout_sha256": found["layout_sha256"]}
 
+    def sure_to_lay_out(self, names: list[str]) -> bool:
+        """True when one of ``names`` has no published PDF to reuse (a first run, ``force``):
+        then workers and the chart runtime are worth starting before they are asked for."""
+        return any(self.entry(name) is None for name in names)
+
     def record(self, name: str, key: str, reused: bool) -> None:
         self.keys[name] = key
         (self.reused if reused else self.laid_out).append(name)
@@ -199,8 +208,9 @@ class Layouts:
         return data
 
 
-def pdf_pool() -> ProcessPoolExecutor | None:
-    """A pool of forked workers for WeasyPrint, or None to render in this process.
+def pdf_pool(warm: bool = False) -> ProcessPoolExecutor | None:
+    """A pool of forked workers for WeasyPrint, or None to render in this process; ``warm``:
+    see ``pdf_worker_init``.
 
     Fork (not spawn): the workers need nothing but ``html_to_pdf`` and must not re-run the
     caller's ``__main__`` (``python -m pipeline`` has no main guard). The workers are forked at
@@ -212,7 +222,7 @@ def pdf_pool() -> ProcessPoolExecutor | None:
     if PDF_WORKERS < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return None
     return ProcessPoolExecutor(max_workers=PDF_WORKERS, mp_context=multiprocessing.get_context("fork"),
-                               initializer=pdf_worker_init)
+                               initializer=pdf_worker_init, initargs=(warm,))
 
 
 class PdfJobs:
@@ -220,11 +230,11 @@ class PdfJobs:
     one CPU, in this process when their result is asked for.
 
     ``start()`` forks the workers; ``submit(html)`` returns a function giving the PDF bytes.
-    Leaving the ``with`` block cancels what is still queued.
+    Leaving the ``with`` block cancels what is still queued. ``warm``: see ``pdf_worker_init``.
     """
 
-    def __init__(self) -> None:
-        self._pool = pdf_pool()
+    def __init__(self, warm: bool = False) -> None:
+        self._pool = pdf_pool(warm)
 
     def __enter__(self) -> PdfJobs:
         return self

@@ -8,8 +8,9 @@ import re
 import pytest
 
 from pipeline.profile import load_profile
-from pipeline.report import charts
-from pipeline.report.chart_specs import BUILDERS, key_metric_specs
+from pipeline.report import charts, vega_runtime
+from pipeline.report.chart_specs import BUILDERS, chart_catalogue, draw_charts, key_metric_specs
+from pipeline.report.context import ANNUAL_SPEC_CHARTS
 from tests.support.key_metrics import load_metrics
 
 
@@ -295,3 +296,34 @@ def test_the_cache_keeps_the_most_recently_used_files(chart_cache, monkeypatch) 
     charts.draw_spec(specs[2])
     assert sorted(p.name for p in chart_cache.glob("*.svg")) == sorted(
         charts._CACHE.path(s).name for s in specs[1:])
+
+
+def test_the_annual_reports_charts_are_drawn_first_and_every_chart_once(monkeypatch, specs):
+    """The annual report's PDF starts once its two appendix charts are drawn, before the others."""
+    exported = []
+    real = charts._to_svg
+
+    def spy(chart):
+        exported.append(chart)
+        return real(chart)
+
+    monkeypatch.setattr(charts, "_to_svg", spy)
+    catalogue = chart_catalogue(load_metrics())
+    first = draw_charts(catalogue, ANNUAL_SPEC_CHARTS)
+    assert [s.id for s in first if s.svg is not None] == ["service-level", "ward-map"]
+    assert len(exported) == 2
+    drawn = draw_charts(catalogue)
+    again = draw_charts(catalogue)
+    # the rest once each: every chart key_metric_specs draws (the fixture), the first two not again
+    assert len(exported) == sum(s.svg is not None for s in specs)
+    assert [s.svg for s in drawn] == [s.svg for s in again] == [s.svg for s in specs]
+
+
+def test_the_runtime_started_ahead_registers_the_fonts_once_and_draws_the_same():
+    """vl-convert's runtime started in a thread (vega_runtime) changes no chart."""
+    before = charts.vlc.vegalite_to_svg(SMALL)
+    thread = vega_runtime.start_runtime()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert vega_runtime._registered.cache_info().currsize == 1
+    assert charts.vlc.vegalite_to_svg(SMALL) == before

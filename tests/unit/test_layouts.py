@@ -155,6 +155,16 @@ def test_force_reuses_nothing(tmp_path: Path) -> None:
     assert Layouts().reusable("a.pdf", "k" * 64) is None  # no published set at all
 
 
+def test_a_layout_is_sure_only_for_a_pdf_with_nothing_published(tmp_path: Path) -> None:
+    """What decides whether the workers import WeasyPrint, and vl-convert starts, up front."""
+    published(tmp_path / "set", {"a.pdf": "k" * 64, "b.pdf": "m" * 64})
+    layouts = Layouts.of(tmp_path / "set")
+    assert not layouts.sure_to_lay_out(["a.pdf", "b.pdf"])  # both may be reused: a rerun
+    assert layouts.sure_to_lay_out(["a.pdf", "c.pdf"])      # c.pdf was never published
+    assert Layouts.of(tmp_path / "set", force=True).sure_to_lay_out(["a.pdf"])
+    assert Layouts.of(tmp_path / "nothing-here").sure_to_lay_out(["a.pdf"])  # a first run
+
+
 def test_a_published_pdf_that_is_no_longer_the_manifests_is_not_reused(tmp_path: Path) -> None:
     published(tmp_path / "set", {"a.pdf": "k" * 64, "b.pdf": "m" * 64})
     (tmp_path / "set" / "a.pdf").write_bytes(tiny_pdf(5))  # changed since it was published
