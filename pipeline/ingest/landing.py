@@ -1,9 +1,11 @@
 """The landing tables (schema ``raw``): creating them, and inserting a file's good rows with
 exact duplicates collapsed.
 
-Exact duplicates share the dedup key (contract ``DEDUP_KEYS``): only the rows whose key repeats
-in the file or already exists in an earlier delivery go through the (expensive) all-column
-comparison. Every repeated id is listed in ``raw.repeated_ids``.
+The rows are inserted first, then the exact duplicates among them are deleted. Exact duplicates
+share the dedup key (contract ``DEDUP_KEYS``): only the rows whose key repeats in the file or
+already exists in an earlier delivery go through the (expensive) all-column comparison, and a
+file whose keys are all new (the usual case) needs no more than one aggregate of its keys.
+Every repeated id is listed in ``raw.repeated_ids``.
 """
 
 from __future__ import annotations
@@ -87,18 +89,6 @@ class _Insert:
         return column_list(self.keys)
 
     @property
-    def kjoin(self) -> str:
-        return " AND ".join(f"d.{qi(k)} = g.{qi(k)}" for k in self.keys)
-
-    @property
-    def same_row(self) -> str:
-        """An existing row ``e`` equal to the new row ``g`` in every contract column."""
-        return " AND ".join(
-            [f"e.{qi(k)} = g.{qi(k)}" for k in self.keys]
-            + [f"e.{qi(n)} IS NOT DISTINCT FROM g.{qi(n)}" for n in self.names if n not in self.keys]
-        )
-
-    @property
     def columns(self) -> str:
         extra = ["closed_at_available"] if self.sf.entity == "service_requests" else []
         return ", ".join([column_list(self.names), *extra, "_source_file", "_source_line",
@@ -116,37 +106,70 @@ class _Insert:
         return ", ".join([column_list(self.names, "g."), *closed_avail, "?", "g._line", "?"])
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, sf: SourceFile) -> int:
-    """Insert the rows of temp view ``good`` (keys of good rows: ``_problem IS NULL`` in temp
-    table ``checked``) into the landing table, except exact duplicates of a row already there
-    or of an earlier line. Returns the number of rows inserted."""
+def insert_rows(con: duckdb.DuckDBPyConnection, sf: SourceFile, good: str) -> int:
+    """Insert the rows of the query ``good`` (a file's rows without a problem: ``_line`` and
+    the contract columns) into the landing table, in the query's order. Returns the number of
+    rows inserted; :func:`collapse_duplicates` then removes the exact duplicates among them."""
     ins = _Insert(sf)
-    repeated = _find_repeated_keys(con, ins)
-    loaded = 0
-    if repeated:
-        if sf.entity in ID_COLUMNS:
-            _list_repeated_ids(con, ins)
-        loaded += _insert_repeats(con, ins)
-    loaded += con.execute(
-        f"INSERT INTO {ins.target} ({ins.columns}) SELECT {ins.values} FROM good g"
-        + (f" WHERE NOT EXISTS (SELECT 1 FROM dupkeys d WHERE {ins.kjoin})" if repeated else ""),
+    return con.execute(
+        f"INSERT INTO {ins.target} ({ins.columns}) SELECT {ins.values} FROM ({good}) g",
         [sf.rel, sf.rank],
     ).fetchone()[0]  # type: ignore[index]
+
+
+def collapse_duplicates(con: duckdb.DuckDBPyConnection, sf: SourceFile) -> int:
+    """After a file's rows are inserted: list its repeated ids (in ``raw.repeated_ids``) and
+    delete its rows equal in every contract column to a row of an earlier file (every other
+    file in the landing table is an earlier delivery) or to an earlier line of the file.
+    Returns the number of rows deleted.
+
+    Only the rows whose key repeats (in the file, or in an earlier file) are compared column
+    by column; a file whose keys are all new costs one aggregate of its keys."""
+    ins = _Insert(sf)
+    if not _find_repeated_keys(con, ins):
+        return 0
+    if sf.entity in ID_COLUMNS:
+        _list_repeated_ids(con, ins)
+    collapsed = con.execute(
+        f"DELETE FROM {ins.target} WHERE _source_file = ? AND _source_line IN ("
+        f"SELECT _source_line FROM (SELECT _source_file, _source_line, row_number() OVER ("
+        f"PARTITION BY {column_list(ins.names)} ORDER BY _source_file = ?, _source_line) AS n "
+        f"FROM {ins.target} WHERE ({ins.klist}) IN (SELECT ({ins.klist}) FROM dupkeys)) "
+        "WHERE n > 1 AND _source_file = ?)",
+        [sf.rel, sf.rel, sf.rel],
+    ).fetchone()[0]  # type: ignore[index]
     con.execute("DROP TABLE dupkeys")
-    return loaded
+    return collapsed
 
 
 def _find_repeated_keys(con: duckdb.DuckDBPyConnection, ins: _Insert) -> int:
-    """Temp table ``dupkeys``: the keys repeated in the file or already in the landing table."""
-    klist = ins.klist
-    key_of_good = f"SELECT {klist} FROM checked WHERE _problem IS NULL"
-    con.execute(
-        f"CREATE TEMP TABLE dupkeys AS {key_of_good} GROUP BY ALL HAVING count(*) > 1 "
-        f"UNION SELECT DISTINCT {klist} FROM {ins.target} WHERE "
-        + (f"({klist}) IN (SELECT ({klist}) FROM checked WHERE _problem IS NULL)"
-           if len(ins.keys) > 1 else f"{klist} IN ({key_of_good})")
-    )
-    return con.execute("SELECT count(*) FROM dupkeys").fetchone()[0]  # type: ignore[index]
+    """Temp table ``dupkeys``: the keys of the file's rows that repeat in the file or are in an
+    earlier file's rows; returns their number (0: no table)."""
+    klist, rel = ins.klist, ins.sf.rel
+    of_file = f"FROM {ins.target} WHERE _source_file = ?"
+    con.execute(f"CREATE TEMP TABLE dupkeys AS SELECT {klist} {of_file} GROUP BY ALL HAVING count(*) > 1", [rel])
+    if _earlier_rows_in_key_range(con, ins):
+        match = (f"({klist}) IN (SELECT ({klist}) {of_file})" if len(ins.keys) > 1
+                 else f"{klist} IN (SELECT {klist} {of_file})")
+        con.execute(f"INSERT INTO dupkeys SELECT DISTINCT {klist} FROM {ins.target} WHERE _source_file <> ? "
+                    f"AND {match} EXCEPT SELECT * FROM dupkeys", [rel, rel])
+    found = con.execute("SELECT count(*) FROM dupkeys").fetchone()[0]  # type: ignore[index]
+    if not found:
+        con.execute("DROP TABLE dupkeys")
+    return found
+
+
+def _earlier_rows_in_key_range(con: duckdb.DuckDBPyConnection, ins: _Insert) -> bool:
+    """Whether an earlier file has a row whose key (its first column) lies between the file's
+    lowest and highest. Usually none does (a year's ids after the year before's): that is read
+    from the table's zone maps, where matching every key would build a hash table of them all."""
+    first, rel = qi(ins.keys[0]), ins.sf.rel
+    if con.execute(f"SELECT 1 FROM {ins.target} WHERE _source_file <> ? LIMIT 1", [rel]).fetchone() is None:
+        return False
+    low, high = con.execute(f"SELECT min({first}), max({first}) FROM {ins.target} WHERE _source_file = ?",
+                            [rel]).fetchone()  # type: ignore[misc]
+    return con.execute(f"SELECT 1 FROM {ins.target} WHERE _source_file <> ? AND {first} BETWEEN ? AND ? "
+                       "LIMIT 1", [rel, low, high]).fetchone() is not None
 
 
 def _list_repeated_ids(con: duckdb.DuckDBPyConnection, ins: _Insert) -> None:
@@ -156,19 +179,3 @@ def _list_repeated_ids(con: duckdb.DuckDBPyConnection, ins: _Insert) -> None:
         f"WHERE r.entity = ? AND r.id = d.{ins.klist})",
         [ins.sf.entity, ins.sf.entity],
     )
-
-
-def _insert_repeats(con: duckdb.DuckDBPyConnection, ins: _Insert) -> int:
-    """Insert the good rows with a repeated key, once each (first line), unless an equal row
-    is already in the landing table."""
-    con.execute(
-        f"CREATE TEMP TABLE repeats AS SELECT {column_list(ins.names)}, min(_line) AS _line "
-        f"FROM good g WHERE EXISTS (SELECT 1 FROM dupkeys d WHERE {ins.kjoin}) GROUP BY ALL"
-    )
-    loaded = con.execute(
-        f"INSERT INTO {ins.target} ({ins.columns}) SELECT {ins.values} FROM repeats g "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {ins.target} e WHERE {ins.same_row}) ORDER BY g._line",
-        [ins.sf.rel, ins.sf.rank],
-    ).fetchone()[0]  # type: ignore[index]
-    con.execute("DROP TABLE repeats")
-    return loaded

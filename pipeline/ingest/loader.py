@@ -88,14 +88,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 import duckdb
 
-from ..contract import DEDUP_KEYS, ENTITIES, SourceFile, discover, non_extract_paths, plausible_range
+from ..contract import ENTITIES, SourceFile, discover, non_extract_paths, plausible_range
 from ..errors import disk_full, full_disk_path
 from ..files import sha256
 from ..profile import Profile, load_profile
@@ -104,7 +105,7 @@ from .bia_map import Boundaries, create_map, load_boundaries, ward_boundaries
 from .checks import macros, problem_expr, set_bounds, typed_columns
 from .deliveries import reconcile
 from .errors import LoadError, duck_message, file_error
-from .landing import create_tables, insert_rows
+from .landing import collapse_duplicates, create_tables, insert_rows
 from .overrides import previous_timezone, reference_changes, write_city_tables
 from .sql import column_list
 from .staging import Staged, read_error, stage, unstage
@@ -252,8 +253,8 @@ def _open(db_path: Path) -> duckdb.DuckDBPyConnection:
 class _Loader:
     """Loads a run's files into the landing tables, one at a time, in the run's transaction.
 
-    Per file, temp relations: ``stg`` (staged text), ``typed`` (every row, landing-typed),
-    ``checked`` (line, key and first problem of every row), ``good`` (the rows to insert).
+    Per file, temp relations: ``stg`` (staged text), ``typed`` (every row, landing-typed) and,
+    for a file with rejects, ``checked`` (line and first problem of each rejected row).
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, tmp: Path, max_reject_rate: float,
@@ -314,20 +315,24 @@ class _Loader:
         return shown, sha256(path) if path.is_file() else None
 
     def load_file(self, sf: SourceFile) -> tuple[FileCounts, Staged]:
-        """Stage, type and check one file; record its rejects, insert its good rows."""
+        """Stage and type one file, insert its good rows (one scan: each row's problem is
+        computed as it is inserted), record its rejects (a second scan, only when some row was
+        not inserted), then collapse its exact duplicates."""
         staged = stage(self.con, sf, self.tmp)
         set_bounds(self.con, plausible_range(sf, self.profile.timezone))
-        rows_read, rejected = self._check(sf, staged)
-        self._write_rejects(sf, rows_read, rejected)
-        self._select_good(sf, rejected)
-        loaded = insert_rows(self.con, sf)
-        counts = FileCounts(rows_read, loaded, rejected, rows_read - rejected - loaded)
+        rows_read = self._type(sf, staged)
+        inserted = self._insert_good(sf)
+        rejected = rows_read - inserted
+        if rejected:
+            self._write_rejects(sf, rows_read, rejected)
+        duplicates = collapse_duplicates(self.con, sf)
+        counts = FileCounts(rows_read, inserted - duplicates, rejected, duplicates)
         self._drop_temp_relations(sf, staged)
         self._audit(sf, staged, counts)
         return counts, staged
 
-    def _check(self, sf: SourceFile, staged: Staged) -> tuple[int, int]:
-        """Create ``typed`` and ``checked``; return (rows read, rows rejected)."""
+    def _type(self, sf: SourceFile, staged: Staged) -> int:
+        """Create ``typed``; return the number of rows read."""
         types = {name: dtype for name, dtype, *_ in self.con.execute("DESCRIBE stg").fetchall()}
         # Parquet is cheap to read again, so `typed` stays a view over the file (nothing wide
         # is materialised: at 10x Toronto's volume a 13 M-row table cost 8 GB); a CSV is
@@ -339,34 +344,55 @@ class _Loader:
             )
             if _typed_kind(sf) == "TABLE":
                 unstage(self.con, staged)
-            self.con.execute(
-                f"CREATE TEMP TABLE checked AS SELECT _line, {column_list(DEDUP_KEYS[sf.entity])}, "
-                f"coalesce(_pre, {problem_expr(sf.entity)}) AS _problem FROM typed"
-            )
+            rows_read = self.con.execute("SELECT count(*) FROM typed").fetchone()[0]  # type: ignore[index]
         except duckdb.Error as e:
-            raise read_error(sf, e) from e
-        rows_read, rejected = self.con.execute(
-            "SELECT count(*), count(_problem) FROM checked"
-        ).fetchone()  # type: ignore[misc]
+            _raise_read_error(sf, e)
         if rows_read == 0:
             raise file_error(sf.path, "the file is empty (it has no data rows).")
-        return rows_read, rejected
+        return rows_read
+
+    def _checked(self, sf: SourceFile) -> str:
+        """The rows of ``typed`` with ``_problem``: the first problem of the row (NULL for none)."""
+        return f"SELECT *, coalesce(_pre, {problem_expr(sf.entity)}) AS _problem FROM typed"
+
+    def _insert_good(self, sf: SourceFile) -> int:
+        """Insert the rows without a problem, a blank BIA or ward filled from the boundaries;
+        return their number."""
+        select = column_list([c.name for c in ENTITIES[sf.entity]], "t.")
+        source = f"({self._checked(sf)}) t"
+        for i, boundaries in enumerate(self._maps(sf)):
+            col, alias = boundaries.column, f"m{i}"
+            select = select.replace(f't."{col}"', f'coalesce(t."{col}", {alias}.{col}) AS "{col}"')
+            source += (f" LEFT JOIN {boundaries.table} {alias} ON t.{col} IS NULL "
+                       f"AND t.latitude = {alias}.latitude AND t.longitude = {alias}.longitude")
+        try:
+            with _problem_computed_once(self.con):
+                return insert_rows(self.con, sf, f"SELECT t._line, {select} FROM {source} "
+                                                 "WHERE t._problem IS NULL")
+        except duckdb.Error as e:
+            _raise_read_error(sf, e)
 
     def _write_rejects(self, sf: SourceFile, rows_read: int, rejected: int) -> None:
-        """Record the rejected rows in ``raw.rejects``; LoadError when there are too many."""
-        if rejected and rejected > self.max_reject_rate * rows_read:
+        """Temp table ``checked`` (line and problem of each rejected row); record the rejected
+        rows in ``raw.rejects``; LoadError when there are too many."""
+        with _problem_computed_once(self.con):
+            self.con.execute(f"CREATE TEMP TABLE checked AS SELECT _line, _problem FROM "
+                             f"({self._checked(sf)}) WHERE _problem IS NOT NULL")
+        found = self.con.execute("SELECT count(*) FROM checked").fetchone()[0]  # type: ignore[index]
+        if found != rejected:  # every row read is inserted or rejected: the audit relies on it
+            raise RuntimeError(f"{sf.rel}: {rejected} rows not inserted but {found} rejected")
+        if rejected > self.max_reject_rate * rows_read:
             raise self._too_many_rejects(sf, rows_read, rejected)
         self.con.execute(
             "INSERT INTO raw.rejects SELECT ?, ?, _line, split_part(_problem, '|', 1), "
-            "split_part(_problem, '|', 2) FROM checked WHERE _problem IS NOT NULL ORDER BY _line",
+            "split_part(_problem, '|', 2) FROM checked ORDER BY _line",
             [sf.rel, sf.entity],
         )
 
     def _too_many_rejects(self, sf: SourceFile, rows_read: int, rejected: int) -> LoadError:
         top = self.con.execute(
             "SELECT split_part(_problem, '|', 2), split_part(_problem, '|', 1), count(*), "
-            "min(_line) FROM checked WHERE _problem IS NOT NULL GROUP BY 1, 2 "
-            "ORDER BY 3 DESC, 4 LIMIT 3"
+            "min(_line) FROM checked GROUP BY 1, 2 ORDER BY 3 DESC, 4 LIMIT 3"
         ).fetchall()
         reasons = "; ".join(
             f"'{reason}' in column {column} ({n} row{'s' if n != 1 else ''}, e.g. line {line})"
@@ -378,20 +404,6 @@ class _Loader:
             f"more than the allowed {self.max_reject_rate:.1%}. Most common reasons: {reasons}.",
         )
 
-    def _select_good(self, sf: SourceFile, rejected: int) -> None:
-        """Temp view ``good``: the rows without a problem, a blank BIA filled from the
-        boundaries."""
-        select = column_list([c.name for c in ENTITIES[sf.entity]], "t.")
-        source = "typed t"
-        for i, boundaries in enumerate(self._maps(sf)):
-            col, alias = boundaries.column, f"m{i}"
-            select = select.replace(f't."{col}"', f'coalesce(t."{col}", {alias}.{col}) AS "{col}"')
-            source += (f" LEFT JOIN {boundaries.table} {alias} ON t.{col} IS NULL "
-                       f"AND t.latitude = {alias}.latitude AND t.longitude = {alias}.longitude")
-        where = ("WHERE NOT EXISTS (SELECT 1 FROM checked c WHERE c._problem IS NOT NULL "
-                 "AND c._line = t._line)" if rejected else "")
-        self.con.execute(f"CREATE TEMP VIEW good AS SELECT t._line, {select} FROM {source} {where}")
-
     def _maps(self, sf: SourceFile) -> list[Boundaries]:
         """The boundaries that fill a blank BIA and ward of this file's rows from their
         coordinates (each with its temp table made)."""
@@ -400,7 +412,7 @@ class _Loader:
         return [b for b in (self.boundaries, self.wards) if b is not None and create_map(self.con, b, "typed")]
 
     def _drop_temp_relations(self, sf: SourceFile, staged: Staged) -> None:
-        for statement in ("DROP VIEW good", "DROP TABLE checked", f"DROP {_typed_kind(sf)} typed",
+        for statement in ("DROP TABLE IF EXISTS checked", f"DROP {_typed_kind(sf)} typed",
                           "DROP TABLE IF EXISTS _bia_map", "DROP TABLE IF EXISTS _ward_map"):
             self.con.execute(statement)
         unstage(self.con, staged)
@@ -420,3 +432,25 @@ class _Loader:
 
 def _typed_kind(sf: SourceFile) -> str:
     return "VIEW" if sf.file_format == "parquet" else "TABLE"
+
+
+@contextmanager
+def _problem_computed_once(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Keep a filter on ``_problem`` above the projection that computes it. Pushed down, the
+    filter would be rewritten in terms of the staged columns, so every typed value (a time
+    zone conversion, a normalised code) would be computed again inside it, once per mention:
+    measured, that scan cost twice the insert. (The setting is the process's own DuckDB
+    instance's, which only the loader uses.)"""
+    con.execute("SET disabled_optimizers = 'filter_pushdown'")
+    try:
+        yield
+    finally:
+        con.execute("RESET disabled_optimizers")
+
+
+def _raise_read_error(sf: SourceFile, e: duckdb.Error) -> NoReturn:
+    """Raise the error of a statement that reads the file: a full disk stays DuckDB's own (load()
+    names the disk), anything else is the file's."""
+    if full_disk_path(str(e)) is not None:
+        raise e
+    raise read_error(sf, e) from e

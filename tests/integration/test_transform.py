@@ -83,3 +83,18 @@ def test_every_mart_column_is_described(pipeline_build: tuple[Path, Path]) -> No
 def test_docs_open_on_the_project_overview() -> None:
     text = (DBT_DIR / "models" / "overview.md").read_text(encoding="utf-8")
     assert text.startswith("{% docs __overview__ %}") and text.rstrip().endswith("{% enddocs %}")
+
+
+def test_latest_delivery_reads_the_rows_once_when_no_id_repeats(pipeline_build: tuple[Path, Path]) -> None:
+    # The hand-made extracts deliver one interaction id twice and every SR id once, so the
+    # session's build compiled int_interactions in the full form (rank the repeated ids: a
+    # semi join on them) and int_service_requests in the one-read form (no join on them).
+    import duckdb
+
+    output = pipeline_build[1]
+    with duckdb.connect(str(output / "warehouse.duckdb"), read_only=True) as con:
+        listed = dict(con.execute("SELECT entity, count(*) FROM raw.repeated_ids GROUP BY 1").fetchall())
+    assert listed == {"interactions": 1}
+    run = output / "dbt_target" / "run" / "cx311" / "models" / "intermediate"
+    assert "semi join repeated_ids" in (run / "int_interactions.sql").read_text(encoding="utf-8")
+    assert "repeated_ids using" not in (run / "int_service_requests.sql").read_text(encoding="utf-8")

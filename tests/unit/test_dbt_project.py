@@ -66,6 +66,7 @@ NOT_IN_SQLFLUFF_LIB = {
     "spark_epoch": "only spark__seconds_between calls it",
     "latest_delivery": "called without the cx311. prefix: the templater loads it from macros/",
     "version_order": "called without the cx311. prefix: the templater loads it from macros/",
+    "any_repeated_id": "only latest_delivery calls it, without the cx311. prefix: the templater loads it from macros/",
     "bia_key": "called without the cx311. prefix: the templater loads it from macros/",
     "clean_type_name": "called without the cx311. prefix: the templater loads it from macros/",
     "street_name": "called without the cx311. prefix: the templater loads it from macros/",
