@@ -224,16 +224,22 @@ def test_trend_chart_without_data_is_none():
     assert charts.trend_svg("X BIA", [], "2024-07") is None
 
 
-def test_every_chart_goes_through_the_one_export_path(monkeypatch):
-    """The BIA trend chart too: laid out with the registered Lato, like the annual charts."""
-    exported = []
+@pytest.fixture
+def exported(monkeypatch) -> list:
+    """Every chart that goes through charts._to_svg, in order (it still draws them)."""
+    drawn: list = []
     real = charts._to_svg
 
     def spy(chart):
-        exported.append(chart)
+        drawn.append(chart)
         return real(chart)
 
     monkeypatch.setattr(charts, "_to_svg", spy)
+    return drawn
+
+
+def test_every_chart_goes_through_the_one_export_path(exported):
+    """The BIA trend chart too: laid out with the registered Lato, like the annual charts."""
     charts.trend_svg("X BIA", TREND, "2024-07")
     charts.top_types_svg([{"sr_type": "A", "count": 3}], "chart-a")
     charts.hbar_svg("chart-b", [("a", 1, "1")], "alt text", x_title="x")
@@ -298,16 +304,8 @@ def test_the_cache_keeps_the_most_recently_used_files(chart_cache, monkeypatch) 
         charts._CACHE.path(s).name for s in specs[1:])
 
 
-def test_the_annual_reports_charts_are_drawn_first_and_every_chart_once(monkeypatch, specs):
+def test_the_annual_reports_charts_are_drawn_first_and_every_chart_once(exported, specs):
     """The annual report's PDF starts once its two appendix charts are drawn, before the others."""
-    exported = []
-    real = charts._to_svg
-
-    def spy(chart):
-        exported.append(chart)
-        return real(chart)
-
-    monkeypatch.setattr(charts, "_to_svg", spy)
     catalogue = chart_catalogue(load_metrics())
     first = draw_charts(catalogue, ANNUAL_SPEC_CHARTS)
     assert [s.id for s in first if s.svg is not None] == ["service-level", "ward-map"]
