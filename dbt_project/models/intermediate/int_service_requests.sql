@@ -31,12 +31,12 @@ new_rows as (
 
 service_requests as (
     select * from new_rows
-    {%- if is_incremental() %}
+    {%- if is_incremental() and any_repeated_id('service_requests') %}
     union all
-    -- the earlier versions of the SRs delivered again. The staging view is read again, not
-    -- through a shared CTE (DuckDB would materialise every row of the view for it), and the
-    -- ids are one nested list, repeated ids first: usually none repeats, and then DuckDB
-    -- reads none of the view's earlier rows (two separate conditions made it read them all)
+    -- the earlier versions of the SRs delivered again (only a repeated id has one: when the
+    -- loader listed none, this part is left out). The staging view is read again, not through
+    -- a shared CTE (DuckDB would materialise every row of the view for it), and the ids are one
+    -- nested list, repeated ids first (two separate conditions made it read every earlier row)
     select * from {{ ref('stg_raw__service_requests') }}
     where
         delivery_rank <= (select coalesce(max(built.delivery_rank), 0) from {{ this }} as built)
