@@ -3,22 +3,23 @@
 -- null (not recorded).
 with
 
-interactions as (
-    select * from {{ ref('int_interactions') }}
+interaction_days as (
+    select * from {{ ref('int_interaction_days') }}
 ),
 
 normalised as (
     select
         activity_year,
-        nullif(lower({{ cx311.regexp_replace('language', '^\s+|\s+$', '', all=true) }}), '') as language
-    from interactions
+        nullif(lower({{ cx311.regexp_replace('language', '^\s+|\s+$', '', all=true) }}), '') as language,
+        interactions
+    from interaction_days
 ),
 
 final as (
     select
         activity_year,
         language,
-        count(*) as interactions
+        cast(sum(interactions) as bigint) as interactions
     from normalised
     group by all
 )

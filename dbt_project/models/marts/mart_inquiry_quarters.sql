@@ -6,15 +6,15 @@
 -- topic) start at least 4 quarters before it.
 with
 
-interactions as (
-    select * from {{ ref('int_interactions') }}
+interaction_days as (
+    select * from {{ ref('int_interaction_days') }}
 ),
 
 data_span as (
     select
         cast(date_trunc('quarter', min(activity_date)) as date) as first_quarter,
         cast(date_trunc('quarter', max(activity_date)) as date) as last_quarter
-    from interactions
+    from interaction_days
 ),
 
 quarters as (
@@ -30,9 +30,9 @@ counted as (
     select
         topic,
         cast(date_trunc('quarter', activity_date) as date) as quarter_start,
-        count(*) as interactions,
-        count(*) filter (where channel = 'phone') as phone_interactions
-    from interactions
+        cast(sum(interactions) as bigint) as interactions,
+        cast(coalesce(sum(interactions) filter (where channel = 'phone'), 0) as bigint) as phone_interactions
+    from interaction_days
     where interaction_type = 'general_inquiry' and topic is not null
     group by all
 ),

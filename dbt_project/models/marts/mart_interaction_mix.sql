@@ -2,8 +2,8 @@
 -- change vs the prior year (null when the prior year has none of that category).
 with
 
-interactions as (
-    select * from {{ ref('int_interactions') }}
+interaction_days as (
+    select * from {{ ref('int_interaction_days') }}
 ),
 
 counted as (
@@ -11,16 +11,16 @@ counted as (
         activity_year,
         'type' as dimension,
         interaction_type as category,
-        count(*) as interactions
-    from interactions
+        cast(sum(interactions) as bigint) as interactions
+    from interaction_days
     group by all
     union all
     select
         activity_year,
         'channel' as dimension,
         channel as category,
-        count(*) as interactions
-    from interactions
+        cast(sum(interactions) as bigint) as interactions
+    from interaction_days
     group by all
 ),
 

@@ -1,8 +1,18 @@
 -- Phone service level, ASA, AHT and abandon rate per year, month and day.
 with
 
+interaction_days as (
+    select * from {{ ref('int_interaction_days') }}
+),
+
+-- phone calls offered to an agent: answered or abandoned
 calls as (
-    select * from {{ ref('int_phone_calls') }}
+    select
+        *,
+        outcome = 'answered' as is_answered,
+        outcome = 'abandoned' as is_abandoned
+    from interaction_days
+    where channel = 'phone' and outcome in ('answered', 'abandoned')
 ),
 
 {% set grains = {'year': 'make_date(activity_year, 1, 1)', 'month': 'activity_month', 'day': 'activity_date'} %}
@@ -11,11 +21,12 @@ counted as (
     select
         '{{ grain }}' as grain,
         {{ period_start }} as period_start,
-        count(*) as offered,
-        count(*) filter (where is_answered) as answered,
-        count(*) filter (where is_abandoned) as abandoned,
-        count(*) filter (where is_short_abandon) as short_abandoned,
-        count(*) filter (where is_answered_within_threshold) as answered_within_threshold,
+        cast(sum(interactions) as bigint) as offered,
+        cast(coalesce(sum(interactions) filter (where is_answered), 0) as bigint) as answered,
+        cast(coalesce(sum(interactions) filter (where is_abandoned), 0) as bigint) as abandoned,
+        cast(coalesce(sum(interactions) filter (where is_short_abandon), 0) as bigint) as short_abandoned,
+        cast(coalesce(sum(interactions) filter (where is_answered_within_threshold), 0) as bigint)
+            as answered_within_threshold,
         sum(queue_seconds) filter (where is_answered) as answered_queue_seconds,
         sum(handle_seconds) filter (where is_answered) as answered_handle_seconds
     from calls

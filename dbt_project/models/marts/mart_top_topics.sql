@@ -1,16 +1,16 @@
 -- General-inquiry topics per year, ranked (ties alphabetical).
 with
 
-interactions as (
-    select * from {{ ref('int_interactions') }}
+interaction_days as (
+    select * from {{ ref('int_interaction_days') }}
 ),
 
 counted as (
     select
         activity_year,
         topic,
-        count(*) as interactions
-    from interactions
+        cast(sum(interactions) as bigint) as interactions
+    from interaction_days
     where interaction_type = 'general_inquiry' and topic is not null
     group by all
 ),

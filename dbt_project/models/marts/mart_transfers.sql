@@ -4,8 +4,8 @@
 -- handled without transfer.
 with
 
-interactions as (
-    select * from {{ ref('int_interactions') }}
+interaction_days as (
+    select * from {{ ref('int_interaction_days') }}
 ),
 
 answered as (
@@ -13,8 +13,9 @@ answered as (
         activity_year,
         activity_month,
         channel,
-        transferred
-    from interactions
+        transferred,
+        interactions
+    from interaction_days
     where outcome = 'answered' and channel in ('phone', 'live_chat')
 ),
 
@@ -38,9 +39,9 @@ counted as (
         '{{ grain }}' as grain,
         {{ period_start }} as period_start,
         channel_group as channel,
-        count(*) as answered,
-        count(transferred) as recorded,
-        count(*) filter (where transferred) as transferred
+        cast(sum(interactions) as bigint) as answered,
+        cast(coalesce(sum(interactions) filter (where transferred is not null), 0) as bigint) as recorded,
+        cast(coalesce(sum(interactions) filter (where transferred), 0) as bigint) as transferred
     from by_channel
     group by all
     {% if not loop.last %}union all{% endif %}
