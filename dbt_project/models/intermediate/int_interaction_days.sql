@@ -22,11 +22,13 @@ interactions as (
 ),
 
 {% if is_incremental() -%}
+-- int_interactions is read again here, not through the CTE above: DuckDB would keep every
+-- row of a CTE read twice, where this reads only the new rows
 new_rows as (
     select
         interaction_id,
         activity_date
-    from interactions
+    from {{ ref('int_interactions') }}
     {{- cx311.new_deliveries_only() }}
 ),
 
@@ -43,7 +45,7 @@ days_to_count as (
     select distinct activity_date from new_rows
     {%- if may_replace %}
     union
-    select interactions.activity_date from interactions
+    select every_row.activity_date from {{ ref('int_interactions') }} as every_row
     where exists (select 1 from new_rows semi join repeated_ids using (interaction_id))
     {%- endif %}
 ),
