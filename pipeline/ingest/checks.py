@@ -16,6 +16,7 @@ import duckdb
 
 from .. import contract
 from ..contract import CHANNELS, ENTITIES, INTERACTION_TYPES, OUTCOMES, STATUS_MAP, Col
+from .local_time import QUICK
 from .sql import in_list, qi, ql
 
 
@@ -93,11 +94,19 @@ def typed_expr(col: Col, cat: str) -> str:
 
 
 def _timestamp(x: str, cat: str, col: Col) -> str:
+    # a local time from the file's own type: the offset looked up (local_time.py)
     return {
         "timestamptz": x,
-        "timestamp": f"_local_ts(CAST({x} AS TIMESTAMP))",
-        "date": f"_local_ts(CAST({x} AS TIMESTAMP))",
+        "timestamp": f"{QUICK}(CAST({x} AS TIMESTAMP))",
+        "date": f"{QUICK}(CAST({x} AS TIMESTAMP))",
     }.get(cat, f"_parse_ts(CAST({x} AS VARCHAR))")
+
+
+def needs_quick_macro(entity: str, types: dict[str, str]) -> bool:
+    """Whether the typed columns of a file with the staged column ``types`` call the
+    ``_local_ts_quick`` macro (:mod:`.local_time`): a timestamp column the file types itself."""
+    return any(col.kind == "ts" and category(types[col.name]) in ("timestamp", "date")
+               for col in ENTITIES[entity])
 
 
 def _date(x: str, cat: str, col: Col) -> str:
@@ -139,15 +148,20 @@ def _coordinate(x: str, cat: str, col: Col) -> str:
 ALLOWED = {"channel": CHANNELS, "itype": INTERACTION_TYPES, "outcome": OUTCOMES}
 
 
+# A code is normalised (_norm: four string functions, each copying the value) only when it is
+# not already one of the normal forms, as extracts usually give them: a normal form is its own
+# normal form, so the value is the same either way.
+
+
 def _code(x: str, cat: str, col: Col) -> str:
-    n = f"_norm(CAST({x} AS VARCHAR))"
-    return f"CASE WHEN {n} IN {in_list(ALLOWED[col.kind])} THEN {n} END"
+    v, n, allowed = f"CAST({x} AS VARCHAR)", f"_norm(CAST({x} AS VARCHAR))", in_list(ALLOWED[col.kind])
+    return f"CASE WHEN {v} IN {allowed} THEN {v} WHEN {n} IN {allowed} THEN {n} END"
 
 
 def _status(x: str, cat: str, col: Col) -> str:
-    n = f"_norm(CAST({x} AS VARCHAR))"
+    v, n = f"CAST({x} AS VARCHAR)", f"_norm(CAST({x} AS VARCHAR))"
     whens = " ".join(f"WHEN {ql(a)} THEN {ql(b)}" for a, b in STATUS_MAP.items())
-    return f"CASE {n} {whens} END"
+    return f"CASE WHEN {v} IN {in_list(tuple(STATUS_MAP))} THEN (CASE {v} {whens} END) ELSE (CASE {n} {whens} END) END"
 
 
 def _text(x: str, cat: str, col: Col) -> str:

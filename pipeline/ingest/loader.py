@@ -86,6 +86,7 @@ with its bad-input catalogue):
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -102,10 +103,11 @@ from ..files import sha256
 from ..profile import Profile, load_profile
 from ..warehouse import attach, detach
 from .bia_map import Boundaries, create_map, load_boundaries, ward_boundaries
-from .checks import macros, problem_expr, set_bounds, typed_columns
+from .checks import macros, needs_quick_macro, problem_expr, set_bounds, typed_columns
 from .deliveries import reconcile
 from .errors import LoadError, duck_message, file_error
 from .landing import collapse_duplicates, create_tables, insert_rows
+from .local_time import quick_macro
 from .overrides import previous_timezone, reference_changes, write_city_tables
 from .sql import column_list
 from .staging import Staged, read_error, stage, unstage
@@ -266,6 +268,7 @@ class _Loader:
         self.tmp = tmp
         self.max_reject_rate = max_reject_rate
         self.boundaries = boundaries
+        self.quick_until = 0  # the last year _local_ts_quick looks offsets up for (0: not made)
 
     def run(self, files: list[SourceFile], summary: LoadSummary,
             progress: Progress | None) -> None:
@@ -319,8 +322,11 @@ class _Loader:
         computed as it is inserted), record its rejects (a second scan, only when some row was
         not inserted), then collapse its exact duplicates."""
         staged = stage(self.con, sf, self.tmp)
-        set_bounds(self.con, plausible_range(sf, self.profile.timezone))
-        rows_read = self._type(sf, staged)
+        bounds = plausible_range(sf, self.profile.timezone)
+        set_bounds(self.con, bounds)
+        types = {name: dtype for name, dtype, *_ in self.con.execute("DESCRIBE stg").fetchall()}
+        self._quick_local_time(sf, types, bounds[1].year)
+        rows_read = self._type(sf, staged, types)
         inserted = self._insert_good(sf)
         rejected = rows_read - inserted
         if rejected:
@@ -331,20 +337,31 @@ class _Loader:
         self._audit(sf, staged, counts)
         return counts, staged
 
-    def _type(self, sf: SourceFile, staged: Staged) -> int:
-        """Create ``typed``; return the number of rows read."""
-        types = {name: dtype for name, dtype, *_ in self.con.execute("DESCRIBE stg").fetchall()}
+    def _quick_local_time(self, sf: SourceFile, types: dict[str, str], latest_year: int) -> None:
+        """Make ``_local_ts_quick`` (local_time.py) when the file needs it, for its plausible
+        years (up to next year: later ones are looked up by ``_local_ts``, exactly, only slower).
+        Only a file typing its own local times does: the offsets cost a few ICU calls per hour
+        of the 25 years, which a load of CSV files never spends."""
+        until = min(latest_year, dt.date.today().year + 1)
+        if until > self.quick_until and needs_quick_macro(sf.entity, types):
+            self.con.execute(quick_macro(self.con, self.profile.timezone, until))
+            self.quick_until = until
+
+    def _type(self, sf: SourceFile, staged: Staged, types: dict[str, str]) -> int:
+        """Create ``typed`` from ``stg`` (its columns' DuckDB ``types``); return the number of
+        rows read."""
         # Parquet is cheap to read again, so `typed` stays a view over the file (nothing wide
         # is materialised: at 10x Toronto's volume a 13 M-row table cost 8 GB); a CSV is
         # parsed once (into Arrow), typed into a table, and its Arrow rows are released.
         try:
-            self.con.execute(
-                f"CREATE TEMP {_typed_kind(sf)} typed AS "
-                f"SELECT _pre, {', '.join(typed_columns(sf.entity, types))} FROM stg"
-            )
-            if _typed_kind(sf) == "TABLE":
-                unstage(self.con, staged)
-            rows_read = self.con.execute("SELECT count(*) FROM typed").fetchone()[0]  # type: ignore[index]
+            with _planned_for_the_load(self.con):
+                self.con.execute(
+                    f"CREATE TEMP {_typed_kind(sf)} typed AS "
+                    f"SELECT _pre, {', '.join(typed_columns(sf.entity, types))} FROM stg"
+                )
+                if _typed_kind(sf) == "TABLE":
+                    unstage(self.con, staged)
+                rows_read = self.con.execute("SELECT count(*) FROM typed").fetchone()[0]  # type: ignore[index]
         except duckdb.Error as e:
             _raise_read_error(sf, e)
         if rows_read == 0:
@@ -360,22 +377,22 @@ class _Loader:
         return their number."""
         select = column_list([c.name for c in ENTITIES[sf.entity]], "t.")
         source = f"({self._checked(sf)}) t"
-        for i, boundaries in enumerate(self._maps(sf)):
-            col, alias = boundaries.column, f"m{i}"
-            select = select.replace(f't."{col}"', f'coalesce(t."{col}", {alias}.{col}) AS "{col}"')
-            source += (f" LEFT JOIN {boundaries.table} {alias} ON t.{col} IS NULL "
-                       f"AND t.latitude = {alias}.latitude AND t.longitude = {alias}.longitude")
-        try:
-            with _problem_computed_once(self.con):
+        with _planned_for_the_load(self.con):
+            for i, boundaries in enumerate(self._maps(sf)):
+                col, alias = boundaries.column, f"m{i}"
+                select = select.replace(f't."{col}"', f'coalesce(t."{col}", {alias}.{col}) AS "{col}"')
+                source += (f" LEFT JOIN {boundaries.table} {alias} ON t.{col} IS NULL "
+                           f"AND t.latitude = {alias}.latitude AND t.longitude = {alias}.longitude")
+            try:
                 return insert_rows(self.con, sf, f"SELECT t._line, {select} FROM {source} "
                                                  "WHERE t._problem IS NULL")
-        except duckdb.Error as e:
-            _raise_read_error(sf, e)
+            except duckdb.Error as e:
+                _raise_read_error(sf, e)
 
     def _write_rejects(self, sf: SourceFile, rows_read: int, rejected: int) -> None:
         """Temp table ``checked`` (line and problem of each rejected row); record the rejected
         rows in ``raw.rejects``; LoadError when there are too many."""
-        with _problem_computed_once(self.con):
+        with _planned_for_the_load(self.con):
             self.con.execute(f"CREATE TEMP TABLE checked AS SELECT _line, _problem FROM "
                              f"({self._checked(sf)}) WHERE _problem IS NOT NULL")
         found = self.con.execute("SELECT count(*) FROM checked").fetchone()[0]  # type: ignore[index]
@@ -435,13 +452,20 @@ def _typed_kind(sf: SourceFile) -> str:
 
 
 @contextmanager
-def _problem_computed_once(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Keep a filter on ``_problem`` above the projection that computes it. Pushed down, the
-    filter would be rewritten in terms of the staged columns, so every typed value (a time
-    zone conversion, a normalised code) would be computed again inside it, once per mention:
-    measured, that scan cost twice the insert. (The setting is the process's own DuckDB
-    instance's, which only the loader uses.)"""
-    con.execute("SET disabled_optimizers = 'filter_pushdown'")
+def _planned_for_the_load(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Two of DuckDB's optimizer rules are off while a file's rows are typed, counted, checked
+    and inserted (the setting is the process's own DuckDB instance's, which only the loader
+    uses):
+
+    - ``filter_pushdown``: a filter on ``_problem`` stays above the projection that computes
+      it. Pushed down, it would be rewritten in terms of the staged columns, so every typed
+      value (a time zone conversion, a normalised code) would be computed again inside it, once
+      per mention: measured, that scan cost twice the insert.
+    - ``in_clause``: an IN list of five values or more (the channels) would become a join with
+      the list, and an insert whose plan has that join keeps the rows' order by inserting in
+      one thread (``Insert``, not ``Batch Insert``): on two cores, about twice the time. The
+      join also stays in a count of the rows, which then reads the file."""
+    con.execute("SET disabled_optimizers = 'filter_pushdown,in_clause'")
     try:
         yield
     finally:

@@ -10,7 +10,7 @@ for it, and the file's notes say so.
 from __future__ import annotations
 
 from ..contract import ENTITIES
-from .sql import qi
+from .sql import blank_as_null, qi
 
 FIELDS = ["service_request_id", "requested_datetime", "updated_datetime", "expected_datetime", "status",
           "service_name", "agency_responsible", "lat", "long", "zipcode"]
@@ -23,7 +23,7 @@ UNKNOWN_DIVISION = "Unknown"
 def columns() -> dict[str, str]:
     """Contract column -> expression over the request's fields (text, blank as NULL)."""
     def v(name: str) -> str:
-        return f"nullif(trim({qi(name)}), '')"
+        return blank_as_null(qi(name))
 
     status = f"lower({v('status')})"
     exprs = dict.fromkeys((c.name for c in ENTITIES["service_requests"]), "NULL::VARCHAR")

@@ -1,4 +1,5 @@
-"""Quoting names and values into the SQL the loader writes."""
+"""Quoting names and values into the SQL the loader writes, and the one rule for a text value
+(trimmed, blank as NULL)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,17 @@ def in_list(values: tuple[str, ...] | list[str]) -> str:
 def column_list(names: list[str], prefix: str = "") -> str:
     """``"a", "b"`` or, with a table alias, ``t."a", t."b"``."""
     return ", ".join(prefix + qi(n) for n in names)
+
+
+def blank_as_null(col: str) -> str:
+    """The text of ``col`` (a column reference: it is named several times) trimmed as DuckDB's
+    ``trim`` trims (space separators, Unicode category Zs), NULL when nothing is left.
+
+    ``trim`` copies every value, most of which it leaves as they are: on an id column (every
+    value different, so DuckDB cannot trim a dictionary once) that copy costs about twice the
+    checks below. A non-empty value of ASCII characters only (its byte
+    length equals its character count) that neither starts nor ends with a space is one of
+    them (the space is the only ASCII space separator), and is taken as it is; only the others
+    go through ``trim``."""
+    return (f"CASE WHEN {col} <> '' AND NOT prefix({col}, ' ') AND NOT suffix({col}, ' ') "
+            f"AND strlen({col}) = length({col}) THEN {col} ELSE nullif(trim({col}), '') END")

@@ -29,7 +29,7 @@ from .csv_files import extract_zip, inspect_csv
 from .csv_rows import LINE, PROBLEM, read_header, read_rows
 from .deliveries import mapping_note
 from .errors import LoadError, duck_message, file_error
-from .sql import qi, ql
+from .sql import blank_as_null, qi, ql
 
 VIEW = "stg"
 CSV_ROWS = "_csv_rows"  # the registered Arrow table of a CSV file's rows
@@ -103,7 +103,7 @@ class Header:
         self.used.append(name)
         col = self.sql(name)
         if category(dtype) == "varchar":
-            return f"nullif(trim({col}), '')"
+            return blank_as_null(col)
         if category(dtype) == "other":
             return f"nullif(trim(CAST({col} AS VARCHAR)), '')"
         return col
