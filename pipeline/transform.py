@@ -29,7 +29,7 @@ from .profile import dbt_vars
 from .warehouse import import_marts
 
 # What a build depends on besides the landing tables: the dbt project's own files.
-PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
+PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "materializations", "tests")
 # dbt's parse state, shared by every output folder of this checkout: with it a build in a new
 # folder parses only what changed (about 3 s less). dbt checks it against the project's files,
 # vars and profile itself and parses everything again when it is stale.

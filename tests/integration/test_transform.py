@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from pipeline.paths import DBT_DIR
-from pipeline.transform import PARSE_CACHE, run_dbt
+from pipeline.transform import PARSE_CACHE, TransformError, run_dbt
 
 
 def declared_unit_tests() -> set[str]:
@@ -98,3 +98,50 @@ def test_latest_delivery_reads_the_rows_once_when_no_id_repeats(pipeline_build: 
     run = output / "dbt_target" / "run" / "cx311" / "models" / "intermediate"
     assert "semi join repeated_ids" in (run / "int_interactions.sql").read_text(encoding="utf-8")
     assert "repeated_ids using" not in (run / "int_service_requests.sql").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- dbt's own nodes on DuckDB
+# The project's materializations (dbt_project/materializations/duckdb.sql), on a copy of the
+# session's warehouse.
+
+@pytest.fixture
+def built_copy(pipeline_build: tuple[Path, Path], tmp_path: Path) -> Path:
+    """A copy of the session's built warehouse in a new output folder."""
+    shutil.copyfile(pipeline_build[1] / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    return tmp_path / "warehouse.duckdb"
+
+
+def _rows(db: Path, query: str) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(query).fetchall()
+
+
+def _kind(db: Path, schema: str, name: str) -> list[str]:
+    return [kind for (kind,) in _rows(db, f"""
+        select 'table' from duckdb_tables() where schema_name = '{schema}' and table_name = '{name}'
+        union all
+        select 'view' from duckdb_views() where schema_name = '{schema}' and view_name = '{name}'""")]
+
+
+def test_a_model_changing_kind_replaces_the_relation(built_copy: Path) -> None:
+    # a mart that was a view (an older project) becomes the table it is now; a view model
+    # left as a table becomes the view it is now: rows unchanged either way
+    import duckdb
+
+    standards = _rows(built_copy, "SELECT * FROM marts.mart_service_standards ORDER BY ALL")
+    calls = _rows(built_copy, "SELECT count(*) FROM intermediate.int_phone_calls")[0][0]
+    assert len(standards) > 3 and calls > 0
+    with duckdb.connect(str(built_copy)) as con:
+        con.execute("DROP TABLE marts.mart_service_standards")
+        con.execute("CREATE VIEW marts.mart_service_standards AS SELECT 1 AS sr_type")
+        con.execute("DROP VIEW intermediate.int_phone_calls")
+        con.execute("CREATE TABLE intermediate.int_phone_calls AS SELECT 1 AS interaction_id")
+    output = run_dbt(["build", "--select", "mart_service_standards", "int_phone_calls",
+                      "--exclude-resource-type", "unit_test"], built_copy, built_copy.parent)
+    assert "Completed successfully" in output
+    assert _kind(built_copy, "marts", "mart_service_standards") == ["table"]
+    assert _kind(built_copy, "intermediate", "int_phone_calls") == ["view"]
+    assert _rows(built_copy, "SELECT * FROM marts.mart_service_standards ORDER BY ALL") == standards
+    assert _rows(built_copy, "SELECT count(*) FROM intermediate.int_phone_calls")[0][0] == calls
