@@ -29,13 +29,21 @@ from .profile import dbt_vars
 from .warehouse import import_marts
 
 # What a build depends on besides the landing tables: the dbt project's own files.
-PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
+PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "materializations", "tests")
 # dbt's parse state, shared by every output folder of this checkout: with it a build in a new
 # folder parses only what changed (about 3 s less). dbt checks it against the project's files,
 # vars and profile itself and parses everything again when it is stale.
 PARSE_STATE = "partial_parse.msgpack"
 PARSE_CACHE = DBT_DIR / "target" / PARSE_STATE
 ENGINES = ("duckdb", "spark")
+# The child process dbt runs in: dbt's events at info level and above as JSON lines. Python
+# runs it with -P: its own folder (this package's) must not come first on sys.path, where
+# profile.py would hide the standard library's `profile`, which dbt imports.
+DBT_PROCESS = Path(__file__).with_name("dbt_process.py")
+# Commands whose results are read from run_results.json (the bench, the tests): they run with
+# --no-write-json, which spares a build writing manifest.json twice (nothing here reads it;
+# `dbt docs generate` writes its own), and dbt_process.py writes run_results.json itself.
+WRITES_RESULTS = ("build", "run", "seed", "test")
 # Spark's files, beside the warehouse file (dbt runs in its folder; the profile's spark target
 # names the same relative paths): the landing zone, Spark's own tables, the published marts.
 SPARK_DIR = "warehouse"
@@ -127,10 +135,11 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
     The city profile's values (time zone, service standards) are passed as ``--vars`` from the
     warehouse's ``raw.city_settings``, so a build counts with the profile its rows were loaded with.
 
-    dbt runs in a child process that dies with this one, writing its events as JSON lines:
-    each finished node (model, seed, test) is passed to ``progress(name, done, total)``."""
-    dbt = Path(sys.executable).with_name("dbt")
-    args = [str(dbt), *command, "--log-format", "json",
+    dbt runs in a child process that dies with this one (``dbt_process.py``), writing its
+    events as JSON lines: each finished node (model, seed, test) is passed to
+    ``progress(name, done, total)``."""
+    no_json = ["--no-write-json"] if command[0] in WRITES_RESULTS else []
+    args = [sys.executable, "-P", str(DBT_PROCESS), *command, *no_json, "--log-format", "json",
             "--vars", json.dumps(dbt_vars(city_settings(db_path)), sort_keys=True),
             "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
     env = dbt_env(db_path, work_dir, engine, rows_held)

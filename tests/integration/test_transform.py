@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from pipeline.paths import DBT_DIR
-from pipeline.transform import PARSE_CACHE, run_dbt
+from pipeline.transform import PARSE_CACHE, TransformError, run_dbt
 
 
 def declared_unit_tests() -> set[str]:
@@ -98,3 +98,75 @@ def test_latest_delivery_reads_the_rows_once_when_no_id_repeats(pipeline_build: 
     run = output / "dbt_target" / "run" / "cx311" / "models" / "intermediate"
     assert "semi join repeated_ids" in (run / "int_interactions.sql").read_text(encoding="utf-8")
     assert "repeated_ids using" not in (run / "int_service_requests.sql").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- dbt's own nodes on DuckDB
+# The project's materializations (dbt_project/materializations/duckdb.sql) and the child
+# process dbt runs in (pipeline/dbt_process.py), on a copy of the session's warehouse.
+
+@pytest.fixture
+def built_copy(pipeline_build: tuple[Path, Path], tmp_path: Path) -> Path:
+    """A copy of the session's built warehouse in a new output folder."""
+    shutil.copyfile(pipeline_build[1] / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    return tmp_path / "warehouse.duckdb"
+
+
+def _rows(db: Path, query: str) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(query).fetchall()
+
+
+def _kind(db: Path, schema: str, name: str) -> list[str]:
+    return [kind for (kind,) in _rows(db, f"""
+        select 'table' from duckdb_tables() where schema_name = '{schema}' and table_name = '{name}'
+        union all
+        select 'view' from duckdb_views() where schema_name = '{schema}' and view_name = '{name}'""")]
+
+
+def test_a_failing_data_test_fails_the_build_and_is_recorded(built_copy: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(built_copy)) as con:  # one service standard twice: one sr_type repeats
+        con.execute("INSERT INTO marts.mart_service_standards SELECT * FROM marts.mart_service_standards LIMIT 1")
+    seen: list[tuple[str, int, int]] = []
+    with pytest.raises(TransformError, match="FAIL 1 unique_mart_service_standards_sr_type"):
+        run_dbt(["test", "--select", "mart_service_standards", "--exclude-resource-type", "unit_test"],
+                built_copy, built_copy.parent, progress=lambda name, done, total: seen.append((name, done, total)))
+    results = json.loads((built_copy.parent / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
+    status = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results["results"]
+              if r["unique_id"].startswith("test.")}
+    # the mart's two data tests: unique sr_type finds the one repeated value, not_null none
+    assert status == {"unique_mart_service_standards_sr_type": ("fail", 1),
+                      "not_null_mart_service_standards_sr_type": ("pass", 0)}
+    # progress: each of the two tests once, counted 1 and 2
+    assert sorted(name for name, _, _ in seen) == ["not_null_mart_service_standards_sr_type",
+                                                   "unique_mart_service_standards_sr_type"]
+    assert sorted(done for _, done, _ in seen) == [1, 2]
+    assert not (built_copy.parent / "dbt_target" / "manifest.json").exists()  # --no-write-json
+
+
+def test_a_model_changing_kind_replaces_the_relation(built_copy: Path) -> None:
+    # a mart that was a view (an older project) becomes the table it is now; a view model
+    # left as a table becomes the view it is now: rows unchanged either way
+    import duckdb
+
+    standards = _rows(built_copy, "SELECT * FROM marts.mart_service_standards ORDER BY ALL")
+    calls = _rows(built_copy, "SELECT count(*) FROM intermediate.int_phone_calls")[0][0]
+    assert len(standards) > 3 and calls > 0
+    with duckdb.connect(str(built_copy)) as con:
+        con.execute("DROP TABLE marts.mart_service_standards")
+        con.execute("CREATE VIEW marts.mart_service_standards AS SELECT 1 AS sr_type")
+        con.execute("DROP VIEW intermediate.int_phone_calls")
+        con.execute("CREATE TABLE intermediate.int_phone_calls AS SELECT 1 AS interaction_id")
+    output = run_dbt(["build", "--select", "mart_service_standards", "int_phone_calls",
+                      "--exclude-resource-type", "unit_test"], built_copy, built_copy.parent)
+    assert "Completed successfully" in output
+    assert _kind(built_copy, "marts", "mart_service_standards") == ["table"]
+    assert _kind(built_copy, "intermediate", "int_phone_calls") == ["view"]
+    assert _rows(built_copy, "SELECT * FROM marts.mart_service_standards ORDER BY ALL") == standards
+    assert _rows(built_copy, "SELECT count(*) FROM intermediate.int_phone_calls")[0][0] == calls
+    # dbt's events at info level and above only: not its debug events (each query's SQL)
+    assert "OK created sql table model marts.mart_service_standards" in output
+    assert "create or replace" not in output
