@@ -153,20 +153,20 @@ def test_a_model_changing_kind_replaces_the_relation(built_copy: Path) -> None:
     import duckdb
 
     standards = _rows(built_copy, "SELECT * FROM marts.mart_service_standards ORDER BY ALL")
-    calls = _rows(built_copy, "SELECT count(*) FROM intermediate.int_phone_calls")[0][0]
-    assert len(standards) > 3 and calls > 0
+    interactions = _rows(built_copy, "SELECT count(*) FROM staging.stg_raw__interactions")[0][0]
+    assert len(standards) > 3 and interactions > 0
     with duckdb.connect(str(built_copy)) as con:
         con.execute("DROP TABLE marts.mart_service_standards")
         con.execute("CREATE VIEW marts.mart_service_standards AS SELECT 1 AS sr_type")
-        con.execute("DROP VIEW intermediate.int_phone_calls")
-        con.execute("CREATE TABLE intermediate.int_phone_calls AS SELECT 1 AS interaction_id")
-    output = run_dbt(["build", "--select", "mart_service_standards", "int_phone_calls",
+        con.execute("DROP VIEW staging.stg_raw__interactions")
+        con.execute("CREATE TABLE staging.stg_raw__interactions AS SELECT 1 AS interaction_id")
+    output = run_dbt(["build", "--select", "mart_service_standards", "stg_raw__interactions",
                       "--exclude-resource-type", "unit_test"], built_copy, built_copy.parent)
     assert "Completed successfully" in output
     assert _kind(built_copy, "marts", "mart_service_standards") == ["table"]
-    assert _kind(built_copy, "intermediate", "int_phone_calls") == ["view"]
+    assert _kind(built_copy, "staging", "stg_raw__interactions") == ["view"]
     assert _rows(built_copy, "SELECT * FROM marts.mart_service_standards ORDER BY ALL") == standards
-    assert _rows(built_copy, "SELECT count(*) FROM intermediate.int_phone_calls")[0][0] == calls
+    assert _rows(built_copy, "SELECT count(*) FROM staging.stg_raw__interactions")[0][0] == interactions
     # dbt's events at info level and above only: not its debug events (each query's SQL)
     assert "OK created sql table model marts.mart_service_standards" in output
     assert "create or replace" not in output
