@@ -222,9 +222,12 @@ def owned(console: Console, output: Path, wait: bool) -> Iterator[None]:
 
 
 def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rate: float,
-                   exposure: str | None = None) -> Path:
+                   exposure: str | None = None, before_build: Callable[[], None] | None = None,
+                   building: Callable[[], None] | None = None) -> Path:
     """Load the extracts into the warehouse and run ``dbt build`` (only what the dbt exposure
-    ``exposure`` reads, when given); return the warehouse path."""
+    ``exposure`` reads, when given); return the warehouse path. While dbt builds this process
+    only waits for its child: ``before_build`` is called between the load and the build, and
+    ``building`` once dbt runs (at its first finished node; not when nothing is built)."""
     from .ingest import load, load_service_standards
     from .transform import build
     from .warehouse import connect, set_aside_if_unreadable
@@ -253,15 +256,33 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
         load_service_standards(raw_dir, con)
     finally:
         con.close()
+    if before_build is not None:
+        before_build()
     engine = click.get_current_context().meta.get("engine", "duckdb")
     label = "dbt build" if engine == "duckdb" else f"dbt build ({engine})"
     with console.progress(label) as progress:
-        ran = console.timed(label, lambda: build(db_path, output, progress=progress, engine=engine,
-                                                 exposure=exposure, say=console.say))
+        ran = console.timed(label, lambda: build(db_path, output, progress=calling_first(building, progress),
+                                                 engine=engine, exposure=exposure, say=console.say))
     if not ran:
         console.say("  nothing changed since the last build: dbt skipped")
     say_version_decisions(console, db_path)
     return db_path
+
+
+def calling_first(first: Callable[[], None] | None, progress: Progress | None) -> Progress | None:
+    """``progress``, calling ``first()`` before its first step (once)."""
+    if first is None:
+        return progress
+    called = False
+
+    def step(item: str, done: int, total: int) -> None:
+        nonlocal called
+        if not called:
+            called = True
+            first()
+        if progress is not None:
+            progress(item, done, total)
+    return step
 
 
 # What chose the version of an SR that counts, when updated_at did not (mart_sr_versions)
@@ -385,34 +406,54 @@ def report(console: Console, year: int, raw: Path, output: Path, max_reject_rate
     A PDF whose HTML, and everything it embeds, is byte-identical to the published set's is
     copied from it, not laid out again (checked by hash; --force lays out every PDF again).
     """
-    from .manifest import write_manifest
-    from .metrics import key_metrics, write_key_metrics
-    from .report import render_annual_report, report_meta
+    from .report.head_start import HeadStart
     from .report.pdf import Layouts
-    from .warehouse import input_files
 
     ensure_extracts(console, raw)
     check_narrative(console, raw, year, final)
     with owned(console, output, wait):
-        db_path = load_and_build(console, raw, output, max_reject_rate)
-        metrics = key_metrics(db_path, year)
-        if metrics["interactions"] is None and metrics["service_requests"] is None:
-            raise UsageError(f"The extracts in {raw} hold no data for {year}{covered_years(db_path)}.")
         final = output / str(year)
-        with staged(output, final) as work:
-            written = write_key_metrics(metrics, work)
-            meta = report_meta(raw, db_path, year)
-            say_unavailable(console, metrics, meta["not_available"])
-            layouts = Layouts.of(final, force)
-            with caches(output, force), console.progress("render") as progress:
-                written += console.timed("render", lambda: render_annual_report(metrics, meta, work, progress,
-                                                                               layouts))
-            say_reused(console, layouts)
-            written.append(write_manifest(work, input_files(db_path, year), written,
-                                          metrics["settings"], layouts.keys))  # last
-            publish(work, final)
+        layouts = Layouts.of(final, force)
+        # the PDF workers, the renderer's imports, templates and chart runtime, while dbt builds
+        with HeadStart(layouts.sure_to_lay_out(pdf_names(year)), output / CACHE / "templates") as head:
+            db_path = load_and_build(console, raw, output, max_reject_rate, before_build=head.fork,
+                                     building=head.warm_up)
+            head.warm_up()  # (when nothing was built: beside the key metrics)
+            written = _report(console, raw, output, db_path, year, final, layouts, head)
     for path in written:
         console.say(f"wrote {final / path.name}")
+
+
+def pdf_names(year: int) -> list[str]:
+    """The file names of the year's three PDFs."""
+    from .report.context import DOCUMENTS
+
+    return [DOCUMENTS[kind][0].format(year=year) + ".pdf" for kind in DOCUMENTS]
+
+
+def _report(console: Console, raw: Path, output: Path, db_path: Path, year: int, final: Path, layouts,
+            head) -> list[Path]:
+    """After a good build: the key metrics and the documents, published to ``final``."""
+    from .manifest import write_manifest
+    from .metrics import key_metrics, write_key_metrics
+    from .report import render_annual_report, report_meta
+    from .warehouse import input_files
+
+    metrics = key_metrics(db_path, year)
+    if metrics["interactions"] is None and metrics["service_requests"] is None:
+        raise UsageError(f"The extracts in {raw} hold no data for {year}{covered_years(db_path)}.")
+    with staged(output, final) as work:
+        written = write_key_metrics(metrics, work)
+        meta = report_meta(raw, db_path, year)
+        say_unavailable(console, metrics, meta["not_available"])
+        with caches(output, layouts.force), console.progress("render") as progress:
+            written += console.timed("render", lambda: render_annual_report(metrics, meta, work, progress,
+                                                                           layouts, head))
+        say_reused(console, layouts)
+        written.append(write_manifest(work, input_files(db_path, year), written,
+                                      metrics["settings"], layouts.keys))  # last
+        publish(work, final)
+    return written
 
 
 @contextlib.contextmanager

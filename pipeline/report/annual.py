@@ -3,7 +3,7 @@
 
 Public interface::
 
-    render_annual_report(metrics: dict, meta: dict, out_dir: Path, progress=None, layouts=None) -> list[Path]
+    render_annual_report(metrics: dict, meta: dict, out_dir: Path, progress=None, layouts=None, head=None) -> list[Path]
     render_html(metrics, meta, output="html", kind="annual", specs=None, narrative=None) -> str
 
 writes, for year Y, ``cx-annual-report-Y``, ``appendix-a-key-metrics-Y`` (charts, each with
@@ -33,17 +33,22 @@ and a document identifier derived from its content (``pipeline.report.pdf``).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..files import atomic_write
 from ..paths import TEMPLATES_DIR
 from .chart_specs import ChartSpec, chart_catalogue, draw_charts
-from .context import ANNUAL_SPEC_CHARTS, DOCUMENTS, build_context
+from .context import DOCUMENTS, build_context
 from .environment import ENV
 from .pdf import Layouts, PdfJobs, layout_key
 from .pdf_links import relative_file_links
 from .vega_runtime import start_runtime
+
+if TYPE_CHECKING:
+    from .head_start import HeadStart
 
 __all__ = ["DOCUMENTS", "render_annual_report", "render_html"]
 
@@ -63,15 +68,19 @@ def render_html(metrics: dict, meta: dict, output: str = "html", kind: str = "an
 
 
 def _render_documents(metrics: dict, meta: dict, narrative: dict, progress: Progress | None,
-                      layouts: Layouts) -> tuple[dict[str, str], dict[str, bytes]]:
+                      layouts: Layouts, head: HeadStart | None) -> tuple[dict[str, str], dict[str, bytes]]:
     """The three documents' screen HTML and PDF bytes, by kind.
 
     A PDF whose layout key (``pipeline.report.pdf.layout_key``) matches the published set's is
     copied from it (``layouts``); the others are laid out in forked workers, forked before this
     process draws a chart. Each PDF starts as soon as its charts are drawn: Appendix B (text
-    only) at once, the annual report after its two appendix charts, Appendix A last. When a
-    layout is sure (nothing published to reuse), the workers import WeasyPrint and vl-convert
-    starts its runtime (in a thread) while this process fills the templates and imports Altair.
+    only) at once, then every chart is drawn while it is laid out, then Appendix A, the longest
+    layout, takes the other worker and the annual report the first free one (drawing the
+    annual report's two appendix charts first would put a third layout beside the charts on
+    two cores and start Appendix A later). When a layout is sure (nothing published to reuse),
+    the workers import WeasyPrint and vl-convert starts its runtime (in a thread) while this
+    process fills the templates and imports Altair; ``head`` (``pipeline.report.head_start``)
+    did all that while dbt built, and its workers are used.
     """
     year = int(metrics["year"])
     htmls: dict[str, str] = {}
@@ -90,18 +99,20 @@ def _render_documents(metrics: dict, meta: dict, narrative: dict, progress: Prog
         results[kind] = lambda: relative_file_links(laid_out(), TEMPLATES_DIR)  # the attachments
 
     warm = layouts.sure_to_lay_out([DOCUMENTS[kind][0].format(year=year) + ".pdf" for kind in DOCUMENTS])
-    with PdfJobs(warm) as jobs:
-        jobs.start()
-        runtime = start_runtime() if warm else None
+    with contextlib.ExitStack() as stack:
+        if head is not None:
+            jobs, runtime = head.fork(), None  # forked already; head.__exit__ shuts them down
+        else:
+            jobs = stack.enter_context(PdfJobs(warm))
+            jobs.start()
+            runtime = start_runtime() if warm else None
         catalogue = chart_catalogue(metrics)
         plain = [spec for spec, _ in catalogue]  # no SVG yet: all Appendix B needs
         lay_out("appendix_b", render_html(metrics, meta, "pdf", "appendix_b", plain, narrative))
         htmls["appendix_b"] = render_html(metrics, meta, "html", "appendix_b", plain, narrative)
-        # every chart is drawn once, shared by all documents
-        specs = draw_charts(catalogue, ANNUAL_SPEC_CHARTS)
-        lay_out("annual", render_html(metrics, meta, "pdf", "annual", specs, narrative))
-        specs = draw_charts(catalogue)
+        specs = draw_charts(catalogue)  # every chart is drawn once, shared by all documents
         lay_out("appendix_a", render_html(metrics, meta, "pdf", "appendix_a", specs, narrative))
+        lay_out("annual", render_html(metrics, meta, "pdf", "annual", specs, narrative))
         if runtime is not None:
             runtime.join()
         for kind in ("annual", "appendix_a"):
@@ -114,12 +125,13 @@ def _render_documents(metrics: dict, meta: dict, narrative: dict, progress: Prog
 
 
 def render_annual_report(metrics: dict, meta: dict, out_dir: Path, progress: Progress | None = None,
-                         layouts: Layouts | None = None) -> list[Path]:
+                         layouts: Layouts | None = None, head: HeadStart | None = None) -> list[Path]:
     """Write the annual report and Appendix A and B (``.html`` and ``.pdf`` each) to ``out_dir``.
 
     Returns the six paths: annual HTML, annual PDF, Appendix A HTML, PDF, Appendix B HTML, PDF.
     ``layouts`` (``Layouts.of(published_folder)``) offers the published PDFs to reuse and
     records each PDF's layout key and whether it was reused; by default every PDF is laid out.
+    ``head``: the PDF workers and warm-up started while dbt built (``pipeline.report.head_start``).
     Raises ``pipeline.report.narrative.NarrativeError`` or
     ``pipeline.report.front_matter.FrontMatterError`` (file and line) for a bad narrative
     file, before anything is written.
@@ -129,8 +141,10 @@ def render_annual_report(metrics: dict, meta: dict, out_dir: Path, progress: Pro
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     year = int(metrics["year"])
+    if head is not None:
+        head.ready()  # its thread has finished importing before the narrative's filling process is forked
     narrative = render_report_text(metrics, meta.get("narrative_dir"))
-    htmls, pdfs = _render_documents(metrics, meta, narrative, progress, layouts or Layouts())
+    htmls, pdfs = _render_documents(metrics, meta, narrative, progress, layouts or Layouts(), head)
     paths: list[Path] = []
     for kind in DOCUMENTS:
         stem = DOCUMENTS[kind][0].format(year=year)

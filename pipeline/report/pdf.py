@@ -23,6 +23,7 @@ laying it out again: the bytes are the ones a layout would give.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -80,14 +81,36 @@ def html_to_pdf(html: str) -> bytes:
     return add_table_semantics(pdf, document.etree_element)
 
 
-def pdf_worker_init(warm: bool = False) -> None:
+def pdf_worker_init(warm: bool = False, rehearse: bool = False, turn: Any = None) -> None:
     """A PDF worker never outlives a killed run. With ``warm`` (some PDF will surely be laid
     out: nothing published to reuse) it imports WeasyPrint (about 0.5 s) as it starts, while the
     parent draws charts, rather than with its first PDF; without, a worker that lays out nothing
-    (every PDF reused) costs no import."""
+    (every PDF reused) costs no import. With ``rehearse`` too (there is time to spare: dbt is
+    building) it also lays out a few lines in the documents' PDF stylesheet
+    (``rehearse_layout``), the workers one at a time (``turn``, a lock they share): dbt's
+    start, single-threaded, keeps the other core."""
     die_with_parent()
     if warm:
-        import weasyprint  # noqa: F401
+        with turn if turn is not None else contextlib.nullcontext():
+            import weasyprint  # noqa: F401
+
+            if rehearse:
+                try:
+                    rehearse_layout()
+                except Exception:  # noqa: BLE001 - a failing initializer would break the pool: the real layout reports it
+                    pass
+
+
+def rehearse_layout() -> None:
+    """Lay out a few lines, a table and an SVG text in the documents' PDF stylesheet and throw
+    the PDF away: a process's first layout also loads fontconfig, Pango and the shipped fonts
+    (about 0.15 s more than the next); the PDFs laid out after it are the same bytes."""
+    from .styles import stylesheet
+
+    html_to_pdf('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>-</title>'
+                f"<style>{stylesheet('pdf')}</style></head><body><h1>A <b>b</b> <i>1</i></h1>"
+                '<table><tr><th scope="row">a</th><td>1</td></tr></table>'
+                '<svg width="9" height="9"><text x="1" y="5">a</text></svg></body></html>')
 
 
 def _worker_ready() -> None:
@@ -208,9 +231,9 @@ class Layouts:
         return data
 
 
-def pdf_pool(warm: bool = False) -> ProcessPoolExecutor | None:
-    """A pool of forked workers for WeasyPrint, or None to render in this process; ``warm``:
-    see ``pdf_worker_init``.
+def pdf_pool(warm: bool = False, rehearse: bool = False) -> ProcessPoolExecutor | None:
+    """A pool of forked workers for WeasyPrint, or None to render in this process; ``warm`` and
+    ``rehearse``: see ``pdf_worker_init``.
 
     Fork (not spawn): the workers need nothing but ``html_to_pdf`` and must not re-run the
     caller's ``__main__`` (``python -m pipeline`` has no main guard). The workers are forked at
@@ -221,8 +244,10 @@ def pdf_pool(warm: bool = False) -> ProcessPoolExecutor | None:
 
     if PDF_WORKERS < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return None
-    return ProcessPoolExecutor(max_workers=PDF_WORKERS, mp_context=multiprocessing.get_context("fork"),
-                               initializer=pdf_worker_init, initargs=(warm,))
+    context = multiprocessing.get_context("fork")
+    turn = context.Lock() if rehearse else None
+    return ProcessPoolExecutor(max_workers=PDF_WORKERS, mp_context=context,
+                               initializer=pdf_worker_init, initargs=(warm, rehearse, turn))
 
 
 class PdfJobs:
@@ -230,14 +255,20 @@ class PdfJobs:
     one CPU, in this process when their result is asked for.
 
     ``start()`` forks the workers; ``submit(html)`` returns a function giving the PDF bytes.
-    Leaving the ``with`` block cancels what is still queued. ``warm``: see ``pdf_worker_init``.
+    Leaving the ``with`` block cancels what is still queued. ``warm`` and ``rehearse``: see
+    ``pdf_worker_init``.
     """
 
-    def __init__(self, warm: bool = False) -> None:
-        self._pool = pdf_pool(warm)
+    def __init__(self, warm: bool = False, rehearse: bool = False) -> None:
+        self._pool = pdf_pool(warm, rehearse)
 
     def __enter__(self) -> PdfJobs:
         return self
+
+    @property
+    def forked(self) -> bool:
+        """True when the PDFs are laid out in forked workers (False: in this process)."""
+        return self._pool is not None
 
     def start(self) -> None:
         """Fork the workers now (before this process draws a chart: see ``pdf_pool``)."""

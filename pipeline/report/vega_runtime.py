@@ -3,7 +3,8 @@
 Public interface::
 
     register_fonts()          # vl-convert lays text out with the shipped fonts (once per process)
-    start_runtime() -> Thread # starts the runtime in a thread; join() it or not, as needed
+    warm_up()                 # starts the runtime in this thread (it draws one small chart)
+    start_runtime() -> Thread # warm_up() in a thread of its own; join() it or not, as needed
 
 vl-convert starts its runtime (Deno and V8, with Vega and Vega-Lite) at the first conversion:
 about a second, the largest single cost of drawing a handful of charts. vl-convert releases
@@ -43,7 +44,8 @@ def register_fonts() -> None:
         _registered()
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
+    """Start the runtime here and now: draw the smallest chart (fonts registered first)."""
     import vl_convert as vlc
 
     register_fonts()
@@ -55,7 +57,7 @@ def start_runtime() -> threading.Thread:
     drawn its small chart. A failure there is left for the first real chart to report."""
     def run() -> None:
         try:
-            _warm_up()
+            warm_up()
         except Exception:  # noqa: BLE001 - the first real chart raises it again, where it is handled
             pass
 

@@ -101,9 +101,22 @@ def in_dbt(proc: subprocess.Popen, output: Path) -> bool:
     return any("dbt" in cmdline(p) and " build" in cmdline(p) for p in descendants(proc.pid))
 
 
+def pdf_workers(proc: subprocess.Popen) -> list[int]:
+    """The PDF workers: forks of the run, so their command line is the run's."""
+    run = cmdline(proc.pid)
+    return [p for p in descendants(proc.pid) if cmdline(p) == run]
+
+
+def in_dbt_with_workers(proc: subprocess.Popen, output: Path) -> bool:
+    """dbt is building, and the PDF workers forked ahead of it (the render's head start) are up."""
+    return in_dbt(proc, output) and bool(pdf_workers(proc))
+
+
 def in_render(proc: subprocess.Popen, output: Path) -> bool:
-    """The PDF workers (forks of the run, so their command line is the run's) are at work."""
-    return any("pipeline" in cmdline(p) and "dbt" not in cmdline(p) for p in descendants(proc.pid))
+    """The documents are being rendered: the build is over (the set is staged, its key metrics
+    written) and the PDF workers are at work. (The workers are forked before dbt builds.)"""
+    staged = any((output / ".staging").glob("2024-*/key_metrics.json"))
+    return staged and not in_dbt(proc, output) and bool(pdf_workers(proc))
 
 
 def survivors(children: dict[int, str], output: Path) -> dict[int, str]:
@@ -142,13 +155,14 @@ def kill_when(setup: dict, output: Path, ready: Callable[[subprocess.Popen, Path
     return children
 
 
-@pytest.mark.parametrize("stage, ready", [("load", in_load), ("dbt", in_dbt), ("render", in_render)])
+@pytest.mark.parametrize("stage, ready", [("load", in_load), ("dbt", in_dbt_with_workers), ("render", in_render)])
 def test_a_killed_run_leaves_the_previous_set_and_no_process(setup: dict, stage: str, ready) -> None:
     output = previous_set(setup, f"out-{stage}")
     before = hashes(output / "2024")
     children = kill_when(setup, output, ready)
-    if stage == "dbt":  # dbt's own process was running
+    if stage == "dbt":  # dbt's own process was running, and the PDF workers forked ahead of it
         assert [c for c in children.values() if "dbt" in c and " build" in c]
+        assert [c for c in children.values() if " -m pipeline report " in c]
     if stage == "render":  # the PDF workers were running
         assert [c for c in children.values() if "pipeline" in c]
     wait_until(lambda: not survivors(children, output), CHILDREN_EXIT,

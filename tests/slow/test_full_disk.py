@@ -207,6 +207,8 @@ def as_nobody(args: list[str]) -> tuple[int, str]:
     import pipeline.ingest
     import pipeline.manifest
     import pipeline.metrics
+    import pipeline.report.context
+    import pipeline.report.head_start
     import pipeline.report.narrative
     import pipeline.report.sources
     import pipeline.transform  # noqa: F401  (imported before the user changes)

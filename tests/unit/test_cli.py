@@ -173,3 +173,23 @@ def test_a_command_logs_its_stage_start_when_stderr_is_not_a_terminal(tmp_path: 
     lines = text.splitlines()
     assert code == 0 and lines[0] == "demo data: started"
     assert re.fullmatch(r"demo data: \d+\.\d s", lines[1]) and lines[2].startswith("wrote demo data to ")
+
+
+def test_calling_first_calls_once_before_the_first_step() -> None:
+    from pipeline.cli import calling_first
+
+    seen: list[object] = []
+    step = calling_first(lambda: seen.append("first"), lambda item, done, total: seen.append((item, done, total)))
+    step("seed_a", 1, 3)
+    step("model_b", 2, 3)
+    # "first" once, before the first step; the steps themselves passed on unchanged
+    assert seen == ["first", ("seed_a", 1, 3), ("model_b", 2, 3)]
+    # with no progress to pass on (--quiet) the first step still calls it
+    quiet: list[str] = []
+    step = calling_first(lambda: quiet.append("first"), None)
+    step("seed_a", 1, 3)
+    step("model_b", 2, 3)
+    assert quiet == ["first"]
+    # nothing to call: the progress itself
+    progress = print
+    assert calling_first(None, progress) is progress
