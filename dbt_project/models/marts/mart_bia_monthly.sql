@@ -93,20 +93,54 @@ closed_in_month as (
     group by all
 ),
 
+-- open at a month's end: created by then, not cancelled, from an extract with closing times,
+-- and not closed by then. Counted as a running sum over the months, each SR +1 in the month it
+-- was created and -1 in the month it was closed: one pass over the SRs, where a join of every
+-- SR with every month after it grew with the months held. An SR closed in the month it was
+-- created (or, in error, before) is open at no month's end and counts in neither.
+spanning as (
+    select
+        bia_name,
+        created_month,
+        cast(date_trunc('month', closed_at_local) as date) as closed_month
+    from located
+    where
+        status <> 'cancelled'
+        and closed_at_available
+        and (closed_at is null or cast(date_trunc('month', closed_at_local) as date) > created_month)
+),
+
+openings as (
+    select
+        bia_name,
+        created_month as report_month,
+        count(*) as opened
+    from spanning
+    group by all
+),
+
+closings as (
+    select
+        bia_name,
+        closed_month as report_month,
+        count(*) as closed
+    from spanning
+    where closed_month is not null
+    group by all
+),
+
 open_at_month_end as (
     select
         grid.bia_name,
         grid.report_month,
-        count(located.sr_id) as open_at_month_end
+        cast(sum(coalesce(openings.opened, 0) - coalesce(closings.closed, 0)) over (
+            partition by grid.bia_name order by grid.report_month rows unbounded preceding
+        ) as bigint) as open_at_month_end
     from grid
-    inner join located
-        on
-            located.bia_name = grid.bia_name
-            and located.created_at_local < grid.report_month + interval 1 month
-            and located.status <> 'cancelled'
-            and located.closed_at_available
-            and (located.closed_at is null or located.closed_at_local >= grid.report_month + interval 1 month)
-    group by all
+    left join openings
+        on openings.bia_name = grid.bia_name and openings.report_month = grid.report_month
+    left join closings
+        on closings.bia_name = grid.bia_name and closings.report_month = grid.report_month
 ),
 
 counted as (
