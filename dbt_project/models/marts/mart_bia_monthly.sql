@@ -17,20 +17,46 @@ bias as (
     select bia_name from {{ ref('bias') }}
 ),
 
+-- only the columns read below: DuckDB keeps this CTE in memory (it is read more than once)
 located as (
     select
-        service_requests.*,
-        bia_names.bia_name
+        bia_names.bia_name,
+        service_requests.created_month,
+        service_requests.location,
+        service_requests.status,
+        service_requests.is_cancelled,
+        service_requests.is_closed,
+        service_requests.closed_at_available,
+        service_requests.closed_at,
+        service_requests.closed_at_local,
+        service_requests.days_to_close,
+        service_requests.has_due_date,
+        service_requests.is_on_time
     from service_requests
     inner join bia_names on service_requests.bia = bia_names.bia_raw
     where bia_names.bia_name is not null
 ),
 
+-- the city's figures per month of creation, from one read of every SR: not through the CTE
+-- above, which DuckDB would keep whole in memory when read more than once
+city_months as (
+    select
+        created_month as report_month,
+        count(*) filter (where not is_cancelled) as city_service_requests,
+        -- the closing figures are known for a month when any SR created in it (anywhere in the
+        -- city, cancelled or not) comes from an extract with closing times: not with City Open
+        -- Data only
+        count(*) filter (where closed_at_available) > 0 as closing_times_available,
+        max(greatest(created_at_local, coalesce(closed_at_local, created_at_local))) as latest_local
+    from {{ ref('int_service_requests') }}
+    group by all
+),
+
 months as (
     select cast(month as date) as report_month
     from {{ cx311.date_series(
-        '(select min(created_month) from service_requests)',
-        '(select max(created_month) from service_requests) + interval 1 month',
+        '(select min(report_month) from city_months)',
+        '(select max(report_month) from city_months) + interval 1 month',
         'interval 1 month', 'month'
     ) }}  -- noqa: AL05, LT01
 ),
@@ -54,30 +80,11 @@ created as (
     group by all
 ),
 
-city as (
-    select
-        created_month as report_month,
-        count(*) as city_service_requests
-    from service_requests
-    where not is_cancelled
-    group by all
-),
-
 -- the statuses (mart_bia_monthly_status) are as of the latest local date on which any SR of the
 -- extracts was created or closed
 as_of as (
-    select cast(max(greatest(created_at_local, coalesce(closed_at_local, created_at_local))) as date) as status_as_of
-    from service_requests
-),
-
--- the closing figures are known for a month when any SR created in it (anywhere in the city,
--- cancelled or not) comes from an extract with closing times: not with City Open Data only
-closing_times as (
-    select
-        created_month as report_month,
-        count(*) filter (where closed_at_available) > 0 as closing_times_available
-    from service_requests
-    group by all
+    select cast(max(latest_local) as date) as status_as_of
+    from city_months
 ),
 
 closed_in_month as (
@@ -152,7 +159,7 @@ counted as (
         city.city_service_requests
     from grid
     left join created using (bia_name, report_month)
-    left join city using (report_month)
+    left join city_months as city using (report_month)
 ),
 
 with_periods as (
@@ -216,7 +223,7 @@ final as (
         on
             open_at_month_end.bia_name = with_periods.bia_name
             and open_at_month_end.report_month = with_periods.report_month
-    left join closing_times
+    left join city_months as closing_times
         on closing_times.report_month = with_periods.report_month
 )
 
