@@ -149,6 +149,7 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
         state.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(cache, state)
     lines: list[str] = []
+    logged: list[str] = []  # what the project's macros log: a failing `checks` test's checks
     done = 0
     with subprocess.Popen(args, env=env, cwd=Path(db_path).resolve().parent, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, preexec_fn=die_with_parent) as child:
@@ -160,6 +161,8 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
             lines.append(event["info"].get("msg", ""))
             data = event.get("data") or {}
             name = event["info"].get("name", "")
+            if name == "JinjaLogInfo":
+                logged.append(lines[-1])
             if progress is not None and name.endswith("Result") and data.get("node_info"):
                 done += 1
                 progress(data["node_info"].get("node_name", ""), done, int(data.get("total") or done))
@@ -168,8 +171,10 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
         full = full_disk_path(output)
         if full is not None:  # one paragraph, not dbt's log
             raise TransformError(disk_full(full or Path(db_path).parent, f"dbt {command[0]}"))
-        tail = "\n".join(output.strip().splitlines()[-40:])
-        raise TransformError(f"dbt {' '.join(command)} failed (exit {child.returncode}):\n{tail}")
+        tail = output.strip().splitlines()[-40:]
+        earlier = [line for line in logged if line not in tail]  # every failing check is named
+        said = "\n".join([*earlier, *(["…"] if earlier else []), *tail])
+        raise TransformError(f"dbt {' '.join(command)} failed (exit {child.returncode}):\n{said}")
     if state.exists():
         _save_parse_state(state, cache)
     if not quiet:

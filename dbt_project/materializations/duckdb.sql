@@ -66,7 +66,9 @@
     runs a lone query in its own): a BEGIN, its events and the rollback as the connection is
     released are about 3 ms of Python per test. The query is dbt's own (get_test_sql), so a
     test fails, warns and counts as it always did. Storing failures, or a SQL header, takes
-    dbt's own materialization.
+    dbt's own materialization. When a `checks` test (tests/generic/checks.sql) finds
+    something, its failing checks are logged by name with their counts, beside dbt's own
+    "Got N results": the query runs a second time, only then.
 -#}
 {% materialization test, adapter='duckdb' %}
     {%- if should_store_failures() or config.get('sql_header') -%}
@@ -76,5 +78,11 @@
         {{ get_test_sql(get_limit_subquery_sql(sql, config.get('limit')), config.get('fail_calc'),
                         config.get('warn_if'), config.get('error_if'), limit=none) }}
     {%- endcall -%}
+    {%- if model.test_metadata and model.test_metadata.name == 'checks'
+          and load_result('main')['table'].rows[0][0] > 0 -%}
+        {%- for check in run_query(sql).rows -%}
+            {%- do log(model.name ~ ': ' ~ check[0] ~ ' fails for ' ~ check[1] ~ ' ' ~ check[2], info=True) -%}
+        {%- endfor -%}
+    {%- endif -%}
     {{- return({'relations': []}) -}}
 {% endmaterialization %}

@@ -131,20 +131,67 @@ def test_a_failing_data_test_fails_the_build_and_is_recorded(built_copy: Path) -
     with duckdb.connect(str(built_copy)) as con:  # one service standard twice: one sr_type repeats
         con.execute("INSERT INTO marts.mart_service_standards SELECT * FROM marts.mart_service_standards LIMIT 1")
     seen: list[tuple[str, int, int]] = []
-    with pytest.raises(TransformError, match="FAIL 1 unique_mart_service_standards_sr_type"):
+    with pytest.raises(TransformError, match="FAIL 1 checks_mart_service_standards") as failed:
         run_dbt(["test", "--select", "mart_service_standards", "--exclude-resource-type", "unit_test"],
                 built_copy, built_copy.parent, progress=lambda name, done, total: seen.append((name, done, total)))
+    # the mart's one data test holds two checks: unique sr_type finds the one repeated value
+    # (1 failing check), not_null none; the failing check is named with its count
+    assert "checks_mart_service_standards: unique(sr_type) fails for 1 values" in str(failed.value)
+    assert "not_null(sr_type) fails" not in str(failed.value)
     results = json.loads((built_copy.parent / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
     status = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results["results"]
               if r["unique_id"].startswith("test.")}
-    # the mart's two data tests: unique sr_type finds the one repeated value, not_null none
-    assert status == {"unique_mart_service_standards_sr_type": ("fail", 1),
-                      "not_null_mart_service_standards_sr_type": ("pass", 0)}
-    # progress: each of the two tests once, counted 1 and 2
-    assert sorted(name for name, _, _ in seen) == ["not_null_mart_service_standards_sr_type",
-                                                   "unique_mart_service_standards_sr_type"]
-    assert sorted(done for _, done, _ in seen) == [1, 2]
+    assert status == {"checks_mart_service_standards": ("fail", 1)}
+    assert seen == [("checks_mart_service_standards", 1, 1)]  # progress: the one test, counted once
     assert not (built_copy.parent / "dbt_target" / "manifest.json").exists()  # --no-write-json
+
+
+def test_each_kind_of_check_finds_what_it_checks(built_copy: Path) -> None:
+    # One change per kind of check (dbt_project/tests/generic/checks.sql) in five marts;
+    # each mart's one `checks` test fails by as many checks as were broken, and the output
+    # names each failing check with its count.
+    import duckdb
+
+    with duckdb.connect(str(built_copy)) as con:
+        # a repeated row (1 repeated sr_type value) and a row without sr_type (1 null row)
+        con.execute("INSERT INTO marts.mart_service_standards SELECT * FROM marts.mart_service_standards LIMIT 1")
+        con.execute("INSERT INTO marts.mart_service_standards SELECT * REPLACE (NULL AS sr_type) "
+                    "FROM marts.mart_service_standards LIMIT 1")
+        # one division's share of 2024 up by 0.5: that year's shares add up to 1.5 (1 group)
+        con.execute("UPDATE marts.mart_sr_by_division SET share = share + 0.5 WHERE created_year = 2024 "
+                    "AND division = (SELECT min(division) FROM marts.mart_sr_by_division WHERE created_year = 2024)")
+        # a ward number the city's wards do not hold (1 value), name kept: the expression holds
+        con.execute("UPDATE marts.mart_sr_by_ward SET ward_number = 99 WHERE ward_number = 1")
+        # one row of an unlisted grain (1 row), and one row twice (1 repeated combination)
+        con.execute("UPDATE marts.mart_transfers SET grain = 'week' WHERE grain = 'month' AND channel = 'phone' "
+                    "AND period_start = (SELECT min(period_start) FROM marts.mart_transfers WHERE grain = 'month')")
+        con.execute("INSERT INTO marts.mart_transfers SELECT * FROM marts.mart_transfers WHERE grain = 'year' "
+                    "AND channel = 'all' AND period_year = 2024")
+        # the first two days with one more call offered than answered + abandoned (2 rows)
+        con.execute("UPDATE marts.mart_phone_service_level SET offered = offered + 1 WHERE grain = 'day' "
+                    "AND period_start IN (SELECT period_start FROM marts.mart_phone_service_level "
+                    "WHERE grain = 'day' ORDER BY period_start LIMIT 2)")
+        ward_rows = con.execute("SELECT count(*) FROM marts.mart_sr_by_ward WHERE ward_number = 99").fetchone()[0]
+    assert ward_rows == 2  # ward 1 in 2023 and in 2024: one value, 99, however many rows hold it
+    marts = ["mart_service_standards", "mart_sr_by_division", "mart_sr_by_ward", "mart_transfers",
+             "mart_phone_service_level"]
+    with pytest.raises(TransformError) as failed:
+        run_dbt(["test", "--select", *marts, "--exclude-resource-type", "unit_test"], built_copy, built_copy.parent)
+    said = str(failed.value)
+    for line in ["checks_mart_service_standards: not_null(sr_type) fails for 1 rows",
+                 "checks_mart_service_standards: unique(sr_type) fails for 1 values",
+                 "checks_mart_sr_by_division: sums_to_one(share) fails for 1 groups",
+                 "checks_mart_sr_by_ward: relationships(ward_number) fails for 1 values",
+                 "checks_mart_transfers: accepted_values(grain) fails for 1 rows",
+                 "checks_mart_transfers: unique_combination(grain, period_start, channel) fails for 1 combinations",
+                 "checks_mart_phone_service_level: expression(answered + abandoned = offered) fails for 2 rows"]:
+        assert line in said
+    results = json.loads((built_copy.parent / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
+    failures = {r["unique_id"].split(".")[2]: r["failures"] for r in results["results"]
+                if r["unique_id"].startswith("test.")}
+    assert failures == {"checks_mart_service_standards": 2, "checks_mart_sr_by_division": 1,
+                        "checks_mart_sr_by_ward": 1, "checks_mart_transfers": 2,
+                        "checks_mart_phone_service_level": 1}
 
 
 def test_a_model_changing_kind_replaces_the_relation(built_copy: Path) -> None:
