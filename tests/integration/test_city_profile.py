@@ -18,6 +18,7 @@ import pytest
 
 from pipeline.bia import batch, mail
 from pipeline.cli import main
+from pipeline.transform import build
 from tests.integration.extracts import write_extracts
 from tests.support.pdf_text import pdf_text
 from tests.support.profiles import VANCOUVER
@@ -47,6 +48,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert main(["report", "--year", "2024", "--raw", str(raw), "--output", str(out),
                  "--max-reject-rate", "0.5"]) == 0
     db = out / "warehouse.duckdb"
+    assert build(db, out, exposure=batch.EXPOSURE)  # `report` built the annual report's models only
     result = batch.run_batch(db, raw, out, "2024-02", only=[BIA])
     assert result.ok
     mail.send_reports(out / "bia" / "2024-02", raw)

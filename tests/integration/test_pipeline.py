@@ -27,6 +27,18 @@ def metrics(built: tuple[Path, Path]) -> dict:
     return json.loads((built[1] / "2024" / "key_metrics.json").read_text(encoding="utf-8"))
 
 
+def test_report_builds_only_what_its_documents_read(built: tuple[Path, Path]) -> None:
+    """`report` runs dbt on the annual report's exposure: not the BIA reports' marts."""
+    import duckdb
+
+    results = json.loads((built[1] / "production_run_results.json").read_text(encoding="utf-8"))
+    models = {r["unique_id"].split(".")[-1] for r in results["results"] if r["unique_id"].startswith("model.")}
+    assert {"mart_sr_yearly", "mart_interaction_mix", "mart_city_settings", "int_interactions"} <= models
+    assert not [m for m in models if "bia" in m]
+    with duckdb.connect(str(built[1] / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT scope FROM main.cx311_build").fetchall() == [("cx_annual_report",)]
+
+
 def test_outputs_are_written_under_stable_names(built: tuple[Path, Path]) -> None:
     out = built[1] / "2024"
     for name in (
