@@ -5,40 +5,15 @@
 -- no closing times), share of the city, and the date the extracts' statuses are as of.
 with
 
-service_requests as (
-    select * from {{ ref('int_service_requests') }}
-),
-
-bia_names as (
-    select * from {{ ref('int_sr_bias') }}
+located as (
+    select * from {{ ref('int_bia_service_requests') }}
 ),
 
 bias as (
     select bia_name from {{ ref('bias') }}
 ),
 
--- only the columns read below: DuckDB keeps this CTE in memory (it is read more than once)
-located as (
-    select
-        bia_names.bia_name,
-        service_requests.created_month,
-        service_requests.location,
-        service_requests.status,
-        service_requests.is_cancelled,
-        service_requests.is_closed,
-        service_requests.closed_at_available,
-        service_requests.closed_at,
-        service_requests.closed_at_local,
-        service_requests.days_to_close,
-        service_requests.has_due_date,
-        service_requests.is_on_time
-    from service_requests
-    inner join bia_names on service_requests.bia = bia_names.bia_raw
-    where bia_names.bia_name is not null
-),
-
--- the city's figures per month of creation, from one read of every SR: not through the CTE
--- above, which DuckDB would keep whole in memory when read more than once
+-- the city's figures per month of creation, from one read of every SR
 city_months as (
     select
         created_month as report_month,

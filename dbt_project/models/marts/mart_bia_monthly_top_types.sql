@@ -3,23 +3,18 @@
 -- never names one type as the most frequent when others tie with it).
 with
 
-service_requests as (
-    select * from {{ ref('int_service_requests') }}
-),
-
-bia_names as (
-    select * from {{ ref('int_sr_bias') }}
+located as (
+    select * from {{ ref('int_bia_service_requests') }}
 ),
 
 counted as (
     select
-        bia_names.bia_name,
-        service_requests.created_month as report_month,
-        service_requests.sr_type,
+        bia_name,
+        created_month as report_month,
+        sr_type,
         count(*) as service_requests
-    from service_requests
-    inner join bia_names on service_requests.bia = bia_names.bia_raw
-    where bia_names.bia_name is not null and not service_requests.is_cancelled
+    from located
+    where not is_cancelled
     group by all
 ),
 

@@ -5,12 +5,8 @@
 -- whose extracts have closing times (mart_bia_monthly.closing_times_available).
 with
 
-service_requests as (
-    select * from {{ ref('int_service_requests') }}
-),
-
-bia_names as (
-    select * from {{ ref('int_sr_bias') }}
+located_in_bias as (
+    select * from {{ ref('int_bia_service_requests') }}
 ),
 
 months as (
@@ -24,20 +20,16 @@ months as (
 
 located as (
     select
-        bia_names.bia_name,
-        service_requests.sr_id,
-        service_requests.sr_type,
-        service_requests.created_at_local,
-        service_requests.created_date,
-        service_requests.closed_at,
-        service_requests.closed_at_local,
-        service_requests.location
-    from service_requests
-    inner join bia_names on service_requests.bia = bia_names.bia_raw
-    where
-        bia_names.bia_name is not null
-        and service_requests.status <> 'cancelled'
-        and service_requests.closed_at_available
+        bia_name,
+        sr_id,
+        sr_type,
+        created_at_local,
+        created_date,
+        closed_at,
+        closed_at_local,
+        location
+    from located_in_bias
+    where status <> 'cancelled' and closed_at_available
 ),
 
 open_at_month_end as (

@@ -4,22 +4,17 @@
 -- mart_bia_monthly.without_location.
 with
 
-service_requests as (
-    select * from {{ ref('int_service_requests') }}
-),
-
-bia_names as (
-    select * from {{ ref('int_sr_bias') }}
+located_in_bias as (
+    select * from {{ ref('int_bia_service_requests') }}
 ),
 
 located as (
     select
-        bia_names.bia_name,
-        service_requests.created_month as report_month,
-        service_requests.location
-    from service_requests
-    inner join bia_names on service_requests.bia = bia_names.bia_raw
-    where bia_names.bia_name is not null and not service_requests.is_cancelled
+        bia_name,
+        created_month as report_month,
+        location
+    from located_in_bias
+    where not is_cancelled
 ),
 
 counted as (
