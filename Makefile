@@ -43,6 +43,10 @@ $(STAMP): pyproject.toml requirements/default.txt requirements/test.txt
 	$(PYTHON) -m venv $(VENV)
 	$(call LOCKED,requirements/test.txt)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	# the package's bytecode, as pip writes it for the libraries: an editable install leaves it to
+	# the first run, which never writes it under PYTHONDONTWRITEBYTECODE (as in many containers):
+	# then every run compiled its 49 modules again, 0.12 s of a 2 s rerun
+	$(BIN)/python -m compileall -q pipeline
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the lock: the pipeline and its test tools
