@@ -14,6 +14,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
@@ -22,6 +23,9 @@ from .contract import has_extracts
 from .errors import CxError, UsageError, disk_full, full_disk_path
 from .outputs import os_error_message, private_tmp, publish, recover, run_lock, staged
 from .paths import PROJECT_DIR
+
+if TYPE_CHECKING:
+    from .ingest import LoadSummary
 
 DEFAULT_RAW = PROJECT_DIR / "raw"
 DEFAULT_OUTPUT = PROJECT_DIR / "output"
@@ -227,9 +231,14 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
     """Load the extracts into the warehouse and run ``dbt build`` (only what the dbt exposure
     ``exposure`` reads, when given); return the warehouse path. While dbt builds this process
     only waits for its child: ``before_build`` is called between the load and the build, and
-    ``building`` once dbt runs (at its first finished node; not when nothing is built)."""
+    ``building`` once dbt runs (at its first finished node; not when nothing is built).
+
+    When the load has files to load, dbt's process starts then (``transform.DbtChild``): it
+    imports dbt and parses the project while the load runs; a build that does not come (nothing
+    changed, a failure) ends it at once."""
     from .ingest import load, load_service_standards
-    from .transform import build
+    from .profile import load_profile
+    from .transform import DbtChild, build
     from .warehouse import connect, set_aside_if_unreadable
 
     db_path = output / "warehouse.duckdb"
@@ -237,8 +246,35 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
     if unreadable is not None:
         console.say(f"the warehouse {db_path} could not be read ({unreadable[1]}): moved it to "
                     f"{unreadable[0]}; building a new one from {raw_dir}")
-    with console.progress("load") as progress:
-        summary = console.timed("load", lambda: load(raw_dir, db_path, max_reject_rate, progress=progress))
+    engine = click.get_current_context().meta.get("engine", "duckdb")
+    with DbtChild(db_path, output, engine) as child:
+        def loading() -> None:  # the load has read the profile (it is cached): its values are the build's --vars
+            child.start(load_profile(raw_dir).dbt_vars())
+
+        with console.progress("load") as progress:
+            summary = console.timed("load", lambda: load(raw_dir, db_path, max_reject_rate, progress=progress,
+                                                         loading=loading))
+        say_loaded(console, summary)
+        con = connect(db_path)
+        try:
+            load_service_standards(raw_dir, con)
+        finally:
+            con.close()
+        if before_build is not None:
+            before_build()
+        label = "dbt build" if engine == "duckdb" else f"dbt build ({engine})"
+        with console.progress(label) as progress:
+            ran = console.timed(label, lambda: build(db_path, output, progress=calling_first(building, progress),
+                                                     engine=engine, exposure=exposure, say=console.say,
+                                                     child=child))
+    if not ran:
+        console.say("  nothing changed since the last build: dbt skipped")
+    say_version_decisions(console, db_path)
+    return db_path
+
+
+def say_loaded(console: Console, summary: LoadSummary) -> None:
+    """What the load did: its counts, the encodings read and its notes."""
     console.say(
         f"  files loaded {len(summary.files_loaded)}, unchanged {len(summary.files_skipped)}; "
         f"rows read {summary.rows_read:,}, loaded {summary.rows_loaded:,}, "
@@ -251,22 +287,6 @@ def load_and_build(console: Console, raw_dir: Path, output: Path, max_reject_rat
         if " with no mapping in " in note.note:
             console.say("    (add these values under the mapping's `values`; "
                         "`python -m pipeline check-extracts` shows what a mapping reads)")
-    con = connect(db_path)
-    try:
-        load_service_standards(raw_dir, con)
-    finally:
-        con.close()
-    if before_build is not None:
-        before_build()
-    engine = click.get_current_context().meta.get("engine", "duckdb")
-    label = "dbt build" if engine == "duckdb" else f"dbt build ({engine})"
-    with console.progress(label) as progress:
-        ran = console.timed(label, lambda: build(db_path, output, progress=calling_first(building, progress),
-                                                 engine=engine, exposure=exposure, say=console.say))
-    if not ran:
-        console.say("  nothing changed since the last build: dbt skipped")
-    say_version_decisions(console, db_path)
-    return db_path
 
 
 def calling_first(first: Callable[[], None] | None, progress: Progress | None) -> Progress | None:

@@ -17,6 +17,22 @@ With ``--no-write-json`` dbt leaves out manifest.json, which a build writes twic
 the parse and at the end, 1.6 MB each: about 0.5 s); ``run_results.json``, which the bench
 and the tests read, is still written, here, from dbt's result, as dbt writes it.
 
+Started ahead (``transform.DbtChild``): ``python dbt_process.py --wait <project arguments>``
+(``--vars``, ``--project-dir``, ``--profiles-dir``) imports dbt and parses the project with
+those arguments (``dbt parse``: dbt's parse state in ``DBT_TARGET_PATH`` is read and written
+as a build's would be; the warehouse is not opened, the loader may hold it), then waits for one
+line on stdin, the command, as JSON::
+
+    {"args": ["build", ...], "project": ["--vars", ...], "env": {...}}
+
+``args``: the dbt arguments without the project arguments; ``project``: the project arguments
+as the build needs them now; ``env``: the whole environment of the build. It answers with one
+line, ``{"parsed_ahead": true|false}``, then runs ``args + project`` in that environment as
+above: with the manifest of its parse when ``project`` and ``env`` are what it parsed with
+(``env`` may differ only in ``RUN_TIME_ONLY``, and only when the parse did not read it),
+otherwise parsing again. The parse's events are shown only when its manifest is used. End of
+stdin instead of a command (nothing to build): it exits 0 at once; the parent kills it anyway.
+
 Exit status as the ``dbt`` command's: 0 success, 1 a node failed, 2 dbt itself failed.
 """
 
@@ -28,12 +44,17 @@ import sys
 import threading
 
 from dbt.cli.main import dbtRunner
+from dbt.contracts.graph.manifest import Manifest
 from dbt_common.events.base_types import EventMsg
 from dbt_common.events.functions import env_scrubber, msg_to_dict
 from dbt_common.utils.encoding import ForgivingJSONEncoder
 
 SHOWN = ("info", "warn", "error")
 NO_WRITE_JSON = "--no-write-json"
+WAIT = "--wait"
+# What the environment of a build may change after a parse ahead, unless the parse read it:
+# the ranks the row-level models hold, known only once the load is over (macros/engine.sql).
+RUN_TIME_ONLY = ("CX311_ROWS_HELD",)
 _one_line_at_a_time = threading.Lock()  # dbt's threads fire events side by side
 
 
@@ -46,8 +67,8 @@ def show(msg: EventMsg) -> None:
             sys.stdout.flush()  # the parent shows progress as each node finishes
 
 
-def main(args: list[str]) -> int:
-    result = dbtRunner(callbacks=[show]).invoke([*args, "--log-level", "none"])
+def main(args: list[str], manifest: Manifest | None = None) -> int:
+    result = dbtRunner(manifest=manifest, callbacks=[show]).invoke([*args, "--log-level", "none"])
     if NO_WRITE_JSON in args and hasattr(result.result, "write"):
         result.result.write(os.path.join(os.environ["DBT_TARGET_PATH"], "run_results.json"))
     if result.success:
@@ -58,5 +79,38 @@ def main(args: list[str]) -> int:
     return 1
 
 
+def parse_then_wait(project: list[str]) -> int:
+    """``--wait``: parse now, run the command that comes on stdin (see the module doc)."""
+    parsed_env = dict(os.environ)
+    events: list[EventMsg] = []
+    parsed = dbtRunner(callbacks=[events.append]).invoke(["parse", *project, NO_WRITE_JSON, "--log-level", "none"])
+    manifest = parsed.result if parsed.success and isinstance(parsed.result, Manifest) else None
+    line = sys.stdin.readline()
+    if not line:
+        return 0
+    command = json.loads(line)
+    env: dict[str, str] = command["env"]
+    use = manifest is not None and command["project"] == project and same_parse(parsed_env, env, manifest)
+    sys.stdout.write(json.dumps({"parsed_ahead": use}) + "\n")
+    sys.stdout.flush()
+    os.environ.clear()
+    os.environ.update(env)
+    if not use:
+        return main([*command["args"], *command["project"]])
+    for event in events:
+        show(event)
+    return main([*command["args"], *project], manifest)
+
+
+def same_parse(parsed: dict[str, str], now: dict[str, str], manifest: Manifest) -> bool:
+    """Whether a parse in the environment ``parsed`` holds in ``now``: the same but for
+    ``RUN_TIME_ONLY`` variables the parse did not read (dbt records those it read)."""
+    read = set(manifest.env_vars)
+    changed = {k for k in parsed.keys() | now.keys() if parsed.get(k) != now.get(k)}
+    return all(k in RUN_TIME_ONLY and k not in read for k in changed)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == [WAIT]:
+        sys.exit(parse_then_wait(sys.argv[2:]))
     sys.exit(main(sys.argv[1:]))

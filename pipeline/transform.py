@@ -127,9 +127,114 @@ def city_settings(db_path: Path) -> dict[str, Any]:
     return {name: json.loads(value) for name, value in rows}
 
 
+def project_args(vars_: dict[str, Any]) -> list[str]:
+    """dbt's arguments that say what it parses: the city profile's values as ``--vars``, the
+    project and the profile."""
+    return ["--vars", json.dumps(vars_, sort_keys=True), "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
+
+
+def _spawn(args: list[str], env: dict[str, str], db_path: Path, stdin: int | None = None) -> subprocess.Popen:
+    """dbt's child process (``dbt_process.py``), in the warehouse's folder; it dies with this one."""
+    return subprocess.Popen([sys.executable, "-P", str(DBT_PROCESS), *args], env=env, cwd=Path(db_path).resolve().parent,
+                            stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=die_with_parent)
+
+
+def _restore_parse_state(env: dict[str, str], engine: str) -> Path:
+    """Give dbt the kept parse state (``parse_cache``) when its target folder has none; return
+    the target folder's parse state file."""
+    state = Path(env["DBT_TARGET_PATH"]) / PARSE_STATE
+    cache = parse_cache(engine)
+    if not state.exists() and cache.exists():
+        state.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cache, state)
+    return state
+
+
+class DbtChild:
+    """dbt's child process started ahead of its command, while the load runs: it imports dbt
+    (about 1.8 s) and parses the project with the city profile's values known before the
+    load (about 1 s), then waits for ``run_dbt``'s command on stdin (``dbt_process.py``'s
+    doc: the protocol). It does not open the warehouse before the command comes::
+
+        with DbtChild(db_path, work_dir, engine) as child:
+            child.start(vars_)                 # when a build is likely (not at all: run_dbt spawns one)
+            build(..., child=child)            # run_dbt sends it the command
+                                               # leaving the block kills it unless it took a command
+
+    ``parsed_ahead``: whether the build used its parse (None until a command was taken)."""
+
+    def __init__(self, db_path: Path, work_dir: Path, engine: str = "duckdb") -> None:
+        self.db_path, self.work_dir, self.engine = db_path, work_dir, engine
+        self.process: subprocess.Popen | None = None
+        self.taken = False
+        self.parsed_ahead: bool | None = None
+        self.said: list[str] = []  # what it wrote before its answer (a warning at import)
+
+    def __enter__(self) -> DbtChild:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.end()
+
+    def start(self, vars_: dict[str, Any]) -> None:
+        """Start the process (once), parsing with the city profile's values ``vars_``."""
+        if self.process is None:
+            env = dbt_env(self.db_path, self.work_dir, self.engine)
+            _restore_parse_state(env, self.engine)  # the parse ahead reads it
+            self.process = _spawn(["--wait", *project_args(vars_)], env, self.db_path, stdin=subprocess.PIPE)
+
+    def take(self, args: list[str], project: list[str], env: dict[str, str]) -> subprocess.Popen | None:
+        """Send the command; return the process, whose stdout then carries the command's
+        events (None when none was started or it has died: run_dbt spawns one)."""
+        if self.process is None or self.taken:
+            return None
+        self.taken = True
+        try:
+            assert self.process.stdin is not None and self.process.stdout is not None
+            self.process.stdin.write(json.dumps({"args": args, "project": project, "env": env}) + "\n")
+            self.process.stdin.close()
+            for line in self.process.stdout:
+                answer = _answer(line)
+                if answer is not None:
+                    self.parsed_ahead = answer
+                    return self.process
+                self.said.append(line.rstrip("\n"))
+        except OSError:  # it died before reading the command
+            pass
+        self._kill()
+        return None
+
+    def end(self) -> None:
+        """Kill the process unless it took a command (run_dbt waits for that one)."""
+        if self.process is not None and not self.taken:
+            self.taken = True
+            self._kill()
+
+    def _kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                try:
+                    pipe.close()
+                except OSError:  # the command half written to a dead process
+                    pass
+
+
+def _answer(line: str) -> bool | None:
+    """A ``DbtChild``'s answer to its command (``{"parsed_ahead": …}``), or None."""
+    try:
+        answer = json.loads(line)
+    except ValueError:
+        return None
+    return bool(answer["parsed_ahead"]) if isinstance(answer, dict) and "parsed_ahead" in answer else None
+
+
 def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = True,
             progress: Progress | None = None, engine: str = "duckdb",
-            rows_held: dict[str, int] | None = None) -> str:
+            rows_held: dict[str, int] | None = None, child: DbtChild | None = None) -> str:
     """Run ``dbt <command>`` on the project and return its log text; raise on failure.
 
     The city profile's values (time zone, service standards) are passed as ``--vars`` from the
@@ -137,23 +242,19 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
 
     dbt runs in a child process that dies with this one (``dbt_process.py``), writing its
     events as JSON lines: each finished node (model, seed, test) is passed to
-    ``progress(name, done, total)``."""
+    ``progress(name, done, total)``. ``child``: the process started ahead (``DbtChild``),
+    used when it was started and is waiting; otherwise one is spawned."""
     no_json = ["--no-write-json"] if command[0] in WRITES_RESULTS else []
-    args = [sys.executable, "-P", str(DBT_PROCESS), *command, *no_json, "--log-format", "json",
-            "--vars", json.dumps(dbt_vars(city_settings(db_path)), sort_keys=True),
-            "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
+    args = [*command, *no_json, "--log-format", "json"]
+    project = project_args(dbt_vars(city_settings(db_path)))
     env = dbt_env(db_path, work_dir, engine, rows_held)
-    state = Path(env["DBT_TARGET_PATH"]) / PARSE_STATE
-    cache = parse_cache(engine)
-    if not state.exists() and cache.exists():
-        state.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cache, state)
-    lines: list[str] = []
+    state = _restore_parse_state(env, engine)
+    process = child.take(args, project, env) if child is not None else None
+    lines: list[str] = list(child.said) if process is not None else []
     logged: list[str] = []  # what the project's macros log: a failing `checks` test's checks
     done = 0
-    with subprocess.Popen(args, env=env, cwd=Path(db_path).resolve().parent, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, preexec_fn=die_with_parent) as child:
-        for raw in child.stdout or ():
+    with process or _spawn([*args, *project], env, db_path) as dbt:
+        for raw in dbt.stdout or ():
             event = _event(raw)
             if event is None:
                 lines.append(raw.rstrip("\n"))
@@ -167,16 +268,16 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path, quiet: bool = Tru
                 done += 1
                 progress(data["node_info"].get("node_name", ""), done, int(data.get("total") or done))
     output = "\n".join(lines) + "\n"
-    if child.returncode != 0:
+    if dbt.returncode != 0:
         full = full_disk_path(output)
         if full is not None:  # one paragraph, not dbt's log
             raise TransformError(disk_full(full or Path(db_path).parent, f"dbt {command[0]}"))
         tail = output.strip().splitlines()[-40:]
         earlier = [line for line in logged if line not in tail]  # every failing check is named
         said = "\n".join([*earlier, *(["…"] if earlier else []), *tail])
-        raise TransformError(f"dbt {' '.join(command)} failed (exit {child.returncode}):\n{said}")
+        raise TransformError(f"dbt {' '.join(command)} failed (exit {dbt.returncode}):\n{said}")
     if state.exists():
-        _save_parse_state(state, cache)
+        _save_parse_state(state, parse_cache(engine))
     if not quiet:
         print(output, end="")
     return output
@@ -391,7 +492,7 @@ def record_build(con: duckdb.DuckDBPyConnection, scope: str, current: str) -> No
 
 def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = False,
           progress: Progress | None = None, engine: str = "duckdb", exposure: str | None = None,
-          say: Callable[[str], None] | None = None) -> bool:
+          say: Callable[[str], None] | None = None, child: DbtChild | None = None) -> bool:
     """Seed, run and test every model (``dbt build``) unless nothing it reads has changed
     since the last successful build of this warehouse. Returns True when dbt ran.
 
@@ -409,6 +510,8 @@ def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = 
     On DuckDB the row-level models only add the deliveries loaded since the last good build;
     when an earlier delivery changed (or the project did), they are made again from every
     row, and ``say`` is told why.
+
+    ``child``: dbt's process started ahead (``DbtChild``), which runs the build if there is one.
 
     The fingerprint of each good build is kept in the warehouse itself (``main.cx311_build``),
     so a new or rebuilt warehouse is always built."""
@@ -430,10 +533,10 @@ def build(db_path: Path, work_dir: Path, quiet: bool = True, unit_tests: bool = 
         landing_zone.export(db_path, paths["landing"])
         shutil.rmtree(paths["spark"], ignore_errors=True)  # Spark's own tables: rebuilt every time
         _clear_published(paths["marts"])
-        run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress, engine=engine)
+        run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress, engine=engine, child=child)
         import_marts(db_path, paths["marts"])
     else:
-        run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress, rows_held=rows_held)
+        run_dbt(command, db_path, work_dir, quiet=quiet, progress=progress, rows_held=rows_held, child=child)
     with duckdb.connect(str(db_path)) as con:
         if engine == "duckdb":
             record_row_models(con, project)

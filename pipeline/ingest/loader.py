@@ -171,10 +171,11 @@ class LoadSummary:
 
 
 def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
-         progress: Progress | None = None) -> LoadSummary:
+         progress: Progress | None = None, loading: Callable[[], None] | None = None) -> LoadSummary:
     """Load every contract file under ``raw_dir`` into ``db_path`` (one transaction).
 
-    ``progress(file, done, total)`` is called after each file loaded.
+    ``progress(file, done, total)`` is called after each file loaded; ``loading()`` once
+    before the first, when some file is to be loaded (a build will follow).
     """
     raw_dir = Path(raw_dir)
     db_path = Path(db_path)
@@ -199,7 +200,7 @@ def load(raw_dir: Path, db_path: Path, max_reject_rate: float = 0.01,
             con.execute("BEGIN TRANSACTION")
             try:
                 _Loader(con, Path(tmpdir), max_reject_rate, boundaries, profile,
-                        raw_dir.resolve()).run(files, summary, progress)
+                        raw_dir.resolve()).run(files, summary, progress, loading)
                 con.execute("COMMIT")
             except BaseException as error:
                 _rollback(con)
@@ -271,8 +272,8 @@ class _Loader:
         self.quick_until = 0  # the last year _local_ts_quick looks offsets up for (0: not made)
 
     def run(self, files: list[SourceFile], summary: LoadSummary,
-            progress: Progress | None) -> None:
-        """Bring the landing tables up to date with ``files``."""
+            progress: Progress | None, loading: Callable[[], None] | None = None) -> None:
+        """Bring the landing tables up to date with ``files`` (``load``: ``loading``)."""
         incomplete = create_tables(self.con)
         tz, before = self.profile.timezone, previous_timezone(self.con)
         for macro in macros(tz):
@@ -291,6 +292,8 @@ class _Loader:
                                                 f"{why.get(path, '(a blank BIA or ward is filled from it)')}"))
             reload.add("service_requests")
         to_load, summary.files_skipped = reconcile(self.con, files, reload=reload)
+        if to_load and loading is not None:
+            loading()
         for done, sf in enumerate(to_load, start=1):
             counts, staged = self.load_file(sf)
             if progress is not None:

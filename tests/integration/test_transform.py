@@ -1,18 +1,23 @@
 """Tests for pipeline.transform: production builds leave dbt's unit tests out, the test suite
-runs them (on the session's built warehouse), and dbt's parse state carries over to a new
-output folder."""
+runs them (on the session's built warehouse), dbt's parse state carries over to a new
+output folder, and dbt's process started ahead (transform.DbtChild) builds as a fresh one."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 from pipeline.paths import DBT_DIR
-from pipeline.transform import PARSE_CACHE, TransformError, build, run_dbt
+from pipeline.profile import dbt_vars
+from pipeline.transform import PARSE_CACHE, DbtChild, TransformError, build, city_settings, run_dbt
+from tests.integration.extracts import write_extracts
+from tests.support.polling import wait_until
 
 
 def declared_unit_tests() -> set[str]:
@@ -220,3 +225,108 @@ def test_a_model_changing_kind_replaces_the_relation(built_copy: Path) -> None:
     # dbt's events at info level and above only: not its debug events (each query's SQL)
     assert "OK created sql table model marts.mart_service_standards" in output
     assert "create or replace" not in output
+
+
+# --------------------------------------------------------------------------- dbt's process started ahead
+# transform.DbtChild: started while the load runs, it imports dbt and parses the project, then
+# waits for run_dbt's command on stdin (the protocol: pipeline/dbt_process.py's doc). Real dbt.
+
+PHONE = ["build", "--select", "mart_phone_service_level", "--exclude-resource-type", "unit_test"]
+
+
+def _waiting(process: subprocess.Popen) -> bool:
+    """The process is blocked reading its stdin: its import and its parse are over."""
+    try:
+        wchan = Path(f"/proc/{process.pid}/wchan").read_text()  # the kernel function it sleeps in
+    except OSError:
+        return True
+    return "pipe_read" in wchan or "pipe_wait" in wchan or process.poll() is not None
+
+
+def test_a_child_started_ahead_parses_beside_the_load_and_builds_as_a_fresh_one(built_copy: Path,
+                                                                                 tmp_path: Path) -> None:
+    import duckdb
+
+    fresh = tmp_path / "fresh" / "warehouse.duckdb"
+    fresh.parent.mkdir()
+    shutil.copyfile(built_copy, fresh)
+    before = _rows(built_copy, "SELECT * FROM marts.mart_phone_service_level ORDER BY ALL")
+    assert len(before) > 3
+    for db in (built_copy, fresh):
+        with duckdb.connect(str(db)) as con:
+            con.execute("DROP TABLE marts.mart_phone_service_level")
+    vars_ = dbt_vars(city_settings(built_copy))
+    with DbtChild(built_copy, built_copy.parent) as child:
+        # the warehouse is held for writing, as the load holds it, while dbt imports and parses
+        with duckdb.connect(str(built_copy)) as con:
+            con.execute("BEGIN TRANSACTION")
+            con.execute("CREATE TABLE main.held (x INTEGER)")
+            child.start(vars_)
+            assert child.process is not None
+            wait_until(lambda: _waiting(child.process), 120, "dbt's process to import dbt and parse")
+            assert child.process.poll() is None
+            con.execute("ROLLBACK")
+        ahead = run_dbt(PHONE, built_copy, built_copy.parent, child=child)
+    assert child.parsed_ahead is True  # its parse, made with the warehouse held, was used
+    spawned = run_dbt(PHONE, fresh, fresh.parent)
+    # both made the mart again, with the rows the session's build gave it
+    for output in (ahead, spawned):
+        assert "OK created sql table model marts.mart_phone_service_level" in output
+        assert "Completed successfully" in output
+    assert _rows(built_copy, "SELECT * FROM marts.mart_phone_service_level ORDER BY ALL") == before
+    assert _rows(fresh, "SELECT * FROM marts.mart_phone_service_level ORDER BY ALL") == before
+    assert (built_copy.parent / "dbt_target" / "run_results.json").is_file()
+
+
+def test_a_child_that_parsed_with_other_values_parses_again(built_copy: Path) -> None:
+    import duckdb
+
+    # the child parses with the values known before the load (the session's profile: a target
+    # of 0.8); the load then records another profile's 0.65, which the build must count with
+    was = dbt_vars(city_settings(built_copy))
+    assert was["service_level_target"] == 0.8
+    with DbtChild(built_copy, built_copy.parent) as child:
+        child.start(was)
+        with duckdb.connect(str(built_copy)) as con:
+            con.execute("UPDATE raw.city_settings SET value = '0.65' WHERE name = 'phone_service_level_target'")
+        output = run_dbt(PHONE, built_copy, built_copy.parent, child=child)
+    assert child.parsed_ahead is False
+    assert "Completed successfully" in output
+    # every period's target (year, months, days) is the new value
+    assert _rows(built_copy, "SELECT DISTINCT target FROM marts.mart_phone_service_level") == [(0.65,)]
+
+
+def test_a_child_not_used_ends(built_copy: Path) -> None:
+    vars_ = dbt_vars(city_settings(built_copy))
+    # told nothing (its stdin closed once it waits): it exits by itself, status 0
+    with DbtChild(built_copy, built_copy.parent) as child:
+        child.start(vars_)
+        assert child.process is not None and child.process.stdin is not None
+        wait_until(lambda: _waiting(child.process), 120, "dbt's process to import dbt and parse")
+        child.process.stdin.close()
+        assert child.process.wait(30) == 0
+    # left without a command (nothing to build): killed at once, at the end of the block,
+    # in the middle of its import
+    with DbtChild(built_copy, built_copy.parent) as child:
+        child.start(vars_)
+        process = child.process
+        assert process is not None and process.poll() is None
+    assert process.returncode == -signal.SIGKILL
+    # a child never started: run_dbt spawns one, as without it
+    with DbtChild(built_copy, built_copy.parent) as child:
+        output = run_dbt(PHONE, built_copy, built_copy.parent, child=child)
+    assert child.process is None and child.parsed_ahead is None
+    assert "Completed successfully" in output
+
+
+def test_the_load_says_when_it_is_about_to_load(tmp_path: Path) -> None:
+    # the hand-made extracts: the first load has files to load (one call), the second none
+    from pipeline.ingest import load
+
+    raw, db = tmp_path / "raw", tmp_path / "warehouse.duckdb"
+    write_extracts(raw)
+    calls: list[int] = []
+    first = load(raw, db, max_reject_rate=0.5, loading=lambda: calls.append(1))
+    assert calls == [1] and first.files_loaded
+    again = load(raw, db, max_reject_rate=0.5, loading=lambda: calls.append(2))
+    assert calls == [1] and not again.files_loaded

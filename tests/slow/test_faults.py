@@ -1,7 +1,8 @@
-"""Fault injection: `python -m pipeline report` killed with SIGKILL in each stage (load, dbt
-build, PDF rendering) over an existing output set. Afterwards no child process survives, the
-previous set is intact (its manifest's hashes match its files), an immediate rerun succeeds
-and its outputs are byte-identical to an uninterrupted run's. Also: two runs on one OUTPUT.
+"""Fault injection: `python -m pipeline report` killed with SIGKILL in each stage (load, the
+load with dbt's process started ahead of the build, dbt build, PDF rendering) over an existing
+output set. Afterwards no child process survives, the previous set is intact (its manifest's
+hashes match its files), an immediate rerun succeeds and its outputs are byte-identical to an
+uninterrupted run's. Also: two runs on one OUTPUT.
 
 Real processes, a real DuckDB file, real dbt and WeasyPrint; the demo data at 1% of Toronto's
 volume keeps each run to seconds."""
@@ -97,8 +98,30 @@ def in_load(proc: subprocess.Popen, output: Path) -> bool:
     return lock.exists() and str(proc.pid) in lock.read_text() and (output / "warehouse.duckdb").exists()
 
 
+def dbt_processes(proc: subprocess.Popen) -> list[int]:
+    """dbt's process (pipeline/dbt_process.py): started ahead during the load, or for the build."""
+    return [p for p in descendants(proc.pid) if "dbt_process.py" in cmdline(p)]
+
+
+def holds(pid: int, path: Path) -> bool:
+    """The process has ``path`` open."""
+    try:
+        return any(os.readlink(fd) == str(path) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
 def in_dbt(proc: subprocess.Popen, output: Path) -> bool:
-    return any("dbt" in cmdline(p) and " build" in cmdline(p) for p in descendants(proc.pid))
+    """dbt builds: its process has the warehouse open (not before its command)."""
+    return any(holds(p, (output / "warehouse.duckdb").resolve()) for p in dbt_processes(proc))
+
+
+def in_load_with_dbt_ahead(proc: subprocess.Popen, output: Path) -> bool:
+    """The load runs (the run holds the warehouse), and dbt's process started ahead of the
+    build imports dbt, parses or waits (it has not opened the warehouse: no command yet)."""
+    warehouse = (output / "warehouse.duckdb").resolve()
+    ahead = [p for p in dbt_processes(proc) if " --wait " in cmdline(p)]
+    return holds(proc.pid, warehouse) and bool(ahead) and not any(holds(p, warehouse) for p in ahead)
 
 
 def pdf_workers(proc: subprocess.Popen) -> list[int]:
@@ -155,13 +178,16 @@ def kill_when(setup: dict, output: Path, ready: Callable[[subprocess.Popen, Path
     return children
 
 
-@pytest.mark.parametrize("stage, ready", [("load", in_load), ("dbt", in_dbt_with_workers), ("render", in_render)])
+@pytest.mark.parametrize("stage, ready", [("load", in_load), ("load-dbt-ahead", in_load_with_dbt_ahead),
+                                          ("dbt", in_dbt_with_workers), ("render", in_render)])
 def test_a_killed_run_leaves_the_previous_set_and_no_process(setup: dict, stage: str, ready) -> None:
     output = previous_set(setup, f"out-{stage}")
     before = hashes(output / "2024")
     children = kill_when(setup, output, ready)
+    if stage == "load-dbt-ahead":  # dbt's process, started ahead, was waiting for its command
+        assert [c for c in children.values() if "dbt_process.py --wait " in c]
     if stage == "dbt":  # dbt's own process was running, and the PDF workers forked ahead of it
-        assert [c for c in children.values() if "dbt" in c and " build" in c]
+        assert [c for c in children.values() if "dbt_process.py" in c]
         assert [c for c in children.values() if " -m pipeline report " in c]
     if stage == "render":  # the PDF workers were running
         assert [c for c in children.values() if "pipeline" in c]
