@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import pipeline.ingest.landing as landing
 import pipeline.ingest.loader as loader
 from pipeline.contract import DDL, ENTITIES, STATUS_MAP, SourceFile
 from pipeline.ingest import load
@@ -127,10 +128,39 @@ def _landing(con: duckdb.DuckDBPyConnection, ids: list[tuple[str, int]]) -> _Ins
     ([("S1", 2), ("S3", 3), ("S2", 4), ("S4", 5)], False, "S4"),
     ([("S1", 2), ("S2", 3), ("S2", 4), ("S3", 5)], False, "S3"),  # a repeat next to itself
     ([("S1", 2), ("S2", 3), ("S3", 4), ("S1", 5)], False, "S3"),  # a repeat far from itself
+    # the last row alone in its run (line 5 does not follow line 3; S3 after S4): runs S1-S2,
+    # S4 and S3, apart
+    ([("S1", 2), ("S2", 3), ("S4", 5), ("S3", 4)], True, "S4"),
+    # the last run, S1-S6 (lines 2-3), ends at the last row and overlaps the run S4-S5 before it
+    ([("S4", 4), ("S5", 5), ("S1", 2), ("S6", 3)], False, "S6"),
 ])
 def test_key_order_shows_keys_different_only_when_they_are(con, stored, distinct, highest):
     ins = _landing(con, stored)
     assert _key_order(con, ins) == (distinct, "S1", highest)
+
+
+def test_key_order_takes_a_file_of_too_many_runs_as_unordered(con, monkeypatch):
+    # four runs of one key each (every line stored out of order), at most three allowed
+    monkeypatch.setattr(landing, "MAX_RUNS", 3)
+    assert _key_order(con, _landing(con, [("S4", 5), ("S3", 4), ("S2", 3), ("S1", 2)])) == (False, "S1", "S4")
+    monkeypatch.setattr(landing, "MAX_RUNS", 4)
+    assert _key_order(con, _landing(con, [("S4", 5), ("S3", 4), ("S2", 3), ("S1", 2)])) == (True, "S1", "S4")
+
+
+@pytest.mark.parametrize(("stored", "distinct"), [
+    # (date, article) keys in order: the date repeats, the key does not
+    ([("2024-01-01", "A", 2), ("2024-01-01", "B", 3), ("2024-01-02", "A", 4)], True),
+    ([("2024-01-01", "A", 2), ("2024-01-01", "A", 3), ("2024-01-02", "A", 4)], False),
+    # two runs: (01-02, A) on line 4 stored first, then lines 2-3; apart
+    ([("2024-01-02", "A", 4), ("2024-01-01", "A", 2), ("2024-01-01", "B", 3)], True),
+])
+def test_key_order_of_a_two_column_key(con, stored, distinct):
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(DDL["kb_views"])
+    con.executemany("INSERT INTO raw.kb_views VALUES (CAST(? AS DATE), ?, 'T', 1, 'k.csv', ?, 1)", [list(r) for r in stored])
+    sf = SourceFile(path=Path("k.csv"), rel="k.csv", entity="kb_views", file_format="csv",
+                    sha256="0" * 64, size=1, mtime_ns=0)
+    assert _key_order(con, _Insert(sf)) == (distinct, dt.date(2024, 1, 1), dt.date(2024, 1, 2))
 
 
 def test_repeated_ids_found_when_the_keys_are_out_of_order(raw_dir, db_path, write_csv):
