@@ -150,18 +150,22 @@ ALLOWED = {"channel": CHANNELS, "itype": INTERACTION_TYPES, "outcome": OUTCOMES}
 
 # A code is normalised (_norm: four string functions, each copying the value) only when it is
 # not already one of the normal forms, as extracts usually give them: a normal form is its own
-# normal form, so the value is the same either way.
+# normal form, so the value is the same either way. The normal forms are tried one WHEN at a
+# time (each WHEN compares only the rows no earlier one matched; an IN list compares every row
+# with every value), after the blank values (which the comparisons would carry to the end).
 
 
 def _code(x: str, cat: str, col: Col) -> str:
-    v, n, allowed = f"CAST({x} AS VARCHAR)", f"_norm(CAST({x} AS VARCHAR))", in_list(ALLOWED[col.kind])
-    return f"CASE WHEN {v} IN {allowed} THEN {v} WHEN {n} IN {allowed} THEN {n} END"
+    v, n, allowed = f"CAST({x} AS VARCHAR)", f"_norm(CAST({x} AS VARCHAR))", ALLOWED[col.kind]
+    given = " ".join(f"WHEN {v} = {ql(a)} THEN {v}" for a in allowed)
+    return f"CASE WHEN {v} IS NULL THEN NULL {given} WHEN {n} IN {in_list(allowed)} THEN {n} END"
 
 
 def _status(x: str, cat: str, col: Col) -> str:
     v, n = f"CAST({x} AS VARCHAR)", f"_norm(CAST({x} AS VARCHAR))"
+    given = " ".join(f"WHEN {v} = {ql(a)} THEN {ql(b)}" for a, b in STATUS_MAP.items())
     whens = " ".join(f"WHEN {ql(a)} THEN {ql(b)}" for a, b in STATUS_MAP.items())
-    return f"CASE WHEN {v} IN {in_list(tuple(STATUS_MAP))} THEN (CASE {v} {whens} END) ELSE (CASE {n} {whens} END) END"
+    return f"CASE WHEN {v} IS NULL THEN NULL {given} ELSE (CASE {n} {whens} END) END"
 
 
 def _text(x: str, cat: str, col: Col) -> str:
@@ -267,22 +271,60 @@ When = tuple[str, str]  # (condition, THEN expression), with the {c} and {p} of 
 
 
 def row_checks(entity: str, col: Col) -> list[When]:
-    """The value checks of one column, in order, cross checks last.
+    """The value checks of one column, in order, cross checks last, as few conditions as
+    give the same first problem: the CASE of a row tries every condition on every valid row
+    (most of the cost of the checks), the THEN only on the rare row that fails.
 
-    A timestamp or date that does not parse and one outside the plausible range are found by
-    one condition, which names the reason in its THEN: a Parquet file's typed values are a view,
-    whose expression (a time zone conversion, for a local time) is computed again wherever the
-    checks mention the value, so a valid row computes it once here, not three times."""
-    whens = []
-    for condition, reason in column_checks(entity, col):
-        if condition == INVALID and col.kind in ("ts", "date"):
-            low, high = plausible_range(col.kind)
-            whens.append((f"{{p}} AND coalesce({{c}} NOT BETWEEN {low} AND {high}, true)",
-                          f"CASE WHEN {{c}} IS NULL THEN {_label(col, reason)} "
-                          f"ELSE {_label(col, IMPLAUSIBLE_DATE)} END"))
+    - A value that does not parse and one out of its range (a timestamp or date outside the
+      plausible range; whole seconds or counts below 0 or above 2147483647) are found by one
+      condition, which names the reason in its THEN. (A Parquet file's typed values are a
+      view, whose expression, a time zone conversion for a local time, is computed again
+      wherever the checks mention the value: a valid row computes it once here.)
+    - A required column's "value missing" joins its value's condition: a typed value is NULL
+      when the file gave none (every typer keeps a NULL), and a NULL value fails that
+      condition, so "given and failing" or "not given" is "failing"."""
+    checks, whens, i = column_checks(entity, col), [], 0
+    while i < len(checks):
+        condition, reason = checks[i]
+        missing = condition == "NOT {p}" and col.required and i + 1 < len(checks) and checks[i + 1][0] == INVALID
+        if condition == INVALID or missing:
+            start = i + 1 if missing else i
+            fails, thens, i = _value_fails(col, checks, start)
+            if missing:
+                whens.append((fails, _first_of([("NOT {p}", _label(col, reason)), *thens])))
+            else:
+                whens.append((f"{{p}} AND {fails}", _first_of(thens)))
         else:
             whens.append((condition, _label(col, reason)))
+            i += 1
     return whens
+
+
+WHOLE_RANGE = ("{c} < 0", "{c} > 2147483647")  # the checks after a whole number's INVALID
+
+
+def _value_fails(col: Col, checks: list[Check], i: int) -> tuple[str, list[When], int]:
+    """For ``checks[i]``, a value's INVALID check, and the range checks right after it: one
+    condition that holds when any of them holds on a value given (and on a NULL value), the
+    (condition, THEN) of each reason in order, and the index of the next check."""
+    reason = checks[i][1]
+    if col.kind in ("ts", "date"):
+        low, high = plausible_range(col.kind)
+        return (f"coalesce({{c}} NOT BETWEEN {low} AND {high}, true)",
+                [("{c} IS NULL", _label(col, reason)), ("true", _label(col, IMPLAUSIBLE_DATE))], i + 1)
+    after = checks[i + 1:i + 1 + len(WHOLE_RANGE)]
+    if tuple(c for c, _ in after) == WHOLE_RANGE:
+        return ("coalesce({c} NOT BETWEEN 0 AND 2147483647, true)",
+                [("{c} IS NULL", _label(col, reason)), ("{c} < 0", _label(col, after[0][1])),
+                 ("true", _label(col, after[1][1]))], i + 1 + len(WHOLE_RANGE))
+    return "{c} IS NULL", [("true", _label(col, reason))], i + 1
+
+
+def _first_of(whens: list[When]) -> str:
+    """The THEN of the first condition that holds, as SQL (the last condition may be true)."""
+    if len(whens) == 1 and whens[0][0] == "true":
+        return whens[0][1]
+    return "CASE " + " ".join(f"WHEN {c} THEN {t}" for c, t in whens) + " END"
 
 
 def _label(col: Col, reason: str) -> str:

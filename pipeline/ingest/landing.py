@@ -178,34 +178,50 @@ def _key_order(con: duckdb.DuckDBPyConnection, ins: _Insert) -> tuple[bool, Any,
     follow the line before (a big insert may store a file's row groups out of line order). Keys
     increase within a run, so they differ; runs whose key ranges do not overlap share no key.
     Nothing is assumed of the order, which only makes the runs few; that the rows were one
-    sequence is checked (exactly one row has no row before it). Beyond MAX_RUNS runs the file
-    is taken as unordered (False), and the caller lists its repeated keys the long way."""
-    key = ins.klist if len(ins.keys) == 1 else f"({ins.klist})"
+    sequence is checked (exactly one row has no row before it, and one is the last, numbered
+    as the file's rows are counted). Beyond MAX_RUNS runs the file is taken as unordered
+    (False), and the caller lists its repeated keys the long way.
+
+    Only the rows that start a run, and the last row, leave the scan (the first MAX_RUNS + 1
+    of them): a run's lowest key is its first row's, its highest the key before the
+    next run's first row (the last row's key for the last run). Numbering every run with a
+    running sum instead (a second streaming window, then an aggregate of every row) cost
+    three times the scan."""
+    single = len(ins.keys) == 1
+    key = ins.klist if single else f"({ins.klist})"
     first = qi(ins.keys[0])
+    rows = con.execute(f"SELECT count(*) FROM {ins.target} WHERE _source_file = ?", [ins.sf.rel]).fetchone()[0]  # type: ignore[index]
+    # the first key column of a row and of the row before (the key itself for a one-column key)
+    seq_firsts = "" if single else f", {first} AS _first, lag({first}) OVER () AS _first_before"
+    firsts = "_key AS _first, _key_before AS _first_before" if single else "_first, _first_before"
     return con.execute(  # type: ignore[return-value]
         f"""
         WITH seq AS (
-            SELECT {key} AS _key, {first} AS _first, _source_line AS _line,
-                lag({key}) OVER () AS _key_before, lag(_source_line) OVER () AS _line_before
+            SELECT {key} AS _key, _source_line AS _line, row_number() OVER () AS _n,
+                lag({key}) OVER () AS _key_before, lag(_source_line) OVER () AS _line_before{seq_firsts}
             FROM {ins.target} WHERE _source_file = ?
         ),
-        cut AS (
-            SELECT _key, _first, _key_before IS NULL AS _first_row,
-                least(sum(CASE WHEN _key_before IS NULL OR _key <= _key_before OR _line <> _line_before + 1
-                    THEN 1 ELSE 0 END) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), {MAX_RUNS}) AS _run
+        marked AS (
+            SELECT _key, _key_before, {firsts}, _n,
+                _key_before IS NULL OR _key <= _key_before OR _line <> _line_before + 1 AS _cut
             FROM seq
         ),
+        cuts AS MATERIALIZED (
+            SELECT * FROM marked WHERE _cut OR _n = ? ORDER BY _n LIMIT {MAX_RUNS + 1}
+        ),
         runs AS (
-            SELECT _run, min(_key) AS _low, max(_key) AS _high, count(*) FILTER (WHERE _first_row) AS _first_rows,
-                min(_first) AS _low_first, max(_first) AS _high_first
-            FROM cut GROUP BY _run
+            SELECT _key AS _low, _first AS _low_first,
+                coalesce(lead(_key_before) OVER (ORDER BY _n), (SELECT max(_key) FROM cuts WHERE _n = ?)) AS _high,
+                coalesce(lead(_first_before) OVER (ORDER BY _n), (SELECT max(_first) FROM cuts WHERE _n = ?)) AS _high_first
+            FROM cuts WHERE _cut
         )
-        SELECT coalesce(sum(_first_rows) = 1 AND max(_run) < {MAX_RUNS}
+        SELECT coalesce((SELECT count(*) FILTER (WHERE _key_before IS NULL) = 1 AND count(*) FILTER (WHERE _cut) <= {MAX_RUNS}
+                             AND count(*) FILTER (WHERE _n = ?) = 1 FROM cuts)
                    AND count(*) FILTER (WHERE _high >= _next_low) = 0, false),
             min(_low_first), max(_high_first)
         FROM (SELECT *, lead(_low) OVER (ORDER BY _low) AS _next_low FROM runs)
         """,
-        [ins.sf.rel]).fetchone()
+        [ins.sf.rel, rows, rows, rows, rows]).fetchone()
 
 
 def _earlier_rows_in_key_range(con: duckdb.DuckDBPyConnection, ins: _Insert, low: Any, high: Any) -> bool:

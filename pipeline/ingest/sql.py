@@ -33,6 +33,6 @@ def blank_as_null(col: str) -> str:
     checks below. A non-empty value of ASCII characters only (its byte
     length equals its character count) that neither starts nor ends with a space is one of
     them (the space is the only ASCII space separator), and is taken as it is; only the others
-    go through ``trim``."""
-    return (f"CASE WHEN {col} <> '' AND NOT prefix({col}, ' ') AND NOT suffix({col}, ' ') "
+    go through ``trim``; a NULL is taken first (the tests below would send it there too)."""
+    return (f"CASE WHEN {col} IS NULL THEN NULL WHEN {col} <> '' AND NOT prefix({col}, ' ') AND NOT suffix({col}, ' ') "
             f"AND strlen({col}) = length({col}) THEN {col} ELSE nullif(trim({col}), '') END")

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import pipeline.ingest.landing as landing
 import pipeline.ingest.loader as loader
 from pipeline.contract import DDL, ENTITIES, STATUS_MAP, SourceFile
 from pipeline.ingest import load
@@ -127,10 +128,39 @@ def _landing(con: duckdb.DuckDBPyConnection, ids: list[tuple[str, int]]) -> _Ins
     ([("S1", 2), ("S3", 3), ("S2", 4), ("S4", 5)], False, "S4"),
     ([("S1", 2), ("S2", 3), ("S2", 4), ("S3", 5)], False, "S3"),  # a repeat next to itself
     ([("S1", 2), ("S2", 3), ("S3", 4), ("S1", 5)], False, "S3"),  # a repeat far from itself
+    # the last row alone in its run (line 5 does not follow line 3; S3 after S4): runs S1-S2,
+    # S4 and S3, apart
+    ([("S1", 2), ("S2", 3), ("S4", 5), ("S3", 4)], True, "S4"),
+    # the last run, S1-S6 (lines 2-3), ends at the last row and overlaps the run S4-S5 before it
+    ([("S4", 4), ("S5", 5), ("S1", 2), ("S6", 3)], False, "S6"),
 ])
 def test_key_order_shows_keys_different_only_when_they_are(con, stored, distinct, highest):
     ins = _landing(con, stored)
     assert _key_order(con, ins) == (distinct, "S1", highest)
+
+
+def test_key_order_takes_a_file_of_too_many_runs_as_unordered(con, monkeypatch):
+    # four runs of one key each (every line stored out of order), at most three allowed
+    monkeypatch.setattr(landing, "MAX_RUNS", 3)
+    assert _key_order(con, _landing(con, [("S4", 5), ("S3", 4), ("S2", 3), ("S1", 2)])) == (False, "S1", "S4")
+    monkeypatch.setattr(landing, "MAX_RUNS", 4)
+    assert _key_order(con, _landing(con, [("S4", 5), ("S3", 4), ("S2", 3), ("S1", 2)])) == (True, "S1", "S4")
+
+
+@pytest.mark.parametrize(("stored", "distinct"), [
+    # (date, article) keys in order: the date repeats, the key does not
+    ([("2024-01-01", "A", 2), ("2024-01-01", "B", 3), ("2024-01-02", "A", 4)], True),
+    ([("2024-01-01", "A", 2), ("2024-01-01", "A", 3), ("2024-01-02", "A", 4)], False),
+    # two runs: (01-02, A) on line 4 stored first, then lines 2-3; apart
+    ([("2024-01-02", "A", 4), ("2024-01-01", "A", 2), ("2024-01-01", "B", 3)], True),
+])
+def test_key_order_of_a_two_column_key(con, stored, distinct):
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(DDL["kb_views"])
+    con.executemany("INSERT INTO raw.kb_views VALUES (CAST(? AS DATE), ?, 'T', 1, 'k.csv', ?, 1)", [list(r) for r in stored])
+    sf = SourceFile(path=Path("k.csv"), rel="k.csv", entity="kb_views", file_format="csv",
+                    sha256="0" * 64, size=1, mtime_ns=0)
+    assert _key_order(con, _Insert(sf)) == (distinct, dt.date(2024, 1, 1), dt.date(2024, 1, 2))
 
 
 def test_repeated_ids_found_when_the_keys_are_out_of_order(raw_dir, db_path, write_csv):
@@ -168,3 +198,89 @@ def test_the_insert_of_a_parquet_file_is_a_parallel_batch_insert(raw_dir, db_pat
     assert len(plans) == 1
     assert "MARK" not in plans[0]
     assert q(db_path, "SELECT count(*), count(DISTINCT channel) FROM raw.interactions") == [(8, 8)]
+
+
+# Each kind's typed values for the problem test: (valid values, values that fail a check); a
+# state picks one, NULL from the file (not given) and NULL from a value that did not parse
+# being the two states before them. FIELD_MAX_BYTES is 8 in that test.
+_STATES = {
+    "text": (["'ok'"], ["'a' || chr(0)", "'too long!'"]),
+    "ts": (["TIMESTAMPTZ '2024-07-16 12:00:00+00'", "TIMESTAMPTZ '2024-07-17 12:00:00+00'"],
+           ["TIMESTAMPTZ '1999-06-01 00:00:00+00'", "TIMESTAMPTZ '2031-01-01 00:00:00+00'"]),
+    "date": (["DATE '2024-07-16'"], ["DATE '1999-06-01'", "DATE '2031-01-01'"]),
+    "seconds": (["CAST(5 AS BIGINT)"], ["CAST(-1 AS BIGINT)", "CAST(90000 AS BIGINT)", "CAST(3000000000 AS BIGINT)"]),
+    "count": (["CAST(5 AS BIGINT)"], ["CAST(-1 AS BIGINT)", "CAST(3000000000 AS BIGINT)"]),
+    "bool": (["true"], []),
+    "coord": (["43.6"], []),
+    "channel": (["'phone'", "'live_chat'", "'email'"], []),
+    "itype": (["'general_inquiry'"], []),
+    "outcome": (["'answered'", "'abandoned'"], []),
+    "status": (["'closed'"], []),
+}
+
+
+def _reference_problem(entity: str) -> str:
+    """The first problem of a row, each check of the contract's lists one WHEN, in order."""
+    from pipeline.ingest import checks
+
+    whens = []
+    for col in ENTITIES[entity]:
+        for condition, reason in checks.column_checks(entity, col):
+            if condition == checks.INVALID and col.kind in ("ts", "date"):
+                low, high = checks.plausible_range(col.kind)
+                whens += [(col, condition, reason), (col, f"{{c}} NOT BETWEEN {low} AND {high}", checks.IMPLAUSIBLE_DATE)]
+            else:
+                whens.append((col, condition, reason))
+    whens += [(col, c, r) for col in ENTITIES[entity] for c, r in checks.bound_checks(col)]
+    return "CASE " + " ".join(
+        f"WHEN {c.format(c=q_(col.name), p=q_(col.name + '__p'))} THEN '{col.name}|{r}'" for col, c, r in whens) + " END"
+
+
+def q_(name: str) -> str:
+    return '"' + name + '"'
+
+
+@pytest.mark.parametrize("entity", ["interactions", "service_requests", "kb_views"])
+def test_problem_expr_finds_the_first_problem_the_checks_list(con, entity, monkeypatch):
+    # 20,000 typed rows, each column valid 85% of the time, else not given, not parsed or one
+    # of its kind's failing values: the grouped conditions give the reason the plain list of
+    # checks gives first, on every row; and every reason of the entity is met
+    from pipeline import contract
+    from pipeline.ingest.checks import problem_expr, set_bounds
+
+    monkeypatch.setattr(contract, "FIELD_MAX_BYTES", 8)
+    for macro in macros("America/Toronto"):
+        con.execute(macro)
+    set_bounds(con, (dt.datetime(2000, 1, 1, 5, tzinfo=dt.UTC), dt.datetime(2026, 1, 1, tzinfo=dt.UTC)))
+    con.execute("SELECT setseed(0.311)")
+    states, values = [], []
+    for col in ENTITIES[entity]:
+        good, bad = _STATES[col.kind]
+        n = 2 + len(bad)
+        states.append(f"CASE WHEN random() < 0.85 THEN 0 ELSE 1 + CAST(floor(random() * {n}) AS INTEGER) END "
+                      f"AS {q_(col.name + '__s')}")
+        pick = f"[{', '.join(good)}][1 + CAST(floor(random() * {len(good)}) AS INTEGER)]"
+        s = q_(col.name + "__s")
+        values.append(f"CASE WHEN {s} = 0 THEN {pick} "
+                      + " ".join(f"WHEN {s} = {3 + i} THEN {v}" for i, v in enumerate(bad))
+                      + f" END AS {q_(col.name)}, {s} <> 1 AS {q_(col.name + '__p')}")
+    con.execute(f"CREATE TABLE typed AS SELECT {', '.join(values)} FROM (SELECT {', '.join(states)} FROM range(20000))")
+    differ, reasons = con.execute(
+        f"SELECT count(*) FILTER (WHERE a IS DISTINCT FROM b), list(DISTINCT b) FROM "
+        f"(SELECT {problem_expr(entity)} AS a, {_reference_problem(entity)} AS b FROM typed)").fetchone()
+    assert differ == 0
+    every = {f"{col.name}|{r}" for col, _, r in _reasons(entity)}
+    assert every <= set(reasons)
+
+
+def _reasons(entity: str) -> list[tuple]:
+    from pipeline.ingest import checks
+
+    out = []
+    for col in ENTITIES[entity]:
+        for condition, reason in checks.column_checks(entity, col):
+            out.append((col, condition, reason))
+            if condition == checks.INVALID and col.kind in ("ts", "date"):
+                out.append((col, "", checks.IMPLAUSIBLE_DATE))
+        out += [(col, c, r) for c, r in checks.bound_checks(col)]
+    return out
