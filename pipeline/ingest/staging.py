@@ -17,19 +17,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from ..contract import ENTITIES, OPEN_DATA_REQUIRED, OPEN_DATA_VARIANTS, SourceFile
 from ..mapping import file_format
 from . import json_files, mapped, open311
 from .checks import category
-from .csv_files import extract_zip, inspect_csv
-from .csv_rows import LINE, PROBLEM, read_header, read_rows
 from .deliveries import mapping_note
 from .errors import LoadError, duck_message, file_error
 from .sql import blank_as_null, qi, ql
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 VIEW = "stg"
 CSV_ROWS = "_csv_rows"  # the registered Arrow table of a CSV file's rows
@@ -232,12 +233,16 @@ def parquet_source(con: duckdb.DuckDBPyConnection, sf: SourceFile) -> Source:
     return Source(relation, columns, "file_row_number + 2", NO_VALUE, None)
 
 
-RowsFor = Callable[[list[int]], pa.Table]  # the rows, given the indices of the columns wanted
+RowsFor = Callable[[list[int]], "pa.Table"]  # the rows, given the indices of the columns wanted
 
 
 def csv_header(sf: SourceFile, tmp: Path) -> tuple[Source, RowsFor]:
     """A CSV file, plain, gzip-compressed or the one CSV in a zip archive: its header, and how
     to read its rows (every column as text; the line is where the row starts)."""
+    # numpy and pyarrow: imported when a CSV is read, not by a run that reads none (a rerun)
+    from .csv_files import extract_zip, inspect_csv
+    from .csv_rows import LINE, PROBLEM, read_header, read_rows
+
     path = extract_zip(sf.path, tmp) if sf.path.name.lower().endswith(".zip") else sf.path
     text = inspect_csv(path, sf.path, tmp)
     header_at, names = read_header(text)
