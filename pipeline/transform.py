@@ -358,15 +358,17 @@ def project_change(built: str, now: str) -> str:
     return "; ".join(said) or "the dbt project changed"
 
 
-# The row-level models (one row per interaction, one per SR), and the interactions' daily
-# counts made from them, are incremental on DuckDB (dbt_project/macros/engine.sql): a build
-# adds the rows of the deliveries loaded since the last one (and counts their days again). That is right only while the deliveries they were built from are still the first
-# ones, unchanged and in the same order, and the project is the same; otherwise the schema
-# they live in (the dbt project's intermediate models, `+schema: intermediate`) is dropped
-# and the build makes them again from every row. ROWS_BUILT holds the project digest and the
-# deliveries (as JSON) of the last good build, in one row.
+# The row-level models kept as tables (one row per SR, and the interactions' daily counts,
+# read from the view of one row per interaction) are incremental on DuckDB
+# (dbt_project/macros/engine.sql): a build adds the rows of the deliveries loaded since the
+# last one (and counts their days again). That is right only while the deliveries they were
+# built from are still the first ones, unchanged and in the same order, and the project is
+# the same; otherwise the schema they live in (the dbt project's intermediate models,
+# `+schema: intermediate`) is dropped and the build makes them again from every row.
+# ROWS_BUILT holds the project digest and the deliveries (as JSON) of the last good build, in
+# one row.
 ROW_MODELS_SCHEMA = "intermediate"
-ROW_MODELS = ("int_interactions", "int_service_requests", "int_interaction_days")
+ROW_MODELS = ("int_service_requests", "int_interaction_days")
 ROWS_BUILT = "main.cx311_row_models"
 Delivery = tuple[str, str, int]  # (source file, SHA-256, delivery rank)
 

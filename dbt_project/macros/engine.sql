@@ -54,9 +54,10 @@
     select * from {{ this }}
 {%- endmacro %}
 
-{#- How the row-level models (one row per interaction, one per SR) are kept. DuckDB: incremental,
-    each build adds the rows of the deliveries loaded since (their delivery_rank is above the
-    model's highest) and replaces the rows of their ids; the pipeline drops the intermediate
+{#- How the row-level models (one row per SR, and the interactions' daily counts) are kept.
+    DuckDB: incremental, each build adds the rows of the deliveries loaded since (their
+    delivery_rank is above the model's highest) and replaces the rows of their ids (of their
+    days, for the counts); the pipeline drops the intermediate
     schema first when the history itself changed (pipeline/transform.py). Spark rebuilds its
     own tables on every build: a table. -#}
 {% macro row_materialization() -%}

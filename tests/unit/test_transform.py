@@ -111,9 +111,9 @@ def _warehouse(con: duckdb.DuckDBPyConnection, deliveries: list[tuple[str, str, 
         con.execute("INSERT INTO raw.load_audit VALUES (?, 'interactions', 'parquet', NULL, ?, 1, ?, 1, 1, 0, 0, 1, 0)",
                     [file, sha, rank])
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {ROW_MODELS_SCHEMA}")
-    # the row-level models as built from them: interactions A (rank 1) and B (rank 2); the
-    # SRs of A only, as if B held no SR
-    con.execute(f"CREATE TABLE IF NOT EXISTS {ROW_MODELS_SCHEMA}.int_interactions AS "
+    # the row-level models as built from them: the interactions' days of A (rank 1) and B
+    # (rank 2); the SRs of A only, as if B held no SR
+    con.execute(f"CREATE TABLE IF NOT EXISTS {ROW_MODELS_SCHEMA}.int_interaction_days AS "
                 "SELECT * FROM (VALUES (1), (2)) AS t(delivery_rank)")
     con.execute(f"CREATE TABLE IF NOT EXISTS {ROW_MODELS_SCHEMA}.int_service_requests AS SELECT 1 AS delivery_rank")
 
@@ -134,11 +134,11 @@ def test_the_row_models_are_kept_for_new_deliveries_and_dropped_for_a_new_histor
         record_row_models(con, "p1")
         _warehouse(con, [A, B, C])  # one more delivery: kept, dbt adds its rows
         # kept: each model reads, and tests, the rows above the highest rank it holds
-        assert prepare_row_models(con, "p1") == (None, {"int_interactions": 2, "int_service_requests": 1})
+        assert prepare_row_models(con, "p1") == (None, {"int_service_requests": 1, "int_interaction_days": 2})
         assert _row_models(con) == 2
         con.execute(f"DROP TABLE {ROW_MODELS_SCHEMA}.int_service_requests")  # as after a build scoped to one exposure
         # not named: made from every row, all its rows tested
-        assert prepare_row_models(con, "p1") == (None, {"int_interactions": 2})
+        assert prepare_row_models(con, "p1") == (None, {"int_interaction_days": 2})
         _warehouse(con, [A, B, C])
         record_row_models(con, "p1")
         _warehouse(con, [A, (B[0], "sha-b2", 2), C])  # an old file delivered again, changed

@@ -50,6 +50,16 @@ days_to_count as (
     {%- endif %}
 ),
 
+-- the instants the days to count can hold, and more (a local day is less than a day from UTC
+-- either way): DuckDB then reads only the row groups around them, where taking every
+-- interaction's local date to compare it cost 1.7 s of a new month at 10x Toronto's volume
+instants as (
+    select
+        cast(min(activity_date) as timestamp) - interval 2 day as earliest,
+        cast(max(activity_date) as timestamp) + interval 3 day as latest
+    from days_to_count
+),
+
 {% endif -%}
 classified as (
     select
@@ -73,7 +83,10 @@ classified as (
         delivery_rank
     from interactions
     {%- if is_incremental() %}
-    where activity_date in (select days_to_count.activity_date from days_to_count)
+    where
+        activity_date in (select days_to_count.activity_date from days_to_count)
+        and started_at >= (select instants.earliest from instants)
+        and started_at < (select instants.latest from instants)
     {%- endif %}
 ),
 
