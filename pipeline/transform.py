@@ -35,6 +35,9 @@ PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros"
 # vars and profile itself and parses everything again when it is stale.
 PARSE_STATE = "partial_parse.msgpack"
 PARSE_CACHE = DBT_DIR / "target" / PARSE_STATE
+# The Python code dbt's Jinja templates compile to, kept for every dbt run of this checkout
+# (dbt_process.py: keep_compiled_templates).
+CODE_CACHE = DBT_DIR / "target" / "jinja_code"
 ENGINES = ("duckdb", "spark")
 # The child process dbt runs in: dbt's events at info level and above as JSON lines. Python
 # runs it with -P: its own folder (this package's) must not come first on sys.path, where
@@ -101,6 +104,7 @@ def dbt_env(db_path: Path, work_dir: Path, engine: str = "duckdb",
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     env["DBT_USE_COLORS"] = "false"
     env.setdefault("DBT_PARTIAL_PARSE", "true")
+    env.setdefault("CX311_DBT_CODE_CACHE", str(CODE_CACHE))
     # dbt's debug log file costs about 2 s of a build (an event per query); the console events
     # are kept. DBT_LOG_LEVEL_FILE=debug in the environment brings the file back.
     env.setdefault("DBT_LOG_LEVEL_FILE", "none")

@@ -323,7 +323,7 @@ def monthly_share_svg(chart_id: str, rows: list[tuple[str, float, str]], alt_tex
 
 
 @functools.cache
-def _ward_geometry() -> tuple[tuple[dict, ...], dict[int, tuple[float, float]]]:
+def ward_geometry() -> tuple[tuple[dict, ...], dict[int, tuple[float, float]]]:
     """The 25 ward features and a label point inside each (longitude, latitude)."""
     from shapely.geometry import mapping, shape
     from shapely.geometry.polygon import orient
@@ -373,7 +373,7 @@ def ward_map_svg(chart_id: str, wards: list[dict], alt_text: str, *, legend_titl
              if w.get("ward_number") is not None and w.get("per_1000_residents") is not None}
     if not rates:
         return None
-    features, points = _ward_geometry()
+    features, points = ward_geometry()
     # wards without requests get a class of their own, the lightest, when others have some
     zero_class = 0 < sum(1 for r in rates.values() if r == 0) < len(rates)
     breaks = map_breaks([r for r in rates.values() if r > 0 or not zero_class])[:2 if zero_class else 3]

@@ -13,12 +13,13 @@ Public interface::
 ``fork`` forks the PDF workers (``pipeline.report.pdf.PdfJobs``: with ``warm``, some PDF will
 surely be laid out, and they import WeasyPrint and rehearse a layout as they start) while this
 process has no other thread. ``warm_up`` starts one thread that imports the renderer (Altair,
-the chart and template modules), compiles the documents' templates (through the run's
-template cache) and, with ``warm``, starts vl-convert's runtime, which must come after every
-fork of a PDF worker (``pipeline.report.pdf.pdf_pool``). Call it once dbt's process has
-started: a thread importing modules holds the GIL for long stretches, and the reads and
-queries that come before dbt's start (``pipeline.transform.fingerprints``) would wait for it
-each time they give the GIL up. The narrative's filling process, a fork that runs Python, is
+the chart and template modules), prepares the ward map's shapes (shapely), compiles the
+documents' templates (through the run's template cache) and, with ``warm``, starts
+vl-convert's runtime, which must come after every fork of a PDF worker
+(``pipeline.report.pdf.pdf_pool``). Call it once dbt's process has started: a thread
+importing modules holds the GIL for long stretches, and the reads and queries that come
+before dbt's start (``pipeline.transform.fingerprints``) would wait for it each time they
+give the GIL up. The narrative's filling process, a fork that runs Python, is
 forked only after the thread has ended (``ready``): a module the thread was importing at a
 fork would stay locked in the child.
 
@@ -75,11 +76,14 @@ class HeadStart:
         try:
             from . import charts, context, narrative  # noqa: F401 - the renderer's imports (Altair, Markdown…)
 
+            charts.ward_geometry()  # the map's shapes (shapely): no figure needed
             for name in TEMPLATES:
                 ENV.get_template(name)
             if self.warm:
                 if not forked:  # one CPU: the PDFs are laid out in this process
-                    import weasyprint  # noqa: F401
+                    from .native_libraries import import_weasyprint
+
+                    import_weasyprint()
                 from .vega_runtime import warm_up
 
                 warm_up()

@@ -41,6 +41,7 @@ from ..files import sha256
 from ..manifest import published_outputs
 from ..outputs import die_with_parent
 from ..paths import PACKAGE_DIR, TEMPLATES_DIR
+from .native_libraries import import_weasyprint
 from .pdf_tags import add_table_semantics
 
 # PDFs are rendered in parallel worker processes when there is more than one CPU.
@@ -60,6 +61,7 @@ def html_to_pdf(html: str) -> bytes:
     """Tagged PDF/UA-1 bytes from the print HTML, reproducibly. WeasyPrint writes the
     stylesheets' fonts to temporary files (in TMPDIR: the run's OUTPUT/.staging/tmp-<pid>); an
     error writing one, which names no file (a full disk), is given that folder as its path."""
+    import_weasyprint()
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
@@ -92,7 +94,7 @@ def pdf_worker_init(warm: bool = False, rehearse: bool = False, turn: Any = None
     die_with_parent()
     if warm:
         with turn if turn is not None else contextlib.nullcontext():
-            import weasyprint  # noqa: F401
+            import_weasyprint()
 
             if rehearse:
                 try:
@@ -120,7 +122,7 @@ def _worker_ready() -> None:
 # ----------------------------------------------------------------------------- layout keys
 
 # files the layout depends on besides its HTML: the code that lays out and post-processes
-LAYOUT_CODE = ("report/pdf.py", "report/pdf_tags.py", "report/pdf_links.py")
+LAYOUT_CODE = ("report/pdf.py", "report/pdf_tags.py", "report/pdf_links.py", "report/native_libraries.py")
 # url("…") in a stylesheet, src="…" of an element: what WeasyPrint reads beside the HTML
 _EMBEDDED = re.compile(r"""url\(\s*["']?([^"')\s]+)|\bsrc\s*=\s*["']([^"']+)["']""")
 _REQUIREMENT = re.compile(r"^([A-Za-z0-9._-]+)")

@@ -24,10 +24,15 @@ def digests(paths: list[Path]) -> dict[str, str]:
 
 
 def test_documents_rendered_after_a_head_start_are_the_same_bytes(tmp_path: Path) -> None:
+    from pipeline.report import charts
+
     ENV.cache.clear()  # an earlier test of this process may have compiled the templates
+    charts.ward_geometry.cache_clear()  # …or made the ward map's shapes
     with HeadStart(warm=True, templates_cache=tmp_path / "templates") as head:
         head.fork()
         head.warm_up()
+        head.ready()
+        assert charts.ward_geometry.cache_info().currsize == 1  # made by the head start
         ahead = render_annual_report(load_metrics(), META, tmp_path / "ahead", head=head)
         assert head.runtime_started  # vl-convert's runtime was started by the head start, not the render
     plain = render_annual_report(load_metrics(), META, tmp_path / "plain")
