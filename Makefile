@@ -78,8 +78,8 @@ bia-send: $(STAMP)  ## e-mail the BIA reports of MONTH (.eml outbox; SEND=1 send
 load: $(STAMP) $(ENGINE_STAMP)  ## load RAW into the warehouse and run dbt build (ENGINE=spark: the models on Spark)
 	$(CX) load $(RAW_ARG) --output $(OUTPUT) --engine $(ENGINE)
 
-bench: $(STAMP) $(ENGINE_STAMP)  ## time every stage on demo data at SCALE into OUTPUT/bench (SKIP=report,bia,incremental,e2e,mapped; ENGINE=spark)
-	$(BIN)/python -m benchmarks.bench --scale $(SCALE) --out $(OUTPUT)/bench --engine $(ENGINE)$(if $(SKIP), --skip $(SKIP))
+bench: $(STAMP) $(ENGINE_STAMP)  ## time every stage on demo data at SCALE into OUTPUT/bench (SKIP=report,bia,incremental,e2e,mapped; ENGINE=spark; REPEAT=3: runs of each floor and budget stage, median kept)
+	$(BIN)/python -m benchmarks.bench --scale $(SCALE) --out $(OUTPUT)/bench --engine $(ENGINE)$(if $(SKIP), --skip $(SKIP))$(if $(REPEAT), --repeat $(REPEAT))
 
 bench-baseline: $(STAMP)  ## make the last `make bench SCALE=` (DuckDB) the committed baseline and rewrite the README's Performance tables
 	$(BIN)/python -m benchmarks.baseline --scale $(SCALE) --out $(OUTPUT)/bench

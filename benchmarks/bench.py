@@ -71,6 +71,7 @@ from .runner import Bench, bia_cli_figures, reuse_figures
 from .tables import table
 
 DEFAULT_OUT = PROJECT_DIR / "output" / "bench"
+REPEATS = 3  # runs of each floor and of each stage a budget divides by one (Bench.median_of)
 BIA_WORKERS = os.cpu_count() or 1  # what `make bia` uses: one PDF worker per core
 # Where dbt's time goes: the columns of the table (label → stage)
 DBT_COLUMNS = {"cold dbt build": DBT_STAGE, "one new month": MONTH_DBT_STAGE, "unit tests": DBT_UNIT_STAGE}
@@ -85,9 +86,11 @@ def render_documents() -> list[str]:
 
 def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] = (),
         year: int = YEAR, bia_month: str = BIA_MONTH, seed: int = 311,
-        verbose: bool = True, baseline: Path | None = None) -> dict[str, Any]:
+        verbose: bool = True, baseline: Path | None = None, repeats: int = REPEATS) -> dict[str, Any]:
     """Run the benchmark at ``scale``; write and return ``<out_root>/<scale>.json``. ``baseline``:
-    the result to compare with (default ``benchmarks/baseline/<scale>.json``)."""
+    the result to compare with (default ``benchmarks/baseline/<scale>.json``). ``repeats``: how
+    many times the floors and the stages a budget divides by them (the load, the cold end to
+    end) run; each keeps its median run (``Bench.median_of``)."""
     out_root = Path(out_root).resolve()
     base = out_root / scale_name(scale)
     raw, work, plus, e2e = base / "raw", base / "work", base / "raw_plus_month", base / "e2e"
@@ -110,15 +113,18 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
     if fl["status"] != "ok":
         raise RuntimeError(f"floor query failed:\n{fl.get('error')}")
     floor_headline = fl["info"].pop("headline")
-    bench.child(COPY_FLOOR_STAGE, "copy_floor", "copy_floor", p)
+    # the floors and the stages a budget divides by them: the median of `repeats` runs each
+    bench.median_of(repeats, lambda: bench.child(COPY_FLOOR_STAGE, "copy_floor", "copy_floor", p))
 
     # cold: the stages of `make report`, each in its own process
-    load = bench.child(LOAD_STAGE, "report", "load", p, floor="copy")
+    load = bench.median_of(repeats, lambda: bench.child(LOAD_STAGE, "report", "load", p, floor="copy"),
+                           before=lambda: shutil.rmtree(work, ignore_errors=True))
     dbt = bench.child(DBT_STAGE, "report", "dbt", p, floor="dbt_noop")
     # dbt's fixed cost and its unit tests, on the warehouse just built, each in a folder of its own
-    bench.child(DBT_NOOP_STAGE, "dbt_noop_floor", "dbt_noop", {**p, "work": str(base / "dbt_noop")})
+    bench.median_of(repeats, lambda: bench.child(DBT_NOOP_STAGE, "dbt_noop_floor", "dbt_noop",
+                                                 {**p, "work": str(base / "dbt_noop")}))
     bench.child(DBT_UNIT_STAGE, "dbt_unit", "dbt_unit", {**p, "work": str(base / "dbt_unit")}, floor="dbt_noop")
-    report_stages(bench, p, base, skip)
+    report_stages(bench, p, base, skip, repeats)
     bia_stages(bench, p, raw, work, bia_month, skip)
     mapped_stages(bench, p, base, skip)
     incremental_stages(bench, p, raw, work, plus, year, skip)
@@ -126,8 +132,9 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
     if "e2e" in skip or "report" in skip:
         bench.absent(E2E_STAGE, "e2e", "skipped")
     else:
-        bench.cli(E2E_STAGE, "e2e", ["report", "--year", str(year), "--raw", str(raw), "--output", str(e2e)],
-                  floor="report")
+        bench.median_of(repeats, lambda: bench.cli(E2E_STAGE, "e2e", ["report", "--year", str(year), "--raw",
+                                                                  str(raw), "--output", str(e2e)], floor="report"),
+                        before=lambda: shutil.rmtree(e2e, ignore_errors=True))
 
     # the warehouse's marts must give the floor's headline figures
     years = sorted(int(y) for y in floor_headline)
@@ -146,7 +153,7 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
     return result
 
 
-def report_stages(bench: Bench, p: dict[str, Any], base: Path, skip: tuple[str, ...]) -> None:
+def report_stages(bench: Bench, p: dict[str, Any], base: Path, skip: tuple[str, ...], repeats: int = 1) -> None:
     """The rest of ``make report`` stage by stage, each document alone, and the render floor."""
     if "report" in skip:
         for name in ("key metrics", "render", RENDER_FLOOR_STAGE):
@@ -163,7 +170,7 @@ def report_stages(bench: Bench, p: dict[str, Any], base: Path, skip: tuple[str, 
     html = {**p, "html": str(base / "render_floor")}
     inputs = bench.child(RENDER_INPUTS_STAGE, "render_floor_setup", "render_inputs", html, floor=None)
     if inputs["status"] == "ok":
-        bench.child(RENDER_FLOOR_STAGE, "render_floor", "render_floor", html)
+        bench.median_of(repeats, lambda: bench.child(RENDER_FLOOR_STAGE, "render_floor", "render_floor", html))
     else:
         bench.absent(RENDER_FLOOR_STAGE, "render_floor", "no input")
 
@@ -333,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help=f"comma-separated stages to skip: {', '.join(SKIPPABLE)}")
     parser.add_argument("--engine", choices=("duckdb", "spark"), default=None,
                         help="what runs the dbt models (default: CX311_ENGINE, else duckdb)")
+    parser.add_argument("--repeat", type=int, default=REPEATS,
+                        help=f"runs of each floor, the load and the cold end to end; the median is kept (default {REPEATS})")
     parser.add_argument("--baseline", type=Path, default=None,
                         help="the result to compare with (default benchmarks/baseline/<scale>.json)")
     args = parser.parse_args(argv)
@@ -346,7 +355,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--scale must be positive")
     print(f"bench at scale {scale_name(args.scale)} into {args.out / scale_name(args.scale)}",
           file=sys.stderr, flush=True)
-    result = run(args.scale, args.out, skip, args.year, args.bia_month, args.seed, baseline=args.baseline)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    result = run(args.scale, args.out, skip, args.year, args.bia_month, args.seed, baseline=args.baseline,
+                 repeats=args.repeat)
     print(table(result))
     print(f"\nwrote {Path(args.out).resolve() / result_name(args.scale)}")
     failed = [s["name"] for s in result["stages"] if s["status"] == "failed"]

@@ -92,6 +92,37 @@ class Bench:
         info = {"stage_timings_s": timings, **(parse(text) if parse else {})}
         return self._record(name, group, floor, m, info, log)
 
+    def median_of(self, runs: int, measure: Callable[[], dict[str, Any]],
+                  before: Callable[[], None] | None = None) -> dict[str, Any]:
+        """Run ``measure`` (one ``child`` or ``cli`` call) ``runs`` times, ``before`` each, and
+        keep one entry: the run whose own time (``inner_s``, else ``wall_s``) is the median, with
+        every run's times in its info (``runs``) and the largest peak memory. A failed run is
+        kept as it failed. On this shared machine one run's time moves by 10-30% (README,
+        Performance): a budget's ratio of two such runs moved as much; medians move less."""
+        first = len(self.stages)
+        for _ in range(runs):
+            if before is not None:
+                before()
+            entry = measure()
+            if entry["status"] != "ok":
+                break
+        measured = self.stages[first:]
+        del self.stages[first:]
+        failed = next((e for e in measured if e["status"] != "ok"), None)
+        if failed is not None:
+            self.stages.append(failed)
+            return failed
+        ranked = sorted(measured, key=lambda e: e.get("inner_s", e["wall_s"]))
+        kept = dict(ranked[(len(ranked) - 1) // 2])
+        kept["peak_rss_mb"] = max(e["peak_rss_mb"] for e in measured)
+        kept["info"] = {**kept["info"], "runs": [{k: e[k] for k in ("wall_s", "inner_s", "cpu_s") if k in e}
+                                                 for e in measured]}
+        self.stages.append(kept)
+        if self.verbose and len(measured) > 1:
+            print(f"  {kept['name']:<44} {kept['wall_s']:8.2f} s  median of {len(measured)}",
+                  file=sys.stderr, flush=True)
+        return kept
+
     def absent(self, name: str, group: str, status: str) -> dict[str, Any]:
         entry = {"name": name, "group": group, "floor": None, "status": status}
         self.stages.append(entry)

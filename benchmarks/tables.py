@@ -43,6 +43,9 @@ def stage_notes(s: dict[str, Any]) -> list[str]:
                                                  if reused and info["laid_out"] else ""))
     if "render_seconds" in info:
         note.append("renders " + ", ".join(f"{x:.2f}" for x in info["render_seconds"]) + " s")
+    if len(info.get("runs") or []) > 1:
+        times = [r.get("inner_s", r["wall_s"]) for r in info["runs"]]
+        note.append(f"median of {len(times)} runs: " + ", ".join(f"{x:.2f}" for x in times) + " s")
     return note
 
 

@@ -280,3 +280,15 @@ def test_extra_month_shifts_a_week_with_new_ids(tmp_path: Path, result: tuple[di
         assert str(lo) >= "2025-01-01" and str(hi) < "2025-01-04" and ids == 0
         created = con.execute(f"SELECT min(created_at), max(created_at) FROM '{files[1]}'").fetchone()
         assert str(created[0]) >= "2025-01-01" and str(created[1]) < "2025-01-04"
+
+
+def test_the_floors_and_the_load_keep_the_median_of_their_runs(result: tuple[dict, Path]) -> None:
+    data, _ = result
+    for name in (names.COPY_FLOOR_STAGE, names.LOAD_STAGE, names.DBT_NOOP_STAGE):
+        kept = next(s for s in data["stages"] if s["name"] == name)
+        times = sorted(r.get("inner_s", r["wall_s"]) for r in kept["info"]["runs"])
+        assert len(times) == bench.REPEATS == 3
+        assert kept.get("inner_s", kept["wall_s"]) == times[1]  # the middle one
+    # each load started from an empty folder: every run loaded every file
+    load = next(s for s in data["stages"] if s["name"] == names.LOAD_STAGE)
+    assert load["info"]["files_skipped"] == 0 and len(load["info"]["files_loaded"]) == 6

@@ -14,7 +14,7 @@ from benchmarks.budgets import budget_measures, budget_rows
 from benchmarks.dbt_time import breakdown, node_kinds
 from benchmarks.names import DBT_NOOP_STAGE, DBT_STAGE, E2E_STAGE, LOAD_STAGE, MAPPED_CSV_STAGE, MAPPED_STAGE
 from benchmarks.ratios import bia_pdf_comparison, bia_pdf_note, floor_values, own_floor_ratios, stage_totals
-from benchmarks.tables import budget_table, dbt_time_table, stage_table
+from benchmarks.tables import budget_table, dbt_time_table, stage_notes, stage_table
 
 
 def stage(name: str, group: str, floor: str | None, wall: float, inner: float | None = None,
@@ -251,3 +251,46 @@ def test_bia_batch_per_pdf_against_the_pdf_floor() -> None:
     c = bia_pdf_comparison(stages)
     assert c["per_pdf_s"] == 0.6 and "batch wall time × 2 workers / 80 PDFs" in bia_pdf_note(c)
     assert bia_pdf_comparison([s for s in stages if s["group"] != "bia"]) is None  # no batch, nothing to compare
+
+
+def test_a_repeated_stage_keeps_its_median_run(tmp_path: Path) -> None:
+    from benchmarks.runner import Bench
+
+    bench = Bench(tmp_path, verbose=False)
+    bench.stages.append(stage("before", "setup", None, 1.0))
+    made = iter([stage(LOAD_STAGE, "report", "copy", 9.0, inner=8.5, peak=700.0, files_loaded=["a"], files_skipped=0),
+                 stage(LOAD_STAGE, "report", "copy", 5.2, inner=4.9, peak=650.0, files_loaded=["b"], files_skipped=0),
+                 stage(LOAD_STAGE, "report", "copy", 6.1, inner=5.6, peak=690.0, files_loaded=["c"], files_skipped=0)])
+    cleared: list[int] = []
+
+    def measure() -> dict:
+        bench.stages.append(next(made))
+        return bench.stages[-1]
+
+    kept = bench.median_of(3, measure, before=lambda: cleared.append(len(cleared)))
+    assert cleared == [0, 1, 2]  # `before` each run
+    # by the in-process seconds 4.9 < 5.6 < 8.5: the median run is the third, whole
+    assert (kept["wall_s"], kept["inner_s"], kept["info"]["files_loaded"]) == (6.1, 5.6, ["c"])
+    assert kept["peak_rss_mb"] == 700.0  # the largest of the three
+    assert [r["inner_s"] for r in kept["info"]["runs"]] == [8.5, 4.9, 5.6]
+    assert [s["name"] for s in bench.stages] == ["before", LOAD_STAGE]  # one entry for the three runs
+    assert "median of 3 runs: 8.50, 4.90, 5.60 s" in "; ".join(stage_notes(kept))
+
+
+def test_a_repeated_stage_that_fails_stops_and_is_kept_as_it_failed(tmp_path: Path) -> None:
+    from benchmarks.runner import Bench
+
+    bench = Bench(tmp_path, verbose=False)
+    runs = 0
+
+    def measure() -> dict:
+        nonlocal runs
+        runs += 1
+        entry = stage(E2E_STAGE, "e2e", "report", 15.0)
+        if runs == 2:
+            entry["status"] = "failed"
+        bench.stages.append(entry)
+        return entry
+
+    kept = bench.median_of(3, measure)
+    assert runs == 2 and kept["status"] == "failed" and bench.stages == [kept]
