@@ -71,7 +71,7 @@ from .runner import Bench, bia_cli_figures, reuse_figures
 from .tables import table
 
 DEFAULT_OUT = PROJECT_DIR / "output" / "bench"
-REPEATS = 3  # runs of each floor and of each stage a budget divides by one (Bench.median_of)
+REPEATS = 3  # rounds of the floors and of the stages a budget divides by them (Bench.rounds)
 BIA_WORKERS = os.cpu_count() or 1  # what `make bia` uses: one PDF worker per core
 # Where dbt's time goes: the columns of the table (label → stage)
 DBT_COLUMNS = {"cold dbt build": DBT_STAGE, "one new month": MONTH_DBT_STAGE, "unit tests": DBT_UNIT_STAGE}
@@ -89,8 +89,8 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
         verbose: bool = True, baseline: Path | None = None, repeats: int = REPEATS) -> dict[str, Any]:
     """Run the benchmark at ``scale``; write and return ``<out_root>/<scale>.json``. ``baseline``:
     the result to compare with (default ``benchmarks/baseline/<scale>.json``). ``repeats``: how
-    many times the floors and the stages a budget divides by them (the load, the cold end to
-    end) run; each keeps its median run (``Bench.median_of``)."""
+    many rounds of the floors and the stages a budget divides by them (the load, the cold end to
+    end) run, in turn; each keeps its median run (``Bench.rounds``)."""
     out_root = Path(out_root).resolve()
     base = out_root / scale_name(scale)
     raw, work, plus, e2e = base / "raw", base / "work", base / "raw_plus_month", base / "e2e"
@@ -113,28 +113,22 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
     if fl["status"] != "ok":
         raise RuntimeError(f"floor query failed:\n{fl.get('error')}")
     floor_headline = fl["info"].pop("headline")
-    # the floors and the stages a budget divides by them: the median of `repeats` runs each
-    bench.median_of(repeats, lambda: bench.child(COPY_FLOOR_STAGE, "copy_floor", "copy_floor", p))
-
-    # cold: the stages of `make report`, each in its own process
-    load = bench.median_of(repeats, lambda: bench.child(LOAD_STAGE, "report", "load", p, floor="copy"),
-                           before=lambda: shutil.rmtree(work, ignore_errors=True))
+    # the copy floor and the cold load (its budget's stage), in turn, `repeats` rounds (Bench.rounds);
+    # then the stages of `make report`, each in its own process
+    _copy, load = bench.rounds(repeats, [
+        (lambda: bench.child(COPY_FLOOR_STAGE, "copy_floor", "copy_floor", p), None),
+        (lambda: bench.child(LOAD_STAGE, "report", "load", p, floor="copy"),
+         lambda: shutil.rmtree(work, ignore_errors=True)),  # each load into an empty folder
+    ])
     dbt = bench.child(DBT_STAGE, "report", "dbt", p, floor="dbt_noop")
-    # dbt's fixed cost and its unit tests, on the warehouse just built, each in a folder of its own
-    bench.median_of(repeats, lambda: bench.child(DBT_NOOP_STAGE, "dbt_noop_floor", "dbt_noop",
-                                                 {**p, "work": str(base / "dbt_noop")}))
+    # dbt's unit tests, on the warehouse just built, in a folder of their own
     bench.child(DBT_UNIT_STAGE, "dbt_unit", "dbt_unit", {**p, "work": str(base / "dbt_unit")}, floor="dbt_noop")
-    report_stages(bench, p, base, skip, repeats)
+    report_stages(bench, p, base, skip)
     bia_stages(bench, p, raw, work, bia_month, skip)
     mapped_stages(bench, p, base, skip)
     incremental_stages(bench, p, raw, work, plus, year, skip)
-
-    if "e2e" in skip or "report" in skip:
-        bench.absent(E2E_STAGE, "e2e", "skipped")
-    else:
-        bench.median_of(repeats, lambda: bench.cli(E2E_STAGE, "e2e", ["report", "--year", str(year), "--raw",
-                                                                  str(raw), "--output", str(e2e)], floor="report"),
-                        before=lambda: shutil.rmtree(e2e, ignore_errors=True))
+    # the cold report's other floors and the report end to end, in turn, `repeats` rounds
+    last_rounds(bench, p, base, raw, e2e, year, skip, repeats)
 
     # the warehouse's marts must give the floor's headline figures
     years = sorted(int(y) for y in floor_headline)
@@ -153,11 +147,36 @@ def run(scale: float = 1.0, out_root: Path = DEFAULT_OUT, skip: tuple[str, ...] 
     return result
 
 
-def report_stages(bench: Bench, p: dict[str, Any], base: Path, skip: tuple[str, ...], repeats: int = 1) -> None:
-    """The rest of ``make report`` stage by stage, each document alone, and the render floor."""
+def last_rounds(bench: Bench, p: dict[str, Any], base: Path, raw: Path, e2e: Path, year: int,
+                skip: tuple[str, ...], repeats: int) -> None:
+    """The dbt no-op build (on the warehouse built), the render floor (on the inputs
+    ``report_stages`` made) and the cold ``python -m pipeline report`` in a fresh folder, in
+    turn, ``repeats`` rounds: the cold report's budget divides it by floors of the same minutes."""
+    html = {**p, "html": str(base / "render_floor")}
+    inputs = next((s for s in bench.stages if s["name"] == RENDER_INPUTS_STAGE), None)
+    measures = [(lambda: bench.child(DBT_NOOP_STAGE, "dbt_noop_floor", "dbt_noop",
+                                     {**p, "work": str(base / "dbt_noop")}), None)]
     if "report" in skip:
-        for name in ("key metrics", "render", RENDER_FLOOR_STAGE):
-            bench.absent(name, "render_floor" if name == RENDER_FLOOR_STAGE else "report", "skipped")
+        bench.absent(RENDER_FLOOR_STAGE, "render_floor", "skipped")
+    elif inputs is None or inputs["status"] != "ok":
+        bench.absent(RENDER_FLOOR_STAGE, "render_floor", "no input")
+    else:
+        measures.append((lambda: bench.child(RENDER_FLOOR_STAGE, "render_floor", "render_floor", html), None))
+    if "e2e" in skip or "report" in skip:
+        bench.absent(E2E_STAGE, "e2e", "skipped")
+    else:
+        report = ["report", "--year", str(year), "--raw", str(raw), "--output", str(e2e)]
+        measures.append((lambda: bench.cli(E2E_STAGE, "e2e", report, floor="report"),
+                         lambda: shutil.rmtree(e2e, ignore_errors=True)))
+    bench.rounds(repeats, measures)
+
+
+def report_stages(bench: Bench, p: dict[str, Any], base: Path, skip: tuple[str, ...]) -> None:
+    """The rest of ``make report`` stage by stage, each document alone, and the render floor's
+    inputs (the floor itself: ``last_rounds``)."""
+    if "report" in skip:
+        for name in ("key metrics", "render"):
+            bench.absent(name, "report", "skipped")
         return
     bench.child("key metrics", "report", "metrics", p)
     bench.child("render: all documents (render_annual_report)", "report", "render", {**p, "document": "all"},
@@ -168,11 +187,7 @@ def report_stages(bench: Bench, p: dict[str, Any], base: Path, skip: tuple[str, 
         bench.child(f"  one document: {doc} HTML + PDF", "document", "render", {**p, "document": doc},
                     floor="render")
     html = {**p, "html": str(base / "render_floor")}
-    inputs = bench.child(RENDER_INPUTS_STAGE, "render_floor_setup", "render_inputs", html, floor=None)
-    if inputs["status"] == "ok":
-        bench.median_of(repeats, lambda: bench.child(RENDER_FLOOR_STAGE, "render_floor", "render_floor", html))
-    else:
-        bench.absent(RENDER_FLOOR_STAGE, "render_floor", "no input")
+    bench.child(RENDER_INPUTS_STAGE, "render_floor_setup", "render_inputs", html, floor=None)
 
 
 def bia_stages(bench: Bench, p: dict[str, Any], raw: Path, work: Path, bia_month: str,

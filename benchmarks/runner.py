@@ -94,33 +94,48 @@ class Bench:
 
     def median_of(self, runs: int, measure: Callable[[], dict[str, Any]],
                   before: Callable[[], None] | None = None) -> dict[str, Any]:
-        """Run ``measure`` (one ``child`` or ``cli`` call) ``runs`` times, ``before`` each, and
-        keep one entry: the run whose own time (``inner_s``, else ``wall_s``) is the median, with
-        every run's times in its info (``runs``) and the largest peak memory. A failed run is
-        kept as it failed. On this shared machine one run's time moves by 10-30% (README,
-        Performance): a budget's ratio of two such runs moved as much; medians move less."""
+        """``rounds`` of one stage: ``measure`` (one ``child`` or ``cli`` call) ``runs`` times,
+        ``before`` each; the kept entry."""
+        return self.rounds(runs, [(measure, before)])[0]
+
+    def rounds(self, runs: int,
+               measures: list[tuple[Callable[[], dict[str, Any]], Callable[[], None] | None]]) -> list[dict[str, Any]]:
+        """Run the stages of ``measures`` (each one ``child`` or ``cli`` call, with what to do
+        ``before`` it) in turn, ``runs`` rounds; keep one entry per stage, in their order: the
+        run whose own time (``inner_s``, else ``wall_s``) is its median, with every run's times
+        in its info (``runs``) and the largest peak memory. A stage whose run failed is kept
+        as it failed, and the rounds stop.
+
+        Why: on this shared machine one run's time moves by 10-30% from one minute to the next
+        (README, Performance), and a budget divides one stage's time by floors measured at
+        other moments. Stages run in turn sample the same minutes; medians move less."""
         first = len(self.stages)
+        taken: list[list[dict[str, Any]]] = [[] for _ in measures]
         for _ in range(runs):
-            if before is not None:
-                before()
-            entry = measure()
-            if entry["status"] != "ok":
+            for i, (measure, before) in enumerate(measures):
+                if before is not None:
+                    before()
+                taken[i].append(measure())
+            if any(e["status"] != "ok" for runs_of in taken for e in runs_of):
                 break
-        measured = self.stages[first:]
         del self.stages[first:]
-        failed = next((e for e in measured if e["status"] != "ok"), None)
-        if failed is not None:
-            self.stages.append(failed)
-            return failed
-        ranked = sorted(measured, key=lambda e: e.get("inner_s", e["wall_s"]))
-        kept = dict(ranked[(len(ranked) - 1) // 2])
-        kept["peak_rss_mb"] = max(e["peak_rss_mb"] for e in measured)
-        kept["info"] = {**kept["info"], "runs": [{k: e[k] for k in ("wall_s", "inner_s", "cpu_s") if k in e}
-                                                 for e in measured]}
-        self.stages.append(kept)
-        if self.verbose and len(measured) > 1:
-            print(f"  {kept['name']:<44} {kept['wall_s']:8.2f} s  median of {len(measured)}",
-                  file=sys.stderr, flush=True)
+        kept = []
+        for measured in taken:
+            failed = next((e for e in measured if e["status"] != "ok"), None)
+            if failed is not None:
+                self.stages.append(failed)
+                kept.append(failed)
+                continue
+            ranked = sorted(measured, key=lambda e: e.get("inner_s", e["wall_s"]))
+            entry = dict(ranked[(len(ranked) - 1) // 2])
+            entry["peak_rss_mb"] = max(e["peak_rss_mb"] for e in measured)
+            entry["info"] = {**entry["info"], "runs": [{k: e[k] for k in ("wall_s", "inner_s", "cpu_s") if k in e}
+                                                       for e in measured]}
+            self.stages.append(entry)
+            kept.append(entry)
+            if self.verbose and len(measured) > 1:
+                print(f"  {entry['name']:<44} {entry['wall_s']:8.2f} s  median of {len(measured)}",
+                      file=sys.stderr, flush=True)
         return kept
 
     def absent(self, name: str, group: str, status: str) -> dict[str, Any]:

@@ -294,3 +294,22 @@ def test_a_repeated_stage_that_fails_stops_and_is_kept_as_it_failed(tmp_path: Pa
 
     kept = bench.median_of(3, measure)
     assert runs == 2 and kept["status"] == "failed" and bench.stages == [kept]
+
+
+def test_rounds_run_the_stages_in_turn_and_keep_each_ones_median(tmp_path: Path) -> None:
+    from benchmarks.runner import Bench
+
+    bench = Bench(tmp_path, verbose=False)
+    calls: list[str] = []
+    walls = {"copy": iter([2.0, 2.6, 2.2]), "e2e": iter([14.0, 13.0, 17.0])}
+
+    def measure(name: str) -> dict:
+        calls.append(name)
+        bench.stages.append(stage(name, name, None, next(walls[name])))
+        return bench.stages[-1]
+
+    copy_kept, e2e_kept = bench.rounds(3, [(lambda: measure("copy"), None),
+                                           (lambda: measure("e2e"), lambda: calls.append("clear"))])
+    assert calls == ["copy", "clear", "e2e"] * 3  # in turn, round by round
+    assert (copy_kept["wall_s"], e2e_kept["wall_s"]) == (2.2, 14.0)  # the medians of 2.0, 2.6, 2.2 and 14, 13, 17
+    assert [s["name"] for s in bench.stages] == ["copy", "e2e"]
