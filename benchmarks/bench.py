@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", choices=("duckdb", "spark"), default=None,
                         help="what runs the dbt models (default: CX311_ENGINE, else duckdb)")
     parser.add_argument("--repeat", type=int, default=REPEATS,
-                        help=f"runs of each floor, the load and the cold end to end; the median is kept (default {REPEATS})")
+                        help=f"rounds of the floors, the load and the cold end to end; each keeps its median (default {REPEATS})")
     parser.add_argument("--baseline", type=Path, default=None,
                         help="the result to compare with (default benchmarks/baseline/<scale>.json)")
     args = parser.parse_args(argv)

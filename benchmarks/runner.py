@@ -92,12 +92,6 @@ class Bench:
         info = {"stage_timings_s": timings, **(parse(text) if parse else {})}
         return self._record(name, group, floor, m, info, log)
 
-    def median_of(self, runs: int, measure: Callable[[], dict[str, Any]],
-                  before: Callable[[], None] | None = None) -> dict[str, Any]:
-        """``rounds`` of one stage: ``measure`` (one ``child`` or ``cli`` call) ``runs`` times,
-        ``before`` each; the kept entry."""
-        return self.rounds(runs, [(measure, before)])[0]
-
     def rounds(self, runs: int,
                measures: list[tuple[Callable[[], dict[str, Any]], Callable[[], None] | None]]) -> list[dict[str, Any]]:
         """Run the stages of ``measures`` (each one ``child`` or ``cli`` call, with what to do

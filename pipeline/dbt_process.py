@@ -37,8 +37,9 @@ stdin instead of a command (nothing to build): it exits 0 at once; the parent ki
 
 **Compiled Jinja kept between runs** (``keep_compiled_templates``, in the folder named by
 ``CX311_DBT_CODE_CACHE``): dbt compiles the Jinja of every node it runs and of every macro it
-calls, in every process, from the same source each time (about 130 templates in a build of
-the annual report's models: 0.6 s of Python under the GIL, which the nodes wait for). The
+calls, in every process, from the same source each time (about 300 templates in a cold build
+of the annual report's models: 0.85 s of Python under the GIL, which the nodes wait for;
+0.06 s read back, ``py-spy --gil``). The
 Python code Jinja makes of a source is kept, named by the SHA-256 of the source and of
 everything else the code depends on (Python, Jinja and dbt versions, the environment's class,
 extensions and syntax settings), and read back instead of compiled again. Jinja's own

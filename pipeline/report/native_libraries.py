@@ -8,8 +8,9 @@ WeasyPrint finds Pango, HarfBuzz, fontconfig… by trying each library's names f
 platform in turn (``weasyprint/text/ffi.py``: 23 names for 8 libraries, of which 15 miss on
 Linux, and ``harfbuzz-vector``, optional, misses all six where it is not installed). cffi
 looks each name up with ``ctypes.util.find_library``, which on Linux runs ``ldconfig -p``, then
-``gcc`` (and its linker), then ``ld`` for every name it does not find: about 60 processes and
-0.35 s of every import, paid again by each PDF worker.
+``gcc`` (and its linker), then ``ld`` for every name it does not find: 54 processes and
+0.16 s of CPU of every import (0.60 s where 0.44 s is left, ``farm-bench`` 8 pairs), paid
+again by each PDF worker.
 
 While WeasyPrint is imported, ``find_library`` answers from one reading of ``ldconfig -p``
 with CPython's own pattern, then from the folders ``gcc`` and ``ld`` would search beyond the

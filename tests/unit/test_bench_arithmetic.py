@@ -267,7 +267,7 @@ def test_a_repeated_stage_keeps_its_median_run(tmp_path: Path) -> None:
         bench.stages.append(next(made))
         return bench.stages[-1]
 
-    kept = bench.median_of(3, measure, before=lambda: cleared.append(len(cleared)))
+    (kept,) = bench.rounds(3, [(measure, lambda: cleared.append(len(cleared)))])
     assert cleared == [0, 1, 2]  # `before` each run
     # by the in-process seconds 4.9 < 5.6 < 8.5: the median run is the third, whole
     assert (kept["wall_s"], kept["inner_s"], kept["info"]["files_loaded"]) == (6.1, 5.6, ["c"])
@@ -292,7 +292,7 @@ def test_a_repeated_stage_that_fails_stops_and_is_kept_as_it_failed(tmp_path: Pa
         bench.stages.append(entry)
         return entry
 
-    kept = bench.median_of(3, measure)
+    (kept,) = bench.rounds(3, [(measure, None)])
     assert runs == 2 and kept["status"] == "failed" and bench.stages == [kept]
 
 
