@@ -153,7 +153,10 @@ def keep_compiled_templates(folder: Path) -> None:
 
     compile_ = jinja2.Environment.compile
     salt = f"{sys.version}\n{jinja2.__version__}\n{version('dbt-core')}\n{version('dbt-common')}\n"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only checkout only loses the speed-up
+        return
 
     def compile_kept(env: jinja2.Environment, source: Any, name: str | None = None,
                      filename: str | None = None, raw: bool = False, defer_init: bool = False) -> Any:
@@ -167,9 +170,12 @@ def keep_compiled_templates(folder: Path) -> None:
             return marshal.loads(path.read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
             code = compile_(env, source, name, filename, raw, defer_init)
-            with tempfile.NamedTemporaryFile(dir=folder, delete=False) as f:  # a reader never sees half a file
-                f.write(marshal.dumps(code))
-            os.replace(f.name, path)
+            try:
+                with tempfile.NamedTemporaryFile(dir=folder, delete=False) as f:  # a reader never sees half a file
+                    f.write(marshal.dumps(code))
+                os.replace(f.name, path)
+            except OSError:  # a full disk or a folder made read-only: compiled, not kept
+                pass
             return code
 
     jinja2.Environment.compile = compile_kept  # type: ignore[method-assign]

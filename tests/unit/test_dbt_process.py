@@ -65,3 +65,21 @@ def test_raw_compiles_are_not_kept(kept: tuple[Path, list[str]]) -> None:
     folder, compiled = kept
     assert "def root" in jinja2.Environment().compile("{{ x }}", raw=True)
     assert not folder.exists() or not list(folder.iterdir())
+
+
+def test_a_folder_that_cannot_be_written_only_loses_the_speed_up(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jinja2.Environment, "compile", jinja2.Environment.compile)  # restored after the test
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    dbt_process.keep_compiled_templates(blocker / "code")  # cannot be made: nothing is kept
+    assert jinja2.Environment().from_string("{{ 2 * 3 }}").render() == "6"
+    folder = tmp_path / "code"
+    dbt_process.keep_compiled_templates(folder)
+
+    def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(dbt_process.tempfile, "NamedTemporaryFile", full_disk)
+    assert jinja2.Environment().from_string("{{ 3 * 3 }}").render() == "9"  # compiled, not kept
+    assert list(folder.iterdir()) == []
