@@ -71,7 +71,7 @@ WAIT = "--wait"
 # the ranks the row-level models hold, known only once the load is over (macros/engine.sql).
 RUN_TIME_ONLY = ("CX311_ROWS_HELD",)
 BACKGROUND_NICE = 10  # the parse ahead's priority: below the load's (the process's, 0)
-CODE_CACHE = "CX311_DBT_CODE_CACHE"  # where compiled Jinja is kept (keep_compiled_templates)
+CODE_CACHE_VAR = "CX311_DBT_CODE_CACHE"  # names the folder compiled Jinja is kept in (keep_compiled_templates)
 # what, besides the source, the code Jinja compiles depends on (jinja2.Environment's settings)
 SYNTAX = ("block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
           "comment_start_string", "comment_end_string", "line_statement_prefix", "line_comment_prefix",
@@ -200,8 +200,8 @@ def same_parse(parsed: dict[str, str], now: dict[str, str], manifest: Manifest) 
 
 
 if __name__ == "__main__":
-    if os.environ.get(CODE_CACHE) and not os.environ.get("DBT_MACRO_DEBUGGING"):  # dbt's debugging compiles its own way
-        keep_compiled_templates(Path(os.environ[CODE_CACHE]))
+    if os.environ.get(CODE_CACHE_VAR) and not os.environ.get("DBT_MACRO_DEBUGGING"):  # dbt's debugging compiles its own way
+        keep_compiled_templates(Path(os.environ[CODE_CACHE_VAR]))
     if sys.argv[1:2] == [WAIT]:
         sys.exit(parse_then_wait(sys.argv[2:]))
     sys.exit(main(sys.argv[1:]))

@@ -2,7 +2,7 @@
 
 Public interface::
 
-    import_weasyprint()      # import weasyprint (once per process; later calls cost nothing)
+    weasyprint = import_weasyprint()   # the module (imported once per process)
 
 WeasyPrint finds Pango, HarfBuzz, fontconfig… by trying each library's names for every
 platform in turn (``weasyprint/text/ffi.py``: 23 names for 8 libraries, of which 15 miss on
@@ -31,6 +31,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 # CPython's ctypes.util: the ABI tag ldconfig prints for this machine's libraries
 _ABI = {"x86_64-64": "libc6,x86-64", "ppc64-64": "libc6,64bit", "sparc64-64": "libc6,64bit",
@@ -94,7 +95,10 @@ def quick_lookup() -> Iterator[None]:
         ctypes.util.find_library = original
 
 
-def import_weasyprint() -> None:
-    """Import WeasyPrint (see the module doc); a no-op once it is imported."""
-    with quick_lookup():
-        import weasyprint  # noqa: F401
+def import_weasyprint() -> ModuleType:
+    """WeasyPrint, imported as the module doc says; once imported, the module as it is (the
+    lookup is not patched again)."""
+    if "weasyprint" not in sys.modules:
+        with quick_lookup():
+            import weasyprint  # noqa: F401
+    return sys.modules["weasyprint"]

@@ -61,8 +61,7 @@ def html_to_pdf(html: str) -> bytes:
     """Tagged PDF/UA-1 bytes from the print HTML, reproducibly. WeasyPrint writes the
     stylesheets' fonts to temporary files (in TMPDIR: the run's OUTPUT/.staging/tmp-<pid>); an
     error writing one, which names no file (a full disk), is given that folder as its path."""
-    import_weasyprint()
-    import weasyprint
+    weasyprint = import_weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
     font_config = FontConfiguration()
