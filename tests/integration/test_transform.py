@@ -227,6 +227,24 @@ def test_a_model_changing_kind_replaces_the_relation(built_copy: Path) -> None:
     assert "create or replace" not in output
 
 
+def test_dbt_process_closes_the_warehouse_and_its_log_before_it_exits(built_copy: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # dbt's process ends without Python's teardown (dbt_process.finish): DuckDB is closed first
+    # (its checkpoint: no write-ahead log is left beside the file) and so is dbt's log file
+    import duckdb
+
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
+    with duckdb.connect(str(built_copy)) as con:
+        con.execute("DROP TABLE marts.mart_service_standards")
+    output = run_dbt(["build", "--select", "mart_service_standards", "--exclude-resource-type", "unit_test"],
+                     built_copy, built_copy.parent)
+    assert "Completed successfully" in output
+    assert not built_copy.with_name(built_copy.name + ".wal").exists()
+    assert _kind(built_copy, "marts", "mart_service_standards") == ["table"]
+    log = (built_copy.parent / "dbt_logs" / "dbt.log").read_text(encoding="utf-8").splitlines()
+    assert any("Command `cli build` succeeded" in line for line in log[-3:])
+
+
 # --------------------------------------------------------------------------- dbt's process started ahead
 # transform.DbtChild: started while the load runs, it imports dbt and parses the project, then
 # waits for run_dbt's command on stdin (the protocol: pipeline/dbt_process.py's doc). Real dbt.
