@@ -52,6 +52,16 @@ after a cold build, and the parent, whose next step reads the marts, waited for 
 handler only drops its connection for that teardown to close. On Spark the process exits as
 Python does: the session stops its JVM then.
 
+**No garbage collection** on DuckDB: Python's cyclic garbage collector is off. dbt
+holds its manifest, its parsed macros and every node's Jinja context (each a cycle: 589
+macros bound to the context that holds them) in about 200,000 objects, which each of
+Python's full collections went through: 1.2 s of collections in the process of a cold
+report (``gc.callbacks``; 0.6 s in a build alone), during which dbt's threads wait. With the
+collector off, the cold report's ``dbt build`` stage took 3.8-4.8 s (median 4.3 s) where it
+took 4.2-6.4 s (median 4.85 s), six runs of each in turn; about 160,000 more objects are left
+at the process's end (its garbage is bounded by the project, not by the data: DuckDB holds
+the rows).
+
 **dbt's events** (``build_events_directly``): their protobuf messages are made by the
 messages' constructors where ``ParseDict`` made them field by field in Python.
 
@@ -60,6 +70,7 @@ Exit status as the ``dbt`` command's: 0 success, 1 a node failed, 2 dbt itself f
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -255,11 +266,16 @@ def close_warehouse() -> None:
         environment.close()
 
 
+def on_duckdb() -> bool:
+    """Whether dbt runs on DuckDB (``transform.dbt_env`` names the engine), not Spark."""
+    return os.environ.get("CX311_ENGINE", "duckdb") == "duckdb"
+
+
 def finish(code: int) -> NoReturn:
     """Exit with ``code``: on DuckDB without Python's teardown (see the module doc)."""
     sys.stdout.flush()
     sys.stderr.flush()
-    if os.environ.get("CX311_ENGINE", "duckdb") != "duckdb":
+    if not on_duckdb():
         sys.exit(code)  # Spark's session and its JVM stop as Python ends
     close_warehouse()
     logging.shutdown()  # dbt's log file, when DBT_LOG_LEVEL_FILE keeps one
@@ -267,6 +283,8 @@ def finish(code: int) -> NoReturn:
 
 
 if __name__ == "__main__":
+    if on_duckdb():
+        gc.disable()  # see the module doc: "No garbage collection"
     if os.environ.get(CODE_CACHE_VAR) and not os.environ.get("DBT_MACRO_DEBUGGING"):  # dbt's debugging compiles its own way
         keep_compiled_templates(Path(os.environ[CODE_CACHE_VAR]))
     if sys.argv[1:2] == [WAIT]:

@@ -183,3 +183,19 @@ def test_reuse_pdf_checks_key_and_bytes(tmp_path: Path) -> None:
     assert reuse_pdf(entry, "j") is None
     assert reuse_pdf({**entry, "sha256": "0" * 64}, "k") is None
     assert reuse_pdf(None, "k") is None
+
+
+def test_a_warm_worker_leaves_what_its_start_made_out_of_collections() -> None:
+    # pdf_worker_init in a forked process, as the PDF pool runs it: with `warm` it imports
+    # WeasyPrint (and rehearses a layout), then freezes what that made (gc.freeze: WeasyPrint's
+    # modules, fonts and caches: about 62,000 objects); a cold worker imports and freezes nothing
+    import gc
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    frozen = {}
+    for warm, rehearse in ((True, True), (True, False), (False, False)):
+        with context.Pool(1, initializer=pdf.pdf_worker_init, initargs=(warm, rehearse, None)) as pool:
+            frozen[(warm, rehearse)] = pool.apply(gc.get_freeze_count)
+    assert frozen[(True, True)] > 50_000 and frozen[(True, False)] > 50_000
+    assert frozen[(False, False)] == gc.get_freeze_count() == 0  # this process froze nothing either
