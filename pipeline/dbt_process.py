@@ -70,6 +70,7 @@ Exit status as the ``dbt`` command's: 0 success, 1 a node failed, 2 dbt itself f
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -228,12 +229,15 @@ def keep_compiled_templates(folder: Path) -> None:
             return marshal.loads(path.read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
             code = compile_(env, source, name, filename, raw, defer_init)
+            f = None
             try:
                 with tempfile.NamedTemporaryFile(dir=folder, delete=False) as f:  # a reader never sees half a file
                     f.write(marshal.dumps(code))
                 os.replace(f.name, path)
-            except OSError:  # a full disk or a folder made read-only: compiled, not kept
-                pass
+            except OSError:  # a full disk or a folder made read-only: compiled, not kept, no half file left
+                if f is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(f.name)
             return code
 
     jinja2.Environment.compile = compile_kept  # type: ignore[method-assign]

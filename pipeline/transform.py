@@ -157,9 +157,9 @@ def _restore_parse_state(env: dict[str, str], engine: str) -> Path:
 
 class DbtChild:
     """dbt's child process started ahead of its command, while the load runs: it imports dbt
-    and parses the project with the city profile's values known before the load (dbt's
-    whole fixed cost, about 1.7 s alone), then waits for ``run_dbt``'s command on stdin (``dbt_process.py``'s
-    doc: the protocol). It does not open the warehouse before the command comes::
+    and parses the project with the city profile's values known before the load (dbt's whole
+    fixed cost, about 1.7 s alone), then waits for ``run_dbt``'s command on stdin
+    (``dbt_process.py``'s doc: the protocol). It does not open the warehouse before the command comes::
 
         with DbtChild(db_path, work_dir, engine) as child:
             child.start(vars_)                 # when a build is likely (not at all: run_dbt spawns one)

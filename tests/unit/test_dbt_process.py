@@ -85,6 +85,22 @@ def test_a_folder_that_cannot_be_written_only_loses_the_speed_up(tmp_path: Path,
     assert list(folder.iterdir()) == []
 
 
+def test_a_kept_file_that_cannot_be_put_in_place_leaves_no_half_file(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # the code is written to a temporary file, which the disk fills before it is renamed: the
+    # template still renders, and the temporary file is removed, not left in the folder
+    monkeypatch.setattr(jinja2.Environment, "compile", jinja2.Environment.compile)  # restored after the test
+    folder = tmp_path / "code"
+    dbt_process.keep_compiled_templates(folder)
+
+    def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(dbt_process.os, "replace", full_disk)
+    assert jinja2.Environment().from_string("{{ 4 * 4 }}").render() == "16"
+    assert list(folder.iterdir()) == []
+
+
 # --------------------------------------------------------------------------- dbt's events' messages
 # event_message makes the message ParseDict would, by the message's constructor when it can.
 
