@@ -1,7 +1,8 @@
 """Each stage's ratio to its floor: the floors' values in a run (the copy floor, the dbt no-op
 build and the render floor as their in-process seconds; the report's floor as their sum; the
 BIA batch's as BIAs × the BIA PDF floor's median ÷ the batch's workers), each stage's wall
-time over the floor it names, the stage groups' totals, and the BIA batch per PDF."""
+time over the floor it names, the stage groups' totals, the BIA batch per PDF, and the cold
+report's CPU against its floors'."""
 
 from __future__ import annotations
 
@@ -36,6 +37,32 @@ def floor_values(stages: list[dict], query_s: float) -> dict[str, float | None]:
     values = {"query": query_s, "copy": copy, "dbt_noop": noop, "render": render, "report": report,
               "bia_batch": bia_batch_floor(stages)}
     return {k: None if v is None else round(v, 3) for k, v in values.items()}
+
+
+# the parts of the report's floor, by stage group (floor_values: "report")
+REPORT_FLOOR_PARTS = ("copy_floor", "dbt_noop_floor", "render_floor")
+
+
+def cpu_against_floors(stages: list[dict]) -> dict[str, Any] | None:
+    """The cold end to end's CPU (user + system of its processes, the kept run's) against the
+    sum of its floor's parts' (the copy floor, the dbt no-op build and the render floor, each
+    its kept run's), and the cores each kept busy on average (CPU ÷ wall time); None unless
+    all four ran.
+
+    When the report keeps the machine's cores busy, as on two cores, its wall time can only
+    come closer to the floors' by spending less CPU: this ratio is then about the wall-time
+    ratio, and says how much work the report does that no floor does."""
+    found = [_ok(stages, group) for group in ("e2e", *REPORT_FLOOR_PARTS)]
+    measured = [s for s in found if s is not None and s.get("cpu_s")]
+    if len(measured) < len(found):
+        return None
+    e2e, *parts = measured
+    cpu, wall = sum(s["cpu_s"] for s in parts), sum(s["wall_s"] for s in parts)
+    return {"e2e_cpu_s": e2e["cpu_s"], "floors_cpu_s": round(cpu, 2),
+            "parts_cpu_s": {group: s["cpu_s"] for group, s in zip(REPORT_FLOOR_PARTS, parts, strict=True)},
+            "vs_floors": round(e2e["cpu_s"] / cpu, 2),
+            "e2e_cores_busy": round(e2e["cpu_s"] / e2e["wall_s"], 2),
+            "floors_cores_busy": round(cpu / wall, 2)}
 
 
 def own_floor_ratios(stages: list[dict], floors: dict[str, float | None]) -> None:

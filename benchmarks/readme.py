@@ -19,7 +19,8 @@ from pipeline.paths import PROJECT_DIR
 from .baseline import BASELINE_DIR
 from .budgets import BUDGETS
 from .names import FLOORS, result_name, scale_name
-from .tables import budget_cell, dbt_time_table
+from .ratios import cpu_against_floors
+from .tables import budget_cell, cpu_note, dbt_time_table
 
 README = PROJECT_DIR / "README.md"
 SCALES = (1.0, 10.0)
@@ -120,6 +121,10 @@ def budgets_block(results: dict[float, dict[str, Any]]) -> list[str]:
             _limit, measured, met = budget_cell(row) if row else ("", "–", "–")
             cells.append(measured + ("" if met == "–" else f", {met}"))
         lines.append(f"| {b.name} | {limits} | " + " | ".join(cells) + " |")
+    for scale, r in results.items():
+        cpu = cpu_against_floors(r["stages"])
+        if cpu:
+            lines += ["", f"`SCALE={scale_name(scale)}`: {cpu_note(cpu, r['machine']['cpus'])}."]
     return lines
 
 

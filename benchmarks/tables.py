@@ -8,7 +8,7 @@ from typing import Any
 from .baseline import regression_lines
 from .dbt_time import KINDS
 from .names import FLOORS, NO_BUDGET, scale_name
-from .ratios import bia_pdf_note
+from .ratios import bia_pdf_note, cpu_against_floors
 
 
 def _s(x: float | None, digits: int = 2) -> str:
@@ -151,11 +151,24 @@ def floor_lines(result: dict[str, Any]) -> list[str]:
     if cold.get("vs_copy_floor"):
         lines.append(f"load + dbt build (cold) = {cold['vs_copy_floor']:.1f} × the copy floor "
                      f"({result['copy_floor_s']:.2f} s: DuckDB copying the same files into tables)")
+    cpu = cpu_against_floors(result["stages"])
+    if cpu:
+        lines.append(cpu_note(cpu, result["machine"]["cpus"]))
     c = result.get("bia_pdf")
     if c:
         lines.append(f"BIA batch: {bia_pdf_note(c)}; per PDF = {c['per_pdf_source']}, {c['workers']} "
                      f"worker(s) at a time; floor = html_to_pdf alone on {c['floor_bia']}'s print HTML")
     return lines
+
+
+def cpu_note(cpu: dict[str, Any], cores: int) -> str:
+    """'cold report's CPU 21.4 s = 1.74 × the floors' 12.3 s (…); cores kept busy: …' (what
+    ``ratios.cpu_against_floors`` gives)."""
+    parts = cpu["parts_cpu_s"]
+    return (f"cold report's CPU (user + system) {cpu['e2e_cpu_s']:.1f} s = {cpu['vs_floors']:.2f} × the floors' "
+            f"{cpu['floors_cpu_s']:.1f} s (copy floor {parts['copy_floor']:.1f} + dbt no-op build "
+            f"{parts['dbt_noop_floor']:.1f} + render floor {parts['render_floor']:.1f}); cores kept busy on "
+            f"average: the report {cpu['e2e_cores_busy']:.2f}, the floors {cpu['floors_cores_busy']:.2f} (of {cores})")
 
 
 def table(result: dict[str, Any]) -> str:

@@ -13,8 +13,15 @@ from benchmarks.baseline import regression_lines, regressions
 from benchmarks.budgets import budget_measures, budget_rows
 from benchmarks.dbt_time import breakdown, node_kinds
 from benchmarks.names import DBT_NOOP_STAGE, DBT_STAGE, E2E_STAGE, LOAD_STAGE, MAPPED_CSV_STAGE, MAPPED_STAGE
-from benchmarks.ratios import bia_pdf_comparison, bia_pdf_note, floor_values, own_floor_ratios, stage_totals
-from benchmarks.tables import budget_table, dbt_time_table, stage_notes, stage_table
+from benchmarks.ratios import (
+    bia_pdf_comparison,
+    bia_pdf_note,
+    cpu_against_floors,
+    floor_values,
+    own_floor_ratios,
+    stage_totals,
+)
+from benchmarks.tables import budget_table, cpu_note, dbt_time_table, stage_notes, stage_table
 
 
 def stage(name: str, group: str, floor: str | None, wall: float, inner: float | None = None,
@@ -68,6 +75,30 @@ def test_floors_and_each_stages_ratio_to_its_floor() -> None:
     assert floors["render"] is None and floors["report"] is None
     own_floor_ratios(without_render, floors)
     assert "vs_own_floor" not in next(s for s in without_render if s["name"] == E2E_STAGE)
+
+
+def with_cpu(stages: list[dict]) -> list[dict]:
+    """The stages with the CPU (user + system) of the report's floor's parts and of the end to end."""
+    cpu = {"copy floor": 7.0, DBT_NOOP_STAGE: 6.0, "render floor": 11.0, E2E_STAGE: 42.0}
+    for s in stages:
+        if s["name"] in cpu:
+            s["cpu_s"] = cpu[s["name"]]
+    return stages
+
+
+def test_the_cold_reports_cpu_against_the_floors() -> None:
+    cpu = cpu_against_floors(with_cpu(made_up()))
+    # floors: copy 7 + no-op 6 + render 11 = 24 CPU-s in 4 + 6 + 9 = 19 s of wall time; the report
+    # 42 CPU-s in 24 s: 42 ÷ 24 = 1.75× the floors' CPU, 1.75 cores busy; the floors 24 ÷ 19 = 1.26
+    assert cpu == {"e2e_cpu_s": 42.0, "floors_cpu_s": 24.0,
+                   "parts_cpu_s": {"copy_floor": 7.0, "dbt_noop_floor": 6.0, "render_floor": 11.0},
+                   "vs_floors": 1.75, "e2e_cores_busy": 1.75, "floors_cores_busy": 1.26}
+    assert cpu_note(cpu, 2) == (
+        "cold report's CPU (user + system) 42.0 s = 1.75 × the floors' 24.0 s (copy floor 7.0 + dbt no-op "
+        "build 6.0 + render floor 11.0); cores kept busy on average: the report 1.75, the floors 1.26 (of 2)")
+    # a part not measured (or measured without its CPU) gives no comparison
+    assert cpu_against_floors(made_up()) is None
+    assert cpu_against_floors([s for s in with_cpu(made_up()) if s["group"] != "render_floor"]) is None
 
 
 def _budgets(scale: float) -> dict[str, tuple]:
@@ -200,6 +231,10 @@ def test_readme_tables_are_made_from_the_results(tmp_path: Path) -> None:
     # every budget has its row, measured or not: with SCALE=1 alone, SCALE=10's are there too
     only_one = readme.budgets_block({1.0: results[1.0]})
     assert len(only_one) == 2 + 9 and "| load vs the copy floor | SCALE=10: ≤ 1.6× | – |" in only_one
+    # with the CPU of the end to end and of its floors, the line under the table says it
+    with_cpu(results[1.0]["stages"])
+    assert readme.budgets_block({1.0: results[1.0]})[2 + 9:] == [
+        "", "`SCALE=1`: " + cpu_note(cpu_against_floors(results[1.0]["stages"]), 2) + "."]
     assert readme.measured_block({1.0: results[1.0]}) == [
         "- `SCALE=1` (3.6 M rows): measured 2026-12-07 at commit abc1234 on 2 cores and 23.4 GB, "
         "Python 3.11.2, DuckDB 2.0.0, engine duckdb."]
