@@ -66,7 +66,7 @@ from .names import (
     result_name,
     scale_name,
 )
-from .ratios import bia_pdf_comparison, cpu_against_floors, floor_values, own_floor_ratios, stage_totals
+from .ratios import bia_pdf_comparison, floor_values, own_floor_ratios, stage_totals
 from .runner import Bench, bia_cli_figures, reuse_figures
 from .tables import table
 
@@ -342,7 +342,6 @@ def summarise(scale: float, stages: list[dict], fl: dict, headline: dict, diffs:
         "budgets": budgets,
         "budget_note": None if budgets else NO_BUDGET,
         "dbt_time": dbt_time(stages, DBT_COLUMNS, floors["dbt_noop"]),
-        "cpu": cpu_against_floors(stages),
     }
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# the parts of the report's floor (its copy floor, dbt no-op build and render floor), by stage group
+REPORT_FLOOR_PARTS = ("copy_floor", "dbt_noop_floor", "render_floor")
+
 
 def _ok(stages: list[dict], group: str) -> dict | None:
     return next((s for s in stages if s["group"] == group and s["status"] == "ok"), None)
@@ -32,15 +35,11 @@ def floor_values(stages: list[dict], query_s: float) -> dict[str, float | None]:
         s = _ok(stages, group)
         return None if s is None else s.get("inner_s", s["wall_s"])
 
-    copy, noop, render = inner("copy_floor"), inner("dbt_noop_floor"), inner("render_floor")
+    copy, noop, render = (inner(group) for group in REPORT_FLOOR_PARTS)
     report = None if None in (copy, noop, render) else copy + noop + render  # type: ignore[operator]
     values = {"query": query_s, "copy": copy, "dbt_noop": noop, "render": render, "report": report,
               "bia_batch": bia_batch_floor(stages)}
     return {k: None if v is None else round(v, 3) for k, v in values.items()}
-
-
-# the parts of the report's floor, by stage group (floor_values: "report")
-REPORT_FLOOR_PARTS = ("copy_floor", "dbt_noop_floor", "render_floor")
 
 
 def cpu_against_floors(stages: list[dict]) -> dict[str, Any] | None:
