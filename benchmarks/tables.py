@@ -162,8 +162,8 @@ def floor_lines(result: dict[str, Any]) -> list[str]:
 
 
 def cpu_note(cpu: dict[str, Any], cores: int) -> str:
-    """'cold report's CPU 21.4 s = 1.74 × the floors' 12.3 s (…); cores kept busy: …' (what
-    ``ratios.cpu_against_floors`` gives)."""
+    """What ``ratios.cpu_against_floors`` gives, one line: 'cold report's CPU (user + system)
+    21.4 s = 1.74 × the floors' 12.3 s (copy floor 3.9 + …); cores kept busy on average: …'."""
     parts = cpu["parts_cpu_s"]
     return (f"cold report's CPU (user + system) {cpu['e2e_cpu_s']:.1f} s = {cpu['vs_floors']:.2f} × the floors' "
             f"{cpu['floors_cpu_s']:.1f} s (copy floor {parts['copy_floor']:.1f} + dbt no-op build "
